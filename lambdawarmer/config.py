@@ -1,0 +1,180 @@
+"""Settings: decorator arguments first, then ``WARMER_*`` environment variables, then defaults.
+
+Every value is validated once, when the warmer is built (at import, in the init phase); a bad
+value raises :class:`WarmerConfigError` naming the setting, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+_NUMERIC = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+METRICS_MODES = ("emf", "put_metric_data")
+MAX_FIELD_NAME_LENGTH = 128
+CONCURRENCY_LIMIT = 1000
+
+
+class WarmerConfigError(ValueError):
+    """A setting has a value that is not allowed."""
+
+
+class WarmerConfig:
+    """The validated settings of one warmer. Build it with :func:`load_config`."""
+
+    __slots__ = (
+        "concurrency",
+        "delay",
+        "flag",
+        "invoke_timeout",
+        "log_level",
+        "max_concurrency",
+        "metrics_mode",
+        "metrics_namespace",
+        "send_metric",
+    )
+
+    flag: str
+    concurrency: str
+    delay: int
+    send_metric: bool
+    metrics_mode: str
+    metrics_namespace: str
+    max_concurrency: int
+    invoke_timeout: int
+    log_level: str
+
+    def __init__(self, values: Mapping[str, object]) -> None:
+        for name in self.__slots__:
+            object.__setattr__(self, name, values[name])
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("WarmerConfig is read-only")
+
+    def as_dict(self) -> dict[str, object]:
+        """The settings as a plain dict, for logs and the ``config`` command."""
+        return {name: getattr(self, name) for name in SETTINGS}
+
+    def __repr__(self) -> str:
+        return f"WarmerConfig({self.as_dict()!r})"
+
+
+def _field_name(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a non-empty event field name")
+    if len(value) > MAX_FIELD_NAME_LENGTH:
+        raise ValueError(f"an event field name of at most {MAX_FIELD_NAME_LENGTH} characters")
+    if _NUMERIC.fullmatch(value.strip()):
+        raise ValueError(
+            "the name of an event field, not a number (the number of environments to warm goes in "
+            "the warm-up event itself)"
+        )
+    return value
+
+
+def _whole_number(low: int, high: int, unit: str) -> Callable[[object], int]:
+    allowed = (
+        f"a whole number of {unit} from {low} to {high}" if unit else f"a whole number from {low} to {high}"
+    )
+
+    def parse(value: object) -> int:
+        if isinstance(value, bool):
+            raise ValueError(allowed)
+        if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,12}\s*", value):
+            value = int(value)
+        if not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(allowed)
+        return value
+
+    return parse
+
+
+def _boolean(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    raise ValueError("true or false (also 1/0, yes/no, on/off)")
+
+
+def _one_of(choices: tuple[str, ...], normalise: Callable[[str], str]) -> Callable[[object], str]:
+    def parse(value: object) -> str:
+        if isinstance(value, str) and normalise(value.strip()) in choices:
+            return normalise(value.strip())
+        raise ValueError("one of " + ", ".join(choices))
+
+    return parse
+
+
+def _namespace(value: object) -> str:
+    if isinstance(value, str) and 1 <= len(value) <= 255 and value.isprintable() and value.strip() == value:
+        return value
+    raise ValueError("a CloudWatch namespace of 1 to 255 printable characters")
+
+
+class _Setting:
+    __slots__ = ("default", "env", "parse")
+
+    def __init__(self, env: str, default: object, parse: Callable[[object], object]) -> None:
+        self.env = env
+        self.default = default
+        self.parse = parse
+
+
+SETTINGS: dict[str, _Setting] = {
+    "flag": _Setting("WARMER_FLAG", "warmer", _field_name),
+    "concurrency": _Setting("WARMER_CONCURRENCY", "concurrency", _field_name),
+    "delay": _Setting("WARMER_DELAY", 75, _whole_number(0, 60_000, "milliseconds")),
+    "send_metric": _Setting("WARMER_SEND_METRIC", False, _boolean),
+    "metrics_mode": _Setting("WARMER_METRICS_MODE", "emf", _one_of(METRICS_MODES, str.lower)),
+    "metrics_namespace": _Setting("WARMER_METRICS_NAMESPACE", "LambdaWarmer", _namespace),
+    "max_concurrency": _Setting("WARMER_MAX_CONCURRENCY", 100, _whole_number(1, CONCURRENCY_LIMIT, "")),
+    "invoke_timeout": _Setting("WARMER_INVOKE_TIMEOUT", 10_000, _whole_number(100, 900_000, "milliseconds")),
+    "log_level": _Setting("WARMER_LOG_LEVEL", "INFO", _one_of(_LOG_LEVELS, str.upper)),
+}
+"""Every setting: its decorator argument name, environment variable, default and parser."""
+
+
+def load_config(
+    overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None
+) -> WarmerConfig:
+    """Resolve every setting: ``overrides`` (decorator arguments, ``None`` meaning unset), then
+    ``environ`` (``os.environ`` by default), then the default.
+
+    Raises :class:`WarmerConfigError` for an unknown argument or a value that is not allowed.
+    """
+    overrides = overrides or {}
+    environ = os.environ if environ is None else environ
+    unknown = sorted(set(overrides) - set(SETTINGS))
+    if unknown:
+        raise WarmerConfigError(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(SETTINGS)}")
+    values: dict[str, object] = {}
+    for name, setting in SETTINGS.items():
+        if overrides.get(name) is not None:
+            raw, source = overrides[name], f"{name}={overrides[name]!r} (decorator argument)"
+        elif setting.env in environ:
+            raw, source = environ[setting.env], f"{setting.env}={environ[setting.env]!r}"
+        else:
+            values[name] = setting.default
+            continue
+        try:
+            values[name] = setting.parse(raw)
+        except ValueError as allowed:
+            raise WarmerConfigError(f"invalid setting {source}: expected {allowed}") from None
+    if values["flag"] == values["concurrency"]:
+        raise WarmerConfigError(
+            f"invalid settings: the flag and concurrency fields are both {values['flag']!r}; "
+            "they must name two different event fields"
+        )
+    return WarmerConfig(values)

@@ -1,0 +1,136 @@
+"""Telling warm-up pings from real events, and the payloads of a fan-out.
+
+Three kinds of ping are recognised:
+
+* a scheduled ping, ``{"<flag>": true, "<concurrency>": N}``: the only kind that may fan out;
+* a fanned-out ping, ``{"__lambdawarmer__": {"index": i, "total": N, "correlation_id": c}}``. All
+  of its data sits under one reserved key whose value is an object, never ``true``, so it cannot
+  be read as a scheduled ping whatever field names are configured;
+* what other warmers send: the fanned-out payloads of lambda-warmer (JS) and lambda-warmer-py
+  (``__WARMER_INVOCATION__`` beside the flag) and serverless-plugin-warmup's
+  ``{"source": "serverless-plugin-warmup"}``. None of them fans out.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .config import CONCURRENCY_LIMIT
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+FANOUT_KEY = "__lambdawarmer__"
+LEGACY_INDEX = "__WARMER_INVOCATION__"
+LEGACY_TOTAL = "__WARMER_CONCURRENCY__"
+LEGACY_CORRELATION_IDS = ("__WARMER_CORRELATION_ID__", "__WARMER_CORRELATIONID__")
+PLUGIN_SOURCE = "serverless-plugin-warmup"
+MAX_CORRELATION_ID_LENGTH = 128
+MAX_LOGGED_VALUE_LENGTH = 64
+
+
+class Ping:
+    """A recognised warm-up ping.
+
+    ``index`` is 1 on the instance that received the scheduled ping and 2..N on the instances it
+    invoked; ``total`` is N. ``warning`` says why a requested concurrency was not used as given.
+    """
+
+    __slots__ = ("correlation_id", "index", "kind", "total", "warning")
+
+    def __init__(
+        self, kind: str, index: int, total: int, correlation_id: str | None, warning: str | None = None
+    ) -> None:
+        self.kind = kind
+        self.index = index
+        self.total = total
+        self.correlation_id = correlation_id
+        self.warning = warning
+
+    @property
+    def fans_out(self) -> bool:
+        """Whether this ping asks its instance to invoke the function ``total - 1`` more times."""
+        return self.kind == "schedule" and self.total > 1
+
+
+def bounded(value: object, limit: int = MAX_LOGGED_VALUE_LENGTH) -> str:
+    """``repr`` of a value from an event, cut to ``limit`` characters so logs stay small."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _position(value: object) -> int:
+    """An index or total from a fanned-out payload, or 0 when it is missing or out of range."""
+    number = _whole(value)
+    return number if number is not None and 1 <= number <= CONCURRENCY_LIMIT else 0
+
+
+def _correlation_id(value: object) -> str | None:
+    return value[:MAX_CORRELATION_ID_LENGTH] if isinstance(value, str) else None
+
+
+class PingDetector:
+    """Recognises pings for one pair of configured field names, with a cap on the concurrency."""
+
+    __slots__ = ("concurrency_field", "flag", "max_concurrency", "reads_legacy_payloads")
+
+    def __init__(self, flag: str, concurrency_field: str, max_concurrency: int) -> None:
+        self.flag = flag
+        self.concurrency_field = concurrency_field
+        self.max_concurrency = max_concurrency
+        # A configured field name wins over the legacy marker of the same name.
+        self.reads_legacy_payloads = LEGACY_INDEX not in (flag, concurrency_field)
+
+    def detect(self, event: Mapping[str, object]) -> Ping | None:
+        """The ping ``event`` is, or ``None`` for a real event. Never raises."""
+        fanned_out = event.get(FANOUT_KEY)
+        if isinstance(fanned_out, dict):
+            return self._fanned_out(fanned_out)
+        if event.get(self.flag) is True:
+            if self.reads_legacy_payloads and LEGACY_INDEX in event:
+                return self._legacy(event)
+            return self._scheduled(event)
+        if event.get("source") == PLUGIN_SOURCE:
+            return Ping(PLUGIN_SOURCE, 1, 1, None)
+        return None
+
+    def _scheduled(self, event: Mapping[str, object]) -> Ping:
+        if self.concurrency_field not in event:
+            return Ping("schedule", 1, 1, None)
+        raw = event[self.concurrency_field]
+        requested = _whole(raw)
+        if requested is None or requested < 1:
+            warning = (
+                f"{self.concurrency_field}={bounded(raw)} is not a positive whole number; warming 1 instance"
+            )
+            return Ping("schedule", 1, 1, None, warning)
+        if requested > self.max_concurrency:
+            warning = (
+                f"{self.concurrency_field}={bounded(raw)} is above the cap; warming {self.max_concurrency} "
+                "instances (raise WARMER_MAX_CONCURRENCY to allow more)"
+            )
+            return Ping("schedule", 1, self.max_concurrency, None, warning)
+        return Ping("schedule", 1, requested, None)
+
+    def _fanned_out(self, data: Mapping[str, object]) -> Ping:
+        index, total = _position(data.get("index")), _position(data.get("total"))
+        return Ping("fanout", index, total, _correlation_id(data.get("correlation_id")))
+
+    @staticmethod
+    def _legacy(event: Mapping[str, object]) -> Ping:
+        correlation_id = next(
+            (_correlation_id(event[key]) for key in LEGACY_CORRELATION_IDS if key in event), None
+        )
+        index, total = _position(event.get(LEGACY_INDEX)), _position(event.get(LEGACY_TOTAL))
+        return Ping("lambda-warmer", index, total, correlation_id)
+
+
+def fanout_payload(index: int, total: int, correlation_id: str) -> bytes:
+    """The event sent to the ``index``-th of ``total`` instances in a fan-out."""
+    body = {FANOUT_KEY: {"index": index, "total": total, "correlation_id": correlation_id}}
+    return json.dumps(body, separators=(",", ":")).encode()

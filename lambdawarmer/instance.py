@@ -1,0 +1,61 @@
+"""What an execution environment knows about itself: its id, whether it is cold, when it last served.
+
+One :data:`ENVIRONMENT` per process, shared by every warmed handler in it. Safe to use from several
+threads at once (Lambda Managed Instances run several requests in one environment).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+
+def _new_instance_id() -> str:
+    return os.urandom(8).hex()
+
+
+class ExecutionEnvironment:
+    """The identity and cold/warm state of this execution environment."""
+
+    __slots__ = ("_lock", "fresh", "instance_id", "last_request_at", "started_at")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Start over as a new environment: a new id, and the next invocation is cold.
+
+        Called after a SnapStart restore, where many environments resume from one snapshot.
+        """
+        with self._lock:
+            self.instance_id = _new_instance_id()
+            self.started_at = time.time()
+            self.last_request_at: float | None = None
+            self.fresh = True
+
+    def claim_cold(self) -> bool:
+        """True for exactly one caller: the first invocation of this environment."""
+        if not self.fresh:
+            return False
+        with self._lock:
+            cold, self.fresh = self.fresh, False
+        return cold
+
+
+ENVIRONMENT = ExecutionEnvironment()
+
+
+def _register_snapstart_hook() -> None:
+    """With SnapStart, take a new identity after each restore (when the runtime offers the hook)."""
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "snap-start":
+        return
+    try:
+        from snapshot_restore_py import register_after_restore
+    except ImportError:
+        return
+    register_after_restore(ENVIRONMENT.reset)
+
+
+_register_snapstart_hook()

@@ -1,0 +1,112 @@
+"""ColdStart/WarmStart metrics, one record per invocation.
+
+Both metrics are sent every time, 1 and 0, so that the Average of ``ColdStart`` is the cold-start
+rate. Each record carries two dimension sets: ``FunctionName`` alone (every invocation, as
+lambda-warmer-py reported) and ``FunctionName`` + ``Invocation`` (``request`` for real traffic,
+``warmup`` for pings), so real traffic can be read apart from the pings.
+
+* ``emf`` (default): one CloudWatch Embedded Metric Format line on stdout. No network call and no
+  IAM permission: CloudWatch Logs extracts the metrics.
+* ``put_metric_data``: a bounded PutMetricData call through boto3 (needs ``cloudwatch:PutMetricData``).
+  A failure is logged and never reaches the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import time
+
+from .aws import bounded_client, error_reason
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .config import WarmerConfig
+
+logger = logging.getLogger("lambdawarmer")
+
+FUNCTION_DIMENSION = "FunctionName"
+INVOCATION_DIMENSION = "Invocation"
+METRICS_TIMEOUT_MS = 2_000
+
+
+class EmfRecorder:
+    """Writes one Embedded Metric Format line per invocation to stdout."""
+
+    __slots__ = ("_endings",)
+
+    def __init__(self, namespace: str, function_name: str) -> None:
+        metrics = [
+            {
+                "Namespace": namespace,
+                "Dimensions": [[FUNCTION_DIMENSION], [FUNCTION_DIMENSION, INVOCATION_DIMENSION]],
+                "Metrics": [{"Name": "ColdStart", "Unit": "Count"}, {"Name": "WarmStart", "Unit": "Count"}],
+            }
+        ]
+        after_timestamp = ',"CloudWatchMetrics":{}}},"{}":{}'.format(
+            json.dumps(metrics, separators=(",", ":")), FUNCTION_DIMENSION, json.dumps(function_name)
+        )
+        # All but the timestamp is known now: one ready-made ending per (warmup, cold) pair.
+        self._endings = {
+            (warmup, cold): after_timestamp
+            + f',"{INVOCATION_DIMENSION}":"{"warmup" if warmup else "request"}",'
+            + f'"ColdStart":{int(cold)},"WarmStart":{int(not cold)}}}\n'
+            for warmup in (False, True)
+            for cold in (False, True)
+        }
+
+    def record(self, cold: bool, warmup: bool) -> None:
+        """Write the line for one invocation; a closed or broken stdout loses the line, nothing else."""
+        line = f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)}' + self._endings[warmup, cold]
+        try:
+            sys.stdout.write(line)
+        except (OSError, ValueError):
+            return
+
+
+class PutMetricDataRecorder:
+    """Sends the metrics with one PutMetricData call per invocation, bounded in time."""
+
+    __slots__ = ("_client", "_function_name", "_lock", "_namespace")
+
+    def __init__(self, namespace: str, function_name: str) -> None:
+        self._namespace = namespace
+        self._function_name = function_name
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def record(self, cold: bool, warmup: bool) -> None:
+        """Send the metrics for one invocation; log and swallow any failure."""
+        function = {"Name": FUNCTION_DIMENSION, "Value": self._function_name}
+        invocation = {"Name": INVOCATION_DIMENSION, "Value": "warmup" if warmup else "request"}
+        data = [
+            {"MetricName": name, "Dimensions": dimensions, "Value": float(value), "Unit": "Count"}
+            for dimensions in ([function], [function, invocation])
+            for name, value in (("ColdStart", cold), ("WarmStart", not cold))
+        ]
+        try:
+            self._cloudwatch().put_metric_data(Namespace=self._namespace, MetricData=data)
+        except Exception as error:
+            logger.warning(
+                "lambdawarmer: PutMetricData failed, metrics for this invocation are lost: %s",
+                error_reason(error),
+            )
+
+    def _cloudwatch(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = bounded_client("cloudwatch", METRICS_TIMEOUT_MS, pool_size=4)
+            return self._client
+
+
+def make_recorder(config: WarmerConfig, function_name: str) -> EmfRecorder | PutMetricDataRecorder | None:
+    """The recorder the settings ask for, or ``None`` when metrics are off."""
+    if not config.send_metric:
+        return None
+    if config.metrics_mode == "put_metric_data":
+        return PutMetricDataRecorder(config.metrics_namespace, function_name)
+    return EmfRecorder(config.metrics_namespace, function_name)

@@ -1,0 +1,151 @@
+"""Shared fixtures: AWS settings that never reach AWS, Lambda contexts, a scripted Invoke API."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import pytest
+from awslambdaric.lambda_context import LambdaContext
+
+from lambdawarmer.instance import ENVIRONMENT
+
+FUNCTION = "orders"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION}"
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and a Lambda-like environment; no WARMER_* from the caller's shell."""
+    for name in list(os.environ):
+        if name.startswith(("WARMER_", "AWS_", "LAMBDAWARMER_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # never AWS, whatever a test forgets
+    ENVIRONMENT.reset()
+
+
+def make_context(
+    arn: str = FUNCTION_ARN, remaining_ms: int = 30_000, request_id: str = "req-1"
+) -> LambdaContext:
+    """A real awslambdaric LambdaContext, as the runtime builds it for an invocation."""
+    deadline_ms = int(time.time() * 1000) + remaining_ms
+    return LambdaContext(request_id, None, None, deadline_ms, arn)
+
+
+class InvokeCall:
+    """One request the scripted Invoke API received."""
+
+    def __init__(self, function: str, qualifier: str | None, invocation_type: str, payload: Any) -> None:
+        self.function = function
+        self.qualifier = qualifier
+        self.invocation_type = invocation_type
+        self.payload = payload
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server that does not print the clients it lost (timeouts do that on purpose)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
+class ScriptedInvokeApi:
+    """A real HTTP server on 127.0.0.1 speaking the Lambda Invoke API, answering as ``respond`` says.
+
+    ``respond(call)`` returns (status, headers, body). Records every call and the most calls it had
+    in flight at once.
+    """
+
+    def __init__(self, respond: Callable[[InvokeCall], tuple[int, dict[str, str], bytes]]) -> None:
+        self.respond = respond
+        self.calls: list[InvokeCall] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                url = urlparse(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                parts = url.path.split("/")
+                call = InvokeCall(
+                    unquote(parts[3]),
+                    parse_qs(url.query).get("Qualifier", [None])[0],
+                    self.headers.get("X-Amz-Invocation-Type", "RequestResponse"),
+                    json.loads(body) if body else None,
+                )
+                with api._lock:
+                    api.calls.append(call)
+                    api.in_flight += 1
+                    api.max_in_flight = max(api.max_in_flight, api.in_flight)
+                try:
+                    status, headers, answer = api.respond(call)
+                finally:
+                    with api._lock:
+                        api.in_flight -= 1
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def invoke_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., ScriptedInvokeApi]]:
+    """Start a scripted Invoke API and point boto3's lambda client at it."""
+    started: list[ScriptedInvokeApi] = []
+
+    def start(respond: Callable[[InvokeCall], tuple[int, dict[str, str], bytes]]) -> ScriptedInvokeApi:
+        api = ScriptedInvokeApi(respond)
+        started.append(api)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", api.url)
+        return api
+
+    yield start
+    for api in started:
+        api.close()
+
+
+def report_answer(call: InvokeCall, instance_id: str, cold: bool = True) -> tuple[int, dict[str, str], bytes]:
+    """What a warmed instance answers to a fanned-out ping."""
+    data = call.payload["__lambdawarmer__"]
+    body = {"warmed": True, "instance_id": instance_id, "cold": cold, "index": data["index"]}
+    return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+def error_answer(status: int, error_type: str, message: str) -> tuple[int, dict[str, str], bytes]:
+    """An Invoke API error, as Lambda sends it."""
+    headers = {"x-amzn-ErrorType": error_type, "Content-Type": "application/json"}
+    return status, headers, json.dumps({"Type": "User", "message": message}).encode()

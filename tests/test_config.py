@@ -1,0 +1,121 @@
+"""Settings: precedence, defaults, and a clear error for every bad value."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambdawarmer import WarmerConfigError, load_config, warmer
+from lambdawarmer.config import SETTINGS
+
+
+def test_defaults_are_the_seeds() -> None:
+    config = load_config(environ={})
+    assert config.as_dict() == {
+        "flag": "warmer",
+        "concurrency": "concurrency",
+        "delay": 75,
+        "send_metric": False,
+        "metrics_mode": "emf",
+        "metrics_namespace": "LambdaWarmer",
+        "max_concurrency": 100,
+        "invoke_timeout": 10_000,
+        "log_level": "INFO",
+    }
+
+
+def test_decorator_argument_beats_environment_beats_default() -> None:
+    environ = {"WARMER_FLAG": "ping", "WARMER_DELAY": "150", "WARMER_SEND_METRIC": "yes"}
+    config = load_config({"flag": "am_i_a_warmer", "delay": None}, environ)
+    assert config.flag == "am_i_a_warmer"  # argument
+    assert config.delay == 150  # environment (None means unset)
+    assert config.send_metric is True
+    assert config.concurrency == "concurrency"  # default
+
+
+def test_every_setting_reads_its_own_variable() -> None:
+    environ = {
+        "WARMER_FLAG": "w",
+        "WARMER_CONCURRENCY": "n",
+        "WARMER_DELAY": "0",
+        "WARMER_SEND_METRIC": "ON",
+        "WARMER_METRICS_MODE": "PUT_METRIC_DATA",
+        "WARMER_METRICS_NAMESPACE": "Team/Warmth",
+        "WARMER_MAX_CONCURRENCY": "1000",
+        "WARMER_INVOKE_TIMEOUT": "2500",
+        "WARMER_LOG_LEVEL": "debug",
+    }
+    assert load_config(environ=environ).as_dict() == {
+        "flag": "w",
+        "concurrency": "n",
+        "delay": 0,
+        "send_metric": True,
+        "metrics_mode": "put_metric_data",
+        "metrics_namespace": "Team/Warmth",
+        "max_concurrency": 1000,
+        "invoke_timeout": 2500,
+        "log_level": "DEBUG",
+    }
+    assert {setting.env for setting in SETTINGS.values()} == set(environ)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "allowed"),
+    [
+        ("WARMER_DELAY", "abc", "a whole number of milliseconds from 0 to 60000"),
+        ("WARMER_DELAY", "-5", "a whole number of milliseconds from 0 to 60000"),
+        ("WARMER_DELAY", "1.5", "a whole number of milliseconds"),
+        ("WARMER_SEND_METRIC", "maybe", "true or false"),
+        ("WARMER_FLAG", "", "a non-empty event field name"),
+        ("WARMER_FLAG", "   ", "a non-empty event field name"),
+        ("WARMER_CONCURRENCY", "5", "not a number"),
+        ("WARMER_CONCURRENCY", "-1.5e3", "not a number"),
+        ("WARMER_FLAG", "x" * 129, "at most 128 characters"),
+        ("WARMER_METRICS_MODE", "statsd", "one of emf, put_metric_data"),
+        ("WARMER_MAX_CONCURRENCY", "0", "a whole number from 1 to 1000"),
+        ("WARMER_MAX_CONCURRENCY", "1000000000", "a whole number from 1 to 1000"),
+        ("WARMER_INVOKE_TIMEOUT", "5", "from 100 to 900000"),
+        ("WARMER_LOG_LEVEL", "LOUD", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("WARMER_METRICS_NAMESPACE", " padded ", "a CloudWatch namespace"),
+    ],
+)
+def test_bad_environment_value_names_variable_value_and_what_is_allowed(
+    variable: str, value: str, allowed: str
+) -> None:
+    with pytest.raises(WarmerConfigError) as raised:
+        load_config(environ={variable: value})
+    message = str(raised.value)
+    assert f"{variable}={value!r}" in message
+    assert allowed in message
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [("delay", "abc"), ("delay", -5), ("delay", True), ("send_metric", "maybe"), ("flag", ""), ("flag", 7)],
+)
+def test_bad_decorator_argument_is_named_as_an_argument(argument: str, value: object) -> None:
+    with pytest.raises(WarmerConfigError, match=rf"{argument}={value!r} \(decorator argument\)"):
+        warmer(**{argument: value})
+
+
+def test_unknown_decorator_argument_is_refused_with_the_allowed_names() -> None:
+    with pytest.raises(WarmerConfigError, match=r"unknown setting.*delya.*allowed: flag, concurrency, delay"):
+        warmer(delya=5)
+
+
+def test_flag_and_concurrency_fields_must_differ() -> None:
+    with pytest.raises(WarmerConfigError, match="two different event fields"):
+        load_config({"flag": "x", "concurrency": "x"}, {})
+
+
+def test_config_is_read_only() -> None:
+    config = load_config(environ={})
+    with pytest.raises(AttributeError):
+        config.delay = 1  # type: ignore[misc]
+
+
+def test_bad_environment_fails_the_decorator_at_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WARMER_DELAY", "soon")
+    with pytest.raises(WarmerConfigError, match="WARMER_DELAY='soon'"):
+
+        @warmer
+        def handler(event: object, context: object) -> None: ...

@@ -1,0 +1,236 @@
+"""The fan-out against a real HTTP endpoint on 127.0.0.1 speaking the Lambda Invoke API."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from lambdawarmer import warmer
+from lambdawarmer.events import FANOUT_KEY
+from lambdawarmer.fanout import Target, resolve_target
+
+from .conftest import FUNCTION_ARN, InvokeCall, ScriptedInvokeApi, error_answer, make_context, report_answer
+
+StartApi = Callable[[Callable[[InvokeCall], tuple[int, dict[str, str], bytes]]], ScriptedInvokeApi]
+
+
+def handler(event: Any, context: Any) -> str:
+    return "real work"
+
+
+def distinct_instances(call: InvokeCall) -> tuple[int, dict[str, str], bytes]:
+    return report_answer(call, f"instance-{call.payload[FANOUT_KEY]['index']}")
+
+
+def test_all_invokes_are_in_flight_together_and_target_the_alias(invoke_api: StartApi) -> None:
+    together = threading.Barrier(9, timeout=10)
+
+    def respond(call: InvokeCall) -> tuple[int, dict[str, str], bytes]:
+        together.wait()  # answers only once all nine are in flight at the same time
+        return distinct_instances(call)
+
+    api = invoke_api(respond)
+    context = make_context(arn=f"{FUNCTION_ARN}:live", request_id="origin-1")
+    report = warmer(handler)({"warmer": True, "concurrency": 10}, context)
+
+    assert api.max_in_flight == 9
+    assert len(api.calls) == 9
+    assert {(c.function, c.qualifier, c.invocation_type) for c in api.calls} == {
+        (FUNCTION_ARN, "live", "RequestResponse")
+    }
+    assert sorted(c.payload[FANOUT_KEY]["index"] for c in api.calls) == list(range(2, 11))
+    assert {(c.payload[FANOUT_KEY]["total"], c.payload[FANOUT_KEY]["correlation_id"]) for c in api.calls} == {
+        (10, "origin-1")
+    }
+    assert set(api.calls[0].payload) == {FANOUT_KEY}  # no flag, no concurrency field: cannot fan out again
+    assert report["invocations_sent"] == 9
+    assert report["invocations_failed"] == 0
+    assert report["failures"] == []
+    assert report["instances_warmed"] == 10
+    assert report["instances_cold"] == 10
+    assert report["correlation_id"] == "origin-1"
+    assert report["fanout_ms"] > 0
+
+
+@pytest.mark.parametrize(
+    ("arn", "version", "expected"),
+    [
+        (f"{FUNCTION_ARN}:live", "$LATEST", Target(FUNCTION_ARN, "live")),
+        (f"{FUNCTION_ARN}:12", "12", Target(FUNCTION_ARN, "12")),
+        (FUNCTION_ARN, "$LATEST", Target(FUNCTION_ARN, "$LATEST")),
+        (
+            "arn:aws-cn:lambda:cn-north-1:1:function:f:blue",
+            "3",
+            Target("arn:aws-cn:lambda:cn-north-1:1:function:f", "blue"),
+        ),
+        ("", "7", Target("orders", "7")),
+        ("not-an-arn", "7", Target("orders", "7")),
+    ],
+)
+def test_target_is_what_the_function_was_invoked_as(
+    arn: str, version: str, expected: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", version)
+    target = resolve_target(make_context(arn=arn))
+    assert (target.function, target.qualifier) == (expected.function, expected.qualifier)
+
+
+def test_unqualified_invocation_falls_back_to_name_and_version(
+    invoke_api: StartApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "7")
+    api = invoke_api(distinct_instances)
+    warmer(handler)({"warmer": True, "concurrency": 2}, make_context(arn=""))
+    assert [(c.function, c.qualifier) for c in api.calls] == [("orders", "7")]
+
+
+def test_the_cap_bounds_the_fan_out_whatever_the_event_asks(
+    invoke_api: StartApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = invoke_api(distinct_instances)
+    report = warmer(max_concurrency=5)(handler)({"warmer": True, "concurrency": 10**9}, make_context())
+    assert len(api.calls) == 4
+    assert report["concurrency"] == 5
+    assert report["instances_warmed"] == 5
+    assert any("above the cap; warming 5 instances" in r.getMessage() for r in caplog.records)
+
+
+def test_an_instance_that_answers_twice_is_counted_once(invoke_api: StartApi) -> None:
+    invoke_api(lambda call: report_answer(call, "same-instance", cold=False))
+    report = warmer(handler)({"warmer": True, "concurrency": 4}, make_context())
+    assert report["invocations_failed"] == 0
+    assert report["instances_warmed"] == 2
+    assert report["instances_cold"] == 1  # only this instance, on its first invocation
+
+
+def mixed_failures(call: InvokeCall) -> tuple[int, dict[str, str], bytes]:
+    index = call.payload[FANOUT_KEY]["index"]
+    if index == 2:
+        return error_answer(429, "TooManyRequestsException", "Rate Exceeded.")
+    if index == 3:
+        return error_answer(403, "AccessDeniedException", "not authorized to perform: lambda:InvokeFunction")
+    if index == 4:
+        return error_answer(500, "ServiceException", "internal")
+    if index == 5:
+        headers = {"X-Amz-Function-Error": "Unhandled", "Content-Type": "application/json"}
+        return 200, headers, b'{"errorMessage": "boom", "errorType": "ValueError"}'
+    if index == 6:
+        return 200, {"Content-Type": "application/json"}, b'"hello from a function without lambdawarmer"'
+    return distinct_instances(call)
+
+
+def test_failed_invokes_are_counted_with_their_reasons_never_raised(
+    invoke_api: StartApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    invoke_api(mixed_failures)
+    report = warmer(handler)({"warmer": True, "concurrency": 7}, make_context())
+    assert report["invocations_sent"] == 6
+    assert report["invocations_failed"] == 5
+    reasons = {failure["index"]: failure["reason"] for failure in report["failures"]}
+    assert reasons[2].startswith("TooManyRequestsException: Rate Exceeded")
+    assert reasons[3].startswith("AccessDeniedException: not authorized")
+    assert reasons[4].startswith("ServiceException")
+    assert reasons[5].startswith("function error (Unhandled)")
+    assert reasons[6].startswith("the answer is not a warm-up report")
+    assert report["instances_warmed"] == 2
+    assert sum("fan-out invoke" in r.getMessage() for r in caplog.records) == 5
+
+
+def test_unreachable_endpoint_fails_fast_and_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", f"http://127.0.0.1:{port}")
+    started = time.monotonic()
+    report = warmer(handler)({"warmer": True, "concurrency": 3}, make_context())
+    assert time.monotonic() - started < 5
+    assert report["invocations_failed"] == 2
+    assert all("EndpointConnectionError" in f["reason"] for f in report["failures"])
+
+
+def test_slow_endpoint_is_cut_off_by_the_invoke_timeout(invoke_api: StartApi) -> None:
+    release = threading.Event()
+    invoke_api(lambda call: (release.wait(10), distinct_instances(call))[1])
+    started = time.monotonic()
+    report = warmer(invoke_timeout=300)(handler)({"warmer": True, "concurrency": 3}, make_context())
+    elapsed = time.monotonic() - started
+    release.set()
+    assert elapsed < 3
+    assert report["invocations_failed"] == 2
+    assert all("ReadTimeout" in f["reason"] for f in report["failures"])
+
+
+def test_fan_out_ends_before_the_functions_time_runs_out(invoke_api: StartApi) -> None:
+    release = threading.Event()
+    invoke_api(lambda call: (release.wait(10), distinct_instances(call))[1])
+    started = time.monotonic()
+    report = warmer(handler)({"warmer": True, "concurrency": 50}, make_context(remaining_ms=1000))
+    elapsed = time.monotonic() - started
+    release.set()
+    assert elapsed < 1.0
+    assert report["invocations_failed"] == 49
+    assert {f["reason"] for f in report["failures"]} == {"no answer before the function's time ran out"}
+
+
+def test_a_ping_after_failures_leaves_real_requests_alone(invoke_api: StartApi) -> None:
+    invoke_api(lambda call: error_answer(429, "TooManyRequestsException", "Rate Exceeded."))
+    wrapped = warmer(handler)
+    assert wrapped({"warmer": True, "concurrency": 3}, make_context())["invocations_failed"] == 2
+    assert wrapped({"order": 1}, make_context()) == "real work"
+
+
+def run_isolated(code: str, endpoint: str) -> dict[str, Any]:
+    """Run ``code`` in a fresh interpreter (nothing imported yet) and return the JSON it prints."""
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": "orders",
+        "AWS_ENDPOINT_URL_LAMBDA": endpoint,
+        "PATH": "/usr/bin:/bin",
+    }
+    output = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(output.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_boto3_is_imported_only_by_the_first_fan_out_and_one_client_serves_all(invoke_api: StartApi) -> None:
+    api = invoke_api(distinct_instances)
+    result = run_isolated(
+        f"""
+        import json, sys, time
+        import lambdawarmer
+        from awslambdaric.lambda_context import LambdaContext
+        context = LambdaContext("r", None, None, int(time.time() * 1000) + 30000, "{FUNCTION_ARN}")
+        engine = lambdawarmer.warmup.Warmer(lambdawarmer.load_config())
+        wrapped = engine.wrap(lambda event, context: "ok")
+        steps = {{"import": "boto3" in sys.modules}}
+        wrapped({{"order": 1}}, context)
+        wrapped({{"warmer": True, "concurrency": 1}}, context)
+        steps["no fan-out"] = "boto3" in sys.modules
+        wrapped({{"warmer": True, "concurrency": 3}}, context)
+        steps["fan-out"] = "boto3" in sys.modules
+        client = engine._fanout._client
+        wrapped({{"warmer": True, "concurrency": 3}}, context)
+        steps["same client"] = engine._fanout._client is client
+        print(json.dumps(steps))
+        """,
+        api.url,
+    )
+    assert result == {"import": False, "no fan-out": False, "fan-out": True, "same client": True}
+    assert len(api.calls) == 4

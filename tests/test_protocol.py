@@ -1,0 +1,342 @@
+"""The warm-up protocol through the decorator: what is a ping, what reaches the handler untouched."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import traceback
+from typing import Any
+
+import pytest
+
+import lambdawarmer
+from lambdawarmer import warmer
+from lambdawarmer.events import FANOUT_KEY, PingDetector, fanout_payload
+from lambdawarmer.instance import ENVIRONMENT, ExecutionEnvironment
+
+from .conftest import make_context
+
+NOT_PINGS = [
+    [1, 2, 3],
+    ["warmer"],
+    "warmer",
+    "",
+    0,
+    42,
+    3.5,
+    None,
+    True,
+    {},
+    {"warmer": "true"},
+    {"warmer": 1},
+    {"warmer": False},
+    {"warmer": None},
+    {"warmer": {"nested": True}},
+    {"Warmer": True},
+    {"concurrency": 5},
+    {"source": "aws.events", "detail-type": "Scheduled Event"},
+    {FANOUT_KEY: True},
+    {FANOUT_KEY: "x"},
+]
+
+
+class Recorder:
+    """A handler that remembers what it was called with."""
+
+    def __init__(self) -> None:
+        self.calls: list[Any] = []
+        self.result = object()
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        self.calls.append(event)
+        return self.result
+
+
+@pytest.mark.parametrize("event", NOT_PINGS, ids=repr)
+def test_anything_but_a_ping_reaches_the_handler_untouched(event: Any) -> None:
+    handler = Recorder()
+    result = warmer(handler)(event, make_context())
+    assert handler.calls == [event]
+    assert handler.calls[0] is event
+    assert result is handler.result
+
+
+def test_handler_exception_comes_back_untouched() -> None:
+    error = KeyError("missing")
+
+    def failing(event: Any, context: Any) -> None:
+        raise error
+
+    with pytest.raises(KeyError) as raised:
+        warmer(failing)({"id": 1}, make_context())
+    assert raised.value is error
+    frames = [frame.name for frame in traceback.extract_tb(raised.value.__traceback__)]
+    assert frames[-1] == "failing"
+
+
+def test_decorator_keeps_name_docstring_and_both_forms_work() -> None:
+    def orders_handler(event: Any, context: Any) -> str:
+        """Handles orders."""
+        return "done"
+
+    for wrapped in (warmer(orders_handler), warmer()(orders_handler), warmer(delay=10)(orders_handler)):
+        assert wrapped.__name__ == "orders_handler"
+        assert wrapped.__doc__ == "Handles orders."
+        assert wrapped.__wrapped__ is orders_handler  # type: ignore[attr-defined]
+        assert wrapped({}, make_context()) == "done"
+
+
+def test_decorator_refuses_a_positional_non_callable() -> None:
+    with pytest.raises(TypeError, match="keyword settings only"):
+        warmer("warmer")  # type: ignore[call-overload]
+
+
+def test_ping_does_not_call_the_handler_and_returns_the_report() -> None:
+    handler = Recorder()
+    report = warmer(handler)({"warmer": True, "concurrency": 1}, make_context(request_id="abc"))
+    assert handler.calls == []
+    assert report == {
+        "warmed": True,
+        "function": "orders",
+        "instance_id": ENVIRONMENT.instance_id,
+        "cold": True,
+        "index": 1,
+        "concurrency": 1,
+        "correlation_id": "abc",
+        "source": "schedule",
+    }
+    json.dumps(report)  # the runtime must be able to serialise it
+
+
+def test_cold_is_true_once_per_environment_whoever_comes_first() -> None:
+    wrapped = warmer(Recorder())
+    assert wrapped({"warmer": True}, make_context())["cold"] is True
+    assert wrapped({"warmer": True}, make_context())["cold"] is False
+    ENVIRONMENT.reset()
+    wrapped({"real": 1}, make_context())
+    assert wrapped({"warmer": True}, make_context())["cold"] is False
+
+
+def test_cold_is_claimed_by_exactly_one_of_many_threads() -> None:
+    environment = ExecutionEnvironment()
+    barrier = threading.Barrier(16)
+    results: list[bool] = []
+
+    def claim() -> None:
+        barrier.wait()
+        results.append(environment.claim_cold())
+
+    threads = [threading.Thread(target=claim) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 15 + [True]
+
+
+def test_reset_gives_a_new_identity_and_a_cold_first_invocation() -> None:
+    wrapped = warmer(Recorder())
+    first = wrapped({"warmer": True}, make_context())
+    ENVIRONMENT.reset()
+    second = wrapped({"warmer": True}, make_context())
+    assert second["instance_id"] != first["instance_id"]
+    assert second["cold"] is True
+
+
+def test_snapstart_registers_reset_after_restore(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """With SnapStart, lambdawarmer registers ENVIRONMENT.reset with snapshot_restore_py."""
+    (tmp_path / "snapshot_restore_py.py").write_text(
+        "hooks = []\ndef register_after_restore(func, *args, **kwargs):\n    hooks.append(func)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+    from lambdawarmer import instance
+
+    instance._register_snapstart_hook()
+    hooks = sys.modules["snapshot_restore_py"].hooks
+    assert hooks == [instance.ENVIRONMENT.reset]
+    before = instance.ENVIRONMENT.instance_id
+    hooks[0]()
+    assert instance.ENVIRONMENT.instance_id != before
+    assert instance.ENVIRONMENT.claim_cold() is True
+    monkeypatch.delitem(sys.modules, "snapshot_restore_py")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {
+            "warmer": True,
+            "__WARMER_INVOCATION__": 2,
+            "__WARMER_CONCURRENCY__": 3,
+            "__WARMER_CORRELATIONID__": "js",
+        },
+        {
+            "warmer": True,
+            "__WARMER_INVOCATION__": 2,
+            "__WARMER_CONCURRENCY__": 3,
+            "__WARMER_CORRELATION_ID__": "js",
+        },
+    ],
+    ids=["lambda-warmer-js", "lambda-warmer-py"],
+)
+def test_other_warmers_fanned_out_payloads_are_answered_without_fanning_out(event: dict[str, Any]) -> None:
+    handler = Recorder()
+    report = warmer(delay=0)(handler)(dict(event, concurrency=50), make_context())
+    assert handler.calls == []
+    assert (report["source"], report["index"], report["concurrency"], report["correlation_id"]) == (
+        "lambda-warmer",
+        2,
+        3,
+        "js",
+    )
+    assert "invocations_sent" not in report
+
+
+def test_serverless_plugin_warmup_ping_is_answered() -> None:
+    handler = Recorder()
+    report = warmer(delay=0)(handler)({"source": "serverless-plugin-warmup"}, make_context())
+    assert handler.calls == []
+    assert report["source"] == "serverless-plugin-warmup"
+    assert "invocations_sent" not in report
+
+
+@pytest.mark.parametrize("value", [0, -3, "5", 2.5, True, None, [3], {"n": 3}])
+def test_invalid_concurrency_counts_as_one_with_a_warning(
+    value: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    report = warmer(Recorder())({"warmer": True, "concurrency": value}, make_context())
+    assert report["concurrency"] == 1
+    assert "invocations_sent" not in report
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("is not a positive whole number; warming 1 instance" in message for message in warnings)
+
+
+def test_custom_field_names_are_used() -> None:
+    handler = Recorder()
+    wrapped = warmer(flag="am_i_a_warmer", concurrency="how_many_lambdas")(handler)
+    assert wrapped({"am_i_a_warmer": True, "how_many_lambdas": 1}, make_context())["warmed"] is True
+    wrapped({"warmer": True}, make_context())
+    assert handler.calls == [{"warmer": True}]
+
+
+def test_fanned_out_payload_shape() -> None:
+    assert json.loads(fanout_payload(3, 7, "corr")) == {
+        FANOUT_KEY: {"index": 3, "total": 7, "correlation_id": "corr"}
+    }
+
+
+RESERVED = [
+    FANOUT_KEY,
+    "__WARMER_INVOCATION__",
+    "__WARMER_CONCURRENCY__",
+    "__WARMER_CORRELATIONID__",
+    "source",
+]
+
+
+@pytest.mark.parametrize("reserved", RESERVED)
+@pytest.mark.parametrize("role", ["flag", "concurrency"])
+def test_colliding_field_names_still_fan_out_once_and_payloads_never_again(role: str, reserved: str) -> None:
+    flag, concurrency = (reserved, "concurrency") if role == "flag" else ("warmer", reserved)
+    detector = PingDetector(flag, concurrency, 100)
+    scheduled = detector.detect({flag: True, concurrency: 4})
+    assert scheduled is not None
+    assert scheduled.fans_out
+    assert scheduled.total == 4
+    fanned_out = detector.detect(json.loads(fanout_payload(2, 4, "c")))
+    assert fanned_out is not None
+    assert not fanned_out.fans_out
+    assert (fanned_out.kind, fanned_out.index, fanned_out.total) == ("fanout", 2, 4)
+
+
+def test_crafted_fanned_out_payloads_never_fan_out() -> None:
+    detector = PingDetector("warmer", "concurrency", 100)
+    crafted = [
+        {FANOUT_KEY: {"index": 1, "total": 10**9}, "warmer": True, "concurrency": 50},
+        {FANOUT_KEY: {}, "warmer": True, "concurrency": 50},
+        {FANOUT_KEY: {"index": "1", "total": [1]}},
+        {"warmer": True, "concurrency": 50, "__WARMER_INVOCATION__": 1},
+        {"warmer": True, "concurrency": 50, "__WARMER_INVOCATION__": None},
+    ]
+    for event in crafted:
+        ping = detector.detect(event)
+        assert ping is not None
+        assert not ping.fans_out, event
+        assert 0 <= ping.total <= 1000
+
+
+def test_event_values_in_logs_are_bounded(caplog: pytest.LogCaptureFixture) -> None:
+    huge = "x" * 100_000
+    wrapped = warmer(Recorder())
+    wrapped({"warmer": True, "concurrency": huge}, make_context())
+    wrapped({FANOUT_KEY: {"index": 2, "total": 3, "correlation_id": huge}}, make_context())
+    assert caplog.records
+    assert all(len(record.getMessage()) < 1000 for record in caplog.records)
+
+
+class ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_one_json_log_line_per_ping_at_the_runtimes_default_level() -> None:
+    """The runtime leaves the root logger at WARNING with one handler: the INFO ping line still shows."""
+    root, collected = logging.getLogger(), ListHandler()
+    level = root.level
+    root.setLevel(logging.WARNING)
+    root.addHandler(collected)
+    try:
+        wrapped = warmer(delay=0)(Recorder())
+        wrapped({"real": 1}, make_context())
+        wrapped({FANOUT_KEY: {"index": 2, "total": 3, "correlation_id": "c"}}, make_context(request_id="r2"))
+    finally:
+        root.removeHandler(collected)
+        root.setLevel(level)
+    lines = [json.loads(r.getMessage()) for r in collected.records if r.name == "lambdawarmer"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["action"] == "warmer"
+    assert (line["function"], line["instance_id"], line["correlation_id"]) == (
+        "orders",
+        ENVIRONMENT.instance_id,
+        "c",
+    )
+    assert (line["index"], line["concurrency"], line["cold"]) == (2, 3, False)
+    assert line["last_accessed"].endswith("Z")
+    assert 0 <= line["seconds_since_last_request"] < 5
+    assert line["lambdawarmer"] == lambdawarmer.__version__
+
+
+def test_log_level_setting_quiets_the_ping_lines(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    warmer(log_level="WARNING", delay=0)(Recorder())({"warmer": True}, make_context())
+    assert not [r for r in caplog.records if r.name == "lambdawarmer"]
+
+
+def test_receivers_hold_for_the_delay_and_the_originator_does_not() -> None:
+    import time
+
+    wrapped = warmer(delay=200)(Recorder())
+    started = time.monotonic()
+    wrapped({FANOUT_KEY: {"index": 2, "total": 2, "correlation_id": "c"}}, make_context())
+    held = time.monotonic() - started
+    started = time.monotonic()
+    wrapped({"warmer": True, "concurrency": 1}, make_context())
+    assert held >= 0.2
+    assert time.monotonic() - started < 0.2
+
+
+def test_hold_never_outlasts_the_functions_remaining_time() -> None:
+    import time
+
+    wrapped = warmer(delay=60_000)(Recorder())
+    started = time.monotonic()
+    wrapped({FANOUT_KEY: {"index": 2, "total": 2, "correlation_id": "c"}}, make_context(remaining_ms=700))
+    assert time.monotonic() - started < 0.7
