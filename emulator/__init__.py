@@ -1,0 +1,19 @@
+"""A local Lambda emulator for one function: real awslambdaric processes behind the Invoke API.
+
+A development and test tool of this repository; never part of the layer.
+"""
+
+from .environment import Environment, Invocation
+from .function import FunctionSpec
+from .runtimes import RuntimeUnavailable, available_runtimes, runtime_python
+from .service import LambdaEmulator
+
+__all__ = [
+    "Environment",
+    "FunctionSpec",
+    "Invocation",
+    "LambdaEmulator",
+    "RuntimeUnavailable",
+    "available_runtimes",
+    "runtime_python",
+]

@@ -1,0 +1,286 @@
+"""One execution environment: a real process running the real awslambdaric, and its Runtime API.
+
+It is started as the managed Python runtime starts one (the ``bootstrap`` script beside this file,
+exec wrapper included), with the Lambda environment variables, and with the function's layers at
+``/opt`` in a private mount namespace (read-only, as in Lambda) when this machine allows it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from .function import FunctionSpec
+from .runtime_api import RuntimeApi
+
+BOOTSTRAP = Path(__file__).resolve().parent / "runtime" / "bootstrap"
+INIT_TIMEOUT_S = 10.0  # Lambda's limit on the init phase
+MOUNT_AND_START = 'mount --bind "$1" /opt && mount -o remount,ro,bind /opt && shift && exec "$@"'
+
+
+class Invocation:
+    """One invocation: what came in, where it ran, what came out, and when."""
+
+    def __init__(
+        self,
+        event: bytes,
+        qualifier: str | None,
+        version: str,
+        invoked_arn: str,
+        invocation_type: str = "RequestResponse",
+        client_context: str | None = None,
+    ) -> None:
+        self.request_id = str(uuid.uuid4())
+        self.event = event
+        self.qualifier = qualifier
+        self.version = version
+        self.invoked_arn = invoked_arn
+        self.invocation_type = invocation_type
+        self.client_context = client_context
+        self.environment_id: str | None = None
+        self.cold = False
+        self.received_at = time.monotonic()
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.deadline_ms = 0
+        self.deadline_at = 0.0
+        self.status = "pending"  # success, error, timeout, throttled, init_error, exit_error, not_found
+        self.payload = b""
+        self.error_type: str | None = None
+        self.delivered = threading.Event()
+        self.done = threading.Event()
+
+    def runtime_headers(self) -> dict[str, str]:
+        """The headers ``GET /next`` carries for this invocation."""
+        headers = {
+            "Lambda-Runtime-Aws-Request-Id": self.request_id,
+            "Lambda-Runtime-Deadline-Ms": str(self.deadline_ms),
+            "Lambda-Runtime-Invoked-Function-Arn": self.invoked_arn,
+            "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.time()):08x}-{self.request_id.replace('-', '')[:24]}",
+            "Content-Type": "application/json",
+        }
+        if self.client_context:
+            headers["Lambda-Runtime-Client-Context"] = self.client_context
+        return headers
+
+    def finish(self, status: str, payload: bytes, error_type: str | None = None) -> None:
+        """Record the outcome, once; later calls are ignored."""
+        if self.done.is_set():
+            return
+        self.status, self.payload, self.error_type = status, payload, error_type
+        self.finished_at = time.monotonic()
+        self.done.set()
+        self.delivered.set()
+
+    @property
+    def duration_ms(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at) * 1000
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "qualifier": self.qualifier,
+            "version": self.version,
+            "invocation_type": self.invocation_type,
+            "environment": self.environment_id,
+            "cold": self.cold,
+            "status": self.status,
+            "error_type": self.error_type,
+            "duration_ms": self.duration_ms,
+        }
+
+
+def error_payload(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+
+
+class Environment:
+    """One execution environment of one function version."""
+
+    def __init__(
+        self,
+        environment_id: str,
+        function: FunctionSpec,
+        version: str,
+        python: Path,
+        opt_dir: Path,
+        mount_opt: bool,
+        extra_env: dict[str, str],
+    ) -> None:
+        self.id = environment_id
+        self.function = function
+        self.version = version
+        self.state = "starting"  # starting, idle, busy, dead
+        self.output: list[str] = []
+        self.started_at = time.monotonic()
+        self.ready_at: float | None = None
+        self.invocations = 0
+        self.init_error: dict[str, Any] | None = None
+        self.exit_code: int | None = None
+        self._queue: queue.Queue[Invocation] = queue.Queue()
+        self._current: Invocation | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._api = RuntimeApi(self)
+        self._process = self._spawn(python, opt_dir, mount_opt, extra_env)
+        threading.Thread(target=self._read_output, daemon=True).start()
+
+    # -- process -------------------------------------------------------------------------------
+
+    def _lambda_env(self, python: Path, opt_dir: Path, mount_opt: bool, extra: dict[str, str]) -> dict[str, str]:
+        function = self.function
+        stream = time.strftime("%Y/%m/%d") + f"/[{self.version}]{self.id}"
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "LAMBDA_TASK_ROOT": str(Path(function.code).resolve()),
+            "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
+            "_HANDLER": function.handler,
+            "AWS_LAMBDA_RUNTIME_API": self._api.address,
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": self.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_REGION": function.region,
+            "AWS_DEFAULT_REGION": function.region,
+            "AWS_ACCESS_KEY_ID": "emulator",
+            "AWS_SECRET_ACCESS_KEY": "emulator",
+            "AWS_SESSION_TOKEN": "emulator",
+            "LAMBDA_EMULATOR_PYTHON": str(python),
+            **extra,
+            **function.environment,
+        }
+        if not mount_opt:
+            # The layers stay where they were unpacked: point the runtime and the wrapper path there.
+            env["LAMBDA_EMULATOR_OPT"] = str(opt_dir)
+            wrapper = env.get("AWS_LAMBDA_EXEC_WRAPPER", "")
+            if wrapper.startswith("/opt/"):
+                env["AWS_LAMBDA_EXEC_WRAPPER"] = str(opt_dir / wrapper[len("/opt/") :])
+        return env
+
+    def _spawn(self, python: Path, opt_dir: Path, mount_opt: bool, extra: dict[str, str]) -> subprocess.Popen[bytes]:
+        command = [str(BOOTSTRAP)]
+        if mount_opt:
+            isolate = ["unshare", "--mount", "--propagation", "private", "sh", "-c", MOUNT_AND_START, "sh"]
+            command = [*isolate, str(opt_dir), str(BOOTSTRAP)]
+        env = self._lambda_env(python, opt_dir, mount_opt, extra)
+        return subprocess.Popen(
+            command,
+            env=env,
+            cwd=env["LAMBDA_TASK_ROOT"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def _read_output(self) -> None:
+        assert self._process.stdout is not None
+        for raw in self._process.stdout:
+            self.output.append(raw.decode(errors="replace").rstrip("\n"))
+        self.exit_code = self._process.wait()
+        self._died()
+
+    def _died(self) -> None:
+        with self._lock:
+            self.state = "dead"
+            current, self._current = self._current, None
+        pending = [current] if current else []
+        while not self._queue.empty():
+            pending.append(self._queue.get_nowait())
+        for invocation in pending:
+            if self.init_error is not None:
+                error = self.init_error
+                invocation.finish("init_error", error_payload(error["errorType"], error.get("errorMessage", "")),
+                                  error["errorType"])
+            else:
+                message = f"RequestId: {invocation.request_id} Error: Runtime exited with error: exit status {self.exit_code}"
+                invocation.finish("exit_error", error_payload("Runtime.ExitError", message), "Runtime.ExitError")
+
+    # -- runtime API callbacks -----------------------------------------------------------------
+
+    def next_invocation(self) -> Invocation:
+        """Called by ``GET /next``: blocks until an invocation is given to this environment."""
+        while True:
+            try:
+                invocation = self._queue.get(timeout=0.5)
+                break
+            except queue.Empty:
+                if self._closed:
+                    raise ConnectionAbortedError("environment stopped") from None
+        with self._lock:
+            if self.ready_at is None:
+                self.ready_at = time.monotonic()
+            self._current = invocation
+        invocation.started_at = time.monotonic()
+        invocation.deadline_at = invocation.started_at + self.function.timeout_s
+        invocation.deadline_ms = int((time.time() + self.function.timeout_s) * 1000)
+        invocation.delivered.set()
+        return invocation
+
+    def responded(self, request_id: str, body: bytes, error: dict[str, Any] | None) -> None:
+        """Called for ``/response`` and ``/error``."""
+        with self._lock:
+            invocation = self._current
+            if invocation is None or invocation.request_id != request_id:
+                return
+            self._current = None
+        if error is None:
+            invocation.finish("success", body)
+        else:
+            invocation.finish("error", body, error["errorType"])
+
+    def init_failed(self, error: dict[str, Any]) -> None:
+        """Called for ``/init/error``: the process exits next, failing what waits."""
+        self.init_error = error
+
+    # -- the service's side --------------------------------------------------------------------
+
+    def run(self, invocation: Invocation) -> None:
+        """Run ``invocation`` here and wait for its outcome, enforcing the function's timeout.
+
+        A cold start has the init phase (up to 10 s) before the timeout starts, as in Lambda.
+        """
+        invocation.environment_id = self.id
+        invocation.cold = self.invocations == 0
+        self.invocations += 1
+        self._queue.put(invocation)
+        if self.state == "dead":
+            self._died()
+        if not invocation.delivered.wait(INIT_TIMEOUT_S if invocation.cold else 5.0):
+            message = f"RequestId: {invocation.request_id} Error: the init phase did not end in {INIT_TIMEOUT_S:.0f} s"
+            invocation.finish("timeout", error_payload("Runtime.InitTimeout", message), "Runtime.InitTimeout")
+            self.stop()
+        elif not invocation.done.wait(max(0.0, invocation.deadline_at - time.monotonic())):
+            message = f"RequestId: {invocation.request_id} Task timed out after {self.function.timeout_s:.2f} seconds"
+            invocation.finish("timeout", error_payload("Sandbox.Timedout", message), "Sandbox.Timedout")
+            self.stop()  # Lambda discards an environment whose invocation timed out
+
+    def stop(self) -> None:
+        """End the process (and its Runtime API) at once."""
+        self._closed = True
+        if self._process.poll() is None:
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._api.close()
+        with self._lock:
+            self.state = "dead"

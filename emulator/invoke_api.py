@@ -1,0 +1,135 @@
+"""The Lambda Invoke API on 127.0.0.1, as boto3's lambda client calls it (``AWS_ENDPOINT_URL_LAMBDA``).
+
+``POST /2015-03-31/functions/{name}/invocations[?Qualifier=q]``, the name being a function name,
+``name:qualifier``, a partial ARN or a full ARN; ``X-Amz-Invocation-Type`` RequestResponse (200),
+Event (202) or DryRun (204). Function errors come back as 200 with ``X-Amz-Function-Error``;
+throttling as 429 TooManyRequestsException; an unknown function or qualifier as 404.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+if TYPE_CHECKING:
+    from .service import LambdaEmulator
+
+FUNCTION_ERRORS = {"error", "timeout", "init_error", "exit_error"}
+MAX_PAYLOAD = 6 * 1024 * 1024
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error_type, self.message = status, error_type, message
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    """(function name, qualifier in the name) from any of the forms Lambda accepts."""
+    parts = name.split(":")
+    if parts[0] == "arn" and len(parts) in (7, 8) and parts[5] == "function":
+        return parts[6], (parts[7] if len(parts) == 8 else None)
+    if len(parts) in (3, 4) and parts[1] == "function":
+        return parts[2], (parts[3] if len(parts) == 4 else None)
+    if len(parts) in (1, 2):
+        return parts[0], (parts[1] if len(parts) == 2 else None)
+    raise ApiError(400, "InvalidParameterValueException", f"invalid function name: {name}")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    emulator: LambdaEmulator
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up (its own timeout) is not the emulator's error
+
+
+class _Handler(BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        emulator = self.server.emulator
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        time.sleep(emulator.latency_ms / 2000)
+        try:
+            status, headers, answer = self._invoke(emulator, body)
+        except ApiError as error:
+            status = error.status
+            headers = {"x-amzn-ErrorType": error.error_type, "Content-Type": "application/json"}
+            answer = json.dumps({"Type": "User", "message": error.message}).encode()
+        time.sleep(emulator.latency_ms / 2000)
+        self._reply(status, answer, headers)
+
+    def _invoke(self, emulator: LambdaEmulator, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        url = urlparse(self.path)
+        parts = url.path.split("/")
+        if len(parts) != 5 or parts[1:3] != ["2015-03-31", "functions"] or parts[4] != "invocations":
+            raise ApiError(404, "UnknownOperationException", f"unknown operation {url.path}")
+        name, in_name = split_name(unquote(parts[3]))
+        in_query = parse_qs(url.query).get("Qualifier", [None])[0]
+        if in_name and in_query and in_name != in_query:
+            raise ApiError(400, "InvalidParameterValueException",
+                           "The derived qualifier from the function name does not match the specified qualifier.")
+        qualifier = in_name or in_query
+        if name != emulator.function.name:
+            raise ApiError(404, "ResourceNotFoundException", f"Function not found: {emulator.function.arn[:-len(emulator.function.name)]}{name}")
+        if len(body) > MAX_PAYLOAD:
+            raise ApiError(413, "RequestTooLargeException", "Request must be smaller than 6291456 bytes for the InvokeFunction operation")
+        try:
+            json.loads(body or b"{}")
+        except ValueError as error:
+            raise ApiError(400, "InvalidRequestContentException", f"Could not parse request body into json: {error}") from None
+        invocation_type = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+            raise ApiError(400, "InvalidParameterValueException", f"invalid invocation type {invocation_type}")
+        invocation = emulator.invoke(
+            qualifier=qualifier,
+            invocation_type=invocation_type,
+            payload=body or b"{}",
+            client_context=self.headers.get("X-Amz-Client-Context"),
+        )
+        if invocation.status == "not_found":
+            raise ApiError(404, "ResourceNotFoundException", f"Function not found: {invocation.invoked_arn}")
+        if invocation.status == "throttled":
+            raise ApiError(429, "TooManyRequestsException", "Rate Exceeded.")
+        if invocation_type == "Event":
+            return 202, {}, b""
+        if invocation_type == "DryRun":
+            return 204, {}, b""
+        headers = {"Content-Type": "application/json", "X-Amz-Executed-Version": invocation.version}
+        if invocation.status in FUNCTION_ERRORS:
+            headers["X-Amz-Function-Error"] = "Unhandled"
+        return 200, headers, invocation.payload
+
+
+class InvokeApi:
+    """The Invoke API endpoint of one emulator."""
+
+    def __init__(self, emulator: LambdaEmulator, port: int = 0) -> None:
+        self.server = _Server(("127.0.0.1", port), _Handler)
+        self.server.emulator = emulator
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

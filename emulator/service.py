@@ -1,0 +1,243 @@
+"""The Lambda service for one function: routing, throttling, the async queue, the records.
+
+Routing is Lambda's: an invocation goes to an idle environment of the version it resolves to if
+there is one, else to a new environment (a cold start), unless the function is at its concurrency
+limit, when it is throttled (429 TooManyRequestsException).
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from .environment import Environment, Invocation, error_payload
+from .function import FunctionSpec
+from .runtimes import runtime_python
+
+ASYNC_WORKERS = 4
+ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
+ASYNC_THROTTLE_RETRIES = 20
+
+
+def can_mount_opt() -> bool:
+    """Whether a private mount namespace can put the layers at /opt here (root, unshare, an /opt)."""
+    if not Path("/opt").is_dir() or shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", "mount -t tmpfs none /opt"],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+def unpack_layers(layers: list[Path], destination: Path) -> None:
+    """Unpack layer zips in order, later ones over earlier ones, keeping file modes (as Lambda does)."""
+    for layer in layers:
+        with zipfile.ZipFile(layer) as archive:
+            for entry in archive.infolist():
+                target = destination / entry.filename
+                if entry.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(archive.read(entry))
+                mode = (entry.external_attr >> 16) & 0o777
+                target.chmod(mode or 0o644)
+
+
+class LambdaEmulator:
+    """One function behind an emulated Lambda service.
+
+    ``concurrency`` is the function's concurrency limit (its reserved concurrency); ``latency_ms``
+    models the network round trip of the Invoke API (applied by the HTTP endpoint, half each way).
+    ``isolation`` is ``"mount"`` (layers at /opt in a private mount namespace), ``"none"`` (layers
+    left where they are unpacked, paths pointed there) or ``"auto"``.
+    """
+
+    def __init__(
+        self,
+        function: FunctionSpec,
+        *,
+        concurrency: int = 100,
+        latency_ms: float = 0.0,
+        isolation: str = "auto",
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.function = function
+        self.concurrency = concurrency
+        self.latency_ms = latency_ms
+        self.python = runtime_python(function.runtime)
+        self.mount_opt = can_mount_opt() if isolation == "auto" else isolation == "mount"
+        self._workdir = Path(tempfile.mkdtemp(prefix=f"lambda-{function.name}-"))
+        self.opt_dir = self._workdir / "opt"
+        self.opt_dir.mkdir()
+        unpack_layers(function.layers, self.opt_dir)
+        self.extra_env = dict(extra_env or {})
+        self.environments: list[Environment] = []  # alive ones
+        self.all_environments: list[Environment] = []  # every one ever started
+        self.invocations: list[Invocation] = []
+        self._lock = threading.Lock()
+        self._async: queue.Queue[Invocation | None] = queue.Queue()
+        self._workers = [threading.Thread(target=self._async_worker, daemon=True) for _ in range(ASYNC_WORKERS)]
+        for worker in self._workers:
+            worker.start()
+        self._http: Any = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def serve(self, port: int = 0) -> str:
+        """Start the Invoke API on 127.0.0.1 and point the function's own boto3 at it; its URL."""
+        from .invoke_api import InvokeApi
+
+        self._http = InvokeApi(self, port)
+        self.extra_env.setdefault("AWS_ENDPOINT_URL_LAMBDA", self._http.url)
+        return str(self._http.url)
+
+    @property
+    def url(self) -> str:
+        return str(self._http.url)
+
+    def close(self) -> None:
+        """Stop every environment and endpoint, and remove the unpacked layers."""
+        for _ in self._workers:
+            self._async.put(None)
+        if self._http is not None:
+            self._http.close()
+        for environment in list(self.environments):
+            environment.stop()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def __enter__(self) -> LambdaEmulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- invoking ------------------------------------------------------------------------------
+
+    def invoke(
+        self,
+        event: Any = None,
+        qualifier: str | None = None,
+        invocation_type: str = "RequestResponse",
+        payload: bytes | None = None,
+        client_context: str | None = None,
+    ) -> Invocation:
+        """Invoke the function; for ``Event`` the invocation is queued and returned at once."""
+        version = self.function.resolve(qualifier)
+        arn = self.function.arn + (f":{qualifier}" if qualifier else "")
+        body = payload if payload is not None else json.dumps(event).encode()
+        invocation = Invocation(body, qualifier, version or "", arn, invocation_type, client_context)
+        with self._lock:
+            self.invocations.append(invocation)
+        if version is None:
+            message = f"Function not found: {arn}"
+            invocation.finish("not_found", error_payload("ResourceNotFoundException", message), "ResourceNotFoundException")
+        elif invocation_type == "Event":
+            self._async.put(invocation)
+        elif invocation_type == "DryRun":
+            invocation.finish("success", b"")
+        else:
+            self._run(invocation)
+        return invocation
+
+    def _run(self, invocation: Invocation) -> None:
+        environment = self._acquire(invocation.version)
+        if environment is None:
+            invocation.finish("throttled", error_payload("TooManyRequestsException", "Rate Exceeded."),
+                              "TooManyRequestsException")
+            return
+        try:
+            environment.run(invocation)
+        finally:
+            self._release(environment)
+
+    def _acquire(self, version: str) -> Environment | None:
+        """An idle environment of ``version`` marked busy, a new one, or None at the limit."""
+        with self._lock:
+            self.environments = [e for e in self.environments if e.state != "dead"]
+            for environment in self.environments:
+                if environment.version == version and environment.state == "idle":
+                    environment.state = "busy"
+                    return environment
+            if len(self.environments) >= self.concurrency:
+                return None
+            environment = Environment(
+                f"env-{len(self.all_environments) + 1:03d}",
+                self.function,
+                version,
+                self.python,
+                self.opt_dir,
+                self.mount_opt,
+                self.extra_env,
+            )
+            environment.state = "busy"
+            self.environments.append(environment)
+            self.all_environments.append(environment)
+            return environment
+
+    def _release(self, environment: Environment) -> None:
+        with self._lock:
+            if environment.state == "busy":
+                environment.state = "idle"
+
+    def _async_worker(self) -> None:
+        while (invocation := self._async.get()) is not None:
+            for _attempt in range(ASYNC_THROTTLE_RETRIES):
+                environment = self._acquire(invocation.version)
+                if environment is not None:
+                    break
+                time.sleep(0.05)
+            else:
+                invocation.finish("throttled", error_payload("TooManyRequestsException", "Rate Exceeded."),
+                                  "TooManyRequestsException")
+                continue
+            try:
+                environment.run(invocation)
+            finally:
+                self._release(environment)
+            for _retry in range(ASYNC_RETRIES):
+                if invocation.status == "success":
+                    break
+                retry = Invocation(invocation.event, invocation.qualifier, invocation.version,
+                                   invocation.invoked_arn, "Event")
+                with self._lock:
+                    self.invocations.append(retry)
+                self._run(retry)
+                invocation = retry
+
+    # -- what happened -------------------------------------------------------------------------
+
+    def wait_for_async(self, timeout: float = 30.0) -> bool:
+        """Wait until every queued asynchronous invocation has finished."""
+        limit = time.monotonic() + timeout
+        while time.monotonic() < limit:
+            with self._lock:
+                pending = [i for i in self.invocations if i.invocation_type == "Event" and not i.done.is_set()]
+            if not pending and self._async.empty():
+                return True
+            time.sleep(0.02)
+        return False
+
+    def output(self) -> list[str]:
+        """Every line the function printed, environment by environment."""
+        return [line for environment in self.all_environments for line in environment.output]
+
+    def summary(self) -> dict[str, Any]:
+        """Counts of what happened so far."""
+        with self._lock:
+            invocations = list(self.invocations)
+        return {
+            "environments_started": len(self.all_environments),
+            "invocations": len(invocations),
+            "cold_starts": sum(i.cold for i in invocations),
+            "by_status": {s: sum(i.status == s for i in invocations) for s in sorted({i.status for i in invocations})},
+        }
