@@ -7,6 +7,7 @@ exec wrapper included), with the Lambda environment variables, and with the func
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -32,6 +33,7 @@ class Invocation:
     def __init__(
         self,
         event: bytes,
+        *,
         qualifier: str | None,
         version: str,
         invoked_arn: str,
@@ -64,7 +66,7 @@ class Invocation:
             "Lambda-Runtime-Aws-Request-Id": self.request_id,
             "Lambda-Runtime-Deadline-Ms": str(self.deadline_ms),
             "Lambda-Runtime-Invoked-Function-Arn": self.invoked_arn,
-            "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.time()):08x}-{self.request_id.replace('-', '')[:24]}",
+            "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.time()):08x}-{self.request_id[-12:]}{'0' * 12}",
             "Content-Type": "application/json",
         }
         if self.client_context:
@@ -79,6 +81,12 @@ class Invocation:
         self.finished_at = time.monotonic()
         self.done.set()
         self.delivered.set()
+
+    def fail(self, status: str, error_type: str, message: str) -> None:
+        """Record a failure the service itself reports (throttle, timeout, a dead runtime...)."""
+        self.finish(
+            status, json.dumps({"errorType": error_type, "errorMessage": message}).encode(), error_type
+        )
 
     @property
     def duration_ms(self) -> float | None:
@@ -100,10 +108,6 @@ class Invocation:
         }
 
 
-def error_payload(error_type: str, message: str) -> bytes:
-    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
-
-
 class Environment:
     """One execution environment of one function version."""
 
@@ -111,6 +115,7 @@ class Environment:
         self,
         environment_id: str,
         function: FunctionSpec,
+        *,
         version: str,
         python: Path,
         opt_dir: Path,
@@ -137,7 +142,9 @@ class Environment:
 
     # -- process -------------------------------------------------------------------------------
 
-    def _lambda_env(self, python: Path, opt_dir: Path, mount_opt: bool, extra: dict[str, str]) -> dict[str, str]:
+    def _lambda_env(
+        self, python: Path, opt_dir: Path, mount_opt: bool, extra: dict[str, str]
+    ) -> dict[str, str]:
         function = self.function
         stream = time.strftime("%Y/%m/%d") + f"/[{self.version}]{self.id}"
         env = {
@@ -171,7 +178,9 @@ class Environment:
                 env["AWS_LAMBDA_EXEC_WRAPPER"] = str(opt_dir / wrapper[len("/opt/") :])
         return env
 
-    def _spawn(self, python: Path, opt_dir: Path, mount_opt: bool, extra: dict[str, str]) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, python: Path, opt_dir: Path, mount_opt: bool, extra: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
         command = [str(BOOTSTRAP)]
         if mount_opt:
             isolate = ["unshare", "--mount", "--propagation", "private", "sh", "-c", MOUNT_AND_START, "sh"]
@@ -204,11 +213,11 @@ class Environment:
         for invocation in pending:
             if self.init_error is not None:
                 error = self.init_error
-                invocation.finish("init_error", error_payload(error["errorType"], error.get("errorMessage", "")),
-                                  error["errorType"])
+                invocation.fail("init_error", error["errorType"], error.get("errorMessage", ""))
             else:
-                message = f"RequestId: {invocation.request_id} Error: Runtime exited with error: exit status {self.exit_code}"
-                invocation.finish("exit_error", error_payload("Runtime.ExitError", message), "Runtime.ExitError")
+                status = f"exit status {self.exit_code}"
+                message = f"RequestId: {invocation.request_id} Error: Runtime exited with error: {status}"
+                invocation.fail("exit_error", "Runtime.ExitError", message)
 
     # -- runtime API callbacks -----------------------------------------------------------------
 
@@ -261,26 +270,23 @@ class Environment:
         if self.state == "dead":
             self._died()
         if not invocation.delivered.wait(INIT_TIMEOUT_S if invocation.cold else 5.0):
-            message = f"RequestId: {invocation.request_id} Error: the init phase did not end in {INIT_TIMEOUT_S:.0f} s"
-            invocation.finish("timeout", error_payload("Runtime.InitTimeout", message), "Runtime.InitTimeout")
+            message = f"RequestId: {invocation.request_id} Error: init did not end in {INIT_TIMEOUT_S:.0f} s"
+            invocation.fail("timeout", "Runtime.InitTimeout", message)
             self.stop()
         elif not invocation.done.wait(max(0.0, invocation.deadline_at - time.monotonic())):
-            message = f"RequestId: {invocation.request_id} Task timed out after {self.function.timeout_s:.2f} seconds"
-            invocation.finish("timeout", error_payload("Sandbox.Timedout", message), "Sandbox.Timedout")
+            seconds = f"{self.function.timeout_s:.2f}"
+            message = f"RequestId: {invocation.request_id} Task timed out after {seconds} seconds"
+            invocation.fail("timeout", "Sandbox.Timedout", message)
             self.stop()  # Lambda discards an environment whose invocation timed out
 
     def stop(self) -> None:
         """End the process (and its Runtime API) at once."""
         self._closed = True
         if self._process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
         self._api.close()
         with self._lock:
             self.state = "dead"

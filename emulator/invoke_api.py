@@ -86,20 +86,35 @@ class _Handler(BaseHTTPRequestHandler):
         name, in_name = split_name(unquote(parts[3]))
         in_query = parse_qs(url.query).get("Qualifier", [None])[0]
         if in_name and in_query and in_name != in_query:
-            raise ApiError(400, "InvalidParameterValueException",
-                           "The derived qualifier from the function name does not match the specified qualifier.")
+            raise ApiError(
+                400,
+                "InvalidParameterValueException",
+                "The derived qualifier from the function name does not match the specified qualifier.",
+            )
         qualifier = in_name or in_query
         if name != emulator.function.name:
-            raise ApiError(404, "ResourceNotFoundException", f"Function not found: {emulator.function.arn[:-len(emulator.function.name)]}{name}")
+            raise ApiError(
+                404,
+                "ResourceNotFoundException",
+                f"Function not found: {emulator.function.arn[: -len(emulator.function.name)]}{name}",
+            )
         if len(body) > MAX_PAYLOAD:
-            raise ApiError(413, "RequestTooLargeException", "Request must be smaller than 6291456 bytes for the InvokeFunction operation")
+            raise ApiError(
+                413,
+                "RequestTooLargeException",
+                "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+            )
         try:
             json.loads(body or b"{}")
         except ValueError as error:
-            raise ApiError(400, "InvalidRequestContentException", f"Could not parse request body into json: {error}") from None
+            raise ApiError(
+                400, "InvalidRequestContentException", f"Could not parse request body into json: {error}"
+            ) from None
         invocation_type = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         if invocation_type not in ("RequestResponse", "Event", "DryRun"):
-            raise ApiError(400, "InvalidParameterValueException", f"invalid invocation type {invocation_type}")
+            raise ApiError(
+                400, "InvalidParameterValueException", f"invalid invocation type {invocation_type}"
+            )
         invocation = emulator.invoke(
             qualifier=qualifier,
             invocation_type=invocation_type,

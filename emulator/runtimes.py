@@ -30,11 +30,14 @@ def find_interpreter(runtime: str) -> Path:
     version = runtime.removeprefix("python")
     if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
         return Path(sys.executable)
-    candidates = [shutil.which(runtime)] + sorted(
+    pyenv = sorted(
         glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/{runtime}")), reverse=True
     )
-    for candidate in candidates:
-        if candidate and subprocess.run([candidate, "-c", ""], capture_output=True).returncode == 0:
+    for candidate in [shutil.which(runtime), *pyenv]:
+        if (
+            candidate
+            and subprocess.run([candidate, "-c", ""], capture_output=True, check=False).returncode == 0
+        ):
             return Path(candidate)
     raise RuntimeUnavailable(f"no {runtime} interpreter on this machine (looked on PATH and in ~/.pyenv)")
 
@@ -52,7 +55,16 @@ def runtime_python(runtime: str) -> Path:
     print(f"emulator: setting up the {runtime} runtime in {venv}", file=sys.stderr)
     subprocess.run([str(interpreter), "-m", "venv", str(venv)], check=True)
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(REQUIREMENTS)],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(REQUIREMENTS),
+        ],
         check=True,
     )
     stamp.write_text(wanted)

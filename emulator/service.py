@@ -18,13 +18,13 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from .environment import Environment, Invocation, error_payload
+from .environment import Environment, Invocation
 from .function import FunctionSpec
 from .runtimes import runtime_python
 
 ASYNC_WORKERS = 4
 ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
-ASYNC_THROTTLE_RETRIES = 20
+ASYNC_CAPACITY_WAIT_S = 5.0  # how long a queued event waits for a free environment
 
 
 def can_mount_opt() -> bool:
@@ -34,6 +34,7 @@ def can_mount_opt() -> bool:
     probe = subprocess.run(
         ["unshare", "--mount", "--propagation", "private", "sh", "-c", "mount -t tmpfs none /opt"],
         capture_output=True,
+        check=False,
     )
     return probe.returncode == 0
 
@@ -86,7 +87,9 @@ class LambdaEmulator:
         self.invocations: list[Invocation] = []
         self._lock = threading.Lock()
         self._async: queue.Queue[Invocation | None] = queue.Queue()
-        self._workers = [threading.Thread(target=self._async_worker, daemon=True) for _ in range(ASYNC_WORKERS)]
+        self._workers = [
+            threading.Thread(target=self._async_worker, daemon=True) for _ in range(ASYNC_WORKERS)
+        ]
         for worker in self._workers:
             worker.start()
         self._http: Any = None
@@ -135,12 +138,19 @@ class LambdaEmulator:
         version = self.function.resolve(qualifier)
         arn = self.function.arn + (f":{qualifier}" if qualifier else "")
         body = payload if payload is not None else json.dumps(event).encode()
-        invocation = Invocation(body, qualifier, version or "", arn, invocation_type, client_context)
+        invocation = Invocation(
+            body,
+            qualifier=qualifier,
+            version=version or "",
+            invoked_arn=arn,
+            invocation_type=invocation_type,
+            client_context=client_context,
+        )
         with self._lock:
             self.invocations.append(invocation)
         if version is None:
             message = f"Function not found: {arn}"
-            invocation.finish("not_found", error_payload("ResourceNotFoundException", message), "ResourceNotFoundException")
+            invocation.fail("not_found", "ResourceNotFoundException", message)
         elif invocation_type == "Event":
             self._async.put(invocation)
         elif invocation_type == "DryRun":
@@ -149,12 +159,14 @@ class LambdaEmulator:
             self._run(invocation)
         return invocation
 
-    def _run(self, invocation: Invocation) -> None:
-        environment = self._acquire(invocation.version)
-        if environment is None:
-            invocation.finish("throttled", error_payload("TooManyRequestsException", "Rate Exceeded."),
-                              "TooManyRequestsException")
-            return
+    def _run(self, invocation: Invocation, wait_for_capacity_s: float = 0.0) -> None:
+        """Run on an environment; throttled if none is free within ``wait_for_capacity_s``."""
+        give_up_at = time.monotonic() + wait_for_capacity_s
+        while (environment := self._acquire(invocation.version)) is None:
+            if time.monotonic() >= give_up_at:
+                invocation.fail("throttled", "TooManyRequestsException", "Rate Exceeded.")
+                return
+            time.sleep(0.05)
         try:
             environment.run(invocation)
         finally:
@@ -173,11 +185,11 @@ class LambdaEmulator:
             environment = Environment(
                 f"env-{len(self.all_environments) + 1:03d}",
                 self.function,
-                version,
-                self.python,
-                self.opt_dir,
-                self.mount_opt,
-                self.extra_env,
+                version=version,
+                python=self.python,
+                opt_dir=self.opt_dir,
+                mount_opt=self.mount_opt,
+                extra_env=self.extra_env,
             )
             environment.state = "busy"
             self.environments.append(environment)
@@ -190,29 +202,22 @@ class LambdaEmulator:
                 environment.state = "idle"
 
     def _async_worker(self) -> None:
+        """Lambda's async queue: waits for capacity, and retries a failed invocation twice."""
         while (invocation := self._async.get()) is not None:
-            for _attempt in range(ASYNC_THROTTLE_RETRIES):
-                environment = self._acquire(invocation.version)
-                if environment is not None:
-                    break
-                time.sleep(0.05)
-            else:
-                invocation.finish("throttled", error_payload("TooManyRequestsException", "Rate Exceeded."),
-                                  "TooManyRequestsException")
-                continue
-            try:
-                environment.run(invocation)
-            finally:
-                self._release(environment)
-            for _retry in range(ASYNC_RETRIES):
+            for attempt in range(1 + ASYNC_RETRIES):
+                if attempt:
+                    invocation = Invocation(
+                        invocation.event,
+                        qualifier=invocation.qualifier,
+                        version=invocation.version,
+                        invoked_arn=invocation.invoked_arn,
+                        invocation_type="Event",
+                    )
+                    with self._lock:
+                        self.invocations.append(invocation)
+                self._run(invocation, ASYNC_CAPACITY_WAIT_S)
                 if invocation.status == "success":
                     break
-                retry = Invocation(invocation.event, invocation.qualifier, invocation.version,
-                                   invocation.invoked_arn, "Event")
-                with self._lock:
-                    self.invocations.append(retry)
-                self._run(retry)
-                invocation = retry
 
     # -- what happened -------------------------------------------------------------------------
 
@@ -221,7 +226,9 @@ class LambdaEmulator:
         limit = time.monotonic() + timeout
         while time.monotonic() < limit:
             with self._lock:
-                pending = [i for i in self.invocations if i.invocation_type == "Event" and not i.done.is_set()]
+                pending = [
+                    i for i in self.invocations if i.invocation_type == "Event" and not i.done.is_set()
+                ]
             if not pending and self._async.empty():
                 return True
             time.sleep(0.02)
@@ -239,5 +246,7 @@ class LambdaEmulator:
             "environments_started": len(self.all_environments),
             "invocations": len(invocations),
             "cold_starts": sum(i.cold for i in invocations),
-            "by_status": {s: sum(i.status == s for i in invocations) for s in sorted({i.status for i in invocations})},
+            "by_status": {
+                s: sum(i.status == s for i in invocations) for s in sorted({i.status for i in invocations})
+            },
         }

@@ -32,9 +32,9 @@ def layer_files() -> list[tuple[str, Path, int]]:
     """(path in the layer, source file, mode) for every file of the layer, sorted by path."""
     files = [("lambdawarmer-wrapper", WRAPPER, EXECUTABLE)]
     for source in PACKAGE.iterdir():
-        if source.is_file() and (source.suffix == ".py" or source.name == "py.typed"):
-            if source.name not in NOT_IN_LAYER:
-                files.append((f"python/lambdawarmer/{source.name}", source, READABLE))
+        wanted = source.suffix == ".py" or source.name == "py.typed"
+        if source.is_file() and wanted and source.name not in NOT_IN_LAYER:
+            files.append((f"python/lambdawarmer/{source.name}", source, READABLE))
     return sorted(files)
 
 

@@ -1,0 +1,99 @@
+"""``python -m emulator``: serve one function's Invoke API on 127.0.0.1.
+
+    python -m emulator serve example --handler app.handler --layer dist/lambdawarmer-layer.zip \\
+        --env AWS_LAMBDA_EXEC_WRAPPER=/opt/lambdawarmer-wrapper --port 9001
+
+then, from another shell, ``aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name
+example --payload '{"warmer": true, "concurrency": 3}' --cli-binary-format raw-in-base64-out out.json``
+(or boto3 with ``AWS_ENDPOINT_URL_LAMBDA``). Ctrl-C stops it and prints what happened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .function import FunctionSpec
+from .runtimes import available_runtimes
+from .service import LambdaEmulator
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, separator, value = text.partition("=")
+    if not separator or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator", description="A local Lambda emulator for one function."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the function's Invoke API until Ctrl-C")
+    serve.add_argument("code", type=Path, help="the function's code folder (its task root)")
+    serve.add_argument("--handler", required=True, help="module.function, as in the function's configuration")
+    serve.add_argument("--name", help="function name (default: the code folder's name)")
+    serve.add_argument(
+        "--runtime", default="python3.11", help="python3.10 to python3.14 (default python3.11)"
+    )
+    serve.add_argument(
+        "--layer", type=Path, action="append", default=[], help="a layer zip (in order; repeatable)"
+    )
+    serve.add_argument("--env", type=_pair, action="append", default=[], help="NAME=VALUE for the function")
+    serve.add_argument("--timeout", type=float, default=3.0, help="function timeout in seconds (default 3)")
+    serve.add_argument("--memory", type=int, default=128, help="memory size in MB (default 128)")
+    serve.add_argument("--version", action="append", default=[], help="a published version (repeatable)")
+    serve.add_argument("--alias", type=_pair, action="append", default=[], help="ALIAS=VERSION (repeatable)")
+    serve.add_argument("--concurrency", type=int, default=100, help="concurrency limit (default 100)")
+    serve.add_argument("--latency-ms", type=float, default=0.0, help="modelled Invoke API round trip")
+    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
+    commands.add_parser("runtimes", help="which runtimes this machine can emulate")
+    return parser.parse_args(argv)
+
+
+def serve(arguments: argparse.Namespace) -> int:
+    function = FunctionSpec(
+        name=arguments.name or arguments.code.resolve().name,
+        code=arguments.code,
+        handler=arguments.handler,
+        runtime=arguments.runtime,
+        layers=arguments.layer,
+        environment=dict(arguments.env),
+        memory_mb=arguments.memory,
+        timeout_s=arguments.timeout,
+        versions=arguments.version,
+        aliases=dict(arguments.alias),
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with LambdaEmulator(
+        function, concurrency=arguments.concurrency, latency_ms=arguments.latency_ms
+    ) as emulator:
+        url = emulator.serve(arguments.port)
+        print(f"emulating {function.arn} ({function.runtime}) at {url}", flush=True)
+        print(f"  AWS_ENDPOINT_URL_LAMBDA={url}  (Ctrl-C to stop)", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+        for line in emulator.output():
+            print(f"  | {line}")
+        print(json.dumps(emulator.summary(), indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse(sys.argv[1:] if argv is None else argv)
+    if arguments.command == "runtimes":
+        for runtime, status in available_runtimes().items():
+            print(f"{runtime}: {status}")
+        return 0
+    return serve(arguments)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

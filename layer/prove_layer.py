@@ -1,0 +1,109 @@
+"""Prove a built layer zip: run the example function with it in the emulator, through boto3.
+
+A warm-up ping with concurrency 3, then 3 concurrent real requests; prints what happened and exits
+non-zero if any of it is not as it must be: 3 environments started cold by the ping, the handler
+not run for it, then the real requests all handled, by warm environments.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from emulator import FunctionSpec, Invocation, LambdaEmulator  # noqa: E402
+
+CONCURRENCY = 3
+
+
+def describe(invocation: Invocation) -> str:
+    return f"{invocation.environment_id}  {'cold' if invocation.cold else 'warm'}  {invocation.status}"
+
+
+def prove(layer_zip: Path) -> list[str]:
+    """Run the proof; the list of what failed (empty when the layer works)."""
+    function = FunctionSpec(
+        name="lambdawarmer-example",
+        code=ROOT / "example",
+        handler="app.handler",
+        layers=[layer_zip],
+        environment={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper", "WARMER_SEND_METRIC": "true"},
+        timeout_s=10,
+    )
+    with LambdaEmulator(function) as emulator:
+        client = boto3.client(
+            "lambda",
+            endpoint_url=emulator.serve(),
+            region_name=function.region,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=Config(retries={"total_max_attempts": 1}, read_timeout=30),
+        )
+
+        def invoke(event: object) -> dict[str, object]:
+            answer = client.invoke(FunctionName=function.name, Payload=json.dumps(event).encode())
+            return {"error": answer.get("FunctionError"), "body": json.loads(answer["Payload"].read())}
+
+        ping = invoke({"warmer": True, "concurrency": CONCURRENCY})
+        after_ping = list(emulator.invocations)
+        handled_by_ping = sum("handling request" in line for line in emulator.output())
+        with ThreadPoolExecutor(CONCURRENCY) as pool:
+            requests = list(pool.map(invoke, [{"order": n, "sleep_ms": 300} for n in range(CONCURRENCY)]))
+        real = [i for i in emulator.invocations if i not in after_ping]
+        handled = sum("handling request" in line for line in emulator.output()) - handled_by_ping
+        metrics = [line for line in emulator.output() if line.startswith('{"_aws"')]
+
+        report = ping["body"] if isinstance(ping["body"], dict) else {}
+        print(f"layer {layer_zip} on {function.runtime}, /opt mounted: {emulator.mount_opt}")
+        print(
+            f"  warm-up ping, concurrency {CONCURRENCY}: {report.get('instances_warmed')} instances warmed"
+            f" ({report.get('instances_cold')} cold), {report.get('invocations_failed')} invokes failed,"
+            f" {report.get('fanout_ms')} ms"
+        )
+        for invocation in after_ping:
+            print(f"    {describe(invocation)}  {json.loads(invocation.event)}")
+        print(f"  {CONCURRENCY} concurrent real requests:")
+        for invocation in real:
+            print(f"    {describe(invocation)}")
+        print(
+            f"  environments started: {len(emulator.all_environments)};"
+            f" handler calls: ping {handled_by_ping}, requests {handled}; EMF metric lines: {len(metrics)}"
+        )
+
+        failures = []
+        if (
+            ping["error"]
+            or report.get("instances_warmed") != CONCURRENCY
+            or report.get("invocations_failed") != 0
+        ):
+            failures.append(f"the ping did not warm {CONCURRENCY} instances: {ping}")
+        if len({i.environment_id for i in after_ping}) != CONCURRENCY or not all(i.cold for i in after_ping):
+            failures.append("the ping did not start exactly 3 environments cold")
+        if handled_by_ping:
+            failures.append("the handler ran for a warm-up ping")
+        if any(r["error"] for r in requests) or handled != CONCURRENCY:
+            failures.append(f"the real requests were not all handled: {requests}")
+        if any(i.cold for i in real):
+            failures.append("a real request after the ping was a cold start")
+        if len(metrics) != len(emulator.invocations):
+            failures.append("not one EMF line per invocation")
+        return failures
+
+
+def main(argv: list[str]) -> int:
+    failures = prove(Path(argv[0]) if argv else ROOT / "dist" / "lambdawarmer-layer.zip")
+    for failure in failures:
+        print(f"FAILED: {failure}")
+    print("layer proven: OK" if not failures else "layer proof FAILED")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,105 @@
+"""The layer zip: layout, modes, nothing third-party, and byte-for-byte reproducible."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from layer.build_layer import layer_files, write_tree, write_zip
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_layout_and_modes(tmp_path: Path) -> None:
+    write_zip(tmp_path / "layer.zip")
+    with zipfile.ZipFile(tmp_path / "layer.zip") as archive:
+        entries = {entry.filename: entry for entry in archive.infolist()}
+    assert "lambdawarmer-wrapper" in entries
+    assert stat.S_IMODE(entries["lambdawarmer-wrapper"].external_attr >> 16) == 0o755
+    package = {name for name in entries if name != "lambdawarmer-wrapper"}
+    assert all(name.startswith("python/lambdawarmer/") for name in package)
+    assert {
+        "python/lambdawarmer/__init__.py",
+        "python/lambdawarmer/handler.py",
+        "python/lambdawarmer/py.typed",
+    } <= package
+    assert all(stat.S_IMODE(entries[name].external_attr >> 16) == 0o644 for name in package)
+    assert list(entries) == sorted(entries)
+    assert {entry.date_time for entry in entries.values()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_no_third_party_code_and_no_command_line_tool() -> None:
+    names = [name for name, _, _ in layer_files()]
+    assert not [
+        n for n in names if any(x in n for x in ("boto3", "botocore", "awslambdaric", "site-packages"))
+    ]
+    assert "python/lambdawarmer/cli.py" not in names
+
+
+def test_the_same_sources_give_the_same_sha256(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.zip", tmp_path / "second.zip"
+    write_zip(first)
+    for source in (ROOT / "lambdawarmer").iterdir():  # new mtimes must not change a byte
+        source.touch()
+    write_zip(second)
+    assert hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest()
+
+
+def test_build_command_prints_path_size_and_sha256(tmp_path: Path) -> None:
+    out = tmp_path / "dist" / "lambdawarmer-layer.zip"
+    printed = subprocess.run(
+        [sys.executable, str(ROOT / "layer" / "build_layer.py"), "--zip", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    assert str(out) in printed
+    assert f"{out.stat().st_size:,} bytes" in printed
+    assert digest in printed
+
+
+def test_tree_is_the_zip_unpacked(tmp_path: Path) -> None:
+    write_zip(tmp_path / "layer.zip")
+    write_tree(tmp_path / "tree")
+    unpacked = tmp_path / "unpacked"
+    shutil.unpack_archive(tmp_path / "layer.zip", unpacked)
+    tree_files = sorted(
+        p.relative_to(tmp_path / "tree") for p in (tmp_path / "tree").rglob("*") if p.is_file()
+    )
+    zip_files = sorted(p.relative_to(unpacked) for p in unpacked.rglob("*") if p.is_file())
+    assert tree_files == zip_files
+    assert (tmp_path / "tree" / "lambdawarmer-wrapper").stat().st_mode & 0o777 == 0o755
+
+
+def sam_command() -> str | None:
+    found = shutil.which("sam")
+    local = ROOT / ".venvs" / "sam" / "bin" / "sam"
+    return found or (str(local) if local.exists() else None)
+
+
+def test_sam_build_gives_the_same_layout(tmp_path: Path) -> None:
+    """`sam build` (BuildMethod: makefile) must give the zip's layout. Needs the SAM CLI, which is
+    not installed by default (it pins its own boto3): `python3 -m venv .venvs/sam &&
+    .venvs/sam/bin/pip install aws-sam-cli`."""
+    sam = sam_command()
+    if sam is None:
+        import pytest
+
+        pytest.skip("SAM CLI not installed (see this test's docstring to run it)")
+    source = tmp_path / "repo"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".venvs", ".git", "dist", "*cache*"))
+    subprocess.run([sam, "build", "LambdaWarmerLayer"], cwd=source, check=True, capture_output=True)
+    built = source / ".aws-sam" / "build" / "LambdaWarmerLayer"
+    write_tree(tmp_path / "tree")
+    listing = sorted(str(p.relative_to(built)) for p in built.rglob("*") if p.is_file())
+    expected = sorted(
+        str(p.relative_to(tmp_path / "tree")) for p in (tmp_path / "tree").rglob("*") if p.is_file()
+    )
+    assert listing == expected
+    assert (built / "lambdawarmer-wrapper").stat().st_mode & 0o777 == 0o755
