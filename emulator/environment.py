@@ -153,7 +153,6 @@ class Environment:
             "TZ": ":UTC",
             "LAMBDA_TASK_ROOT": str(Path(function.code).resolve()),
             "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
-            "_HANDLER": function.handler,
             "AWS_LAMBDA_RUNTIME_API": self._api.address,
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_VERSION": self.version,
@@ -170,6 +169,8 @@ class Environment:
             **extra,
             **function.environment,
         }
+        if not function.entrypoint:  # a container image names its handler in CMD instead
+            env["_HANDLER"] = function.handler
         if not mount_opt:
             # The layers stay where they were unpacked: point the runtime and the wrapper path there.
             env["LAMBDA_EMULATOR_OPT"] = str(opt_dir)
@@ -181,10 +182,11 @@ class Environment:
     def _spawn(
         self, python: Path, opt_dir: Path, mount_opt: bool, extra: dict[str, str]
     ) -> subprocess.Popen[bytes]:
-        command = [str(BOOTSTRAP)]
+        entrypoint = self.function.entrypoint
+        command = [*entrypoint, self.function.handler] if entrypoint else [str(BOOTSTRAP)]
         if mount_opt:
             isolate = ["unshare", "--mount", "--propagation", "private", "sh", "-c", MOUNT_AND_START, "sh"]
-            command = [*isolate, str(opt_dir), str(BOOTSTRAP)]
+            command = [*isolate, str(opt_dir), *command]
         env = self._lambda_env(python, opt_dir, mount_opt, extra)
         return subprocess.Popen(
             command,

@@ -26,6 +26,8 @@ class FunctionSpec:
     aliases: dict[str, str] = field(default_factory=dict)
     region: str = "us-east-1"
     account: str = "123456789012"
+    entrypoint: list[str] | None = None
+    """A container image's ENTRYPOINT (the handler is appended, as CMD); None: the managed runtime."""
 
     @property
     def arn(self) -> str:

@@ -87,6 +87,7 @@ class LambdaEmulator:
         self.invocations: list[Invocation] = []
         self._lock = threading.Lock()
         self._async: queue.Queue[Invocation | None] = queue.Queue()
+        self._async_pending = 0  # queued events not yet finished, retries included
         self._workers = [
             threading.Thread(target=self._async_worker, daemon=True) for _ in range(ASYNC_WORKERS)
         ]
@@ -152,6 +153,8 @@ class LambdaEmulator:
             message = f"Function not found: {arn}"
             invocation.fail("not_found", "ResourceNotFoundException", message)
         elif invocation_type == "Event":
+            with self._lock:
+                self._async_pending += 1
             self._async.put(invocation)
         elif invocation_type == "DryRun":
             invocation.finish("success", b"")
@@ -218,6 +221,8 @@ class LambdaEmulator:
                 self._run(invocation, ASYNC_CAPACITY_WAIT_S)
                 if invocation.status == "success":
                     break
+            with self._lock:
+                self._async_pending -= 1
 
     # -- what happened -------------------------------------------------------------------------
 

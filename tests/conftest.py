@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+import boto3
 import pytest
 from awslambdaric.lambda_context import LambdaContext
+from botocore.config import Config
 
+from emulator import FunctionSpec, LambdaEmulator
 from lambdawarmer.instance import ENVIRONMENT
 
 FUNCTION = "orders"
@@ -149,3 +154,49 @@ def error_answer(status: int, error_type: str, message: str) -> tuple[int, dict[
     """An Invoke API error, as Lambda sends it."""
     headers = {"x-amzn-ErrorType": error_type, "Content-Type": "application/json"}
     return status, headers, json.dumps({"Type": "User", "message": message}).encode()
+
+
+# -- the emulator ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def layer_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The layer, built from this checkout."""
+    from layer.build_layer import write_zip
+
+    path = tmp_path_factory.mktemp("dist") / "lambdawarmer-layer.zip"
+    write_zip(path)
+    return path
+
+
+@pytest.fixture
+def start_emulator() -> Iterator[Callable[..., LambdaEmulator]]:
+    """Start emulators (Invoke API served) that are closed after the test."""
+    started: list[LambdaEmulator] = []
+
+    def start(function: FunctionSpec, **options: Any) -> LambdaEmulator:
+        emulator = LambdaEmulator(function, **options)
+        started.append(emulator)
+        emulator.serve()
+        return emulator
+
+    yield start
+    for emulator in started:
+        emulator.close()
+
+
+def lambda_client(emulator: LambdaEmulator) -> Any:
+    """boto3's lambda client pointed at an emulator, no retries."""
+    return boto3.client(
+        "lambda",
+        endpoint_url=emulator.url,
+        region_name=REGION,
+        config=Config(retries={"total_max_attempts": 1}, read_timeout=60, max_pool_connections=50),
+    )
+
+
+def write_function(directory: Path, source: str, module: str = "app") -> Path:
+    """A function's code folder holding ``source`` as ``<module>.py``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{module}.py").write_text(textwrap.dedent(source))
+    return directory
