@@ -156,6 +156,18 @@ def error_answer(status: int, error_type: str, message: str) -> tuple[int, dict[
     return status, headers, json.dumps({"Type": "User", "message": message}).encode()
 
 
+@pytest.fixture(scope="session")
+def cloudwatch_endpoint() -> Iterator[str]:
+    """moto's server on 127.0.0.1, standing in for CloudWatch."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
 # -- the emulator ------------------------------------------------------------------------------
 
 

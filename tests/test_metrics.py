@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from lambdawarmer import warmer
 from lambdawarmer.events import FANOUT_KEY
@@ -66,15 +64,6 @@ def test_emf_namespace_and_awkward_function_names_are_encoded(
 def test_no_metric_lines_when_metrics_are_off(capsys: pytest.CaptureFixture[str]) -> None:
     warmer(handler)({}, make_context())
     assert emf_lines(capsys.readouterr().out) == []
-
-
-@pytest.fixture(scope="module")
-def cloudwatch_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def read_back(endpoint: str, dimensions: list[dict[str, str]]) -> dict[str, float]:
