@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .function import FunctionSpec
-from .runtime_api import RuntimeApi
+from .runtime_api import serve_runtime_api
 
 BOOTSTRAP = Path(__file__).resolve().parent / "runtime" / "bootstrap"
 INIT_TIMEOUT_S = 10.0  # Lambda's limit on the init phase
@@ -136,7 +136,7 @@ class Environment:
         self._current: Invocation | None = None
         self._lock = threading.Lock()
         self._closed = False
-        self._api = RuntimeApi(self)
+        self._api = serve_runtime_api(self)
         self._process = self._spawn(python, opt_dir, mount_opt, extra_env)
         threading.Thread(target=self._read_output, daemon=True).start()
 
@@ -153,7 +153,7 @@ class Environment:
             "TZ": ":UTC",
             "LAMBDA_TASK_ROOT": str(Path(function.code).resolve()),
             "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
-            "AWS_LAMBDA_RUNTIME_API": self._api.address,
+            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{self._api.port}",
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_VERSION": self.version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),

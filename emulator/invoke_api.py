@@ -9,11 +9,11 @@ throttling as 429 TooManyRequestsException; an unknown function or qualifier as 
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlparse
+
+from .http import FastHandler, LoopbackEndpoint
 
 if TYPE_CHECKING:
     from .service import LambdaEmulator
@@ -40,33 +40,9 @@ def split_name(name: str) -> tuple[str, str | None]:
     raise ApiError(400, "InvalidParameterValueException", f"invalid function name: {name}")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-    emulator: LambdaEmulator
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up (its own timeout) is not the emulator's error
-
-
-class _Handler(BaseHTTPRequestHandler):
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
+class _Handler(FastHandler):
     def do_POST(self) -> None:
-        emulator = self.server.emulator
+        emulator: LambdaEmulator = self.server.emulator  # type: ignore[attr-defined]
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         time.sleep(emulator.latency_ms / 2000)
         try:
@@ -76,7 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"x-amzn-ErrorType": error.error_type, "Content-Type": "application/json"}
             answer = json.dumps({"Type": "User", "message": error.message}).encode()
         time.sleep(emulator.latency_ms / 2000)
-        self._reply(status, answer, headers)
+        self.reply(status, answer, headers)
 
     def _invoke(self, emulator: LambdaEmulator, body: bytes) -> tuple[int, dict[str, str], bytes]:
         url = urlparse(self.path)
@@ -135,16 +111,6 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, headers, invocation.payload
 
 
-class InvokeApi:
-    """The Invoke API endpoint of one emulator."""
-
-    def __init__(self, emulator: LambdaEmulator, port: int = 0) -> None:
-        self.server = _Server(("127.0.0.1", port), _Handler)
-        self.server.emulator = emulator
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def serve_invoke_api(emulator: LambdaEmulator, port: int = 0) -> LoopbackEndpoint:
+    """The Invoke API of ``emulator`` on 127.0.0.1."""
+    return LoopbackEndpoint(_Handler, port, emulator=emulator)

@@ -99,9 +99,9 @@ class LambdaEmulator:
 
     def serve(self, port: int = 0) -> str:
         """Start the Invoke API on 127.0.0.1 and point the function's own boto3 at it; its URL."""
-        from .invoke_api import InvokeApi
+        from .invoke_api import serve_invoke_api
 
-        self._http = InvokeApi(self, port)
+        self._http = serve_invoke_api(self, port)
         self.extra_env.setdefault("AWS_ENDPOINT_URL_LAMBDA", self._http.url)
         return str(self._http.url)
 

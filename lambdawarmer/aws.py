@@ -7,6 +7,8 @@ from the standard AWS configuration (``AWS_ENDPOINT_URL_LAMBDA`` and friends wor
 
 from __future__ import annotations
 
+import threading
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -26,6 +28,26 @@ def bounded_client(service: str, timeout_ms: int, pool_size: int) -> Any:
         max_pool_connections=pool_size,
     )
     return boto3.session.Session().client(service, config=config)
+
+
+class LazyClient:
+    """One bounded client per execution environment, made (and boto3 imported) on first use."""
+
+    __slots__ = ("_client", "_lock", "_pool_size", "_service", "_timeout_ms")
+
+    def __init__(self, service: str, timeout_ms: int, pool_size: int) -> None:
+        self._service = service
+        self._timeout_ms = timeout_ms
+        self._pool_size = pool_size
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        """The client; thread-safe, so concurrent first uses still make only one."""
+        with self._lock:
+            if self._client is None:
+                self._client = bounded_client(self._service, self._timeout_ms, self._pool_size)
+            return self._client
 
 
 def error_reason(error: BaseException) -> str:

@@ -9,11 +9,10 @@ client's timeouts, and a failure of any kind becomes a reason in the report, nev
 from __future__ import annotations
 
 import json
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
-from .aws import bounded_client, error_reason
+from .aws import LazyClient, error_reason
 from .events import fanout_payload
 
 TYPE_CHECKING = False
@@ -66,19 +65,16 @@ class Outcome:
 class FanOut:
     """Sends the fanned-out invokes of one execution environment, through one shared client."""
 
-    __slots__ = ("_client", "_lock", "_pool_size", "_timeout_ms")
+    __slots__ = ("client",)
 
     def __init__(self, pool_size: int, timeout_ms: int) -> None:
-        self._pool_size = pool_size
-        self._timeout_ms = timeout_ms
-        self._client: Any = None
-        self._lock = threading.Lock()
+        self.client = LazyClient("lambda", timeout_ms, pool_size)
 
     def run(self, target: Target, total: int, correlation_id: str, deadline: float) -> list[Outcome]:
         """Invoke instances 2..``total`` at once; their outcomes by ``deadline`` (``time.monotonic()``)."""
         indexes = range(2, total + 1)
         try:
-            client = self._lambda()
+            client = self.client.get()
         except Exception as error:
             reason = f"no Lambda client: {error_reason(error)}"
             return [Outcome(index, reason=reason) for index in indexes]
@@ -96,12 +92,6 @@ class FanOut:
             _outcome(index, future.result()) if future.done() else Outcome(index, reason=late)
             for index, future in futures.items()
         ]
-
-    def _lambda(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = bounded_client("lambda", self._timeout_ms, self._pool_size)
-            return self._client
 
     @staticmethod
     def _invoke(client: Any, target: Target, payload: bytes) -> tuple[dict[str, Any] | None, str | None]:

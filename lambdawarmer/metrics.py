@@ -16,15 +16,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import threading
 import time
 
-from .aws import bounded_client, error_reason
+from .aws import LazyClient, error_reason
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from .config import WarmerConfig
 
 logger = logging.getLogger("lambdawarmer")
@@ -71,13 +68,12 @@ class EmfRecorder:
 class PutMetricDataRecorder:
     """Sends the metrics with one PutMetricData call per invocation, bounded in time."""
 
-    __slots__ = ("_client", "_function_name", "_lock", "_namespace")
+    __slots__ = ("_client", "_function_name", "_namespace")
 
     def __init__(self, namespace: str, function_name: str) -> None:
         self._namespace = namespace
         self._function_name = function_name
-        self._client: Any = None
-        self._lock = threading.Lock()
+        self._client = LazyClient("cloudwatch", METRICS_TIMEOUT_MS, pool_size=4)
 
     def record(self, cold: bool, warmup: bool) -> None:
         """Send the metrics for one invocation; log and swallow any failure."""
@@ -89,18 +85,12 @@ class PutMetricDataRecorder:
             for name, value in (("ColdStart", cold), ("WarmStart", not cold))
         ]
         try:
-            self._cloudwatch().put_metric_data(Namespace=self._namespace, MetricData=data)
+            self._client.get().put_metric_data(Namespace=self._namespace, MetricData=data)
         except Exception as error:
             logger.warning(
                 "lambdawarmer: PutMetricData failed, metrics for this invocation are lost: %s",
                 error_reason(error),
             )
-
-    def _cloudwatch(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = bounded_client("cloudwatch", METRICS_TIMEOUT_MS, pool_size=4)
-            return self._client
 
 
 def make_recorder(config: WarmerConfig, function_name: str) -> EmfRecorder | PutMetricDataRecorder | None:

@@ -8,7 +8,6 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
@@ -19,6 +18,7 @@ from awslambdaric.lambda_context import LambdaContext
 from botocore.config import Config
 
 from emulator import FunctionSpec, LambdaEmulator
+from emulator.http import FastHandler, LoopbackEndpoint
 from lambdawarmer.instance import ENVIRONMENT
 
 FUNCTION = "orders"
@@ -61,15 +61,6 @@ class InvokeCall:
         self.payload = payload
 
 
-class QuietServer(ThreadingHTTPServer):
-    """A threading HTTP server that does not print the clients it lost (timeouts do that on purpose)."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
-
-
 class ScriptedInvokeApi:
     """A real HTTP server on 127.0.0.1 speaking the Lambda Invoke API, answering as ``respond`` says.
 
@@ -85,16 +76,12 @@ class ScriptedInvokeApi:
         self._lock = threading.Lock()
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            disable_nagle_algorithm = True
-            protocol_version = "HTTP/1.1"
-
+        class Handler(FastHandler):
             def do_POST(self) -> None:
                 url = urlparse(self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                parts = url.path.split("/")
                 call = InvokeCall(
-                    unquote(parts[3]),
+                    unquote(url.path.split("/")[3]),
                     parse_qs(url.query).get("Qualifier", [None])[0],
                     self.headers.get("X-Amz-Invocation-Type", "RequestResponse"),
                     json.loads(body) if body else None,
@@ -108,23 +95,13 @@ class ScriptedInvokeApi:
                 finally:
                     with api._lock:
                         api.in_flight -= 1
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                self.reply(status, answer, headers)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = QuietServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        self.endpoint = LoopbackEndpoint(Handler)
+        self.url = self.endpoint.url
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.endpoint.close()
 
 
 @pytest.fixture

@@ -225,9 +225,9 @@ def test_boto3_is_imported_only_by_the_first_fan_out_and_one_client_serves_all(i
         steps["no fan-out"] = "boto3" in sys.modules
         wrapped({{"warmer": True, "concurrency": 3}}, context)
         steps["fan-out"] = "boto3" in sys.modules
-        client = engine._fanout._client
+        client = engine._fanout.client.get()
         wrapped({{"warmer": True, "concurrency": 3}}, context)
-        steps["same client"] = engine._fanout._client is client
+        steps["same client"] = engine._fanout.client.get() is client
         print(json.dumps(steps))
         """,
         api.url,

@@ -1,0 +1,51 @@
+"""What the emulator's endpoints share: a threaded HTTP server on 127.0.0.1 that answers fast."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A threaded server that does not print the clients it lost (a client's timeout, a killed runtime)."""
+
+    daemon_threads = True
+    request_queue_size = 256
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
+class FastHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive, no Nagle delay (without it each round trip waits ~40 ms), no access log."""
+
+    disable_nagle_algorithm = True
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class LoopbackEndpoint:
+    """Serves ``handler`` on 127.0.0.1 (``port`` 0: any free one) from a background thread."""
+
+    def __init__(self, handler: type[FastHandler], port: int = 0, **attributes: Any) -> None:
+        self.server = QuietServer(("127.0.0.1", port), handler)
+        for name, value in attributes.items():
+            setattr(self.server, name, value)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
