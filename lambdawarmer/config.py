@@ -146,35 +146,62 @@ SETTINGS: dict[str, _Setting] = {
 """Every setting: its decorator argument name, environment variable, default and parser."""
 
 
-def load_config(
-    overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None
-) -> WarmerConfig:
-    """Resolve every setting: ``overrides`` (decorator arguments, ``None`` meaning unset), then
-    ``environ`` (``os.environ`` by default), then the default.
+class Resolution:
+    """Every setting's value and where it came from, and every error found on the way."""
 
-    Raises :class:`WarmerConfigError` for an unknown argument or a value that is not allowed.
+    __slots__ = ("errors", "sources", "values")
+
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+        self.sources: dict[str, str] = {}
+        self.errors: list[str] = []
+
+
+def resolve_settings(
+    overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None
+) -> Resolution:
+    """Resolve every setting: ``overrides`` (decorator arguments, ``None`` meaning unset), then
+    ``environ`` (``os.environ`` by default), then the default; collect every error, not just the first.
     """
     overrides = overrides or {}
     environ = os.environ if environ is None else environ
+    resolution = Resolution()
     unknown = sorted(set(overrides) - set(SETTINGS))
     if unknown:
-        raise WarmerConfigError(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(SETTINGS)}")
-    values: dict[str, object] = {}
+        resolution.errors.append(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(SETTINGS)}")
     for name, setting in SETTINGS.items():
         if overrides.get(name) is not None:
-            raw, source = overrides[name], f"{name}={overrides[name]!r} (decorator argument)"
+            raw, shown, source = (
+                overrides[name],
+                f"{name}={overrides[name]!r} (decorator argument)",
+                "argument",
+            )
         elif setting.env in environ:
-            raw, source = environ[setting.env], f"{setting.env}={environ[setting.env]!r}"
+            raw, shown, source = environ[setting.env], f"{setting.env}={environ[setting.env]!r}", setting.env
         else:
-            values[name] = setting.default
+            resolution.values[name], resolution.sources[name] = setting.default, "default"
             continue
         try:
-            values[name] = setting.parse(raw)
+            resolution.values[name], resolution.sources[name] = setting.parse(raw), source
         except ValueError as allowed:
-            raise WarmerConfigError(f"invalid setting {source}: expected {allowed}") from None
-    if values["flag"] == values["concurrency"]:
-        raise WarmerConfigError(
-            f"invalid settings: the flag and concurrency fields are both {values['flag']!r}; "
+            resolution.errors.append(f"invalid setting {shown}: expected {allowed}")
+    flag, concurrency = resolution.values.get("flag"), resolution.values.get("concurrency")
+    if flag is not None and flag == concurrency:
+        resolution.errors.append(
+            f"invalid settings: the flag and concurrency fields are both {flag!r}; "
             "they must name two different event fields"
         )
-    return WarmerConfig(values)
+    return resolution
+
+
+def load_config(
+    overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None
+) -> WarmerConfig:
+    """The validated settings (see :func:`resolve_settings` for the precedence).
+
+    Raises :class:`WarmerConfigError` naming every unknown argument and every value not allowed.
+    """
+    resolution = resolve_settings(overrides, environ)
+    if resolution.errors:
+        raise WarmerConfigError("; ".join(resolution.errors))
+    return WarmerConfig(resolution.values)

@@ -1,0 +1,298 @@
+"""``lambdawarmer``: ping deployed functions and count their warm instances; check the settings.
+
+    lambdawarmer ping orders --concurrency 5 --qualifier live
+    lambdawarmer ping orders payments --file more-functions.txt
+    lambdawarmer config --env-file prod.env
+
+Uses boto3 with the caller's usual AWS configuration (profile, region, ``AWS_ENDPOINT_URL_LAMBDA``).
+Not part of the layer, and never imported by a function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+from .aws import error_reason
+from .config import SETTINGS, resolve_settings
+
+ALL_WARM = 0
+NOT_ALL_WARM = 1
+USAGE = 2
+NOT_SENT = 3
+NOT_LAMBDAWARMER = 4
+MAX_PARALLEL_PINGS = 16
+
+
+class PingResult:
+    """What one ping gave: the report, or why there is none, and the exit status it means."""
+
+    __slots__ = ("elapsed_s", "function", "message", "report", "requested", "status")
+
+    def __init__(self, function: str, requested: int) -> None:
+        self.function = function
+        self.requested = requested
+        self.report: dict[str, Any] | None = None
+        self.message = ""
+        self.status = ALL_WARM
+        self.elapsed_s = 0.0
+
+    @property
+    def warm(self) -> int:
+        return int(self.report.get("instances_warmed", 1)) if self.report else 0
+
+    @property
+    def cold(self) -> int:
+        if not self.report:
+            return 0
+        return int(self.report.get("instances_cold", int(bool(self.report.get("cold")))))
+
+
+def _lambda_client(arguments: argparse.Namespace) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session(profile_name=arguments.profile, region_name=arguments.region)
+    config = Config(
+        read_timeout=arguments.timeout,
+        connect_timeout=10,
+        retries={"total_max_attempts": 1},
+        max_pool_connections=MAX_PARALLEL_PINGS,
+    )
+    return session.client("lambda", config=config)
+
+
+NOT_SENT_HINTS = {
+    "AccessDeniedException": "access denied: these credentials may not call lambda:InvokeFunction on it",
+    "ResourceNotFoundException": "not found: check the name, the qualifier and the region",
+    "TooManyRequestsException": "throttled: the function or the account is at its concurrency limit",
+}
+
+
+def ping(client: Any, function: str, arguments: argparse.Namespace) -> PingResult:
+    """Send the warm-up ping to ``function`` synchronously and judge the answer."""
+    result = PingResult(function, arguments.concurrency)
+    event = {arguments.flag: True, arguments.concurrency_field: arguments.concurrency}
+    call = {"FunctionName": function, "Payload": json.dumps(event).encode()}
+    if arguments.qualifier:
+        call["Qualifier"] = arguments.qualifier
+    started = time.monotonic()
+    try:
+        response = client.invoke(**call)
+        body = response["Payload"].read()
+    except Exception as error:
+        result.elapsed_s = time.monotonic() - started
+        code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+        result.status = NOT_SENT
+        result.message = f"{NOT_SENT_HINTS.get(code, 'the ping was not answered')} ({error_reason(error)})"
+        return result
+    result.elapsed_s = time.monotonic() - started
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    if response.get("FunctionError"):
+        detail = answer if isinstance(answer, dict) else {}
+        result.status = NOT_LAMBDAWARMER
+        result.message = (
+            f"the function failed: {detail.get('errorType', response['FunctionError'])}: "
+            f"{detail.get('errorMessage', body[:200].decode(errors='replace'))}"
+        )
+    elif not isinstance(answer, dict) or answer.get("warmed") is not True or "instance_id" not in answer:
+        result.status = NOT_LAMBDAWARMER
+        result.message = (
+            "the answer is not a lambdawarmer report: is the layer attached with "
+            "AWS_LAMBDA_EXEC_WRAPPER=/opt/lambdawarmer-wrapper (or the handler decorated), and do "
+            f"--flag/--concurrency-field match its settings? It said: {body[:120].decode(errors='replace')}"
+        )
+    else:
+        result.report = answer
+        if result.warm < result.requested:
+            result.status = NOT_ALL_WARM
+            result.message = _shortfall(answer, result.requested)
+    return result
+
+
+def _shortfall(report: dict[str, Any], requested: int) -> str:
+    granted = report.get("concurrency", requested)
+    if isinstance(granted, int) and granted < requested:
+        return f"the function capped the ping at {granted} (its WARMER_MAX_CONCURRENCY)"
+    failed = report.get("invocations_failed", 0)
+    if failed:
+        return f"{failed} fanned-out invoke(s) failed"
+    return "fewer distinct instances answered than were asked for (some were reused)"
+
+
+def _target_name(function: str, qualifier: str | None) -> str:
+    return f"{function}:{qualifier}" if qualifier else function
+
+
+def print_table(result: PingResult, qualifier: str | None, out: TextIO) -> None:
+    """The readable form of one ping."""
+    name = _target_name(result.function, qualifier)
+    if result.report is None:
+        print(f"{name}: {result.message}", file=out)
+        return
+    report = result.report
+    rows = [
+        ("function", name),
+        ("instances warm", f"{result.warm} of {result.requested}"),
+        ("cold among them", f"{result.cold} (started by this ping)"),
+        ("invokes failed", f"{report.get('invocations_failed', 0)} of {report.get('invocations_sent', 0)}"),
+        ("fan-out", f"{report['fanout_ms']} ms" if "fanout_ms" in report else "none (concurrency 1)"),
+        ("wall time", f"{result.elapsed_s:.2f} s"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}", file=out)
+    for failure in report.get("failures", []):
+        print(f"  invoke #{failure.get('index')}: {failure.get('reason')}", file=out)
+    print(
+        "OK: all instances warm" if result.status == ALL_WARM else f"NOT ALL WARM: {result.message}", file=out
+    )
+
+
+def summary_line(result: PingResult, qualifier: str | None) -> str:
+    """One line per function, for pings of several."""
+    name = _target_name(result.function, qualifier)
+    if result.report is None:
+        return f"{name}  FAILED  {result.message}"
+    verdict = "OK" if result.status == ALL_WARM else f"NOT ALL WARM ({result.message})"
+    return (
+        f"{name}  {result.warm}/{result.requested} warm  {result.cold} cold  "
+        f"{result.report.get('invocations_failed', 0)} failed  {result.elapsed_s:.2f} s  {verdict}"
+    )
+
+
+def _functions(arguments: argparse.Namespace) -> list[str]:
+    names = list(arguments.functions)
+    if arguments.file:
+        for line in Path(arguments.file).read_text().splitlines():
+            name = line.split("#", 1)[0].strip()
+            if name:
+                names.append(name)
+    return list(dict.fromkeys(names))
+
+
+def command_ping(arguments: argparse.Namespace, out: TextIO) -> int:
+    functions = _functions(arguments)
+    if not functions:
+        print("lambdawarmer ping: name at least one function (or --file)", file=sys.stderr)
+        return USAGE
+    client = _lambda_client(arguments)
+    with ThreadPoolExecutor(min(len(functions), MAX_PARALLEL_PINGS)) as pool:
+        results = list(pool.map(lambda function: ping(client, function, arguments), functions))
+    if arguments.json:
+        answers = {r.function: r.report if r.report is not None else {"error": r.message} for r in results}
+        print(json.dumps(answers[functions[0]] if len(functions) == 1 else answers, indent=2), file=out)
+    elif len(results) == 1:
+        print_table(results[0], arguments.qualifier, out)
+    else:
+        for result in results:
+            print(summary_line(result, arguments.qualifier), file=out)
+    return max(result.status for result in results)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``NAME=value`` lines (``export`` and quotes allowed, ``#`` comments), as a .env file has them."""
+    variables = {}
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, separator, value = line.removeprefix("export ").partition("=")
+        if not separator:
+            raise ValueError(f"{path}:{number}: expected NAME=value, got {raw!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        variables[name.strip()] = value
+    return variables
+
+
+def command_config(arguments: argparse.Namespace, out: TextIO) -> int:
+    import os
+
+    try:
+        environ = read_env_file(Path(arguments.env_file)) if arguments.env_file else dict(os.environ)
+    except (OSError, ValueError) as error:
+        print(f"lambdawarmer config: {error}", file=sys.stderr)
+        return USAGE
+    resolution = resolve_settings(environ=environ)
+    known = {setting.env for setting in SETTINGS.values()}
+    for name in sorted(n for n in environ if n.startswith("WARMER_") and n not in known):
+        guess = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {guess[0]}?)" if guess else ""
+        print(f"warning: {name} is not a lambdawarmer setting{hint}", file=out)
+    if resolution.errors:
+        for problem in resolution.errors:
+            print(f"error: {problem}", file=out)
+        return 1
+    width = max(len(setting.env) for setting in SETTINGS.values())
+    print(f"{'variable':<{width}}  {'value':<14}  from", file=out)
+    for name, setting in SETTINGS.items():
+        value = json.dumps(resolution.values[name])
+        source = "environment" if resolution.sources[name] == setting.env else "default"
+        print(f"{setting.env:<{width}}  {value:<14}  {source}", file=out)
+    return 0
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(text)
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(
+        prog="lambdawarmer", description="Check that lambdawarmer keeps your functions warm."
+    )
+    main.add_argument("--version", action="version", version=f"lambdawarmer {__version__}")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    ping_command = commands.add_parser(
+        "ping",
+        help="send the warm-up ping and count the warm instances",
+        description="Exit status: 0 all warm, 1 fewer warm than asked, 3 not sent (denied, not found, "
+        "throttled, unreachable), 4 the function did not answer as lambdawarmer does.",
+    )
+    ping_command.add_argument("functions", nargs="*", metavar="FUNCTION", help="function names or ARNs")
+    ping_command.add_argument("--file", help="a file with more function names, one per line")
+    ping_command.add_argument(
+        "--concurrency", type=_positive, default=1, help="instances to warm (default 1)"
+    )
+    ping_command.add_argument("--qualifier", help="alias or version to ping")
+    ping_command.add_argument("--flag", default="warmer", help="the function's WARMER_FLAG (default warmer)")
+    ping_command.add_argument(
+        "--concurrency-field",
+        default="concurrency",
+        help="the function's WARMER_CONCURRENCY (default concurrency)",
+    )
+    ping_command.add_argument("--json", action="store_true", help="print the raw report(s)")
+    ping_command.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for an answer")
+    ping_command.add_argument("--profile", help="AWS profile (default: the usual configuration)")
+    ping_command.add_argument("--region", help="AWS region (default: the usual configuration)")
+
+    config_command = commands.add_parser(
+        "config", help="check the WARMER_* settings and show the effective ones"
+    )
+    config_command.add_argument(
+        "--env-file", help="read the variables from this file instead of the environment"
+    )
+    return main
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    """The ``lambdawarmer`` command."""
+    arguments = parser().parse_args(argv)
+    out = out or sys.stdout
+    if arguments.command == "config":
+        return command_config(arguments, out)
+    return command_ping(arguments, out)

@@ -1,0 +1,181 @@
+"""The command-line tool, end to end against the emulator's Invoke API with the real layer attached."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from emulator import FunctionSpec, LambdaEmulator
+
+from .conftest import lambda_client, write_function
+
+Start = Callable[..., LambdaEmulator]
+ROOT = Path(__file__).resolve().parent.parent
+WRAPPER_ENV = {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper"}
+PLAIN = "def handler(event, context):\n    return {'plain': True}\n"
+SLOW = "import time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return 'ok'\n"
+
+
+def cli(*arguments: str, endpoint: str | None = None, env: dict[str, str] | None = None) -> tuple[int, str]:
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        **({"AWS_ENDPOINT_URL_LAMBDA": endpoint} if endpoint else {}),
+        **(env or {}),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "lambdawarmer", *arguments],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.fixture
+def layered(start_emulator: Start, tmp_path: Path, layer_zip: Path) -> LambdaEmulator:
+    code = write_function(tmp_path / "code", PLAIN)
+    function = FunctionSpec(
+        name="orders",
+        code=code,
+        handler="app.handler",
+        layers=[layer_zip],
+        environment=WRAPPER_ENV,
+        timeout_s=30,
+        versions=["1"],
+        aliases={"live": "1"},
+    )
+    return start_emulator(function)
+
+
+@pytest.mark.parametrize("concurrency", [1, 3, 5])
+def test_ping_counts_k_of_n_and_exits_0_when_all_are_warm(layered: LambdaEmulator, concurrency: int) -> None:
+    status, output = cli("ping", "orders", "--concurrency", str(concurrency), endpoint=layered.url)
+    assert status == 0, output
+    assert f"instances warm   {concurrency} of {concurrency}" in output
+    assert f"cold among them  {concurrency} (started by this ping)" in output
+    assert "OK: all instances warm" in output
+    assert len(layered.all_environments) == concurrency
+
+
+def test_ping_through_a_qualifier_and_as_json(layered: LambdaEmulator) -> None:
+    status, output = cli(
+        "ping", "orders", "--qualifier", "live", "--concurrency", "2", "--json", endpoint=layered.url
+    )
+    assert status == 0, output
+    report = json.loads(output)
+    assert (report["instances_warmed"], report["invocations_failed"]) == (2, 0)
+    assert {i.qualifier for i in layered.invocations} == {"live"}
+
+
+def test_fewer_warm_than_asked_exits_1_and_says_why(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path
+) -> None:
+    code = write_function(tmp_path / "code", PLAIN)
+    environment = {**WRAPPER_ENV, "WARMER_MAX_CONCURRENCY": "2"}
+    function = FunctionSpec(
+        name="orders", code=code, handler="app.handler", layers=[layer_zip], environment=environment
+    )
+    emulator = start_emulator(function)
+    status, output = cli("ping", "orders", "--concurrency", "4", endpoint=emulator.url)
+    assert status == 1
+    assert "instances warm   2 of 4" in output
+    assert "capped the ping at 2" in output
+
+
+def test_a_missing_function_exits_3_with_a_clear_message(layered: LambdaEmulator) -> None:
+    status, output = cli("ping", "no-such-function", endpoint=layered.url)
+    assert status == 3
+    assert "not found: check the name, the qualifier and the region" in output
+    assert "ResourceNotFoundException" in output
+
+
+def test_a_function_without_lambdawarmer_exits_4(start_emulator: Start, tmp_path: Path) -> None:
+    code = write_function(tmp_path / "code", PLAIN)
+    emulator = start_emulator(FunctionSpec(name="orders", code=code, handler="app.handler"))
+    status, output = cli("ping", "orders", endpoint=emulator.url)
+    assert status == 4
+    assert "not a lambdawarmer report" in output
+    assert "AWS_LAMBDA_EXEC_WRAPPER=/opt/lambdawarmer-wrapper" in output
+
+
+def test_a_throttled_function_exits_3(start_emulator: Start, tmp_path: Path, layer_zip: Path) -> None:
+    code = write_function(tmp_path / "code", SLOW)
+    function = FunctionSpec(
+        name="orders", code=code, handler="app.handler", layers=[layer_zip], environment=WRAPPER_ENV
+    )
+    emulator = start_emulator(function, concurrency=1)
+    busy = threading.Thread(
+        target=lambda: lambda_client(emulator).invoke(FunctionName="orders", Payload=b'{"sleep": 3}')
+    )
+    busy.start()
+    while not emulator.all_environments:
+        threading.Event().wait(0.05)
+    status, output = cli("ping", "orders", endpoint=emulator.url)
+    busy.join()
+    assert status == 3
+    assert "throttled" in output
+
+
+def test_access_denied_exits_3(invoke_api: Callable[..., object]) -> None:
+    from .conftest import error_answer
+
+    api = invoke_api(lambda call: error_answer(403, "AccessDeniedException", "not authorized"))
+    status, output = cli("ping", "orders", endpoint=api.url)  # type: ignore[attr-defined]
+    assert status == 3
+    assert "access denied" in output
+
+
+def test_several_functions_at_once_one_line_each(layered: LambdaEmulator, tmp_path: Path) -> None:
+    listing = tmp_path / "functions.txt"
+    listing.write_text("# more functions\norders:live\nmissing  # gone\n")
+    status, output = cli("ping", "orders", "--file", str(listing), "--concurrency", "2", endpoint=layered.url)
+    lines = output.strip().splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("orders  2/2 warm")
+    assert lines[0].endswith("OK")
+    assert lines[1].startswith("orders:live  2/2 warm")
+    assert lines[2].startswith("missing  FAILED  not found")
+    assert status == 3  # the worst of them
+
+
+def test_config_shows_the_effective_settings(tmp_path: Path) -> None:
+    status, output = cli("config", env={"WARMER_DELAY": "150", "WARMER_SEND_METRIC": "yes"})
+    assert status == 0
+    assert "WARMER_DELAY              150             environment" in output
+    assert "WARMER_SEND_METRIC        true            environment" in output
+    assert 'WARMER_FLAG               "warmer"        default' in output
+
+
+def test_config_reports_every_error_and_unknown_variables(tmp_path: Path) -> None:
+    env_file = tmp_path / "prod.env"
+    env_file.write_text(
+        "# production\nexport WARMER_DELAY=abc\nWARMER_SEND_METRIC='maybe'\nWARMER_DELAYY=5\n"
+    )
+    status, output = cli("config", "--env-file", str(env_file))
+    assert status == 1
+    assert "error: invalid setting WARMER_DELAY='abc': expected a whole number of milliseconds" in output
+    assert "error: invalid setting WARMER_SEND_METRIC='maybe': expected true or false" in output
+    assert "WARMER_DELAYY is not a lambdawarmer setting (did you mean WARMER_DELAY?)" in output
+
+
+def test_the_command_is_installed_as_a_console_script() -> None:
+    script = Path(sys.executable).parent / "lambdawarmer"
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().startswith("lambdawarmer ")
+
+
+def test_ping_needs_a_function() -> None:
+    status, output = cli("ping")
+    assert status == 2
+    assert "name at least one function" in output
