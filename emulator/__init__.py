@@ -4,12 +4,14 @@ A development and test tool of this repository; never part of the layer.
 """
 
 from .environment import Environment, Invocation
+from .faults import Fault
 from .function import FunctionSpec
 from .runtimes import RuntimeUnavailable, available_runtimes, runtime_python
 from .service import LambdaEmulator
 
 __all__ = [
     "Environment",
+    "Fault",
     "FunctionSpec",
     "Invocation",
     "LambdaEmulator",

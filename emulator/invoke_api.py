@@ -45,7 +45,12 @@ class _Handler(FastHandler):
         emulator: LambdaEmulator = self.server.emulator  # type: ignore[attr-defined]
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         time.sleep(emulator.latency_ms / 2000)
+        fault = emulator.faults(body) if emulator.faults else None
         try:
+            if fault is not None:
+                time.sleep(fault.hang_s)
+                if fault.status is not None:
+                    raise ApiError(fault.status, fault.error_type, fault.message)
             status, headers, answer = self._invoke(emulator, body)
         except ApiError as error:
             status = error.status
@@ -68,6 +73,8 @@ class _Handler(FastHandler):
                 "The derived qualifier from the function name does not match the specified qualifier.",
             )
         qualifier = in_name or in_query
+        with emulator.lock:
+            emulator.api_requests.append((name, qualifier))
         if name != emulator.function.name:
             raise ApiError(
                 404,

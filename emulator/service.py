@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .environment import Environment, Invocation
+from .faults import FaultRule
 from .function import FunctionSpec
 from .runtimes import runtime_python
 
@@ -59,8 +60,10 @@ class LambdaEmulator:
 
     ``concurrency`` is the function's concurrency limit (its reserved concurrency); ``latency_ms``
     models the network round trip of the Invoke API (applied by the HTTP endpoint, half each way).
-    ``isolation`` is ``"mount"`` (layers at /opt in a private mount namespace), ``"none"`` (layers
-    left where they are unpacked, paths pointed there) or ``"auto"``.
+    ``faults`` decides, from each Invoke API request's payload, a fault to inject instead of the
+    normal answer (see emulator.faults). ``isolation`` is ``"mount"`` (layers at /opt in a private
+    mount namespace), ``"none"`` (layers left where they are unpacked, paths pointed there) or
+    ``"auto"``.
     """
 
     def __init__(
@@ -71,8 +74,10 @@ class LambdaEmulator:
         latency_ms: float = 0.0,
         isolation: str = "auto",
         extra_env: dict[str, str] | None = None,
+        faults: FaultRule | None = None,
     ) -> None:
         self.function = function
+        self.faults = faults
         self.concurrency = concurrency
         self.latency_ms = latency_ms
         self.python = runtime_python(function.runtime)
@@ -85,7 +90,10 @@ class LambdaEmulator:
         self.environments: list[Environment] = []  # alive ones
         self.all_environments: list[Environment] = []  # every one ever started
         self.invocations: list[Invocation] = []
-        self._lock = threading.Lock()
+        self.api_requests: list[
+            tuple[str, str | None]
+        ] = []  # (function name, qualifier) asked of the Invoke API
+        self.lock = threading.Lock()
         self._async: queue.Queue[Invocation | None] = queue.Queue()
         self._async_pending = 0  # queued events not yet finished, retries included
         self._workers = [
@@ -147,13 +155,13 @@ class LambdaEmulator:
             invocation_type=invocation_type,
             client_context=client_context,
         )
-        with self._lock:
+        with self.lock:
             self.invocations.append(invocation)
         if version is None:
             message = f"Function not found: {arn}"
             invocation.fail("not_found", "ResourceNotFoundException", message)
         elif invocation_type == "Event":
-            with self._lock:
+            with self.lock:
                 self._async_pending += 1
             self._async.put(invocation)
         elif invocation_type == "DryRun":
@@ -177,7 +185,7 @@ class LambdaEmulator:
 
     def _acquire(self, version: str) -> Environment | None:
         """An idle environment of ``version`` marked busy, a new one, or None at the limit."""
-        with self._lock:
+        with self.lock:
             self.environments = [e for e in self.environments if e.state != "dead"]
             for environment in self.environments:
                 if environment.version == version and environment.state == "idle":
@@ -200,7 +208,7 @@ class LambdaEmulator:
             return environment
 
     def _release(self, environment: Environment) -> None:
-        with self._lock:
+        with self.lock:
             if environment.state == "busy":
                 environment.state = "idle"
 
@@ -216,12 +224,12 @@ class LambdaEmulator:
                         invoked_arn=invocation.invoked_arn,
                         invocation_type="Event",
                     )
-                    with self._lock:
+                    with self.lock:
                         self.invocations.append(invocation)
                 self._run(invocation, ASYNC_CAPACITY_WAIT_S)
                 if invocation.status == "success":
                     break
-            with self._lock:
+            with self.lock:
                 self._async_pending -= 1
 
     # -- what happened -------------------------------------------------------------------------
@@ -230,12 +238,9 @@ class LambdaEmulator:
         """Wait until every queued asynchronous invocation has finished."""
         limit = time.monotonic() + timeout
         while time.monotonic() < limit:
-            with self._lock:
-                pending = [
-                    i for i in self.invocations if i.invocation_type == "Event" and not i.done.is_set()
-                ]
-            if not pending and self._async.empty():
-                return True
+            with self.lock:
+                if self._async_pending == 0:
+                    return True
             time.sleep(0.02)
         return False
 
@@ -245,7 +250,7 @@ class LambdaEmulator:
 
     def summary(self) -> dict[str, Any]:
         """Counts of what happened so far."""
-        with self._lock:
+        with self.lock:
             invocations = list(self.invocations)
         return {
             "environments_started": len(self.all_environments),

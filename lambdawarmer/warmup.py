@@ -157,10 +157,19 @@ def _summary(outcomes: list[Outcome], own_instance_id: str, own_cold: bool) -> d
     failures = [{"index": o.index, "reason": o.reason} for o in outcomes if o.report is None]
     for failure in failures:
         logger.warning("lambdawarmer: fan-out invoke %s failed: %s", failure["index"], failure["reason"])
+    warmed = len({own_instance_id} | {report["instance_id"] for report in reports})
+    reused = len(reports) + 1 - warmed
+    if reused:
+        logger.warning(
+            "lambdawarmer: %s instance(s) answered twice in one round, so only %s were warmed: the invokes "
+            "reached Lambda further apart than WARMER_DELAY; raise it",
+            reused,
+            warmed,
+        )
     return {
         "invocations_sent": len(outcomes),
         "invocations_failed": len(failures),
         "failures": failures,
-        "instances_warmed": len({own_instance_id} | {report["instance_id"] for report in reports}),
+        "instances_warmed": warmed,
         "instances_cold": int(own_cold) + sum(report.get("cold") is True for report in reports),
     }

@@ -104,12 +104,18 @@ def test_the_cap_bounds_the_fan_out_whatever_the_event_asks(
     assert any("above the cap; warming 5 instances" in r.getMessage() for r in caplog.records)
 
 
-def test_an_instance_that_answers_twice_is_counted_once(invoke_api: StartApi) -> None:
+def test_an_instance_that_answers_twice_is_counted_once(
+    invoke_api: StartApi, caplog: pytest.LogCaptureFixture
+) -> None:
     invoke_api(lambda call: report_answer(call, "same-instance", cold=False))
     report = warmer(handler)({"warmer": True, "concurrency": 4}, make_context())
     assert report["invocations_failed"] == 0
     assert report["instances_warmed"] == 2
     assert report["instances_cold"] == 1  # only this instance, on its first invocation
+    assert any(
+        "2 instance(s) answered twice" in r.getMessage() and "raise it" in r.getMessage()
+        for r in caplog.records
+    )
 
 
 def mixed_failures(call: InvokeCall) -> tuple[int, dict[str, str], bytes]:
