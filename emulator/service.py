@@ -8,7 +8,6 @@ limit, when it is throttled (429 TooManyRequestsException).
 from __future__ import annotations
 
 import json
-import queue
 import shutil
 import subprocess
 import tempfile
@@ -23,7 +22,6 @@ from .faults import FaultRule
 from .function import FunctionSpec
 from .runtimes import runtime_python
 
-ASYNC_WORKERS = 4
 ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
 ASYNC_CAPACITY_WAIT_S = 5.0  # how long a queued event waits for a free environment
 
@@ -87,6 +85,7 @@ class LambdaEmulator:
         self.opt_dir.mkdir()
         unpack_layers(function.layers, self.opt_dir)
         self.extra_env = dict(extra_env or {})
+        self._closing = False
         self.environments: list[Environment] = []  # alive ones
         self.all_environments: list[Environment] = []  # every one ever started
         self.invocations: list[Invocation] = []
@@ -94,13 +93,7 @@ class LambdaEmulator:
             tuple[str, str | None]
         ] = []  # (function name, qualifier) asked of the Invoke API
         self.lock = threading.Lock()
-        self._async: queue.Queue[Invocation | None] = queue.Queue()
         self._async_pending = 0  # queued events not yet finished, retries included
-        self._workers = [
-            threading.Thread(target=self._async_worker, daemon=True) for _ in range(ASYNC_WORKERS)
-        ]
-        for worker in self._workers:
-            worker.start()
         self._http: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -119,8 +112,7 @@ class LambdaEmulator:
 
     def close(self) -> None:
         """Stop every environment and endpoint, and remove the unpacked layers."""
-        for _ in self._workers:
-            self._async.put(None)
+        self._closing = True
         if self._http is not None:
             self._http.close()
         for environment in list(self.environments):
@@ -163,7 +155,8 @@ class LambdaEmulator:
         elif invocation_type == "Event":
             with self.lock:
                 self._async_pending += 1
-            self._async.put(invocation)
+            # Lambda's pollers take a burst of events at once: one thread each, capacity permitting.
+            threading.Thread(target=self._run_event, args=(invocation,), daemon=True).start()
         elif invocation_type == "DryRun":
             invocation.finish("success", b"")
         else:
@@ -212,27 +205,26 @@ class LambdaEmulator:
             if environment.state == "busy":
                 environment.state = "idle"
 
-    def _async_worker(self) -> None:
-        """Lambda's async queue: waits for capacity, and retries a failed invocation twice."""
-        while (invocation := self._async.get()) is not None:
-            for attempt in range(1 + ASYNC_RETRIES):
-                if attempt:
-                    invocation = Invocation(
-                        invocation.event,
-                        qualifier=invocation.qualifier,
-                        version=invocation.version,
-                        invoked_arn=invocation.invoked_arn,
-                        invocation_type="Event",
-                    )
-                    with self.lock:
-                        self.invocations.append(invocation)
-                self._run(invocation, ASYNC_CAPACITY_WAIT_S)
-                if invocation.status == "success":
-                    break
-            with self.lock:
-                self._async_pending -= 1
-
-    # -- what happened -------------------------------------------------------------------------
+    def _run_event(self, invocation: Invocation) -> None:
+        """An asynchronous invocation: waits for capacity, and is retried twice if it fails."""
+        for attempt in range(1 + ASYNC_RETRIES):
+            if attempt:
+                invocation = Invocation(
+                    invocation.event,
+                    qualifier=invocation.qualifier,
+                    version=invocation.version,
+                    invoked_arn=invocation.invoked_arn,
+                    invocation_type="Event",
+                )
+                with self.lock:
+                    self.invocations.append(invocation)
+            if self._closing:
+                break
+            self._run(invocation, ASYNC_CAPACITY_WAIT_S)
+            if invocation.status == "success":
+                break
+        with self.lock:
+            self._async_pending -= 1
 
     def wait_for_async(self, timeout: float = 30.0) -> bool:
         """Wait until every queued asynchronous invocation has finished."""

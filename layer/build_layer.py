@@ -2,24 +2,34 @@
 
 Layout (what Lambda unpacks into /opt):
 
-    lambdawarmer-wrapper          the AWS_LAMBDA_EXEC_WRAPPER script, mode 755
-    python/lambdawarmer/*.py      the package (the runtime puts /opt/python on sys.path), mode 644
+    lambdawarmer-wrapper                        the AWS_LAMBDA_EXEC_WRAPPER script, mode 755
+    python/lambdawarmer/*.py                    the package (the runtime puts /opt/python on sys.path)
+    python/lambdawarmer/__pycache__/*.pyc       its bytecode for each Python 3.10-3.14 on this machine
 
-Standard library only, no third-party code (boto3 is in the Lambda runtime already). The same
-sources always give the same sha256: entries sorted, one fixed timestamp, fixed modes.
+/opt is read-only in Lambda, so without bytecode in the layer every cold start would compile the
+package again (~7 ms). The .pyc files are "unchecked-hash" ones, valid whatever the files' times
+after unpacking; a Python whose bytecode is missing compiles the source as usual. Standard library
+only, no third-party code (boto3 is in the Lambda runtime already). The same sources on the same
+machine always give the same sha256: entries sorted, one fixed timestamp, fixed modes.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import shutil
+import os
 import stat
+import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from emulator.runtimes import SUPPORTED, RuntimeUnavailable, find_interpreter  # noqa: E402
+
 WRAPPER = ROOT / "wrapper" / "lambdawarmer-wrapper"
 PACKAGE = ROOT / "lambdawarmer"
 NOT_IN_LAYER = {"cli.py", "__main__.py"}  # the command-line tool runs on a laptop, not in the function
@@ -28,13 +38,55 @@ EXECUTABLE = 0o755
 READABLE = 0o644
 
 
-def layer_files() -> list[tuple[str, Path, int]]:
-    """(path in the layer, source file, mode) for every file of the layer, sorted by path."""
-    files = [("lambdawarmer-wrapper", WRAPPER, EXECUTABLE)]
-    for source in PACKAGE.iterdir():
-        wanted = source.suffix == ".py" or source.name == "py.typed"
-        if source.is_file() and wanted and source.name not in NOT_IN_LAYER:
-            files.append((f"python/lambdawarmer/{source.name}", source, READABLE))
+COMPILE = """
+import importlib.util, pathlib, py_compile, sys
+for source in sorted(pathlib.Path(sys.argv[1]).glob("*.py")):
+    py_compile.compile(
+        str(source),
+        cfile=importlib.util.cache_from_source(str(source)),
+        dfile=f"/opt/python/lambdawarmer/{source.name}",
+        doraise=True,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+"""
+
+
+def _sources() -> dict[str, bytes]:
+    return {
+        source.name: source.read_bytes()
+        for source in sorted(PACKAGE.iterdir())
+        if source.is_file()
+        and (source.suffix == ".py" or source.name == "py.typed")
+        and source.name not in NOT_IN_LAYER
+    }
+
+
+def _bytecode(sources: dict[str, bytes]) -> dict[str, bytes]:
+    """``__pycache__/<module>.cpython-3XX.pyc`` for every supported Python this machine has."""
+    compiled: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        for name, data in sources.items():
+            (folder / name).write_bytes(data)
+        for runtime in SUPPORTED:
+            try:
+                interpreter = find_interpreter(runtime)
+            except RuntimeUnavailable:
+                continue
+            # A fixed hash seed: set and frozenset constants are marshalled in hash order.
+            environment = {**os.environ, "PYTHONHASHSEED": "0"}
+            subprocess.run([str(interpreter), "-c", COMPILE, str(folder)], env=environment, check=True)
+        for pyc in sorted((folder / "__pycache__").glob("*.pyc")):
+            compiled[f"__pycache__/{pyc.name}"] = pyc.read_bytes()
+    return compiled
+
+
+def layer_files() -> list[tuple[str, bytes, int]]:
+    """(path in the layer, content, mode) for every file of the layer, sorted by path."""
+    files = [("lambdawarmer-wrapper", WRAPPER.read_bytes(), EXECUTABLE)]
+    sources = _sources()
+    for name, data in {**sources, **_bytecode(sources)}.items():
+        files.append((f"python/lambdawarmer/{name}", data, READABLE))
     return sorted(files)
 
 
@@ -43,21 +95,21 @@ def write_zip(destination: Path) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_suffix(".partial")
     with zipfile.ZipFile(partial, "w") as archive:
-        for name, source, mode in layer_files():
+        for name, data, mode in layer_files():
             entry = zipfile.ZipInfo(name, date_time=FIXED_TIME)
             entry.create_system = 3  # Unix, so that the modes below are honoured
             entry.external_attr = (stat.S_IFREG | mode) << 16
             entry.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(entry, source.read_bytes(), compresslevel=9)
+            archive.writestr(entry, data, compresslevel=9)
     partial.replace(destination)
 
 
 def write_tree(destination: Path) -> None:
     """Write the layer unpacked into ``destination`` (what `sam build` zips itself)."""
-    for name, source, mode in layer_files():
+    for name, data, mode in layer_files():
         target = destination / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        target.write_bytes(data)
         target.chmod(mode)
 
 

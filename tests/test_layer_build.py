@@ -33,6 +33,33 @@ def test_layout_and_modes(tmp_path: Path) -> None:
     assert {entry.date_time for entry in entries.values()} == {(1980, 1, 1, 0, 0, 0)}
 
 
+def test_the_bytecode_is_used_as_it_is_in_a_read_only_opt(tmp_path: Path) -> None:
+    write_tree(tmp_path / "layer")
+    for path in (tmp_path / "layer").rglob("*"):
+        path.chmod(path.stat().st_mode & ~0o222)  # read-only, as /opt is in Lambda
+    package = tmp_path / "layer" / "python" / "lambdawarmer"
+    script = (
+        "import sys, lambdawarmer.handler; print([m for m in sys.modules if m.startswith('lambdawarmer')])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-v", "-c", script],
+        env={"PYTHONPATH": str(package.parent), "LAMBDAWARMER_HANDLER": "json.dumps"},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    modules = eval(result.stdout.strip().splitlines()[-1])
+    imported = {name.split(".")[1] if "." in name else "__init__" for name in modules}
+    from_bytecode = {
+        line.split("__pycache__/")[1].split(".")[0]
+        for line in result.stderr.splitlines()
+        if line.startswith(f"# code object from '{package}/__pycache__/")
+    }
+    assert "handler" in imported
+    assert from_bytecode == imported
+
+
 def test_no_third_party_code_and_no_command_line_tool() -> None:
     names = [name for name, _, _ in layer_files()]
     assert not [
@@ -43,7 +70,7 @@ def test_no_third_party_code_and_no_command_line_tool() -> None:
 
 def test_the_same_sources_give_the_same_sha256(tmp_path: Path) -> None:
     first, second = tmp_path / "first.zip", tmp_path / "second.zip"
-    write_zip(first)
+    write_zip(first)  # bytecode included: compiled again, in new interpreters
     for source in (ROOT / "lambdawarmer").iterdir():  # new mtimes must not change a byte
         source.touch()
     write_zip(second)

@@ -1,0 +1,76 @@
+"""The function under test, three ways: bare, with our layer, with lambda-warmer-py 0.6.0's decorator.
+
+lambda-warmer-py is installed from PyPI into ``bench/.seed`` for the benchmarks only (it is never a
+dependency of the project), and copied into the seed variant's code folder, as its users deploy it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from emulator import FunctionSpec
+
+BENCH = Path(__file__).resolve().parent
+SEED_DIR = BENCH / ".seed"
+SEED_REQUIREMENT = "lambda-warmer-py==0.6.0"
+IMPLEMENTATIONS = ("bare", "layer", "seed")
+
+HANDLER_BODY = """
+def handler(event, context):
+    if isinstance(event, dict) and event.get("sleep_ms"):
+        time.sleep(event["sleep_ms"] / 1000)
+    return {"ok": True}
+"""
+
+
+def ensure_seed() -> Path:
+    """lambda-warmer-py 0.6.0 in bench/.seed (its one dependency, boto3, is in every runtime)."""
+    if not (SEED_DIR / "lambdawarmer" / "__init__.py").exists():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--target",
+                str(SEED_DIR),
+                SEED_REQUIREMENT,
+            ],
+            check=True,
+        )
+    return SEED_DIR
+
+
+def make_function(implementation: str, folder: Path, layer_zip: Path, metrics: bool = False) -> FunctionSpec:
+    """The benchmark function as ``implementation`` deploys it, its code written into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    environment: dict[str, str] = {}
+    layers: list[Path] = []
+    if implementation == "seed":
+        shutil.copytree(ensure_seed() / "lambdawarmer", folder / "lambdawarmer", dirs_exist_ok=True)
+        source = (
+            f"import time\nimport lambdawarmer\n\n@lambdawarmer.warmer(send_metric={metrics})" + HANDLER_BODY
+        )
+    else:
+        source = "import time\n" + HANDLER_BODY
+    if implementation == "layer":
+        layers = [layer_zip]
+        environment = {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper"}
+        if metrics:
+            environment["WARMER_SEND_METRIC"] = "true"
+    (folder / "app.py").write_text(textwrap.dedent(source))
+    return FunctionSpec(
+        name="bench",
+        code=folder,
+        handler="app.handler",
+        layers=layers,
+        environment=environment,
+        timeout_s=60,
+        memory_mb=1024,
+    )

@@ -1,0 +1,76 @@
+"""Benchmarks that run functions in the emulator: warm-up efficacy and fan-out time, cold start."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from emulator import LambdaEmulator
+
+from .functions import make_function
+
+HOLD_MS = 300  # how long each of the N real requests runs, so that they overlap
+
+
+def _client(emulator: LambdaEmulator) -> Any:
+    return boto3.client(
+        "lambda",
+        endpoint_url=emulator.url,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=Config(retries={"total_max_attempts": 1}, read_timeout=120, max_pool_connections=64),
+    )
+
+
+def efficacy_point(
+    implementation: str, concurrency: int, latency_ms: float, layer_zip: Path
+) -> dict[str, Any]:
+    """One fresh function: ping it with ``concurrency``, then send that many concurrent real requests.
+
+    Returns the environments warmed, the ping's wall time, and the cold starts among the requests.
+    """
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        LambdaEmulator(
+            make_function(implementation, Path(folder), layer_zip), concurrency=1000, latency_ms=latency_ms
+        ) as emulator,
+    ):
+        emulator.serve()
+        client = _client(emulator)
+        started = time.monotonic()
+        client.invoke(FunctionName="bench", Payload=json.dumps({"warmer": True, "concurrency": concurrency}))
+        wall_ms = (time.monotonic() - started) * 1000
+        emulator.wait_for_async(60)  # the seed sends all but one invoke as fire-and-forget events
+        warmed = len(emulator.all_environments)
+        before = len(emulator.invocations)
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(
+                pool.map(
+                    lambda _: client.invoke(FunctionName="bench", Payload=json.dumps({"sleep_ms": HOLD_MS})),
+                    range(concurrency),
+                )
+            )
+        cold_after = sum(invocation.cold for invocation in emulator.invocations[before:])
+    return {"warmed": warmed, "wall_ms": wall_ms, "cold_after": cold_after}
+
+
+def cold_start_ms(implementation: str, layer_zip: Path) -> float:
+    """Process start to the runtime's first ``/next``, for one new environment."""
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        LambdaEmulator(make_function(implementation, Path(folder), layer_zip)) as emulator,
+    ):
+        invocation = emulator.invoke({})
+        if invocation.status != "success":
+            raise RuntimeError(f"{implementation}: {invocation.payload!r}")
+        environment = emulator.all_environments[0]
+        assert environment.ready_at is not None
+        return (environment.ready_at - environment.started_at) * 1000

@@ -1,0 +1,233 @@
+"""Run every benchmark, ours and lambda-warmer-py 0.6.0 side by side, and write the report.
+
+    python -m bench.run                 # the full run: bench/results.md and bench/efficacy.png
+    python -m bench.run --quick --out DIR   # the smallest point of each, for the smoke test
+
+Figures are reported, never asserted: where a target is missed, the report says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from layer.build_layer import write_zip
+
+from .functions import IMPLEMENTATIONS, SEED_REQUIREMENT, ensure_seed
+from .lifecycle import cold_start_ms, efficacy_point
+from .report import write_plot, write_report
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = Path(__file__).resolve().parent / "inprocess_worker.py"
+
+
+class Plan:
+    """What to measure: the full run, or the smallest point of everything (--quick)."""
+
+    def __init__(self, quick: bool) -> None:
+        self.concurrencies = [3] if quick else [5, 10, 20, 40]
+        self.latencies = [0.0] if quick else [0.0, 25.0]
+        self.repeats = 1 if quick else 3
+        self.cold_starts = 2 if quick else 15
+        self.overhead_calls, self.overhead_repeats = (2_000, 3) if quick else (200_000, 9)
+        self.metric_calls = 20 if quick else 400
+        self.import_runs = 3 if quick else 21
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    if Path("/proc/cpuinfo").exists():
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ]
+        cpu = names[0] if names else platform.machine()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "awslambdaric": version("awslambdaric"),
+        "boto3": version("boto3"),
+        "seed": SEED_REQUIREMENT,
+    }
+
+
+def run_efficacy(plan: Plan, layer_zip: Path) -> list[dict[str, Any]]:
+    rows = []
+    for latency in plan.latencies:
+        for concurrency in plan.concurrencies:
+            for implementation in ("layer", "seed"):
+                points = [
+                    efficacy_point(implementation, concurrency, latency, layer_zip)
+                    for _ in range(plan.repeats)
+                ]
+                rows.append(
+                    {
+                        "implementation": implementation,
+                        "latency_ms": latency,
+                        "n": concurrency,
+                        "points": points,
+                    }
+                )
+                warmed = [p["warmed"] for p in points]
+                where = f"N={concurrency:2} latency={latency:g} ms"
+                print(f"  efficacy {implementation:5} {where}: warmed {warmed}", flush=True)
+    return rows
+
+
+def run_cold_starts(plan: Plan, layer_zip: Path) -> dict[str, list[float]]:
+    samples: dict[str, list[float]] = {implementation: [] for implementation in IMPLEMENTATIONS}
+    for _ in range(plan.cold_starts):
+        for implementation in IMPLEMENTATIONS:  # interleaved: all three see the same machine
+            samples[implementation].append(cold_start_ms(implementation, layer_zip))
+    for implementation, values in samples.items():
+        print(f"  cold start {implementation:5}: median {statistics.median(values):.1f} ms", flush=True)
+    return samples
+
+
+def worker(
+    implementation: str, *arguments: str, environment: dict[str, str] | None = None
+) -> dict[str, float]:
+    """Run inprocess_worker.py with ``implementation``'s ``lambdawarmer`` first on the path."""
+    path = str(ROOT) if implementation == "ours" else str(ensure_seed())
+    env = {**os.environ, "PYTHONPATH": path, **(environment or {})}
+    with tempfile.TemporaryDirectory() as neutral:
+        output = subprocess.run(
+            [sys.executable, str(WORKER), arguments[0], implementation, *arguments[1:]],
+            cwd=neutral,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    return json.loads(output.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def run_overhead(plan: Plan) -> dict[str, dict[str, float]]:
+    calls, repeats = str(plan.overhead_calls), str(plan.overhead_repeats)
+    results = {
+        "ours, metrics off": worker("ours", "overhead", "off", calls, repeats),
+        "ours, EMF metrics": worker("ours", "overhead", "emf", calls, repeats),
+        "seed, metrics off": worker("seed", "overhead", "off", calls, repeats),
+    }
+    for name, result in results.items():
+        print(f"  overhead {name}: {result['wrapped_ns'] - result['bare_ns']:.0f} ns/call", flush=True)
+    return results
+
+
+def run_metrics_cost(plan: Plan) -> dict[str, float]:
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    aws = {
+        "AWS_ENDPOINT_URL_CLOUDWATCH": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
+    }
+    calls = str(plan.metric_calls)
+    try:
+        results = {
+            "ours, EMF (default)": worker("ours", "metrics", "emf", calls, environment=aws)["us_per_call"],
+            "ours, PutMetricData": worker("ours", "metrics", "put_metric_data", calls, environment=aws)[
+                "us_per_call"
+            ],
+            "seed, PutMetricData": worker("seed", "metrics", "on", calls, environment=aws)["us_per_call"],
+        }
+    finally:
+        server.stop()
+    for name, value in results.items():
+        print(f"  metrics {name}: {value:.1f} us/call", flush=True)
+    return results
+
+
+def import_time_ms(runs: int) -> dict[str, float]:
+    """``import lambdawarmer`` in a fresh interpreter: with its bytecode cached, and compiled at each
+    import (what a layer without bytecode costs in Lambda, where /opt is read-only)."""
+    results = {}
+    with tempfile.TemporaryDirectory() as copy, tempfile.TemporaryDirectory() as neutral:
+        shutil.copytree(
+            ROOT / "lambdawarmer", Path(copy) / "lambdawarmer", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        for label, path, write_bytecode in (
+            ("bytecode cached", str(ROOT), True),
+            ("compiled at import", copy, False),
+        ):
+            env = {**os.environ, "PYTHONPATH": path}
+            if not write_bytecode:
+                env["PYTHONDONTWRITEBYTECODE"] = "1"
+            samples = []
+            for _ in range(runs):
+                stderr = subprocess.run(
+                    [sys.executable, "-X", "importtime", "-c", "import lambdawarmer"],
+                    cwd=neutral,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stderr
+                line = [row for row in stderr.splitlines() if row.rstrip().endswith("| lambdawarmer")][-1]
+                samples.append(int(line.split("|")[1]) / 1000)
+            results[label] = statistics.median(samples)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the smallest point of each benchmark")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent, help="where to write")
+    arguments = parser.parse_args(argv)
+    plan = Plan(arguments.quick)
+    arguments.out.mkdir(parents=True, exist_ok=True)
+    ensure_seed()
+    with tempfile.TemporaryDirectory() as scratch:
+        layer_zip = Path(scratch) / "lambdawarmer-layer.zip"
+        write_zip(layer_zip)
+        print("warm-up efficacy and fan-out time", flush=True)
+        efficacy = run_efficacy(plan, layer_zip)
+        print("cold start", flush=True)
+        cold = run_cold_starts(plan, layer_zip)
+        zip_size = layer_zip.stat().st_size
+    print("per-invocation overhead", flush=True)
+    overhead = run_overhead(plan)
+    print("metrics cost", flush=True)
+    metrics = run_metrics_cost(plan)
+    imports = import_time_ms(plan.import_runs)
+    results = {
+        "machine": machine(),
+        "quick": arguments.quick,
+        "efficacy": efficacy,
+        "cold_start_ms": cold,
+        "overhead": overhead,
+        "metrics_us": metrics,
+        "layer_zip_bytes": zip_size,
+        "import_ms": imports,
+    }
+    (arguments.out / "results.json").write_text(json.dumps(results, indent=1))
+    write_report(results, arguments.out / "results.md")
+    write_plot(efficacy, arguments.out / "efficacy.png")
+    print(f"wrote {arguments.out / 'results.md'} and {arguments.out / 'efficacy.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

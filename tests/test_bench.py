@@ -1,0 +1,37 @@
+"""The benchmarks' smoke test: the smallest point of every benchmark runs and writes the report.
+
+Figures are not asserted (bench/ reports them); this only keeps the benchmark code from rotting.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_run_writes_the_report_and_the_plot(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--out", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert {row["implementation"] for row in results["efficacy"]} == {"layer", "seed"}
+    assert set(results["cold_start_ms"]) == {"bare", "layer", "seed"}
+    report = (tmp_path / "results.md").read_text()
+    for heading in (
+        "## 1-2. Warm-up efficacy",
+        "## 3. Cold start added",
+        "## 4. Per-invocation overhead",
+        "## 5. Metrics cost",
+        "## 6. Size and import time",
+    ):
+        assert heading in report
+    assert (tmp_path / "efficacy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
