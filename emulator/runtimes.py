@@ -53,20 +53,14 @@ def runtime_python(runtime: str) -> Path:
     interpreter = find_interpreter(runtime)
     shutil.rmtree(venv, ignore_errors=True)
     print(f"emulator: setting up the {runtime} runtime in {venv}", file=sys.stderr)
-    subprocess.run([str(interpreter), "-m", "venv", str(venv)], check=True)
-    subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-            str(REQUIREMENTS),
-        ],
-        check=True,
-    )
+    for command in (
+        [str(interpreter), "-m", "venv", str(venv)],
+        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-r", str(REQUIREMENTS)],
+    ):
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            output = done.stdout + done.stderr
+            raise RuntimeError(f"setting up {runtime} failed: {' '.join(command)}\n{output}")
     stamp.write_text(wanted)
     return python
 

@@ -27,6 +27,7 @@ LEGACY_TOTAL = "__WARMER_CONCURRENCY__"
 LEGACY_CORRELATION_IDS = ("__WARMER_CORRELATION_ID__", "__WARMER_CORRELATIONID__")
 PLUGIN_SOURCE = "serverless-plugin-warmup"
 MAX_CORRELATION_ID_LENGTH = 128
+MAX_HOLD_MS = 60_000
 MAX_LOGGED_VALUE_LENGTH = 64
 
 
@@ -34,15 +35,24 @@ class Ping:
     """A recognised warm-up ping.
 
     ``index`` is 1 on the instance that received the scheduled ping and 2..N on the instances it
-    invoked; ``total`` is N. ``warning`` says why a requested concurrency was not used as given.
+    invoked; ``total`` is N. ``hold_ms`` is how long the originator asked this instance to hold
+    (None: the configured delay). ``warning`` says why a requested concurrency was not used as given.
     """
 
-    __slots__ = ("correlation_id", "index", "kind", "total", "warning")
+    __slots__ = ("correlation_id", "hold_ms", "index", "kind", "total", "warning")
 
     def __init__(
-        self, kind: str, index: int, total: int, correlation_id: str | None, warning: str | None = None
+        self,
+        kind: str,
+        index: int,
+        total: int,
+        correlation_id: str | None,
+        *,
+        warning: str | None = None,
+        hold_ms: int | None = None,
     ) -> None:
         self.kind = kind
+        self.hold_ms = hold_ms
         self.index = index
         self.total = total
         self.correlation_id = correlation_id
@@ -108,18 +118,20 @@ class PingDetector:
             warning = (
                 f"{self.concurrency_field}={bounded(raw)} is not a positive whole number; warming 1 instance"
             )
-            return Ping("schedule", 1, 1, None, warning)
+            return Ping("schedule", 1, 1, None, warning=warning)
         if requested > self.max_concurrency:
             warning = (
                 f"{self.concurrency_field}={bounded(raw)} is above the cap; warming {self.max_concurrency} "
                 "instances (raise WARMER_MAX_CONCURRENCY to allow more)"
             )
-            return Ping("schedule", 1, self.max_concurrency, None, warning)
+            return Ping("schedule", 1, self.max_concurrency, None, warning=warning)
         return Ping("schedule", 1, requested, None)
 
     def _fanned_out(self, data: Mapping[str, object]) -> Ping:
         index, total = _position(data.get("index")), _position(data.get("total"))
-        return Ping("fanout", index, total, _correlation_id(data.get("correlation_id")))
+        hold = _whole(data.get("hold_ms"))
+        hold_ms = hold if hold is not None and 0 <= hold <= MAX_HOLD_MS else None
+        return Ping("fanout", index, total, _correlation_id(data.get("correlation_id")), hold_ms=hold_ms)
 
     @staticmethod
     def _legacy(event: Mapping[str, object]) -> Ping:
@@ -130,7 +142,9 @@ class PingDetector:
         return Ping("lambda-warmer", index, total, correlation_id)
 
 
-def fanout_payload(index: int, total: int, correlation_id: str) -> bytes:
+def fanout_payload(index: int, total: int, correlation_id: str, hold_ms: int) -> bytes:
     """The event sent to the ``index``-th of ``total`` instances in a fan-out."""
-    body = {FANOUT_KEY: {"index": index, "total": total, "correlation_id": correlation_id}}
+    body = {
+        FANOUT_KEY: {"index": index, "total": total, "correlation_id": correlation_id, "hold_ms": hold_ms}
+    }
     return json.dumps(body, separators=(",", ":")).encode()

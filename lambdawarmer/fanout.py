@@ -4,11 +4,20 @@ Each invoke is synchronous (RequestResponse), so all N instances are busy togeth
 to give each one its own execution environment; the answers say which instances were warmed. The
 whole round is bounded by a deadline taken from the function's remaining time, every call by the
 client's timeouts, and a failure of any kind becomes a reason in the report, never an exception.
+
+The N-1 invokes leave one after another, not at one instant: each costs the sending thread CPU
+(signing, serialising) under the GIL, and a small function has a fraction of a vCPU. So every
+instance is asked to hold ``delay`` plus the time the whole round takes to leave: else the first
+ones would finish before the last ones arrive, and Lambda would hand those to them again. That
+time is estimated from the function's memory (its CPU share) for the first round, and measured
+after every round for the next.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -20,6 +29,19 @@ if TYPE_CHECKING:
     from typing import Any
 
 MAX_REASON_LENGTH = 300
+SEND_MS_AT_ONE_VCPU = 2.0  # CPU time of one invoke call with a whole vCPU (1769 MB)
+ONE_VCPU_MB = 1769
+MIN_SEND_MS = 0.5
+SAFETY = 1.5
+
+
+def estimated_send_ms() -> float:
+    """The time between two invokes leaving, before any was measured: scaled by the CPU share."""
+    try:
+        memory_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", ONE_VCPU_MB))
+    except ValueError:
+        memory_mb = ONE_VCPU_MB
+    return SEND_MS_AT_ONE_VCPU * ONE_VCPU_MB / min(max(memory_mb, 128), ONE_VCPU_MB)
 
 
 class Target:
@@ -62,42 +84,81 @@ class Outcome:
         self.reason = reason
 
 
+class Round:
+    """What one fan-out did: each invoke's outcome, the hold asked of the instances, and how long
+    the invokes took to leave (first to last)."""
+
+    __slots__ = ("hold_ms", "outcomes", "spread_ms")
+
+    def __init__(self, outcomes: list[Outcome], hold_ms: int, spread_ms: float | None) -> None:
+        self.outcomes = outcomes
+        self.hold_ms = hold_ms
+        self.spread_ms = spread_ms
+
+
 class FanOut:
     """Sends the fanned-out invokes of one execution environment, through one shared client."""
 
-    __slots__ = ("client",)
+    __slots__ = ("_hooked", "_lock", "_sending", "client", "send_ms")
 
     def __init__(self, pool_size: int, timeout_ms: int) -> None:
         self.client = LazyClient("lambda", timeout_ms, pool_size)
+        self.send_ms = estimated_send_ms()
+        self._sending = threading.local()  # the list a sending thread records its send time in
+        self._hooked = False
+        self._lock = threading.Lock()
 
-    def run(self, target: Target, total: int, correlation_id: str, deadline: float) -> list[Outcome]:
+    def run(self, target: Target, total: int, correlation_id: str, deadline: float, delay_ms: int) -> Round:
         """Invoke instances 2..``total`` at once; their outcomes by ``deadline`` (``time.monotonic()``)."""
         indexes = range(2, total + 1)
+        hold_ms = delay_ms + round(self.send_ms * (len(indexes) - 1))
         try:
-            client = self.client.get()
+            client = self._client()
         except Exception as error:
             reason = f"no Lambda client: {error_reason(error)}"
-            return [Outcome(index, reason=reason) for index in indexes]
+            return Round([Outcome(index, reason=reason) for index in indexes], hold_ms, None)
+        sent: list[float] = []
         pool = ThreadPoolExecutor(max_workers=len(indexes), thread_name_prefix="lambdawarmer")
         try:
             futures = {
-                index: pool.submit(self._invoke, client, target, fanout_payload(index, total, correlation_id))
+                index: pool.submit(
+                    self._invoke, client, target, fanout_payload(index, total, correlation_id, hold_ms), sent
+                )
                 for index in indexes
             }
             wait(futures.values(), timeout=max(0.0, deadline - time.monotonic()))
         finally:
             pool.shutdown(wait=False)
         late = "no answer before the function's time ran out"
-        return [
+        outcomes = [
             _outcome(index, future.result()) if future.done() else Outcome(index, reason=late)
             for index, future in futures.items()
         ]
+        spread_ms = (max(sent) - min(sent)) * 1000 if len(sent) > 1 else None
+        if spread_ms is not None:
+            self.send_ms = max(MIN_SEND_MS, SAFETY * spread_ms / (len(sent) - 1))
+        return Round(outcomes, hold_ms, spread_ms)
 
-    @staticmethod
-    def _invoke(client: Any, target: Target, payload: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    def _client(self) -> Any:
+        client = self.client.get()
+        with self._lock:
+            if not self._hooked:
+                client.meta.events.register("before-send.lambda.Invoke", self._record_send)
+                self._hooked = True
+        return client
+
+    def _record_send(self, **_: Any) -> None:
+        sent = getattr(self._sending, "sent", None)
+        if sent is not None:
+            sent.append(time.monotonic())
+
+    def _invoke(
+        self, client: Any, target: Target, payload: bytes, sent: list[float]
+    ) -> tuple[dict[str, Any] | None, str | None]:
         arguments = {"FunctionName": target.function, "InvocationType": "RequestResponse", "Payload": payload}
         if target.qualifier:
             arguments["Qualifier"] = target.qualifier
+        self._sending.sent = sent
         try:
             response = client.invoke(**arguments)
             body = response["Payload"].read()

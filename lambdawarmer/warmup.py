@@ -120,13 +120,20 @@ class Warmer:
         if ping.fans_out:
             from .fanout import resolve_target
 
-            outcomes = self._fan_out_once().run(
-                resolve_target(context), ping.total, report["correlation_id"], started + budget_ms / 1000
+            fanout = self._fan_out_once().run(
+                resolve_target(context),
+                ping.total,
+                report["correlation_id"],
+                started + budget_ms / 1000,
+                self.config.delay,
             )
-            report.update(_summary(outcomes, environment.instance_id, cold))
+            report.update(_summary(fanout.outcomes, environment.instance_id, cold))
+            report["hold_ms"] = fanout.hold_ms
+            report["dispatch_ms"] = None if fanout.spread_ms is None else round(fanout.spread_ms, 1)
             report["fanout_ms"] = round((time.monotonic() - started) * 1000, 1)
         elif ping.kind != "schedule":
-            time.sleep(min(self.config.delay, budget_ms) / 1000)
+            hold_ms = self.config.delay if ping.hold_ms is None else ping.hold_ms
+            time.sleep(min(hold_ms, budget_ms) / 1000)
         self._log(report, last_request_at)
         return report
 

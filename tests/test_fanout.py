@@ -61,6 +61,34 @@ def test_all_invokes_are_in_flight_together_and_target_the_alias(invoke_api: Sta
     assert report["fanout_ms"] > 0
 
 
+@pytest.mark.parametrize(("memory", "send_ms"), [("1769", 2.0), ("3008", 2.0), ("128", 27.6), ("512", 6.9)])
+def test_instances_hold_the_delay_plus_the_time_the_round_takes_to_leave(
+    invoke_api: StartApi, monkeypatch: pytest.MonkeyPatch, memory: str, send_ms: float
+) -> None:
+    """First round: the time between two sends is estimated from the CPU share (memory size)."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory)
+    api = invoke_api(distinct_instances)
+    report = warmer(delay=100)(handler)({"warmer": True, "concurrency": 6}, make_context())
+    expected = 100 + round(send_ms * 4)  # 5 invokes: 4 gaps between the first and the last to leave
+    holds = {c.payload[FANOUT_KEY]["hold_ms"] for c in api.calls}
+    assert holds == {report["hold_ms"]}  # one hold for all: the order they leave in is not known
+    assert report["hold_ms"] == pytest.approx(expected, abs=1)
+    assert report["dispatch_ms"] >= 0
+
+
+def test_later_rounds_hold_for_the_measured_spread(
+    invoke_api: StartApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+    api = invoke_api(distinct_instances)
+    wrapped = warmer(delay=100)(handler)
+    first = wrapped({"warmer": True, "concurrency": 11}, make_context())
+    second = wrapped({"warmer": True, "concurrency": 11}, make_context())
+    measured_gap = first["dispatch_ms"] / 9
+    assert second["hold_ms"] == pytest.approx(100 + max(0.5, 1.5 * measured_gap) * 9, abs=1)
+    assert {c.payload[FANOUT_KEY]["hold_ms"] for c in api.calls[10:]} == {second["hold_ms"]}
+
+
 @pytest.mark.parametrize(
     ("arn", "version", "expected"),
     [

@@ -223,8 +223,8 @@ def test_custom_field_names_are_used() -> None:
 
 
 def test_fanned_out_payload_shape() -> None:
-    assert json.loads(fanout_payload(3, 7, "corr")) == {
-        FANOUT_KEY: {"index": 3, "total": 7, "correlation_id": "corr"}
+    assert json.loads(fanout_payload(3, 7, "corr", 140)) == {
+        FANOUT_KEY: {"index": 3, "total": 7, "correlation_id": "corr", "hold_ms": 140}
     }
 
 
@@ -246,7 +246,7 @@ def test_colliding_field_names_still_fan_out_once_and_payloads_never_again(role:
     assert scheduled is not None
     assert scheduled.fans_out
     assert scheduled.total == 4
-    fanned_out = detector.detect(json.loads(fanout_payload(2, 4, "c")))
+    fanned_out = detector.detect(json.loads(fanout_payload(2, 4, "c", 75)))
     assert fanned_out is not None
     assert not fanned_out.fans_out
     assert (fanned_out.kind, fanned_out.index, fanned_out.total) == ("fanout", 2, 4)
@@ -331,6 +331,20 @@ def test_receivers_hold_for_the_delay_and_the_originator_does_not() -> None:
     wrapped({"warmer": True, "concurrency": 1}, make_context())
     assert held >= 0.2
     assert time.monotonic() - started < 0.2
+
+
+@pytest.mark.parametrize(
+    ("hold", "expected_s"), [(300, 0.3), (0, 0.0), (-5, 0.0), (10**9, 0.0), ("300", 0.0)]
+)
+def test_receivers_hold_as_long_as_the_originator_asks_within_bounds(hold: Any, expected_s: float) -> None:
+    import time
+
+    wrapped = warmer(delay=0)(Recorder())
+    started = time.monotonic()
+    report = wrapped({FANOUT_KEY: {"index": 2, "total": 2, "hold_ms": hold}}, make_context())
+    held = time.monotonic() - started
+    assert report["warmed"] is True
+    assert expected_s <= held < expected_s + 0.15  # out-of-range holds fall back to the delay (0 here)
 
 
 def test_hold_never_outlasts_the_functions_remaining_time() -> None:
