@@ -4,8 +4,9 @@
         --env AWS_LAMBDA_EXEC_WRAPPER=/opt/lambdawarmer-wrapper --port 9001
 
 then, from another shell, ``aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name
-example --payload '{"warmer": true, "concurrency": 3}' --cli-binary-format raw-in-base64-out out.json``
-(or boto3 with ``AWS_ENDPOINT_URL_LAMBDA``). Ctrl-C stops it and prints what happened.
+example --payload '{"warmer": true, "concurrency": 3}' out.json`` (AWS CLI v2 also wants
+``--cli-binary-format raw-in-base64-out``), or boto3 with ``AWS_ENDPOINT_URL_LAMBDA``. Ctrl-C
+stops it and prints what happened.
 """
 
 from __future__ import annotations

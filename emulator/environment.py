@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .function import FunctionSpec
+from .http import LoopbackEndpoint
 from .runtime_api import serve_runtime_api
 
 BOOTSTRAP = Path(__file__).resolve().parent / "runtime" / "bootstrap"
@@ -136,11 +137,22 @@ class Environment:
         self._current: Invocation | None = None
         self._lock = threading.Lock()
         self._closed = False
-        self._api = serve_runtime_api(self)
-        self._process = self._spawn(python, opt_dir, mount_opt, extra_env)
-        threading.Thread(target=self._read_output, daemon=True).start()
+        self._spawn_with = (python, opt_dir, mount_opt, extra_env)
+        self._api: LoopbackEndpoint | None = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     # -- process -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the process and its Runtime API, once. Kept out of the constructor so that the
+        service routes under its lock and starts environments outside it, all at once, as Lambda does."""
+        with self._lock:
+            if self._process is not None or self._closed:
+                return
+            self.started_at = time.monotonic()
+            self._api = serve_runtime_api(self)
+            self._process = self._spawn(*self._spawn_with)
+        threading.Thread(target=self._read_output, daemon=True).start()
 
     def _lambda_env(
         self, python: Path, opt_dir: Path, mount_opt: bool, extra: dict[str, str]
@@ -153,7 +165,7 @@ class Environment:
             "TZ": ":UTC",
             "LAMBDA_TASK_ROOT": str(Path(function.code).resolve()),
             "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
-            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{self._api.port}",
+            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{self._api.port if self._api else 0}",
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_VERSION": self.version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
@@ -198,11 +210,18 @@ class Environment:
             start_new_session=True,
         )
 
+    @property
+    def pid(self) -> int | None:
+        """The process id of its runtime (None before it started)."""
+        return self._process.pid if self._process else None
+
     def _read_output(self) -> None:
-        assert self._process.stdout is not None
-        for raw in self._process.stdout:
+        process = self._process
+        assert process is not None
+        assert process.stdout is not None
+        for raw in process.stdout:
             self.output.append(raw.decode(errors="replace").rstrip("\n"))
-        self.exit_code = self._process.wait()
+        self.exit_code = process.wait()
         self._died()
 
     def _died(self) -> None:
@@ -268,6 +287,7 @@ class Environment:
         invocation.environment_id = self.id
         invocation.cold = self.invocations == 0
         self.invocations += 1
+        self.start()
         self._queue.put(invocation)
         if self.state == "dead":
             self._died()
@@ -283,12 +303,16 @@ class Environment:
 
     def stop(self) -> None:
         """End the process (and its Runtime API) at once."""
-        self._closed = True
-        if self._process.poll() is None:
+        with self._lock:
+            self._closed = True
+            process, api = self._process, self._api
+        if process is not None and process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._process.wait(timeout=5)
-        self._api.close()
+                os.killpg(process.pid, signal.SIGKILL)
+        if process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+        if api is not None:
+            api.close()
         with self._lock:
             self.state = "dead"

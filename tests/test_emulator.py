@@ -355,8 +355,9 @@ def test_command_line_serves_a_function_until_terminated(tmp_path: Path, functio
 def test_environment_processes_end_with_the_emulator(function: FunctionSpec) -> None:
     emulator = LambdaEmulator(function)
     emulator.invoke({})
-    pids = [environment._process.pid for environment in emulator.all_environments]
+    pids = [environment.pid for environment in emulator.all_environments]
+    assert all(pids)
     emulator.close()
     for pid in pids:
         with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+            os.kill(pid, 0)  # type: ignore[arg-type]

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import glob
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def imported_modules(statement: str) -> list[str]:
@@ -32,3 +40,40 @@ def test_import_leaves_the_heavy_standard_modules_alone() -> None:
     """typing, dataclasses (and the inspect they pull in) and concurrent.futures cost milliseconds of init."""
     modules = set(imported_modules("import lambdawarmer"))
     assert not modules & {"typing", "dataclasses", "inspect", "concurrent.futures", "uuid"}
+
+
+def test_the_decorator_works_on_the_oldest_python_it_supports(tmp_path: Path) -> None:
+    """requires-python is >= 3.9 (the decorator; the layer's runtimes start at 3.10)."""
+    python39 = find_python39()
+    if python39 is None:
+        pytest.skip("no Python 3.9 on this machine")
+    script = (
+        "import lambdawarmer\n"
+        "h = lambdawarmer.warmer(delay=0)(lambda event, context: ['handled', event])\n"
+        "class C:\n"
+        "    aws_request_id = 'r'\n"
+        "    def get_remaining_time_in_millis(self): return 3000\n"
+        "assert h([1], C()) == ['handled', [1]]\n"
+        "assert h({'warmer': True}, C())['warmed'] is True\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [python39, "-c", script],
+        env={"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+def find_python39() -> str | None:
+    pyenv = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.9.*/bin/python3.9")))
+    for candidate in [*pyenv, shutil.which("python3.9")]:
+        if (
+            candidate
+            and subprocess.run([candidate, "-c", ""], capture_output=True, check=False).returncode == 0
+        ):
+            return candidate
+    return None
