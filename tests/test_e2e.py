@@ -48,11 +48,15 @@ def code(tmp_path: Path) -> Path:
     return directory
 
 
-def needs(runtime: str) -> None:
+@pytest.fixture(params=RUNTIMES)
+def runtime(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on each runtime this machine has; a missing one is skipped, saying so."""
+    name = str(request.param)
     try:
-        runtime_python(runtime)
+        runtime_python(name)
     except RuntimeUnavailable as missing:
-        pytest.skip(f"runtime {runtime} not tested here: {missing}")
+        pytest.skip(f"runtime {name} not tested here: {missing}")
+    return name
 
 
 def spec(code: Path, layer: Path | None, runtime: str = "python3.11", **options: Any) -> FunctionSpec:
@@ -77,11 +81,9 @@ def handler_runs(emulator: LambdaEmulator) -> int:
     return sum(line == "HANDLER RAN" for line in emulator.output())
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_normal_events_get_the_same_response_as_without_the_layer(
     start_emulator: Start, code: Path, layer_zip: Path, runtime: str
 ) -> None:
-    needs(runtime)
     layered = start_emulator(spec(code, layer_zip, runtime))
     bare = start_emulator(spec(code, None, runtime))
     for event in ({"order": 1, "warmer": "yes"}, [1, 2, 3], "text", None, 7, {}):
@@ -93,11 +95,9 @@ def test_normal_events_get_the_same_response_as_without_the_layer(
     assert handler_runs(layered) == 6
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_a_ping_warms_without_running_the_handler(
     start_emulator: Start, code: Path, layer_zip: Path, runtime: str
 ) -> None:
-    needs(runtime)
     emulator = start_emulator(spec(code, layer_zip, runtime))
     error, report = call(emulator, {"warmer": True, "concurrency": 3})
     assert error is None
@@ -110,9 +110,9 @@ def test_a_ping_warms_without_running_the_handler(
 
 @pytest.mark.parametrize("concurrency", [2, 5, 10])
 def test_concurrency_n_warms_n_environments_then_n_requests_start_warm(
-    start_emulator: Start, code: Path, layer_zip: Path, concurrency: int
+    start_emulator: Start, code: Path, layer_zip: Path, concurrency: int, runtime: str
 ) -> None:
-    emulator = start_emulator(spec(code, layer_zip))
+    emulator = start_emulator(spec(code, layer_zip, runtime))
     error, report = call(emulator, {"warmer": True, "concurrency": concurrency})
     assert error is None
     assert report["instances_warmed"] == concurrency
@@ -137,11 +137,9 @@ def test_a_fan_out_through_an_alias_stays_on_the_alias(
     assert [(i.qualifier, i.version) for i in emulator.invocations] == [("live", "2")] * 4
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_handler_exceptions_reach_the_caller_unchanged(
     start_emulator: Start, code: Path, layer_zip: Path, runtime: str
 ) -> None:
-    needs(runtime)
     layered_error, layered = call(start_emulator(spec(code, layer_zip, runtime)), {"reject": 42})
     bare_error, bare = call(start_emulator(spec(code, None, runtime)), {"reject": 42})
     assert layered_error == bare_error == "Unhandled"
@@ -152,14 +150,12 @@ def test_handler_exceptions_reach_the_caller_unchanged(
     )  # the user's frames, as they were
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize(
     "handler", ["nowhere.handler", "app.missing", "broken.handler", "nodot", "sys.handler"]
 )
 def test_init_errors_of_a_bad_handler_read_as_the_runtimes_own(
     start_emulator: Start, code: Path, layer_zip: Path, runtime: str, handler: str
 ) -> None:
-    needs(runtime)
     layered_error, layered = call(start_emulator(spec(code, layer_zip, runtime, handler=handler)), {})
     bare_error, bare = call(start_emulator(spec(code, None, runtime, handler=handler)), {})
     assert layered_error == bare_error == "Unhandled"
@@ -180,8 +176,10 @@ def test_a_bad_setting_fails_init_naming_the_variable(
     assert handler_runs(emulator) == 0
 
 
-def test_emf_lines_in_the_functions_output(start_emulator: Start, code: Path, layer_zip: Path) -> None:
-    emulator = start_emulator(spec(code, layer_zip, environment={"WARMER_SEND_METRIC": "true"}))
+def test_emf_lines_in_the_functions_output(
+    start_emulator: Start, code: Path, layer_zip: Path, runtime: str
+) -> None:
+    emulator = start_emulator(spec(code, layer_zip, runtime, environment={"WARMER_SEND_METRIC": "true"}))
     call(emulator, {"warmer": True, "concurrency": 2})
     call(emulator, {"order": 1})
     lines = [json.loads(line) for line in emulator.output() if line.startswith('{"_aws"')]
@@ -194,18 +192,18 @@ def test_emf_lines_in_the_functions_output(start_emulator: Start, code: Path, la
 
 
 def test_put_metric_data_mode_through_the_runtime(
-    start_emulator: Start, code: Path, layer_zip: Path, cloudwatch_endpoint: str
+    start_emulator: Start, code: Path, layer_zip: Path, cloudwatch_endpoint: str, runtime: str
 ) -> None:
     environment = {
         "WARMER_SEND_METRIC": "true",
         "WARMER_METRICS_MODE": "put_metric_data",
         "AWS_ENDPOINT_URL_CLOUDWATCH": cloudwatch_endpoint,
     }
-    emulator = start_emulator(spec(code, layer_zip, environment=environment))
-    emulator.function.name = "orders"
+    environment["AWS_LAMBDA_FUNCTION_NAME"] = f"orders-{runtime}"  # each runtime's own metrics
+    emulator = start_emulator(spec(code, layer_zip, runtime, environment=environment))
     call(emulator, {"warmer": True, "concurrency": 2})
     call(emulator, {"order": 1})
-    function = {"Name": "FunctionName", "Value": "orders"}
+    function = {"Name": "FunctionName", "Value": f"orders-{runtime}"}
     assert read_back(cloudwatch_endpoint, [function, {"Name": "Invocation", "Value": "warmup"}]) == {
         "ColdStart": 2,
         "WarmStart": 0,
@@ -217,11 +215,9 @@ def test_put_metric_data_mode_through_the_runtime(
     assert not [line for line in emulator.output() if line.startswith('{"_aws"')]
 
 
-def test_container_image_form(start_emulator: Start, code: Path, layer_zip: Path) -> None:
-    python = runtime_python("python3.11")
-    function = spec(
-        code, layer_zip, entrypoint=["/opt/lambdawarmer-wrapper", str(python), "-m", "awslambdaric"]
-    )
+def test_container_image_form(start_emulator: Start, code: Path, layer_zip: Path, runtime: str) -> None:
+    entrypoint = ["/opt/lambdawarmer-wrapper", str(runtime_python(runtime)), "-m", "awslambdaric"]
+    function = spec(code, layer_zip, runtime, entrypoint=entrypoint)
     function.environment = {}
     emulator = start_emulator(function)
     if not emulator.mount_opt:
@@ -232,11 +228,9 @@ def test_container_image_form(start_emulator: Start, code: Path, layer_zip: Path
     assert handler_runs(emulator) == 1
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_other_layers_in_lambdas_own_layer_paths_stay_importable(
     start_emulator: Start, tmp_path: Path, layer_zip: Path, runtime: str
 ) -> None:
-    needs(runtime)
     other = tmp_path / "other-layer.zip"
     site = f"python/lib/{runtime}/site-packages"
     with zipfile.ZipFile(other, "w") as archive:
