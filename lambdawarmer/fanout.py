@@ -22,7 +22,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from .aws import LazyClient, error_reason
-from .events import fanout_payload
+from .events import MAX_HOLD_MS, fanout_payload
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ class FanOut:
     def run(self, target: Target, total: int, correlation_id: str, deadline: float, delay_ms: int) -> Round:
         """Invoke instances 2..``total`` at once; their outcomes by ``deadline`` (``time.monotonic()``)."""
         indexes = range(2, total + 1)
-        hold_ms = delay_ms + round(self.send_ms * (len(indexes) - 1))
+        hold_ms = min(MAX_HOLD_MS, delay_ms + round(self.send_ms * (len(indexes) - 1)))
         try:
             client = self._client()
         except Exception as error:

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from lambdawarmer import warmer
+from lambdawarmer import load_config, warmer
 from lambdawarmer.events import FANOUT_KEY
 from lambdawarmer.fanout import Target, resolve_target
+from lambdawarmer.warmup import Warmer
 
 from .conftest import FUNCTION_ARN, InvokeCall, ScriptedInvokeApi, error_answer, make_context, report_answer
 
@@ -87,6 +88,20 @@ def test_later_rounds_hold_for_the_measured_spread(
     measured_gap = first["dispatch_ms"] / 9
     assert second["hold_ms"] == pytest.approx(100 + max(0.5, 1.5 * measured_gap) * 9, abs=1)
     assert {c.payload[FANOUT_KEY]["hold_ms"] for c in api.calls[10:]} == {second["hold_ms"]}
+
+
+def test_the_hold_never_exceeds_what_receivers_accept(invoke_api: StartApi) -> None:
+    from lambdawarmer.events import MAX_HOLD_MS
+
+    api = invoke_api(distinct_instances)
+    engine = Warmer(load_config({"delay": 100}))
+    wrapped = engine.wrap(handler)
+    wrapped({"warmer": True, "concurrency": 3}, make_context())
+    assert engine._fanout is not None
+    engine._fanout.send_ms = 10**6  # as after a pathological round
+    report = wrapped({"warmer": True, "concurrency": 3}, make_context())
+    assert report["hold_ms"] == MAX_HOLD_MS
+    assert {c.payload[FANOUT_KEY]["hold_ms"] for c in api.calls[2:]} == {MAX_HOLD_MS}
 
 
 @pytest.mark.parametrize(
