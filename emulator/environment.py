@@ -89,25 +89,6 @@ class Invocation:
             status, json.dumps({"errorType": error_type, "errorMessage": message}).encode(), error_type
         )
 
-    @property
-    def duration_ms(self) -> float | None:
-        if self.started_at is None or self.finished_at is None:
-            return None
-        return (self.finished_at - self.started_at) * 1000
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "request_id": self.request_id,
-            "qualifier": self.qualifier,
-            "version": self.version,
-            "invocation_type": self.invocation_type,
-            "environment": self.environment_id,
-            "cold": self.cold,
-            "status": self.status,
-            "error_type": self.error_type,
-            "duration_ms": self.duration_ms,
-        }
-
 
 class Environment:
     """One execution environment of one function version."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 
 def _new_instance_id() -> str:
@@ -18,7 +17,7 @@ def _new_instance_id() -> str:
 class ExecutionEnvironment:
     """The identity and cold/warm state of this execution environment."""
 
-    __slots__ = ("_lock", "fresh", "instance_id", "last_request_at", "started_at")
+    __slots__ = ("_lock", "fresh", "instance_id", "last_request_at")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -31,7 +30,6 @@ class ExecutionEnvironment:
         """
         with self._lock:
             self.instance_id = _new_instance_id()
-            self.started_at = time.time()
             self.last_request_at: float | None = None
             self.fresh = True
 

@@ -323,14 +323,14 @@ def test_log_level_setting_quiets_the_ping_lines(caplog: pytest.LogCaptureFixtur
 def test_receivers_hold_for_the_delay_and_the_originator_does_not() -> None:
     import time
 
-    wrapped = warmer(delay=200)(Recorder())
+    wrapped = warmer(delay=1000)(Recorder())
     started = time.monotonic()
     wrapped({FANOUT_KEY: {"index": 2, "total": 2, "correlation_id": "c"}}, make_context())
     held = time.monotonic() - started
     started = time.monotonic()
     wrapped({"warmer": True, "concurrency": 1}, make_context())
-    assert held >= 0.2
-    assert time.monotonic() - started < 0.2
+    assert held >= 1.0
+    assert time.monotonic() - started < 0.5
 
 
 @pytest.mark.parametrize(
@@ -344,7 +344,7 @@ def test_receivers_hold_as_long_as_the_originator_asks_within_bounds(hold: Any, 
     report = wrapped({FANOUT_KEY: {"index": 2, "total": 2, "hold_ms": hold}}, make_context())
     held = time.monotonic() - started
     assert report["warmed"] is True
-    assert expected_s <= held < expected_s + 0.15  # out-of-range holds fall back to the delay (0 here)
+    assert expected_s <= held < expected_s + 0.5  # out-of-range holds fall back to the delay (0 here)
 
 
 def test_hold_never_outlasts_the_functions_remaining_time() -> None:
