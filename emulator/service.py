@@ -20,6 +20,7 @@ from typing import Any
 from .environment import Environment, Invocation
 from .faults import FaultRule
 from .function import FunctionSpec
+from .http import LoopbackEndpoint
 from .runtimes import runtime_python
 
 ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
@@ -89,12 +90,11 @@ class LambdaEmulator:
         self.environments: list[Environment] = []  # alive ones
         self.all_environments: list[Environment] = []  # every one ever started
         self.invocations: list[Invocation] = []
-        self.api_requests: list[
-            tuple[str, str | None]
-        ] = []  # (function name, qualifier) asked of the Invoke API
+        # (function name, qualifier) of every request the Invoke API was asked, found or not
+        self.api_requests: list[tuple[str, str | None]] = []
         self.lock = threading.Lock()
         self._async_pending = 0  # queued events not yet finished, retries included
-        self._http: Any = None
+        self._http: LoopbackEndpoint | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -104,11 +104,14 @@ class LambdaEmulator:
 
         self._http = serve_invoke_api(self, port)
         self.extra_env.setdefault("AWS_ENDPOINT_URL_LAMBDA", self._http.url)
-        return str(self._http.url)
+        return self._http.url
 
     @property
     def url(self) -> str:
-        return str(self._http.url)
+        """The Invoke API's URL (after :meth:`serve`)."""
+        if self._http is None:
+            raise RuntimeError("the Invoke API is not served yet: call serve() first")
+        return self._http.url
 
     def close(self) -> None:
         """Stop every environment and endpoint, and remove the unpacked layers."""
