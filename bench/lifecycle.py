@@ -9,25 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from emulator import LambdaEmulator
+from emulator.client import invoke_client
 
 from .functions import make_function
 
 HOLD_MS = 300  # how long each of the N real requests runs, so that they overlap
-
-
-def _client(emulator: LambdaEmulator) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=emulator.url,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-        config=Config(retries={"total_max_attempts": 1}, read_timeout=120, max_pool_connections=64),
-    )
 
 
 def efficacy_point(
@@ -44,7 +31,7 @@ def efficacy_point(
         ) as emulator,
     ):
         emulator.serve()
-        client = _client(emulator)
+        client = invoke_client(emulator.url)
         started = time.monotonic()
         answer = client.invoke(
             FunctionName="bench", Payload=json.dumps({"warmer": True, "concurrency": concurrency})

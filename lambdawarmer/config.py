@@ -59,7 +59,7 @@ class WarmerConfig:
         raise AttributeError("WarmerConfig is read-only")
 
     def as_dict(self) -> dict[str, object]:
-        """The settings as a plain dict, for logs and the ``config`` command."""
+        """The settings as a plain dict."""
         return {name: getattr(self, name) for name in SETTINGS}
 
     def __repr__(self) -> str:

@@ -12,13 +12,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from emulator import FunctionSpec, Invocation, LambdaEmulator  # noqa: E402
+from emulator.client import invoke_client  # noqa: E402
 
 CONCURRENCY = 3
 
@@ -38,14 +36,7 @@ def prove(layer_zip: Path) -> list[str]:
         timeout_s=10,
     )
     with LambdaEmulator(function) as emulator:
-        client = boto3.client(
-            "lambda",
-            endpoint_url=emulator.serve(),
-            region_name=function.region,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-            config=Config(retries={"total_max_attempts": 1}, read_timeout=30),
-        )
+        client = invoke_client(emulator.serve())
 
         def invoke(event: object) -> dict[str, object]:
             answer = client.invoke(FunctionName=function.name, Payload=json.dumps(event).encode())

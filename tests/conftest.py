@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-import boto3
 import pytest
 from awslambdaric.lambda_context import LambdaContext
-from botocore.config import Config
 
 from emulator import FunctionSpec, LambdaEmulator
+from emulator.client import invoke_client
 from emulator.http import FastHandler, LoopbackEndpoint
 from lambdawarmer.instance import ENVIRONMENT
 
@@ -176,12 +175,7 @@ def start_emulator() -> Iterator[Callable[..., LambdaEmulator]]:
 
 def lambda_client(emulator: LambdaEmulator) -> Any:
     """boto3's lambda client pointed at an emulator, no retries."""
-    return boto3.client(
-        "lambda",
-        endpoint_url=emulator.url,
-        region_name=REGION,
-        config=Config(retries={"total_max_attempts": 1}, read_timeout=60, max_pool_connections=50),
-    )
+    return invoke_client(emulator.url)
 
 
 def write_function(directory: Path, source: str, module: str = "app") -> Path:

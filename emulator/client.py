@@ -1,0 +1,24 @@
+"""A boto3 lambda client for an emulator's Invoke API: local credentials, no retries, room for bursts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+REGION = "us-east-1"
+
+
+def invoke_client(url: str, read_timeout: float = 120.0, pool_size: int = 64) -> Any:
+    """boto3's lambda client pointed at ``url`` (imported here: the emulator itself does not need boto3)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "lambda",
+        endpoint_url=url,
+        region_name=REGION,
+        aws_access_key_id="emulator",
+        aws_secret_access_key="emulator",
+        config=Config(
+            retries={"total_max_attempts": 1}, read_timeout=read_timeout, max_pool_connections=pool_size
+        ),
+    )
