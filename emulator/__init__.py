@@ -3,10 +3,12 @@
 A development and test tool of this repository; never part of the layer.
 """
 
+from layer.runtimes import RuntimeUnavailable
+
 from .environment import Environment, Invocation
 from .faults import Fault
 from .function import FunctionSpec
-from .runtimes import RuntimeUnavailable, available_runtimes, runtime_python
+from .runtimes import available_runtimes, runtime_python
 from .service import LambdaEmulator
 
 __all__ = [

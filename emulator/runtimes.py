@@ -5,7 +5,6 @@ so a function sees the packages it would see in Lambda. Made on first use, under
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 import shutil
@@ -13,33 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from layer.runtimes import SUPPORTED_RUNTIMES, RuntimeUnavailable, find_interpreter
+
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "requirements-runtime.txt"
 VENVS = Path(os.environ.get("LAMBDA_EMULATOR_VENVS", ROOT / ".venvs"))
-SUPPORTED = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
-
-
-class RuntimeUnavailable(RuntimeError):
-    """This machine has no interpreter for the runtime asked for."""
-
-
-def find_interpreter(runtime: str) -> Path:
-    """An interpreter for ``runtime`` (e.g. ``python3.12``): on PATH, or installed by pyenv."""
-    if runtime not in SUPPORTED:
-        raise RuntimeUnavailable(f"unknown runtime {runtime!r}; supported: {', '.join(SUPPORTED)}")
-    version = runtime.removeprefix("python")
-    if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
-        return Path(sys.executable)
-    pyenv = sorted(
-        glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/{runtime}")), reverse=True
-    )
-    for candidate in [shutil.which(runtime), *pyenv]:
-        if (
-            candidate
-            and subprocess.run([candidate, "-c", ""], capture_output=True, check=False).returncode == 0
-        ):
-            return Path(candidate)
-    raise RuntimeUnavailable(f"no {runtime} interpreter on this machine (looked on PATH and in ~/.pyenv)")
 
 
 def runtime_python(runtime: str) -> Path:
@@ -68,7 +45,7 @@ def runtime_python(runtime: str) -> Path:
 def available_runtimes() -> dict[str, str]:
     """Each supported runtime: ``"ok"`` or why it is unavailable here."""
     status = {}
-    for runtime in SUPPORTED:
+    for runtime in SUPPORTED_RUNTIMES:
         try:
             find_interpreter(runtime)
             status[runtime] = "ok"

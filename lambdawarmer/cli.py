@@ -15,13 +15,14 @@ import difflib
 import json
 import sys
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
 from .aws import error_reason
-from .config import SETTINGS, resolve_settings
+from .config import SETTINGS, WarmerConfig, resolve_settings
+from .version import __version__
 
 ALL_WARM = 0
 NOT_ALL_WARM = 1
@@ -238,10 +239,45 @@ def command_config(arguments: argparse.Namespace, out: TextIO) -> int:
     width = max(len(setting.env) for setting in SETTINGS.values())
     print(f"{'variable':<{width}}  {'value':<14}  from", file=out)
     for name, setting in SETTINGS.items():
-        value = json.dumps(resolution.values[name])
+        raw = resolution.values[name]
+        value = "unset" if raw is None else json.dumps(raw)
         source = "environment" if resolution.sources[name] == setting.env else "default"
         print(f"{setting.env:<{width}}  {value:<14}  {source}", file=out)
+    config = WarmerConfig(resolution.values)
+    derived = "" if config.invoke_timeout is not None else " (the longest hold plus a cold instance's init)"
+    print(f"\nfan-out read timeout: {config.read_timeout_ms} ms{derived}", file=out)
+    level = config.log_level or "the function's own (AWS_LAMBDA_LOG_LEVEL, else its root logger's)"
+    print(f"log level: {level}", file=out)
+    for line in handler_chain(environ):
+        print(line, file=out)
     return 0
+
+
+WRAPPER_NAME = "lambdawarmer-wrapper"
+REDIRECT_VARIABLES = {"DD_LAMBDA_HANDLER": "Datadog", "NEW_RELIC_LAMBDA_HANDLER": "New Relic"}
+"""Handler-redirecting layers: the function's handler is theirs, and they run the one named here."""
+
+
+def handler_chain(environ: Mapping[str, str]) -> list[str]:
+    """What runs an invocation, outermost first, as these variables arrange it; and what is wrong."""
+    wrapper = environ.get("AWS_LAMBDA_EXEC_WRAPPER")
+    other = environ.get("WARMER_EXEC_WRAPPER")
+    if wrapper is None or not wrapper.endswith(f"/{WRAPPER_NAME}"):
+        now = f"is {wrapper}" if wrapper else "is not set"
+        advice = f"; keep yours as WARMER_EXEC_WRAPPER={wrapper}" if wrapper else ""
+        return [f"warning: AWS_LAMBDA_EXEC_WRAPPER {now}: set it to /opt/{WRAPPER_NAME}{advice}"]
+    steps = [f"{wrapper} (AWS_LAMBDA_EXEC_WRAPPER)"]
+    if other:
+        steps.append(f"{other} (WARMER_EXEC_WRAPPER: sets up its environment and its handler)")
+    steps.append("lambdawarmer: answers warm-up pings here, passes everything else on")
+    handler = environ.get("_HANDLER") or environ.get("LAMBDAWARMER_HANDLER") or "the function's handler"
+    steps.append(f"the handler {other} set, which runs {handler}" if other else handler)
+    steps.extend(
+        f"{environ[variable]} ({variable}: run by the {vendor} handler)"
+        for variable, vendor in REDIRECT_VARIABLES.items()
+        if variable in environ
+    )
+    return ["handler chain, outermost first:", *(f"  {n}. {step}" for n, step in enumerate(steps, 1))]
 
 
 def _positive(text: str) -> int:

@@ -20,6 +20,10 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 METRICS_MODES = ("emf", "put_metric_data")
 MAX_FIELD_NAME_LENGTH = 128
 CONCURRENCY_LIMIT = 1000
+MAX_EXTRA_HOLD_MS = 10_000
+"""The most a fanned-out instance holds beyond the configured delay, whatever its payload asks."""
+INIT_ALLOWANCE_MS = 10_000
+"""Lambda's limit on an environment's init phase: a cold fanned-out instance may take this long to start."""
 
 
 class WarmerConfigError(ValueError):
@@ -32,6 +36,7 @@ class WarmerConfig:
     __slots__ = (
         "concurrency",
         "delay",
+        "exec_wrapper",
         "flag",
         "invoke_timeout",
         "log_level",
@@ -48,8 +53,9 @@ class WarmerConfig:
     metrics_mode: str
     metrics_namespace: str
     max_concurrency: int
-    invoke_timeout: int
-    log_level: str
+    invoke_timeout: int | None
+    log_level: str | None
+    exec_wrapper: str | None
 
     def __init__(self, values: Mapping[str, object]) -> None:
         for name in self.__slots__:
@@ -57,6 +63,15 @@ class WarmerConfig:
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("WarmerConfig is read-only")
+
+    @property
+    def read_timeout_ms(self) -> int:
+        """How long a fanned-out invoke may wait for its answer: ``invoke_timeout`` when set, else the
+        longest hold (the delay plus the send spread, at most :data:`MAX_EXTRA_HOLD_MS`) plus a cold
+        instance's init. The round as a whole is also bounded by the function's remaining time."""
+        if self.invoke_timeout is not None:
+            return self.invoke_timeout
+        return self.delay + MAX_EXTRA_HOLD_MS + INIT_ALLOWANCE_MS
 
     def as_dict(self) -> dict[str, object]:
         """The settings as a plain dict."""
@@ -117,6 +132,12 @@ def _one_of(choices: tuple[str, ...], normalise: Callable[[str], str]) -> Callab
     return parse
 
 
+def _executable_path(value: object) -> str:
+    if isinstance(value, str) and value.startswith("/") and value.isprintable() and " " not in value:
+        return value
+    raise ValueError("the absolute path of an executable, e.g. /opt/otel-instrument")
+
+
 def _namespace(value: object) -> str:
     if isinstance(value, str) and 1 <= len(value) <= 255 and value.isprintable() and value.strip() == value:
         return value
@@ -124,12 +145,15 @@ def _namespace(value: object) -> str:
 
 
 class _Setting:
-    __slots__ = ("default", "env", "parse")
+    __slots__ = ("argument", "default", "env", "parse")
 
-    def __init__(self, env: str, default: object, parse: Callable[[object], object]) -> None:
+    def __init__(
+        self, env: str, default: object, parse: Callable[[object], object], *, argument: bool = True
+    ) -> None:
         self.env = env
         self.default = default
         self.parse = parse
+        self.argument = argument  # False: a layer setting, read by the exec wrapper, not a decorator argument
 
 
 SETTINGS: dict[str, _Setting] = {
@@ -140,20 +164,26 @@ SETTINGS: dict[str, _Setting] = {
     "metrics_mode": _Setting("WARMER_METRICS_MODE", "emf", _one_of(METRICS_MODES, str.lower)),
     "metrics_namespace": _Setting("WARMER_METRICS_NAMESPACE", "LambdaWarmer", _namespace),
     "max_concurrency": _Setting("WARMER_MAX_CONCURRENCY", 100, _whole_number(1, CONCURRENCY_LIMIT, "")),
-    "invoke_timeout": _Setting("WARMER_INVOKE_TIMEOUT", 10_000, _whole_number(100, 900_000, "milliseconds")),
-    "log_level": _Setting("WARMER_LOG_LEVEL", "INFO", _one_of(_LOG_LEVELS, str.upper)),
+    "invoke_timeout": _Setting("WARMER_INVOKE_TIMEOUT", None, _whole_number(100, 900_000, "milliseconds")),
+    "log_level": _Setting("WARMER_LOG_LEVEL", None, _one_of(_LOG_LEVELS, str.upper)),
+    "exec_wrapper": _Setting("WARMER_EXEC_WRAPPER", None, _executable_path, argument=False),
 }
-"""Every setting: its decorator argument name, environment variable, default and parser."""
+"""Every setting: its decorator argument name, environment variable, default and parser. A default of
+``None`` means "derived": the invoke timeout from the hold, the log level from the function's."""
+
+ARGUMENTS = tuple(name for name, setting in SETTINGS.items() if setting.argument)
+"""The settings the decorator takes as arguments."""
 
 
 class Resolution:
     """Every setting's value and where it came from, and every error found on the way."""
 
-    __slots__ = ("errors", "sources", "values")
+    __slots__ = ("errors", "shown", "sources", "values")
 
     def __init__(self) -> None:
         self.values: dict[str, object] = {}
         self.sources: dict[str, str] = {}
+        self.shown: dict[str, str] = {}  # each setting given, as the user wrote it: WARMER_DELAY='75'
         self.errors: list[str] = []
 
 
@@ -166,9 +196,9 @@ def resolve_settings(
     overrides = overrides or {}
     environ = os.environ if environ is None else environ
     resolution = Resolution()
-    unknown = sorted(set(overrides) - set(SETTINGS))
+    unknown = sorted(set(overrides) - set(ARGUMENTS))
     if unknown:
-        resolution.errors.append(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(SETTINGS)}")
+        resolution.errors.append(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(ARGUMENTS)}")
     for name, setting in SETTINGS.items():
         if overrides.get(name) is not None:
             raw, shown, source = (
@@ -181,17 +211,33 @@ def resolve_settings(
         else:
             resolution.values[name], resolution.sources[name] = setting.default, "default"
             continue
+        resolution.shown[name] = shown
         try:
             resolution.values[name], resolution.sources[name] = setting.parse(raw), source
         except ValueError as allowed:
             resolution.errors.append(f"invalid setting {shown}: expected {allowed}")
+    _check_combinations(resolution)
+    return resolution
+
+
+def _check_combinations(resolution: Resolution) -> None:
+    """Settings each allowed alone that can never work together."""
+    values = resolution.values
     flag, concurrency = resolution.values.get("flag"), resolution.values.get("concurrency")
     if flag is not None and flag == concurrency:
         resolution.errors.append(
             f"invalid settings: the flag and concurrency fields are both {flag!r}; "
             "they must name two different event fields"
         )
-    return resolution
+    timeout, delay = values.get("invoke_timeout"), values.get("delay")
+    if isinstance(timeout, int) and isinstance(delay, int) and timeout <= delay:
+        delay_shown = resolution.shown.get("delay", f"WARMER_DELAY={delay} (default)")
+        resolution.errors.append(
+            f"invalid settings: {resolution.shown['invoke_timeout']} is not longer than {delay_shown}: "
+            "every fanned-out instance holds at least the delay before it answers, so every invoke "
+            "would time out; raise the invoke timeout above the delay plus a cold instance's init "
+            "(Lambda allows 10 s), or leave it unset (default: the hold plus 10 s)"
+        )
 
 
 def load_config(

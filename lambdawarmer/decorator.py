@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from .config import load_config
+from .config import ARGUMENTS, SETTINGS, load_config
+from .instance import layer_warms_this_process
+from .logs import logger
 from .warmup import Warmer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TypeVar, overload
+
+    from .config import WarmerConfig
 
     Handler = TypeVar("Handler", bound=Callable[..., Any])
 else:
@@ -45,8 +49,36 @@ def warmer(func: Handler | None = None, **settings: Any) -> Handler | Callable[[
     (ms), ``send_metric=False``; also ``metrics_mode``, ``metrics_namespace``, ``max_concurrency``,
     ``invoke_timeout`` and ``log_level`` (the README has the table). The settings are validated
     here, at import: a bad or unknown one raises :class:`lambdawarmer.WarmerConfigError`.
+
+    Under the lambdawarmer layer the decorator steps aside (the handler comes back as it is): the
+    layer already answers pings and records metrics before it, and one warmer acts per invocation.
     """
     if func is not None and not callable(func):
         raise TypeError(f"@warmer takes the handler function or keyword settings only, not {func!r}")
-    engine = Warmer(load_config(settings))
+    config = load_config(settings)
+    if layer_warms_this_process():
+        _explain_stepping_aside(settings, config)
+        return func if func is not None else _unchanged
+    engine = Warmer(config)
     return engine.wrap if func is None else engine.wrap(func)
+
+
+def _unchanged(func: Handler) -> Handler:
+    return func
+
+
+def _explain_stepping_aside(arguments: dict[str, Any], mine: WarmerConfig) -> None:
+    """Say which of the decorator's arguments the layer's settings overrule, and how to keep them."""
+    layer = load_config()
+    overruled = [
+        f"{name}={getattr(mine, name)!r} (the layer has {getattr(layer, name)!r}; set "
+        f"{SETTINGS[name].env} on the function to keep it)"
+        for name in ARGUMENTS
+        if arguments.get(name) is not None and getattr(mine, name) != getattr(layer, name)
+    ]
+    if overruled:
+        logger.warning(
+            "lambdawarmer: @warmer steps aside under the lambdawarmer layer, which warms this function "
+            "with its own settings; these arguments are not used: %s",
+            "; ".join(overruled),
+        )

@@ -27,8 +27,16 @@ LEGACY_TOTAL = "__WARMER_CONCURRENCY__"
 LEGACY_CORRELATION_IDS = ("__WARMER_CORRELATION_ID__", "__WARMER_CORRELATIONID__")
 PLUGIN_SOURCE = "serverless-plugin-warmup"
 MAX_CORRELATION_ID_LENGTH = 128
-MAX_HOLD_MS = 60_000
 MAX_LOGGED_VALUE_LENGTH = 64
+
+
+class PingKind:
+    """The kinds of ping (the report's ``source`` field)."""
+
+    SCHEDULED = "schedule"
+    FANNED_OUT = "fanout"
+    LAMBDA_WARMER = "lambda-warmer"
+    PLUGIN = PLUGIN_SOURCE
 
 
 class Ping:
@@ -36,7 +44,8 @@ class Ping:
 
     ``index`` is 1 on the instance that received the scheduled ping and 2..N on the instances it
     invoked; ``total`` is N. ``hold_ms`` is how long the originator asked this instance to hold
-    (None: the configured delay). ``warning`` says why a requested concurrency was not used as given.
+    (None: the configured delay; the receiver bounds it). ``warning`` says why a requested
+    concurrency was not used as given.
     """
 
     __slots__ = ("correlation_id", "hold_ms", "index", "kind", "total", "warning")
@@ -61,7 +70,7 @@ class Ping:
     @property
     def fans_out(self) -> bool:
         """Whether this ping asks its instance to invoke the function ``total - 1`` more times."""
-        return self.kind == "schedule" and self.total > 1
+        return self.kind == PingKind.SCHEDULED and self.total > 1
 
 
 def bounded(value: object, limit: int = MAX_LOGGED_VALUE_LENGTH) -> str:
@@ -97,7 +106,9 @@ class PingDetector:
         self.reads_legacy_payloads = LEGACY_INDEX not in (flag, concurrency_field)
 
     def detect(self, event: Mapping[str, object]) -> Ping | None:
-        """The ping ``event`` is, or ``None`` for a real event. Never raises."""
+        """The ping ``event`` is, or ``None`` for a real event: the one definition of a ping, run on
+        every event, so the common case (none of the fields below) costs three dict lookups. Never raises.
+        """
         fanned_out = event.get(FANOUT_KEY)
         if isinstance(fanned_out, dict):
             return self._fanned_out(fanned_out)
@@ -106,32 +117,34 @@ class PingDetector:
                 return self._legacy(event)
             return self._scheduled(event)
         if event.get("source") == PLUGIN_SOURCE:
-            return Ping(PLUGIN_SOURCE, 1, 1, None)
+            return Ping(PingKind.PLUGIN, 1, 1, None)
         return None
 
     def _scheduled(self, event: Mapping[str, object]) -> Ping:
         if self.concurrency_field not in event:
-            return Ping("schedule", 1, 1, None)
+            return Ping(PingKind.SCHEDULED, 1, 1, None)
         raw = event[self.concurrency_field]
         requested = _whole(raw)
         if requested is None or requested < 1:
             warning = (
                 f"{self.concurrency_field}={bounded(raw)} is not a positive whole number; warming 1 instance"
             )
-            return Ping("schedule", 1, 1, None, warning=warning)
+            return Ping(PingKind.SCHEDULED, 1, 1, None, warning=warning)
         if requested > self.max_concurrency:
             warning = (
                 f"{self.concurrency_field}={bounded(raw)} is above the cap; warming {self.max_concurrency} "
                 "instances (raise WARMER_MAX_CONCURRENCY to allow more)"
             )
-            return Ping("schedule", 1, self.max_concurrency, None, warning=warning)
-        return Ping("schedule", 1, requested, None)
+            return Ping(PingKind.SCHEDULED, 1, self.max_concurrency, None, warning=warning)
+        return Ping(PingKind.SCHEDULED, 1, requested, None)
 
     def _fanned_out(self, data: Mapping[str, object]) -> Ping:
         index, total = _position(data.get("index")), _position(data.get("total"))
         hold = _whole(data.get("hold_ms"))
-        hold_ms = hold if hold is not None and 0 <= hold <= MAX_HOLD_MS else None
-        return Ping("fanout", index, total, _correlation_id(data.get("correlation_id")), hold_ms=hold_ms)
+        hold_ms = hold if hold is not None and hold >= 0 else None
+        return Ping(
+            PingKind.FANNED_OUT, index, total, _correlation_id(data.get("correlation_id")), hold_ms=hold_ms
+        )
 
     @staticmethod
     def _legacy(event: Mapping[str, object]) -> Ping:
@@ -139,7 +152,7 @@ class PingDetector:
             (_correlation_id(event[key]) for key in LEGACY_CORRELATION_IDS if key in event), None
         )
         index, total = _position(event.get(LEGACY_INDEX)), _position(event.get(LEGACY_TOTAL))
-        return Ping("lambda-warmer", index, total, correlation_id)
+        return Ping(PingKind.LAMBDA_WARMER, index, total, correlation_id)
 
 
 def fanout_payload(index: int, total: int, correlation_id: str, hold_ms: int) -> bytes:

@@ -22,11 +22,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from .aws import LazyClient, error_reason
-from .events import MAX_HOLD_MS, fanout_payload
+from .config import MAX_EXTRA_HOLD_MS
+from .events import fanout_payload
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from .config import WarmerConfig
 
 MAX_REASON_LENGTH = 300
 SEND_MS_AT_ONE_VCPU = 2.0  # CPU time of one invoke call with a whole vCPU (1769 MB)
@@ -99,19 +102,20 @@ class Round:
 class FanOut:
     """Sends the fanned-out invokes of one execution environment, through one shared client."""
 
-    __slots__ = ("_hooked", "_lock", "_sending", "client", "send_ms")
+    __slots__ = ("_hooked", "_lock", "_sending", "client", "config", "send_ms")
 
-    def __init__(self, pool_size: int, timeout_ms: int) -> None:
-        self.client = LazyClient("lambda", timeout_ms, pool_size)
+    def __init__(self, config: WarmerConfig) -> None:
+        self.config = config
+        self.client = LazyClient("lambda", config.read_timeout_ms, config.max_concurrency)
         self.send_ms = estimated_send_ms()
         self._sending = threading.local()  # the list a sending thread records its send time in
         self._hooked = False
         self._lock = threading.Lock()
 
-    def run(self, target: Target, total: int, correlation_id: str, deadline: float, delay_ms: int) -> Round:
+    def run(self, target: Target, total: int, correlation_id: str, deadline: float) -> Round:
         """Invoke instances 2..``total`` at once; their outcomes by ``deadline`` (``time.monotonic()``)."""
         indexes = range(2, total + 1)
-        hold_ms = min(MAX_HOLD_MS, delay_ms + round(self.send_ms * (len(indexes) - 1)))
+        hold_ms = self.config.delay + min(MAX_EXTRA_HOLD_MS, round(self.send_ms * (len(indexes) - 1)))
         try:
             client = self._client()
         except Exception as error:
@@ -122,7 +126,12 @@ class FanOut:
         try:
             futures = {
                 index: pool.submit(
-                    self._invoke, client, target, fanout_payload(index, total, correlation_id, hold_ms), sent
+                    self._invoke,
+                    client,
+                    target,
+                    fanout_payload(index, total, correlation_id, hold_ms),
+                    sent,
+                    hold_ms,
                 )
                 for index in indexes
             }
@@ -153,7 +162,7 @@ class FanOut:
             sent.append(time.monotonic())
 
     def _invoke(
-        self, client: Any, target: Target, payload: bytes, sent: list[float]
+        self, client: Any, target: Target, payload: bytes, sent: list[float], hold_ms: int
     ) -> tuple[dict[str, Any] | None, str | None]:
         arguments = {"FunctionName": target.function, "InvocationType": "RequestResponse", "Payload": payload}
         if target.qualifier:
@@ -163,6 +172,8 @@ class FanOut:
             response = client.invoke(**arguments)
             body = response["Payload"].read()
         except Exception as error:
+            if type(error).__name__ == "ReadTimeoutError":
+                return None, self._timed_out(hold_ms)
             return None, error_reason(error)
         if response.get("FunctionError"):
             return (
@@ -176,6 +187,15 @@ class FanOut:
         if not isinstance(report, dict) or not isinstance(report.get("instance_id"), str):
             return None, f"the answer is not a warm-up report: {body[:100].decode(errors='replace')}"
         return report, None
+
+    def _timed_out(self, hold_ms: int) -> str:
+        timeout_ms = self.config.read_timeout_ms
+        setting = "the default" if self.config.invoke_timeout is None else "WARMER_INVOKE_TIMEOUT"
+        return (
+            f"ReadTimeoutError: no answer within {timeout_ms} ms ({setting}); the instance holds "
+            f"{hold_ms} ms before it answers, after its init when it starts cold (up to 10 s): leave "
+            "WARMER_INVOKE_TIMEOUT unset or raise it"
+        )
 
 
 def _outcome(index: int, result: tuple[dict[str, Any] | None, str | None]) -> Outcome:

@@ -1,8 +1,11 @@
 """The handler the layer's exec wrapper points the runtime at: the user's handler, warmed.
 
 The wrapper moves the function's handler setting (``_HANDLER``) to ``LAMBDAWARMER_HANDLER`` and
-sets ``_HANDLER=lambdawarmer.handler.handler``. At import (the init phase) this module checks the
-``WARMER_*`` settings, loads the user's handler with the runtime's own rules and errors, and wraps it.
+points ``_HANDLER`` at this module's ``handler``, under the layer's private package name (so a
+``lambdawarmer`` in the function's own code cannot shadow it). At import (the init phase) this
+module checks the ``WARMER_*`` settings, marks the process as warmed by the layer (a
+``@lambdawarmer.warmer`` inside then steps aside: one warmer per invocation, the outermost), loads
+the user's handler with the runtime's own rules and errors, and wraps it.
 """
 
 from __future__ import annotations
@@ -10,17 +13,34 @@ from __future__ import annotations
 import os
 
 from .config import load_config
+from .instance import mark_layer_warmer
 from .loader import MALFORMED_HANDLER_NAME, load_handler, runtime_fault
+from .other_warmers import warn_if_lambda_warmer_py
 from .warmup import Warmer
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 HANDLER_ENV = "LAMBDAWARMER_HANDLER"
 """Where the exec wrapper keeps the user's handler name."""
 
-_config = load_config()
-if HANDLER_ENV not in os.environ:
-    raise runtime_fault(
-        MALFORMED_HANDLER_NAME,
-        f"{HANDLER_ENV} is not set: lambdawarmer.handler.handler runs the handler named there; set "
-        "AWS_LAMBDA_EXEC_WRAPPER=/opt/lambdawarmer-wrapper (it sets it), or set it to your handler",
-    )
-handler = Warmer(_config).wrap(load_handler(os.environ[HANDLER_ENV]))
+
+def _warmed_user_handler() -> Callable[..., Any]:
+    config = load_config()
+    if HANDLER_ENV not in os.environ:
+        raise runtime_fault(
+            MALFORMED_HANDLER_NAME,
+            f"{HANDLER_ENV} is not set: {__name__}.handler runs the handler named there; set "
+            "AWS_LAMBDA_EXEC_WRAPPER=/opt/lambdawarmer-wrapper (it sets it), or set it to your handler",
+        )
+    mark_layer_warmer()
+    engine = Warmer(config)
+    name = os.environ[HANDLER_ENV]
+    user_handler = load_handler(name)
+    warn_if_lambda_warmer_py(name, user_handler)
+    return engine.wrap(user_handler)
+
+
+handler = _warmed_user_handler()

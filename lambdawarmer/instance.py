@@ -9,6 +9,20 @@ from __future__ import annotations
 import os
 import threading
 
+LAYER_WARMER_ENV = "LAMBDAWARMER_LAYER_PID"
+"""Set by the layer's handler to its process id: the layer warms this process (a subprocess, with
+another id, is not warmed by it)."""
+
+
+def mark_layer_warmer() -> None:
+    """Say that the layer's handler is the outermost warmer of this process."""
+    os.environ[LAYER_WARMER_ENV] = str(os.getpid())
+
+
+def layer_warms_this_process() -> bool:
+    """Whether the layer's handler warms this process (a decorator inside it then steps aside)."""
+    return os.environ.get(LAYER_WARMER_ENV) == str(os.getpid())
+
 
 def _new_instance_id() -> str:
     return os.urandom(8).hex()

@@ -8,16 +8,17 @@ received the scheduled ping, after holding ``delay`` ms on the instances it invo
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import threading
 import time
 
-from . import __version__
-from .events import FANOUT_KEY, PLUGIN_SOURCE, Ping, PingDetector
+from .config import MAX_EXTRA_HOLD_MS
+from .events import Ping, PingDetector, PingKind
 from .instance import ENVIRONMENT, ExecutionEnvironment
+from .logs import apply_level, log_fields, logger
 from .metrics import make_recorder
+from .version import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
     from .fanout import FanOut, Outcome
 
     Handler = TypeVar("Handler", bound=Callable[..., Any])
-
-logger = logging.getLogger("lambdawarmer")
 
 DEADLINE_MARGIN_MS = 500
 """Time kept back from the function's remaining time when bounding a fan-out or a hold."""
@@ -59,12 +58,11 @@ class Warmer:
         self._recorder = make_recorder(config, self.function_name)
         self._fanout: FanOut | None = None
         self._lock = threading.Lock()
-        logger.setLevel(config.log_level)
+        apply_level(config.log_level)
 
     def wrap(self, handler: Handler) -> Handler:
         """``handler`` with pings answered before it; its results and exceptions pass through untouched."""
         detect = self._detector.detect
-        flag = self.config.flag
         environment = self.environment
         recorder = self._recorder
         answer = self.answer
@@ -73,11 +71,7 @@ class Warmer:
         @functools.wraps(handler)
         def warmed(event: Any, context: Any) -> Any:
             # The per-request path: every line here is paid by every request.
-            if (
-                isinstance(event, dict)
-                and (event.get(flag) is True or FANOUT_KEY in event or event.get("source") == PLUGIN_SOURCE)
-                and (ping := detect(event)) is not None
-            ):
+            if isinstance(event, dict) and (ping := detect(event)) is not None:
                 return answer(ping, context)
             cold = environment.fresh and environment.claim_cold()
             environment.last_request_at = now()
@@ -115,7 +109,7 @@ class Warmer:
             "correlation_id": ping.correlation_id or request_id,
             "source": ping.kind,
         }
-        remaining_ms = _remaining_ms(context, self.config.invoke_timeout + DEADLINE_MARGIN_MS)
+        remaining_ms = _remaining_ms(context, self.config.read_timeout_ms + DEADLINE_MARGIN_MS)
         budget_ms = max(0, remaining_ms - DEADLINE_MARGIN_MS)
         if ping.fans_out:
             from .fanout import resolve_target
@@ -125,38 +119,41 @@ class Warmer:
                 ping.total,
                 report["correlation_id"],
                 started + budget_ms / 1000,
-                self.config.delay,
             )
             report.update(_summary(fanout.outcomes, environment.instance_id, cold))
             report["hold_ms"] = fanout.hold_ms
             report["dispatch_ms"] = None if fanout.spread_ms is None else round(fanout.spread_ms, 1)
             report["fanout_ms"] = round((time.monotonic() - started) * 1000, 1)
-        elif ping.kind != "schedule":
-            hold_ms = self.config.delay if ping.hold_ms is None else ping.hold_ms
-            time.sleep(min(hold_ms, budget_ms) / 1000)
+        elif ping.kind != PingKind.SCHEDULED:
+            time.sleep(min(self._hold_ms(ping), budget_ms) / 1000)
         self._log(report, last_request_at)
         return report
+
+    def _hold_ms(self, ping: Ping) -> int:
+        """How long this instance holds: what the originator asked, at most the delay plus 10 s."""
+        delay = self.config.delay
+        return delay if ping.hold_ms is None else min(ping.hold_ms, delay + MAX_EXTRA_HOLD_MS)
 
     def _fan_out_once(self) -> FanOut:
         with self._lock:
             if self._fanout is None:
                 from .fanout import FanOut
 
-                self._fanout = FanOut(self.config.max_concurrency, self.config.invoke_timeout)
+                self._fanout = FanOut(self.config)
             return self._fanout
 
     def _log(self, report: dict[str, Any], last_request_at: float | None) -> None:
         if not logger.isEnabledFor(logging.INFO):
             return
         since = None if last_request_at is None else round(time.time() - last_request_at, 3)
-        line = {
+        fields = {
             "action": "warmer",
             **{key: value for key, value in report.items() if key != "failures"},
             "last_accessed": _iso(last_request_at),
             "seconds_since_last_request": since,
             "lambdawarmer": __version__,
         }
-        logger.info(json.dumps(line, separators=(",", ":")))
+        log_fields(logging.INFO, "lambdawarmer: warm-up ping answered", fields)
 
 
 def _summary(outcomes: list[Outcome], own_instance_id: str, own_cold: bool) -> dict[str, Any]:

@@ -2,15 +2,25 @@
 
 Layout (what Lambda unpacks into /opt):
 
-    lambdawarmer-wrapper                        the AWS_LAMBDA_EXEC_WRAPPER script, mode 755
-    python/lambdawarmer/*.py                    the package (the runtime puts /opt/python on sys.path)
-    python/lambdawarmer/__pycache__/*.pyc       its bytecode for each Python 3.10-3.14 on this machine
+    lambdawarmer-wrapper                          the AWS_LAMBDA_EXEC_WRAPPER script, mode 755
+    python/_lambdawarmer_layer/*.py               the package under the layer's private name: the
+                                                  handler the wrapper points the runtime at, and its engine
+    python/lambdawarmer/__init__.py               ``import lambdawarmer`` for decorator users: the same
+                                                  package under its public name
+    python/**/__pycache__/*.cpython-3XX.pyc       bytecode for every supported runtime
+
+The private name is what the wrapper's handler setting names (``ours=`` in the wrapper, read from
+there): a deployment package that vendors its own ``lambdawarmer`` (lambda-warmer-py, another
+version of ours) comes first on sys.path and keeps its ``import lambdawarmer``, while the layer's
+handler still loads from the layer.
 
 /opt is read-only in Lambda, so without bytecode in the layer every cold start would compile the
 package again (~7 ms). The .pyc files are "unchecked-hash" ones, valid whatever the files' times
-after unpacking; a Python whose bytecode is missing compiles the source as usual. Standard library
-only, no third-party code (boto3 is in the Lambda runtime already). The same sources on the same
-machine always give the same sha256: entries sorted, one fixed timestamp, fixed modes.
+after unpacking. The build makes them for every runtime in layer/runtimes.py, or fails naming the
+ones this machine lacks, except those left out on purpose (``WITHOUT_BYTECODE`` in
+layer/runtimes.py by default, or ``--no-bytecode-for RUNTIME``): their functions compile the source
+at each cold start. So the zip's bytes depend on the sources and the
+options only, never on the machine: entries sorted, one fixed timestamp, fixed modes.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -28,7 +39,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emulator.runtimes import SUPPORTED, RuntimeUnavailable, find_interpreter  # noqa: E402
+from layer.runtimes import (  # noqa: E402
+    SUPPORTED_RUNTIMES,
+    WITHOUT_BYTECODE,
+    RuntimeUnavailable,
+    find_interpreter,
+)
 
 WRAPPER = ROOT / "wrapper" / "lambdawarmer-wrapper"
 PACKAGE = ROOT / "lambdawarmer"
@@ -37,65 +53,109 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 EXECUTABLE = 0o755
 READABLE = 0o644
 
+PUBLIC_ALIAS = '''"""``import lambdawarmer`` from the layer: its package ({private}) under the public name.
+
+A ``lambdawarmer`` in the function's own code comes first on sys.path and is used instead.
+"""
+
+import sys
+
+import {private}
+
+sys.modules[__name__] = {private}
+'''
 
 COMPILE = """
 import importlib.util, pathlib, py_compile, sys
-for source in sorted(pathlib.Path(sys.argv[1]).glob("*.py")):
+tree = pathlib.Path(sys.argv[1])
+for source in sorted(tree.rglob("*.py")):
     py_compile.compile(
         str(source),
         cfile=importlib.util.cache_from_source(str(source)),
-        dfile=f"/opt/python/lambdawarmer/{source.name}",
+        dfile=f"/opt/python/{source.relative_to(tree).as_posix()}",
         doraise=True,
         invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
     )
 """
 
 
+class BuildError(RuntimeError):
+    """The layer cannot be built as asked."""
+
+
+def layer_package() -> str:
+    """The layer's private package name: the one the wrapper's handler setting names."""
+    found = re.search(r"^ours=([A-Za-z_][A-Za-z0-9_]*)\.handler\.handler$", WRAPPER.read_text(), re.M)
+    if found is None:
+        raise BuildError(f"{WRAPPER} has no line ours=<package>.handler.handler")
+    return found.group(1)
+
+
 def _sources() -> dict[str, bytes]:
-    return {
-        source.name: source.read_bytes()
+    """Every Python file of the layer, by its path under python/."""
+    private = layer_package()
+    files = {
+        f"{private}/{source.name}": source.read_bytes()
         for source in sorted(PACKAGE.iterdir())
-        if source.is_file()
-        and (source.suffix == ".py" or source.name == "py.typed")
-        and source.name not in NOT_IN_LAYER
+        if source.is_file() and source.suffix == ".py" and source.name not in NOT_IN_LAYER
     }
+    files["lambdawarmer/__init__.py"] = PUBLIC_ALIAS.format(private=private).encode()
+    return files
 
 
-def _bytecode(sources: dict[str, bytes]) -> dict[str, bytes]:
-    """``__pycache__/<module>.cpython-3XX.pyc`` for every supported Python this machine has."""
+def _bytecode(sources: dict[str, bytes], skipped: frozenset[str]) -> dict[str, bytes]:
+    """``<folder>/__pycache__/<module>.cpython-3XX.pyc`` for every supported runtime not skipped."""
+    unknown = sorted(skipped - set(SUPPORTED_RUNTIMES))
+    if unknown:
+        raise BuildError(
+            f"--no-bytecode-for {', '.join(unknown)}: not a supported runtime {SUPPORTED_RUNTIMES}"
+        )
+    interpreters, missing = {}, []
+    for runtime in SUPPORTED_RUNTIMES:
+        if runtime in skipped:
+            continue
+        try:
+            interpreters[runtime] = find_interpreter(runtime)
+        except RuntimeUnavailable:
+            missing.append(runtime)
+    if missing:
+        flags = " ".join(f"--no-bytecode-for {runtime}" for runtime in missing)
+        raise BuildError(
+            f"no interpreter for {', '.join(missing)} on this machine, so the layer would lack its "
+            f"bytecode: install it, or build without it on purpose ({flags})"
+        )
     compiled: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch)
+        tree = Path(scratch)
         for name, data in sources.items():
-            (folder / name).write_bytes(data)
-        for runtime in SUPPORTED:
-            try:
-                interpreter = find_interpreter(runtime)
-            except RuntimeUnavailable:
-                continue
-            # A fixed hash seed: set and frozenset constants are marshalled in hash order.
-            environment = {**os.environ, "PYTHONHASHSEED": "0"}
-            subprocess.run([str(interpreter), "-c", COMPILE, str(folder)], env=environment, check=True)
-        for pyc in sorted((folder / "__pycache__").glob("*.pyc")):
-            compiled[f"__pycache__/{pyc.name}"] = pyc.read_bytes()
+            (tree / name).parent.mkdir(parents=True, exist_ok=True)
+            (tree / name).write_bytes(data)
+        # A fixed hash seed: set and frozenset constants are marshalled in hash order.
+        environment = {**os.environ, "PYTHONHASHSEED": "0"}
+        for interpreter in interpreters.values():
+            subprocess.run([str(interpreter), "-c", COMPILE, str(tree)], env=environment, check=True)
+        for pyc in sorted(tree.rglob("*.pyc")):
+            compiled[pyc.relative_to(tree).as_posix()] = pyc.read_bytes()
     return compiled
 
 
-def layer_files() -> list[tuple[str, bytes, int]]:
+def layer_files(
+    no_bytecode_for: frozenset[str] = frozenset(WITHOUT_BYTECODE),
+) -> list[tuple[str, bytes, int]]:
     """(path in the layer, content, mode) for every file of the layer, sorted by path."""
     files = [("lambdawarmer-wrapper", WRAPPER.read_bytes(), EXECUTABLE)]
     sources = _sources()
-    for name, data in {**sources, **_bytecode(sources)}.items():
-        files.append((f"python/lambdawarmer/{name}", data, READABLE))
+    for name, data in {**sources, **_bytecode(sources, no_bytecode_for)}.items():
+        files.append((f"python/{name}", data, READABLE))
     return sorted(files)
 
 
-def write_zip(destination: Path) -> None:
+def write_zip(destination: Path, no_bytecode_for: frozenset[str] = frozenset(WITHOUT_BYTECODE)) -> None:
     """Write the layer zip to ``destination``."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_suffix(".partial")
     with zipfile.ZipFile(partial, "w") as archive:
-        for name, data, mode in layer_files():
+        for name, data, mode in layer_files(no_bytecode_for):
             entry = zipfile.ZipInfo(name, date_time=FIXED_TIME)
             entry.create_system = 3  # Unix, so that the modes below are honoured
             entry.external_attr = (stat.S_IFREG | mode) << 16
@@ -104,9 +164,9 @@ def write_zip(destination: Path) -> None:
     partial.replace(destination)
 
 
-def write_tree(destination: Path) -> None:
+def write_tree(destination: Path, no_bytecode_for: frozenset[str] = frozenset(WITHOUT_BYTECODE)) -> None:
     """Write the layer unpacked into ``destination`` (what `sam build` zips itself)."""
-    for name, data, mode in layer_files():
+    for name, data, mode in layer_files(no_bytecode_for):
         target = destination / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
@@ -118,16 +178,31 @@ def main(argv: list[str]) -> int:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--zip", type=Path, help="write the layer zip here")
     where.add_argument("--tree", type=Path, help="write the unpacked layer into this folder")
+    parser.add_argument(
+        "--no-bytecode-for",
+        action="append",
+        metavar="RUNTIME",
+        help=f"ship no bytecode for this runtime (one of {', '.join(SUPPORTED_RUNTIMES)}); repeatable; "
+        f"default: {', '.join(WITHOUT_BYTECODE)}",
+    )
     arguments = parser.parse_args(argv)
-    if arguments.tree:
-        write_tree(arguments.tree)
-        print(f"layer tree: {arguments.tree}")
-        return 0
-    write_zip(arguments.zip)
+    no_bytecode_for = WITHOUT_BYTECODE if arguments.no_bytecode_for is None else arguments.no_bytecode_for
+    skipped = frozenset(no_bytecode_for)
+    try:
+        if arguments.tree:
+            write_tree(arguments.tree, skipped)
+            print(f"layer tree: {arguments.tree}")
+            return 0
+        write_zip(arguments.zip, skipped)
+    except BuildError as error:
+        print(f"build_layer: {error}", file=sys.stderr)
+        return 2
     data = arguments.zip.read_bytes()
     print(f"layer zip: {arguments.zip}")
     print(f"size:      {len(data):,} bytes")
     print(f"sha256:    {hashlib.sha256(data).hexdigest()}")
+    with_bytecode = [runtime for runtime in SUPPORTED_RUNTIMES if runtime not in skipped]
+    print(f"bytecode:  {', '.join(with_bytecode) or 'none'}")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import textwrap
 import threading
@@ -15,10 +16,12 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pytest
 from awslambdaric.lambda_context import LambdaContext
 
-from emulator import FunctionSpec, LambdaEmulator
+from emulator import FunctionSpec, LambdaEmulator, RuntimeUnavailable, runtime_python
 from emulator.client import invoke_client
 from emulator.http import FastHandler, LoopbackEndpoint
+from lambdawarmer import logs
 from lambdawarmer.instance import ENVIRONMENT
+from layer.runtimes import SUPPORTED_RUNTIMES
 
 FUNCTION = "orders"
 ACCOUNT = "123456789012"
@@ -40,6 +43,9 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # never AWS, whatever a test forgets
     ENVIRONMENT.reset()
+    # The logger's level is set once per process (by the first warmer): each test is a new process here.
+    logs._applied.clear()
+    logs.logger.setLevel(logging.NOTSET)
 
 
 def make_context(
@@ -155,6 +161,17 @@ def layer_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("dist") / "lambdawarmer-layer.zip"
     write_zip(path)
     return path
+
+
+@pytest.fixture(params=SUPPORTED_RUNTIMES)
+def runtime(request: pytest.FixtureRequest) -> str:
+    """A test taking it runs on each supported runtime found here; a missing one is skipped, saying so."""
+    name = str(request.param)
+    try:
+        runtime_python(name)
+    except RuntimeUnavailable as missing:
+        pytest.skip(f"runtime {name} not tested here: {missing}")
+    return name
 
 
 @pytest.fixture

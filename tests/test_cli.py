@@ -179,3 +179,35 @@ def test_ping_needs_a_function() -> None:
     status, output = cli("ping")
     assert status == 2
     assert "name at least one function" in output
+
+
+def test_config_shows_the_handler_chain_with_another_exec_wrapper(tmp_path: Path) -> None:
+    env = {
+        "AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper",
+        "WARMER_EXEC_WRAPPER": "/opt/otel-instrument",
+    }
+    status, output = cli("config", env=env)
+    assert status == 0
+    chain = output.split("handler chain, outermost first:\n")[1].splitlines()
+    assert chain[0] == "  1. /opt/lambdawarmer-wrapper (AWS_LAMBDA_EXEC_WRAPPER)"
+    assert chain[1].startswith("  2. /opt/otel-instrument (WARMER_EXEC_WRAPPER")
+    assert chain[2].startswith("  3. lambdawarmer: answers warm-up pings")
+    assert "fan-out read timeout: 20075 ms" in output
+
+
+def test_config_says_how_to_keep_an_exec_wrapper_already_there() -> None:
+    status, output = cli("config", env={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/otel-instrument"})
+    assert status == 0
+    assert "keep yours as WARMER_EXEC_WRAPPER=/opt/otel-instrument" in output
+
+
+def test_config_follows_a_handler_redirecting_layer() -> None:
+    env = {
+        "AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper",
+        "_HANDLER": "datadog_lambda.handler.handler",
+        "DD_LAMBDA_HANDLER": "app.handler",
+    }
+    status, output = cli("config", env=env)
+    assert status == 0
+    assert "  3. datadog_lambda.handler.handler" in output
+    assert "  4. app.handler (DD_LAMBDA_HANDLER: run by the Datadog handler)" in output

@@ -18,8 +18,9 @@ def test_defaults_are_the_seeds() -> None:
         "metrics_mode": "emf",
         "metrics_namespace": "LambdaWarmer",
         "max_concurrency": 100,
-        "invoke_timeout": 10_000,
-        "log_level": "INFO",
+        "invoke_timeout": None,
+        "log_level": None,
+        "exec_wrapper": None,
     }
 
 
@@ -43,6 +44,7 @@ def test_every_setting_reads_its_own_variable() -> None:
         "WARMER_MAX_CONCURRENCY": "1000",
         "WARMER_INVOKE_TIMEOUT": "2500",
         "WARMER_LOG_LEVEL": "debug",
+        "WARMER_EXEC_WRAPPER": "/opt/otel-instrument",
     }
     assert load_config(environ=environ).as_dict() == {
         "flag": "w",
@@ -54,6 +56,7 @@ def test_every_setting_reads_its_own_variable() -> None:
         "max_concurrency": 1000,
         "invoke_timeout": 2500,
         "log_level": "DEBUG",
+        "exec_wrapper": "/opt/otel-instrument",
     }
     assert {setting.env for setting in SETTINGS.values()} == set(environ)
 
@@ -76,6 +79,7 @@ def test_every_setting_reads_its_own_variable() -> None:
         ("WARMER_INVOKE_TIMEOUT", "5", "from 100 to 900000"),
         ("WARMER_LOG_LEVEL", "LOUD", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
         ("WARMER_METRICS_NAMESPACE", " padded ", "a CloudWatch namespace"),
+        ("WARMER_EXEC_WRAPPER", "otel-instrument", "the absolute path of an executable"),
     ],
 )
 def test_bad_environment_value_names_variable_value_and_what_is_allowed(
@@ -119,3 +123,24 @@ def test_bad_environment_fails_the_decorator_at_import(monkeypatch: pytest.Monke
 
         @warmer
         def handler(event: object, context: object) -> None: ...
+
+
+def test_an_invoke_timeout_not_longer_than_the_delay_fails_naming_both() -> None:
+    with pytest.raises(WarmerConfigError) as raised:
+        load_config(environ={"WARMER_DELAY": "1500", "WARMER_INVOKE_TIMEOUT": "1000"})
+    message = str(raised.value)
+    assert "WARMER_INVOKE_TIMEOUT='1000'" in message
+    assert "WARMER_DELAY='1500'" in message
+    with pytest.raises(WarmerConfigError, match=r"invoke_timeout=200 \(decorator argument\).*WARMER_DELAY"):
+        load_config({"invoke_timeout": 200}, {"WARMER_DELAY": "300"})
+
+
+def test_the_read_timeout_covers_the_longest_hold_and_a_cold_init_unless_set() -> None:
+    assert load_config(environ={}).read_timeout_ms == 75 + 10_000 + 10_000
+    assert load_config(environ={"WARMER_DELAY": "1500"}).read_timeout_ms == 1500 + 20_000
+    assert load_config(environ={"WARMER_INVOKE_TIMEOUT": "4000"}).read_timeout_ms == 4000
+
+
+def test_the_exec_wrapper_is_a_layer_setting_not_a_decorator_argument() -> None:
+    with pytest.raises(WarmerConfigError, match=r"unknown setting.*exec_wrapper"):
+        warmer(exec_wrapper="/opt/otel-instrument")

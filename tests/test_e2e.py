@@ -15,14 +15,13 @@ from typing import Any
 
 import pytest
 
-from emulator import FunctionSpec, LambdaEmulator, RuntimeUnavailable, runtime_python
+from emulator import FunctionSpec, LambdaEmulator, runtime_python
 
 from .conftest import lambda_client, write_function
 from .test_metrics import read_back
 
 pytestmark = pytest.mark.e2e
 Start = Callable[..., LambdaEmulator]
-RUNTIMES = ["python3.10", "python3.11", "python3.12", "python3.13"]
 WRAPPER_ENV = {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper"}
 
 FUNCTION = """
@@ -46,17 +45,6 @@ def code(tmp_path: Path) -> Path:
     directory = write_function(tmp_path / "code", FUNCTION)
     (directory / "broken.py").write_text("def handler(event, context)\n    pass\n")
     return directory
-
-
-@pytest.fixture(params=RUNTIMES)
-def runtime(request: pytest.FixtureRequest) -> str:
-    """Every test here runs on each runtime this machine has; a missing one is skipped, saying so."""
-    name = str(request.param)
-    try:
-        runtime_python(name)
-    except RuntimeUnavailable as missing:
-        pytest.skip(f"runtime {name} not tested here: {missing}")
-    return name
 
 
 def spec(code: Path, layer: Path | None, runtime: str = "python3.11", **options: Any) -> FunctionSpec:

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 from layer.build_layer import layer_files, write_tree, write_zip
+from layer.runtimes import SUPPORTED_RUNTIMES, WITHOUT_BYTECODE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,12 +23,18 @@ def test_layout_and_modes(tmp_path: Path) -> None:
     assert "lambdawarmer-wrapper" in entries
     assert stat.S_IMODE(entries["lambdawarmer-wrapper"].external_attr >> 16) == 0o755
     package = {name for name in entries if name != "lambdawarmer-wrapper"}
-    assert all(name.startswith("python/lambdawarmer/") for name in package)
+    assert all(name.startswith(("python/_lambdawarmer_layer/", "python/lambdawarmer/")) for name in package)
     assert {
+        "python/_lambdawarmer_layer/__init__.py",
+        "python/_lambdawarmer_layer/handler.py",
         "python/lambdawarmer/__init__.py",
-        "python/lambdawarmer/handler.py",
-        "python/lambdawarmer/py.typed",
     } <= package
+    public = {name for name in package if name.startswith("python/lambdawarmer/")}
+    with_bytecode = [runtime for runtime in SUPPORTED_RUNTIMES if runtime not in WITHOUT_BYTECODE]
+    assert public == {"python/lambdawarmer/__init__.py"} | {
+        f"python/lambdawarmer/__pycache__/__init__.cpython-{runtime[6:].replace('.', '')}.pyc"
+        for runtime in with_bytecode
+    }
     assert all(stat.S_IMODE(entries[name].external_attr >> 16) == 0o644 for name in package)
     assert list(entries) == sorted(entries)
     assert {entry.date_time for entry in entries.values()} == {(1980, 1, 1, 0, 0, 0)}
@@ -37,9 +44,10 @@ def test_the_bytecode_is_used_as_it_is_in_a_read_only_opt(tmp_path: Path) -> Non
     write_tree(tmp_path / "layer")
     for path in (tmp_path / "layer").rglob("*"):
         path.chmod(path.stat().st_mode & ~0o222)  # read-only, as /opt is in Lambda
-    package = tmp_path / "layer" / "python" / "lambdawarmer"
+    package = tmp_path / "layer" / "python" / "_lambdawarmer_layer"
     script = (
-        "import sys, lambdawarmer.handler; print([m for m in sys.modules if m.startswith('lambdawarmer')])"
+        "import sys, _lambdawarmer_layer.handler; "
+        "print([m for m in sys.modules if m.startswith('_lambdawarmer_layer')])"
     )
     result = subprocess.run(
         [sys.executable, "-v", "-c", script],
@@ -65,7 +73,31 @@ def test_no_third_party_code_and_no_command_line_tool() -> None:
     assert not [
         n for n in names if any(x in n for x in ("boto3", "botocore", "awslambdaric", "site-packages"))
     ]
-    assert "python/lambdawarmer/cli.py" not in names
+    assert not [name for name in names if name.endswith(("/cli.py", "/__main__.py"))]
+
+
+def test_the_build_fails_naming_the_runtimes_it_cannot_compile_for(tmp_path: Path) -> None:
+    """A machine without the other Pythons (no pyenv, a bare PATH) must not silently ship less bytecode."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "layer" / "build_layer.py"), "--zip", str(tmp_path / "layer.zip")],
+        env={"PATH": "/nonexistent", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert not (tmp_path / "layer.zip").exists()
+    this = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    missing = [r for r in SUPPORTED_RUNTIMES if r not in WITHOUT_BYTECODE and r != this]
+    assert f"no interpreter for {', '.join(missing)}" in result.stderr
+    assert "--no-bytecode-for" in result.stderr
+
+
+def test_runtimes_left_out_on_purpose_ship_source_only(tmp_path: Path) -> None:
+    skipped = frozenset({*WITHOUT_BYTECODE, "python3.10"})
+    names = [name for name, _, _ in layer_files(skipped)]
+    assert not [name for name in names if name.endswith(".cpython-310.pyc")]
+    assert "python/_lambdawarmer_layer/handler.py" in names
 
 
 def test_the_same_sources_give_the_same_sha256(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from cfnlint.decode.cfn_yaml import load
 from samtranslator.parser import parser
 from samtranslator.translator.translator import Translator
 
+from layer.runtimes import SUPPORTED_RUNTIMES
+
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "shop"
 PSEUDO = {
@@ -110,8 +112,14 @@ def test_put_metric_data_is_granted_only_in_that_mode_and_namespace() -> None:
 def test_layer_and_function_settings() -> None:
     output = transformed()
     (layer,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Lambda::LayerVersion"]
-    assert layer["Properties"]["CompatibleRuntimes"] == [f"python3.{minor}" for minor in range(10, 15)]
+    assert layer["Properties"]["CompatibleRuntimes"] == list(SUPPORTED_RUNTIMES)
     assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64", "arm64"]
     variables = output["Resources"]["ExampleFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/lambdawarmer-wrapper"
     assert "LayerArn" in output["Outputs"]
+
+
+def test_the_readme_lists_the_supported_runtimes() -> None:
+    """layer/runtimes.py is the one list: the publish command in the README follows it."""
+    readme = (ROOT / "README.md").read_text()
+    assert f"--compatible-runtimes {' '.join(SUPPORTED_RUNTIMES)}" in " ".join(readme.split())

@@ -17,7 +17,7 @@ from layer.build_layer import write_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 WRAPPER = ROOT / "wrapper" / "lambdawarmer-wrapper"
-OURS = "lambdawarmer.handler.handler"
+OURS = "_lambdawarmer_layer.handler.handler"
 REPORTER = """import json, os, sys
 names = ("_HANDLER", "LAMBDAWARMER_HANDLER", "PYTHONPATH")
 print(json.dumps({"argv": sys.argv[1:], "env": {n: os.environ.get(n) for n in names}}))
@@ -160,3 +160,16 @@ def test_wrapper_start_time_is_reported(reporter: Path, capsys: pytest.CaptureFi
     bare = (time.perf_counter() - started) / runs
     with capsys.disabled():
         print(f"\n  wrapper start: {(through - bare) * 1000:.2f} ms over a bare exec ({runs} runs)")
+
+
+def test_another_exec_wrapper_runs_first_and_ours_goes_in_front_of_its_handler(reporter: Path) -> None:
+    other = ROOT / "tests" / "fixtures" / "other_layer" / "otel-instrument"
+    seen = run(
+        [str(WRAPPER), str(reporter), "/var/runtime/bootstrap.py"],
+        {"_HANDLER": "app.handler", "WARMER_EXEC_WRAPPER": str(other)},
+    )
+    assert seen["argv"] == ["/var/runtime/bootstrap.py"]
+    env = seen["env"]
+    assert isinstance(env, dict)
+    assert (env["_HANDLER"], env["LAMBDAWARMER_HANDLER"]) == (OURS, "otel_fixture.handler")
+    assert str(other.parent / "python") in str(env["PYTHONPATH"])
