@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .aws import error_reason
-from .config import SETTINGS, WarmerConfig, resolve_settings
+from .config import SETTINGS, WarmerConfig, mask, resolve_settings
+from .events import TOKEN_FIELD
 from .version import __version__
 
 ALL_WARM = 0
@@ -80,7 +81,9 @@ NOT_SENT_HINTS = {
 def ping(client: Any, function: str, arguments: argparse.Namespace) -> PingResult:
     """Send the warm-up ping to ``function`` synchronously and judge the answer."""
     result = PingResult(function, arguments.concurrency)
-    event = {arguments.flag: True, arguments.concurrency_field: arguments.concurrency}
+    event: dict[str, object] = {arguments.flag: True, arguments.concurrency_field: arguments.concurrency}
+    if arguments.token is not None:
+        event[TOKEN_FIELD] = arguments.token
     call = {"FunctionName": function, "Payload": json.dumps(event).encode()}
     if arguments.qualifier:
         call["Qualifier"] = arguments.qualifier
@@ -187,6 +190,13 @@ def command_ping(arguments: argparse.Namespace, out: TextIO) -> int:
     if not functions:
         print("lambdawarmer ping: name at least one function (or --file)", file=sys.stderr)
         return USAGE
+    if arguments.token_from_env:
+        import os
+
+        arguments.token = os.environ.get(SETTINGS["token"].env)
+        if not arguments.token:
+            print(f"lambdawarmer ping: --token-from-env: {SETTINGS['token'].env} is not set", file=sys.stderr)
+            return USAGE
     client = _lambda_client(arguments)
     with ThreadPoolExecutor(min(len(functions), MAX_PARALLEL_PINGS)) as pool:
         results = list(pool.map(lambda function: ping(client, function, arguments), functions))
@@ -240,7 +250,7 @@ def command_config(arguments: argparse.Namespace, out: TextIO) -> int:
     print(f"{'variable':<{width}}  {'value':<14}  from", file=out)
     for name, setting in SETTINGS.items():
         raw = resolution.values[name]
-        value = "unset" if raw is None else json.dumps(raw)
+        value = "unset" if raw is None else str(mask(raw)) if setting.secret else json.dumps(raw)
         source = "environment" if resolution.sources[name] == setting.env else "default"
         print(f"{setting.env:<{width}}  {value:<14}  {source}", file=out)
     config = WarmerConfig(resolution.values)
@@ -310,6 +320,11 @@ def parser() -> argparse.ArgumentParser:
         "--concurrency-field",
         default="concurrency",
         help="the function's WARMER_CONCURRENCY (default concurrency)",
+    )
+    token = ping_command.add_mutually_exclusive_group()
+    token.add_argument("--token", help="the function's WARMER_TOKEN, sent in the ping's token field")
+    token.add_argument(
+        "--token-from-env", action="store_true", help="send the WARMER_TOKEN of this shell's environment"
     )
     ping_command.add_argument("--json", action="store_true", help="print the raw report(s)")
     ping_command.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for an answer")

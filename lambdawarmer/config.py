@@ -20,6 +20,8 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 METRICS_MODES = ("emf", "put_metric_data")
 MAX_FIELD_NAME_LENGTH = 128
 CONCURRENCY_LIMIT = 1000
+MIN_TOKEN_LENGTH = 16
+MAX_TOKEN_LENGTH = 256
 MAX_EXTRA_HOLD_MS = 10_000
 """The most a fanned-out instance holds beyond the configured delay, whatever its payload asks."""
 INIT_ALLOWANCE_MS = 10_000
@@ -44,6 +46,7 @@ class WarmerConfig:
         "metrics_mode",
         "metrics_namespace",
         "send_metric",
+        "token",
     )
 
     flag: str
@@ -56,6 +59,7 @@ class WarmerConfig:
     invoke_timeout: int | None
     log_level: str | None
     exec_wrapper: str | None
+    token: str | None
 
     def __init__(self, values: Mapping[str, object]) -> None:
         for name in self.__slots__:
@@ -78,7 +82,15 @@ class WarmerConfig:
         return {name: getattr(self, name) for name in SETTINGS}
 
     def __repr__(self) -> str:
-        return f"WarmerConfig({self.as_dict()!r})"
+        shown = {
+            name: mask(value) if SETTINGS[name].secret else value for name, value in self.as_dict().items()
+        }
+        return f"WarmerConfig({shown!r})"
+
+
+def mask(value: object) -> str | None:
+    """A secret setting as it may be shown: never its value, only that it is set and its length."""
+    return None if value is None else f"<hidden, {len(str(value))} characters>"
 
 
 def _field_name(value: object) -> str:
@@ -138,6 +150,20 @@ def _executable_path(value: object) -> str:
     raise ValueError("the absolute path of an executable, e.g. /opt/otel-instrument")
 
 
+def _token(value: object) -> str:
+    if (
+        isinstance(value, str)
+        and MIN_TOKEN_LENGTH <= len(value) <= MAX_TOKEN_LENGTH
+        and value.isprintable()
+        and value.strip() == value
+    ):
+        return value
+    raise ValueError(
+        f"a secret of {MIN_TOKEN_LENGTH} to {MAX_TOKEN_LENGTH} printable characters, no spaces at the ends "
+        "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+    )
+
+
 def _namespace(value: object) -> str:
     if isinstance(value, str) and 1 <= len(value) <= 255 and value.isprintable() and value.strip() == value:
         return value
@@ -145,15 +171,22 @@ def _namespace(value: object) -> str:
 
 
 class _Setting:
-    __slots__ = ("argument", "default", "env", "parse")
+    __slots__ = ("argument", "default", "env", "parse", "secret")
 
     def __init__(
-        self, env: str, default: object, parse: Callable[[object], object], *, argument: bool = True
+        self,
+        env: str,
+        default: object,
+        parse: Callable[[object], object],
+        *,
+        argument: bool = True,
+        secret: bool = False,
     ) -> None:
         self.env = env
         self.default = default
         self.parse = parse
         self.argument = argument  # False: a layer setting, read by the exec wrapper, not a decorator argument
+        self.secret = secret  # True: never shown, not even in an error
 
 
 SETTINGS: dict[str, _Setting] = {
@@ -167,6 +200,7 @@ SETTINGS: dict[str, _Setting] = {
     "invoke_timeout": _Setting("WARMER_INVOKE_TIMEOUT", None, _whole_number(100, 900_000, "milliseconds")),
     "log_level": _Setting("WARMER_LOG_LEVEL", None, _one_of(_LOG_LEVELS, str.upper)),
     "exec_wrapper": _Setting("WARMER_EXEC_WRAPPER", None, _executable_path, argument=False),
+    "token": _Setting("WARMER_TOKEN", None, _token, secret=True),
 }
 """Every setting: its decorator argument name, environment variable, default and parser. A default of
 ``None`` means "derived": the invoke timeout from the hold, the log level from the function's."""
@@ -201,13 +235,11 @@ def resolve_settings(
         resolution.errors.append(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(ARGUMENTS)}")
     for name, setting in SETTINGS.items():
         if overrides.get(name) is not None:
-            raw, shown, source = (
-                overrides[name],
-                f"{name}={overrides[name]!r} (decorator argument)",
-                "argument",
-            )
+            raw, source = overrides[name], "argument"
+            shown = f"{name}={mask(raw) if setting.secret else repr(raw)} (decorator argument)"
         elif setting.env in environ:
-            raw, shown, source = environ[setting.env], f"{setting.env}={environ[setting.env]!r}", setting.env
+            raw, source = environ[setting.env], setting.env
+            shown = f"{setting.env}={mask(raw) if setting.secret else repr(raw)}"
         else:
             resolution.values[name], resolution.sources[name] = setting.default, "default"
             continue

@@ -9,6 +9,11 @@ Three kinds of ping are recognised:
 * what other warmers send: the fanned-out payloads of lambda-warmer (JS) and lambda-warmer-py
   (``__WARMER_INVOCATION__`` beside the flag) and serverless-plugin-warmup's
   ``{"source": "serverless-plugin-warmup"}``. None of them fans out.
+
+With a token set (``WARMER_TOKEN``) only the owner's pings count: a scheduled ping must carry it in
+its ``token`` field, a fanned-out payload must carry a proof made with it (an HMAC of its fields,
+not the token itself), and other warmers' payloads are not recognised. Anything else shaped like a
+ping is a normal event: it goes to the handler untouched, and one bounded warning says so.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import json
 
 from .config import CONCURRENCY_LIMIT
+from .logs import logger
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,6 +32,8 @@ LEGACY_INDEX = "__WARMER_INVOCATION__"
 LEGACY_TOTAL = "__WARMER_CONCURRENCY__"
 LEGACY_CORRELATION_IDS = ("__WARMER_CORRELATION_ID__", "__WARMER_CORRELATIONID__")
 PLUGIN_SOURCE = "serverless-plugin-warmup"
+TOKEN_FIELD = "token"
+PROOF_FIELD = "proof"
 MAX_CORRELATION_ID_LENGTH = 128
 MAX_LOGGED_VALUE_LENGTH = 64
 
@@ -93,17 +101,42 @@ def _correlation_id(value: object) -> str | None:
     return value[:MAX_CORRELATION_ID_LENGTH] if isinstance(value, str) else None
 
 
+def _as_bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def proof(token: str, data: Mapping[str, object]) -> str:
+    """The proof a fanned-out payload carries: an HMAC-SHA256, keyed with the token, of its fields."""
+    import hashlib
+    import hmac
+
+    fields = [data.get(name) for name in ("index", "total", "hold_ms", "correlation_id")]
+    message = json.dumps(fields, separators=(",", ":"), default=str)
+    return hmac.new(_as_bytes(token), _as_bytes(message), hashlib.sha256).hexdigest()
+
+
+def _same(secret: str, offered: object) -> bool:
+    """Whether ``offered`` is ``secret``, compared in constant time."""
+    import hmac
+
+    return isinstance(offered, str) and hmac.compare_digest(_as_bytes(secret), _as_bytes(offered))
+
+
 class PingDetector:
-    """Recognises pings for one pair of configured field names, with a cap on the concurrency."""
+    """Recognises pings for one pair of configured field names, with a cap on the concurrency, and
+    with a token when one is set."""
 
-    __slots__ = ("concurrency_field", "flag", "max_concurrency", "reads_legacy_payloads")
+    __slots__ = ("concurrency_field", "flag", "max_concurrency", "reads_legacy_payloads", "token")
 
-    def __init__(self, flag: str, concurrency_field: str, max_concurrency: int) -> None:
+    def __init__(
+        self, flag: str, concurrency_field: str, max_concurrency: int, token: str | None = None
+    ) -> None:
         self.flag = flag
         self.concurrency_field = concurrency_field
         self.max_concurrency = max_concurrency
+        self.token = token
         # A configured field name wins over the legacy marker of the same name.
-        self.reads_legacy_payloads = LEGACY_INDEX not in (flag, concurrency_field)
+        self.reads_legacy_payloads = token is None and LEGACY_INDEX not in (flag, concurrency_field)
 
     def detect(self, event: Mapping[str, object]) -> Ping | None:
         """The ping ``event`` is, or ``None`` for a real event: the one definition of a ping, run on
@@ -111,12 +144,24 @@ class PingDetector:
         """
         fanned_out = event.get(FANOUT_KEY)
         if isinstance(fanned_out, dict):
+            if self.token is not None and not _same(
+                proof(self.token, fanned_out), fanned_out.get(PROOF_FIELD)
+            ):
+                _untrusted("a fanned-out payload without a valid proof")
+                return None
             return self._fanned_out(fanned_out)
         if event.get(self.flag) is True:
-            if self.reads_legacy_payloads and LEGACY_INDEX in event:
+            if self.token is not None:
+                if not _same(self.token, event.get(TOKEN_FIELD)):
+                    _untrusted(f"a warm-up ping without the right {TOKEN_FIELD!r} field")
+                    return None
+            elif self.reads_legacy_payloads and LEGACY_INDEX in event:
                 return self._legacy(event)
             return self._scheduled(event)
         if event.get("source") == PLUGIN_SOURCE:
+            if self.token is not None:
+                _untrusted("serverless-plugin-warmup's ping")
+                return None
             return Ping(PingKind.PLUGIN, 1, 1, None)
         return None
 
@@ -155,9 +200,26 @@ class PingDetector:
         return Ping(PingKind.LAMBDA_WARMER, index, total, correlation_id)
 
 
-def fanout_payload(index: int, total: int, correlation_id: str, hold_ms: int) -> bytes:
-    """The event sent to the ``index``-th of ``total`` instances in a fan-out."""
-    body = {
-        FANOUT_KEY: {"index": index, "total": total, "correlation_id": correlation_id, "hold_ms": hold_ms}
+def _untrusted(what: str) -> None:
+    """Say (without any token or event value) that a ping-shaped event is going to the handler."""
+    logger.warning(
+        "lambdawarmer: %s went to the handler as a normal event: WARMER_TOKEN is set, so only pings "
+        "carrying it count",
+        what,
+    )
+
+
+def fanout_payload(
+    index: int, total: int, correlation_id: str, hold_ms: int, token: str | None = None
+) -> bytes:
+    """The event sent to the ``index``-th of ``total`` instances in a fan-out (with its proof when a
+    token is set)."""
+    data: dict[str, object] = {
+        "index": index,
+        "total": total,
+        "correlation_id": correlation_id,
+        "hold_ms": hold_ms,
     }
-    return json.dumps(body, separators=(",", ":")).encode()
+    if token is not None:
+        data[PROOF_FIELD] = proof(token, data)
+    return json.dumps({FANOUT_KEY: data}, separators=(",", ":")).encode()

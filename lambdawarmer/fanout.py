@@ -129,7 +129,7 @@ class FanOut:
                     self._invoke,
                     client,
                     target,
-                    fanout_payload(index, total, correlation_id, hold_ms),
+                    fanout_payload(index, total, correlation_id, hold_ms, self.config.token),
                     sent,
                     hold_ms,
                 )

@@ -54,7 +54,7 @@ class Warmer:
         self.config = config
         self.environment = environment
         self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "unknown")
-        self._detector = PingDetector(config.flag, config.concurrency, config.max_concurrency)
+        self._detector = PingDetector(config.flag, config.concurrency, config.max_concurrency, config.token)
         self._recorder = make_recorder(config, self.function_name)
         self._fanout: FanOut | None = None
         self._lock = threading.Lock()

@@ -211,3 +211,45 @@ def test_config_follows_a_handler_redirecting_layer() -> None:
     assert status == 0
     assert "  3. datadog_lambda.handler.handler" in output
     assert "  4. app.handler (DD_LAMBDA_HANDLER: run by the Datadog handler)" in output
+
+
+def test_ping_sends_the_token_of_a_tokened_function(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path
+) -> None:
+    token = "cli-token-0123456789abc"
+    code = write_function(tmp_path / "code", PLAIN)
+    environment = {**WRAPPER_ENV, "WARMER_TOKEN": token}
+    function = FunctionSpec(
+        name="orders",
+        code=code,
+        handler="app.handler",
+        layers=[layer_zip],
+        environment=environment,
+        timeout_s=30,
+    )
+    emulator = start_emulator(function)
+    status, output = cli("ping", "orders", "--concurrency", "2", endpoint=emulator.url)
+    assert status == 4, output  # without the token the ping is a normal event, answered by the handler
+    status, output = cli("ping", "orders", "--concurrency", "2", "--token", token, endpoint=emulator.url)
+    assert status == 0, output
+    status, output = cli(
+        "ping",
+        "orders",
+        "--concurrency",
+        "2",
+        "--token-from-env",
+        endpoint=emulator.url,
+        env={"WARMER_TOKEN": token},
+    )
+    assert status == 0, output
+    assert token not in output
+    status, output = cli("ping", "orders", "--token-from-env", endpoint=emulator.url)
+    assert status == 2
+    assert "WARMER_TOKEN is not set" in output
+
+
+def test_config_masks_the_token() -> None:
+    status, output = cli("config", env={"WARMER_TOKEN": "never-shown-0123456789"})
+    assert status == 0
+    assert "never-shown" not in output
+    assert "WARMER_TOKEN              <hidden, 22 characters>  environment" in output

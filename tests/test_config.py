@@ -21,6 +21,7 @@ def test_defaults_are_the_seeds() -> None:
         "invoke_timeout": None,
         "log_level": None,
         "exec_wrapper": None,
+        "token": None,
     }
 
 
@@ -45,6 +46,7 @@ def test_every_setting_reads_its_own_variable() -> None:
         "WARMER_INVOKE_TIMEOUT": "2500",
         "WARMER_LOG_LEVEL": "debug",
         "WARMER_EXEC_WRAPPER": "/opt/otel-instrument",
+        "WARMER_TOKEN": "0123456789abcdef",
     }
     assert load_config(environ=environ).as_dict() == {
         "flag": "w",
@@ -57,6 +59,7 @@ def test_every_setting_reads_its_own_variable() -> None:
         "invoke_timeout": 2500,
         "log_level": "DEBUG",
         "exec_wrapper": "/opt/otel-instrument",
+        "token": "0123456789abcdef",
     }
     assert {setting.env for setting in SETTINGS.values()} == set(environ)
 
@@ -144,3 +147,20 @@ def test_the_read_timeout_covers_the_longest_hold_and_a_cold_init_unless_set() -
 def test_the_exec_wrapper_is_a_layer_setting_not_a_decorator_argument() -> None:
     with pytest.raises(WarmerConfigError, match=r"unknown setting.*exec_wrapper"):
         warmer(exec_wrapper="/opt/otel-instrument")
+
+
+@pytest.mark.parametrize("token", ["short", "x" * 15, " " + "x" * 20, "x" * 20 + "\n", "x" * 257])
+def test_a_bad_token_is_refused_without_showing_it(token: str) -> None:
+    with pytest.raises(WarmerConfigError) as raised:
+        load_config(environ={"WARMER_TOKEN": token})
+    message = str(raised.value)
+    assert f"WARMER_TOKEN=<hidden, {len(token)} characters>" in message
+    assert "16 to 256 printable characters" in message
+    assert token.strip() not in message
+
+
+def test_the_token_never_shows_in_the_config_repr() -> None:
+    config = load_config({"token": "a-very-secret-token-value"}, {})
+    assert config.token == "a-very-secret-token-value"
+    assert "a-very-secret" not in repr(config)
+    assert "<hidden, 25 characters>" in repr(config)

@@ -66,7 +66,9 @@ def test_schedule_sends_the_warm_up_event_to_the_alias(concurrency: str) -> None
     output = transformed({"WarmConcurrency": concurrency})
     (rule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
     (target,) = rule["Properties"]["Targets"]
-    event = json.loads(substitute(target["Input"], {**defaults(output), "WarmConcurrency": concurrency}))
+    condition, _, without = target["Input"]["Fn::If"]
+    assert condition == "HasToken"
+    event = json.loads(substitute(without, {**defaults(output), "WarmConcurrency": concurrency}))
     assert event == {"warmer": True, "concurrency": int(concurrency)}
     assert target["Arn"] == {"Ref": "ExampleFunctionAliaslive"}
     assert rule["Properties"]["ScheduleExpression"] == {"Ref": "WarmSchedule"}
@@ -123,3 +125,24 @@ def test_the_readme_lists_the_supported_runtimes() -> None:
     """layer/runtimes.py is the one list: the publish command in the README follows it."""
     readme = (ROOT / "README.md").read_text()
     assert f"--compatible-runtimes {' '.join(SUPPORTED_RUNTIMES)}" in " ".join(readme.split())
+
+
+def test_a_token_goes_to_both_the_function_and_the_schedule() -> None:
+    token = "s3cr3t-t0ken-0123456789"
+    output = transformed({"WarmToken": token})
+    assert output["Parameters"]["WarmToken"]["NoEcho"] is True
+    assert output["Parameters"]["WarmToken"]["Default"] == ""
+    assert output["Conditions"]["HasToken"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "WarmToken"}, ""]}]}
+    variables = output["Resources"]["ExampleFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["WARMER_TOKEN"] == {
+        "Fn::If": ["HasToken", {"Ref": "WarmToken"}, {"Ref": "AWS::NoValue"}]
+    }
+    (rule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    _, with_token, _ = rule["Properties"]["Targets"][0]["Input"]["Fn::If"]
+    event = json.loads(substitute(with_token, {**defaults(output), "WarmToken": token}))
+    assert event == {"warmer": True, "concurrency": 3, "token": token}
+    pattern = re.compile(output["Parameters"]["WarmToken"]["AllowedPattern"])
+    assert pattern.match(token)
+    assert pattern.match("")
+    assert not pattern.match("short")
+    assert not pattern.match('quote"inside-the-token')
