@@ -63,6 +63,8 @@ class Warmer:
     def wrap(self, handler: Handler) -> Handler:
         """``handler`` with pings answered before it; its results and exceptions pass through untouched."""
         detect = self._detector.detect
+        # The fields detect reads: an event with none of them is not a ping, and skips the call.
+        field_a, field_b, field_c = self._detector.trigger_fields
         environment = self.environment
         recorder = self._recorder
         answer = self.answer
@@ -71,7 +73,11 @@ class Warmer:
         @functools.wraps(handler)
         def warmed(event: Any, context: Any) -> Any:
             # The per-request path: every line here is paid by every request.
-            if isinstance(event, dict) and (ping := detect(event)) is not None:
+            if (
+                isinstance(event, dict)
+                and (field_a in event or field_b in event or field_c in event)
+                and (ping := detect(event)) is not None
+            ):
                 return answer(ping, context)
             cold = environment.fresh and environment.claim_cold()
             environment.last_request_at = now()

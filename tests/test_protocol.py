@@ -10,6 +10,8 @@ import traceback
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lambdawarmer
 from lambdawarmer import warmer
@@ -397,3 +399,24 @@ def test_hold_never_outlasts_the_functions_remaining_time() -> None:
     started = time.monotonic()
     wrapped({FANOUT_KEY: {"index": 2, "total": 2, "correlation_id": "c"}}, make_context(remaining_ms=700))
     assert time.monotonic() - started < 0.7
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    event=st.dictionaries(
+        st.text(max_size=12),
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.text(max_size=30)
+        | st.dictionaries(st.text(), st.integers()),
+        max_size=6,
+    ),
+    flag=st.sampled_from(["warmer", "am_i_a_warmer"]),
+)
+def test_an_event_without_the_trigger_fields_is_never_a_ping(event: dict[str, Any], flag: str) -> None:
+    """The wrapper skips detect for such events: detect must agree that none of them is a ping."""
+    detector = PingDetector(flag, "concurrency", 100)
+    for field in detector.trigger_fields:
+        event.pop(field, None)
+    assert detector.detect(event) is None
