@@ -11,11 +11,11 @@ the user's handler with the runtime's own rules and errors, and wraps it.
 from __future__ import annotations
 
 import os
+import sys
 
 from .config import load_config
 from .instance import mark_layer_warmer
 from .loader import MALFORMED_HANDLER_NAME, load_handler, runtime_fault
-from .other_warmers import warn_if_lambda_warmer_py
 from .warmup import Warmer
 
 TYPE_CHECKING = False
@@ -39,7 +39,11 @@ def _warmed_user_handler() -> Callable[..., Any]:
     engine = Warmer(config)
     name = os.environ[HANDLER_ENV]
     user_handler = load_handler(name)
-    warn_if_lambda_warmer_py(name, user_handler)
+    if sys.modules.get("lambdawarmer", sys.modules[__package__]) is not sys.modules[__package__]:
+        # Another `lambdawarmer` was imported (lambda-warmer-py?): only then is the check worth its import.
+        from .other_warmers import warn_if_lambda_warmer_py
+
+        warn_if_lambda_warmer_py(name, user_handler)
     return engine.wrap(user_handler)
 
 
