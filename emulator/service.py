@@ -8,6 +8,7 @@ limit, when it is throttled (429 TooManyRequestsException).
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import subprocess
 import tempfile
@@ -60,7 +61,9 @@ class LambdaEmulator:
     ``concurrency`` is the function's concurrency limit (its reserved concurrency); ``latency_ms``
     models the network round trip of the Invoke API (applied by the HTTP endpoint, half each way).
     ``faults`` decides, from each Invoke API request's payload, a fault to inject instead of the
-    normal answer (see emulator.faults). ``isolation`` is ``"mount"`` (layers at /opt in a private
+    normal answer (see emulator.faults). ``route_jitter_ms`` delays each synchronous invoke by a
+    random 0 to that many ms before it is routed to an environment, as invokes reach Lambda unevenly
+    (network jitter the sender cannot see). ``isolation`` is ``"mount"`` (layers at /opt in a private
     mount namespace), ``"none"`` (layers left where they are unpacked, paths pointed there) or
     ``"auto"``.
     """
@@ -74,8 +77,10 @@ class LambdaEmulator:
         isolation: str = "auto",
         extra_env: dict[str, str] | None = None,
         faults: FaultRule | None = None,
+        route_jitter_ms: float = 0.0,
     ) -> None:
         self.function = function
+        self.route_jitter_ms = route_jitter_ms
         self.faults = faults
         self.concurrency = concurrency
         self.latency_ms = latency_ms
@@ -163,6 +168,8 @@ class LambdaEmulator:
         elif invocation_type == "DryRun":
             invocation.finish("success", b"")
         else:
+            if self.route_jitter_ms:
+                time.sleep(random.uniform(0, self.route_jitter_ms) / 1000)
             self._run(invocation)
         return invocation
 

@@ -36,6 +36,11 @@ class WarmerConfig:
     """The validated settings of one warmer. Build it with :func:`load_config`."""
 
     __slots__ = (
+        "auto_fallback",
+        "auto_headroom",
+        "auto_max",
+        "auto_min",
+        "auto_window",
         "concurrency",
         "delay",
         "exec_wrapper",
@@ -47,6 +52,7 @@ class WarmerConfig:
         "metrics_namespace",
         "send_metric",
         "token",
+        "top_up",
     )
 
     flag: str
@@ -60,6 +66,12 @@ class WarmerConfig:
     log_level: str | None
     exec_wrapper: str | None
     token: str | None
+    top_up: bool
+    auto_window: int
+    auto_headroom: int
+    auto_min: int
+    auto_max: int | None
+    auto_fallback: int | None
 
     def __init__(self, values: Mapping[str, object]) -> None:
         for name in self.__slots__:
@@ -76,6 +88,11 @@ class WarmerConfig:
         if self.invoke_timeout is not None:
             return self.invoke_timeout
         return self.delay + MAX_EXTRA_HOLD_MS + INIT_ALLOWANCE_MS
+
+    @property
+    def auto_ceiling(self) -> int:
+        """The most ``"concurrency": "auto"`` may choose: ``auto_max``, else the cap."""
+        return self.max_concurrency if self.auto_max is None else self.auto_max
 
     def as_dict(self) -> dict[str, object]:
         """The settings as a plain dict."""
@@ -201,6 +218,12 @@ SETTINGS: dict[str, _Setting] = {
     "log_level": _Setting("WARMER_LOG_LEVEL", None, _one_of(_LOG_LEVELS, str.upper)),
     "exec_wrapper": _Setting("WARMER_EXEC_WRAPPER", None, _executable_path, argument=False),
     "token": _Setting("WARMER_TOKEN", None, _token, secret=True),
+    "top_up": _Setting("WARMER_TOP_UP", True, _boolean),
+    "auto_window": _Setting("WARMER_AUTO_WINDOW", 60, _whole_number(5, 1440, "minutes")),
+    "auto_headroom": _Setting("WARMER_AUTO_HEADROOM", 20, _whole_number(0, 1000, "percent")),
+    "auto_min": _Setting("WARMER_AUTO_MIN", 1, _whole_number(1, CONCURRENCY_LIMIT, "")),
+    "auto_max": _Setting("WARMER_AUTO_MAX", None, _whole_number(1, CONCURRENCY_LIMIT, "")),
+    "auto_fallback": _Setting("WARMER_AUTO_FALLBACK", None, _whole_number(1, CONCURRENCY_LIMIT, "")),
 }
 """Every setting: its decorator argument name, environment variable, default and parser. A default of
 ``None`` means "derived": the invoke timeout from the hold, the log level from the function's."""
@@ -252,6 +275,26 @@ def resolve_settings(
     return resolution
 
 
+def _check_auto_bounds(resolution: Resolution) -> None:
+    """The bounds of ``"concurrency": "auto"``: floor <= fallback <= ceiling <= cap."""
+    order = ("auto_min", "auto_fallback", "auto_max", "max_concurrency")
+    given = [(name, value) for name in order if isinstance(value := resolution.values.get(name), int)]
+    for (low_name, low), (high_name, high) in zip(given, given[1:]):
+        if low > high:
+            resolution.errors.append(
+                f"invalid settings: {_shown(resolution, low_name)} is above {_shown(resolution, high_name)}; "
+                "auto concurrency needs WARMER_AUTO_MIN <= WARMER_AUTO_FALLBACK <= WARMER_AUTO_MAX <= "
+                "WARMER_MAX_CONCURRENCY"
+            )
+
+
+def _shown(resolution: Resolution, name: str) -> str:
+    """A setting as the user gave it, or its default."""
+    if name in resolution.shown:
+        return resolution.shown[name]
+    return f"{SETTINGS[name].env}={resolution.values.get(name)} (default)"
+
+
 def _check_combinations(resolution: Resolution) -> None:
     """Settings each allowed alone that can never work together."""
     values = resolution.values
@@ -261,11 +304,12 @@ def _check_combinations(resolution: Resolution) -> None:
             f"invalid settings: the flag and concurrency fields are both {flag!r}; "
             "they must name two different event fields"
         )
+    _check_auto_bounds(resolution)
     timeout, delay = values.get("invoke_timeout"), values.get("delay")
     if isinstance(timeout, int) and isinstance(delay, int) and timeout <= delay:
-        delay_shown = resolution.shown.get("delay", f"WARMER_DELAY={delay} (default)")
         resolution.errors.append(
-            f"invalid settings: {resolution.shown['invoke_timeout']} is not longer than {delay_shown}: "
+            f"invalid settings: {resolution.shown['invoke_timeout']} is not longer than "
+            f"{_shown(resolution, 'delay')}: "
             "every fanned-out instance holds at least the delay before it answers, so every invoke "
             "would time out; raise the invoke timeout above the delay plus a cold instance's init "
             "(Lambda allows 10 s), or leave it unset (default: the hold plus 10 s)"

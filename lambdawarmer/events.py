@@ -33,6 +33,8 @@ LEGACY_TOTAL = "__WARMER_CONCURRENCY__"
 LEGACY_CORRELATION_IDS = ("__WARMER_CORRELATION_ID__", "__WARMER_CORRELATIONID__")
 PLUGIN_SOURCE = "serverless-plugin-warmup"
 SOURCE_FIELD = "source"
+AUTO = "auto"
+"""The concurrency a scheduled ping may ask for instead of a number: as many as recent traffic needs."""
 TOKEN_FIELD = "token"
 PROOF_FIELD = "proof"
 MAX_CORRELATION_ID_LENGTH = 128
@@ -52,12 +54,13 @@ class Ping:
     """A recognised warm-up ping.
 
     ``index`` is 1 on the instance that received the scheduled ping and 2..N on the instances it
-    invoked; ``total`` is N. ``hold_ms`` is how long the originator asked this instance to hold
-    (None: the configured delay; the receiver bounds it). ``warning`` says why a requested
-    concurrency was not used as given.
+    invoked; ``total`` is N (0 while ``auto``: N is then chosen from the function's recent
+    traffic). ``hold_ms`` is how long the originator asked this instance to hold (None: the
+    configured delay; the receiver bounds it). ``warning`` says why a requested concurrency was
+    not used as given.
     """
 
-    __slots__ = ("correlation_id", "hold_ms", "index", "kind", "total", "warning")
+    __slots__ = ("auto", "correlation_id", "hold_ms", "index", "kind", "total", "warning")
 
     def __init__(
         self,
@@ -68,8 +71,10 @@ class Ping:
         *,
         warning: str | None = None,
         hold_ms: int | None = None,
+        auto: bool = False,
     ) -> None:
         self.kind = kind
+        self.auto = auto
         self.hold_ms = hold_ms
         self.index = index
         self.total = total
@@ -79,7 +84,7 @@ class Ping:
     @property
     def fans_out(self) -> bool:
         """Whether this ping asks its instance to invoke the function ``total - 1`` more times."""
-        return self.kind == PingKind.SCHEDULED and self.total > 1
+        return self.kind == PingKind.SCHEDULED and (self.auto or self.total > 1)
 
 
 def bounded(value: object, limit: int = MAX_LOGGED_VALUE_LENGTH) -> str:
@@ -181,10 +186,13 @@ class PingDetector:
         if self.concurrency_field not in event:
             return Ping(PingKind.SCHEDULED, 1, 1, None)
         raw = event[self.concurrency_field]
+        if raw == AUTO:
+            return Ping(PingKind.SCHEDULED, 1, 0, None, auto=True)
         requested = _whole(raw)
         if requested is None or requested < 1:
             warning = (
-                f"{self.concurrency_field}={bounded(raw)} is not a positive whole number; warming 1 instance"
+                f"{self.concurrency_field}={bounded(raw)} is not a positive whole number nor {AUTO!r}; "
+                "warming 1 instance"
             )
             return Ping(PingKind.SCHEDULED, 1, 1, None, warning=warning)
         if requested > self.max_concurrency:

@@ -112,10 +112,22 @@ class FanOut:
         self._hooked = False
         self._lock = threading.Lock()
 
-    def run(self, target: Target, total: int, correlation_id: str, deadline: float) -> Round:
-        """Invoke instances 2..``total`` at once; their outcomes by ``deadline`` (``time.monotonic()``)."""
+    def run(
+        self,
+        target: Target,
+        total: int,
+        correlation_id: str,
+        deadline: float,
+        extra_hold_ms: float | None = None,
+    ) -> Round:
+        """Invoke instances 2..``total`` at once; their outcomes by ``deadline`` (``time.monotonic()``).
+
+        Each holds the delay plus ``extra_hold_ms`` (default: the expected send spread), at most 10 s more.
+        """
         indexes = range(2, total + 1)
-        hold_ms = self.config.delay + min(MAX_EXTRA_HOLD_MS, round(self.send_ms * (len(indexes) - 1)))
+        if extra_hold_ms is None:
+            extra_hold_ms = self.send_ms * (len(indexes) - 1)
+        hold_ms = self.config.delay + min(MAX_EXTRA_HOLD_MS, round(extra_hold_ms))
         try:
             client = self._client()
         except Exception as error:

@@ -1,4 +1,4 @@
-"""ColdStart/WarmStart metrics, one record per invocation.
+"""ColdStart/WarmStart metrics, one record per invocation; round metrics, one record per warm-up ping.
 
 Both metrics are sent every time, 1 and 0, so that the Average of ``ColdStart`` is the cold-start
 rate. Each record carries two dimension sets: ``FunctionName`` alone (every invocation, as
@@ -9,6 +9,11 @@ lambda-warmer-py reported) and ``FunctionName`` + ``Invocation`` (``request`` fo
   IAM permission: CloudWatch Logs extracts the metrics.
 * ``put_metric_data``: a bounded PutMetricData call through boto3 (needs ``cloudwatch:PutMetricData``).
   A failure is logged and never reaches the caller.
+
+The instance that received a scheduled ping also writes, once its rounds are done,
+``InstancesRequested``, ``InstancesWarmed`` and ``InvokesFailed`` with ``FunctionName``, plus
+``FunctionName`` + ``Resource`` (``name:qualifier``, as Lambda's own metrics name an alias or a
+version) when it was invoked through a qualifier.
 """
 
 from __future__ import annotations
@@ -22,21 +27,39 @@ from .aws import LazyClient, error_reason
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Union
+
     from .config import WarmerConfig
+
+    Recorder = Union["EmfRecorder", "PutMetricDataRecorder"]
 
 logger = logging.getLogger("lambdawarmer")
 
 FUNCTION_DIMENSION = "FunctionName"
 INVOCATION_DIMENSION = "Invocation"
+RESOURCE_DIMENSION = "Resource"
+ROUND_METRICS = ("InstancesRequested", "InstancesWarmed", "InvokesFailed")
+
+
+def round_dimensions(function_name: str, qualifier: str | None) -> list[dict[str, str]]:
+    """The dimension sets of a round record, least specific first."""
+    function = {FUNCTION_DIMENSION: function_name}
+    if not qualifier or qualifier == "$LATEST":
+        return [function]
+    return [function, {**function, RESOURCE_DIMENSION: f"{function_name}:{qualifier}"}]
+
+
 METRICS_TIMEOUT_MS = 2_000
 
 
 class EmfRecorder:
     """Writes one Embedded Metric Format line per invocation to stdout."""
 
-    __slots__ = ("_endings",)
+    __slots__ = ("_endings", "_function_name", "_namespace")
 
     def __init__(self, namespace: str, function_name: str) -> None:
+        self._namespace = namespace
+        self._function_name = function_name
         metrics = [
             {
                 "Namespace": namespace,
@@ -58,11 +81,29 @@ class EmfRecorder:
 
     def record(self, cold: bool, warmup: bool) -> None:
         """Write the line for one invocation; a closed or broken stdout loses the line, nothing else."""
-        line = f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)}' + self._endings[warmup, cold]
-        try:
-            sys.stdout.write(line)
-        except (OSError, ValueError):
-            return
+        _write(f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)}' + self._endings[warmup, cold])
+
+    def record_round(self, qualifier: str | None, values: tuple[int, int, int]) -> None:
+        """Write the round metrics (:data:`ROUND_METRICS`, in that order) of one warm-up ping."""
+        dimensions = round_dimensions(self._function_name, qualifier)
+        directive = {
+            "Namespace": self._namespace,
+            "Dimensions": [list(dimension_set) for dimension_set in dimensions],
+            "Metrics": [{"Name": name, "Unit": "Count"} for name in ROUND_METRICS],
+        }
+        record = {
+            "_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [directive]},
+            **dimensions[-1],
+            **dict(zip(ROUND_METRICS, values)),
+        }
+        _write(json.dumps(record, separators=(",", ":")) + "\n")
+
+
+def _write(line: str) -> None:
+    try:
+        sys.stdout.write(line)
+    except (OSError, ValueError):
+        return
 
 
 class PutMetricDataRecorder:
@@ -84,16 +125,32 @@ class PutMetricDataRecorder:
             for dimensions in ([function], [function, invocation])
             for name, value in (("ColdStart", cold), ("WarmStart", not cold))
         ]
+        self._put(data, "this invocation")
+
+    def record_round(self, qualifier: str | None, values: tuple[int, int, int]) -> None:
+        """Send the round metrics (:data:`ROUND_METRICS`, in that order) of one warm-up ping."""
+        data = [
+            {
+                "MetricName": name,
+                "Dimensions": [{"Name": key, "Value": value} for key, value in dimensions.items()],
+                "Value": float(number),
+                "Unit": "Count",
+            }
+            for dimensions in round_dimensions(self._function_name, qualifier)
+            for name, number in zip(ROUND_METRICS, values)
+        ]
+        self._put(data, "this warm-up round")
+
+    def _put(self, data: list[dict[str, object]], what: str) -> None:
         try:
             self._client.get().put_metric_data(Namespace=self._namespace, MetricData=data)
         except Exception as error:
             logger.warning(
-                "lambdawarmer: PutMetricData failed, metrics for this invocation are lost: %s",
-                error_reason(error),
+                "lambdawarmer: PutMetricData failed, metrics for %s are lost: %s", what, error_reason(error)
             )
 
 
-def make_recorder(config: WarmerConfig, function_name: str) -> EmfRecorder | PutMetricDataRecorder | None:
+def make_recorder(config: WarmerConfig, function_name: str) -> Recorder | None:
     """The recorder the settings ask for, or ``None`` when metrics are off."""
     if not config.send_metric:
         return None

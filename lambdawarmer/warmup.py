@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from typing import Any, TypeVar
 
     from .config import WarmerConfig
-    from .fanout import FanOut, Outcome
+    from .originator import Originator
 
     Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -56,7 +56,7 @@ class Warmer:
         self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "unknown")
         self._detector = PingDetector(config.flag, config.concurrency, config.max_concurrency, config.token)
         self._recorder = make_recorder(config, self.function_name)
-        self._fanout: FanOut | None = None
+        self._originator: Originator | None = None
         self._lock = threading.Lock()
         apply_level(config.log_level)
 
@@ -118,19 +118,16 @@ class Warmer:
         remaining_ms = _remaining_ms(context, self.config.read_timeout_ms + DEADLINE_MARGIN_MS)
         budget_ms = max(0, remaining_ms - DEADLINE_MARGIN_MS)
         if ping.fans_out:
-            from .fanout import resolve_target
+            from .originator import Tally
 
-            fanout = self._fan_out_once().run(
-                resolve_target(context),
-                ping.total,
-                report["correlation_id"],
-                started + budget_ms / 1000,
+            tally = Tally(environment.instance_id, cold)
+            deadline = started + budget_ms / 1000
+            report.update(
+                self._originator_once().warm(ping, context, report["correlation_id"], tally, deadline)
             )
-            report.update(_summary(fanout.outcomes, environment.instance_id, cold))
-            report["hold_ms"] = fanout.hold_ms
-            report["dispatch_ms"] = None if fanout.spread_ms is None else round(fanout.spread_ms, 1)
             report["fanout_ms"] = round((time.monotonic() - started) * 1000, 1)
         elif ping.kind != PingKind.SCHEDULED:
+            report["held_at"] = int(time.time() * 1000)  # when this instance started holding (its clock)
             time.sleep(min(self._hold_ms(ping), budget_ms) / 1000)
         self._log(report, last_request_at)
         return report
@@ -140,13 +137,13 @@ class Warmer:
         delay = self.config.delay
         return delay if ping.hold_ms is None else min(ping.hold_ms, delay + MAX_EXTRA_HOLD_MS)
 
-    def _fan_out_once(self) -> FanOut:
+    def _originator_once(self) -> Originator:
         with self._lock:
-            if self._fanout is None:
-                from .fanout import FanOut
+            if self._originator is None:
+                from .originator import Originator
 
-                self._fanout = FanOut(self.config)
-            return self._fanout
+                self._originator = Originator(self.config, self.function_name, self._recorder)
+            return self._originator
 
     def _log(self, report: dict[str, Any], last_request_at: float | None) -> None:
         if not logger.isEnabledFor(logging.INFO):
@@ -160,26 +157,3 @@ class Warmer:
             "lambdawarmer": __version__,
         }
         log_fields(logging.INFO, "lambdawarmer: warm-up ping answered", fields)
-
-
-def _summary(outcomes: list[Outcome], own_instance_id: str, own_cold: bool) -> dict[str, Any]:
-    reports = [outcome.report for outcome in outcomes if outcome.report is not None]
-    failures = [{"index": o.index, "reason": o.reason} for o in outcomes if o.report is None]
-    for failure in failures:
-        logger.warning("lambdawarmer: fan-out invoke %s failed: %s", failure["index"], failure["reason"])
-    warmed = len({own_instance_id} | {report["instance_id"] for report in reports})
-    reused = len(reports) + 1 - warmed
-    if reused:
-        logger.warning(
-            "lambdawarmer: %s instance(s) answered twice in one round, so only %s were warmed: the invokes "
-            "reached Lambda further apart than WARMER_DELAY; raise it",
-            reused,
-            warmed,
-        )
-    return {
-        "invocations_sent": len(outcomes),
-        "invocations_failed": len(failures),
-        "failures": failures,
-        "instances_warmed": warmed,
-        "instances_cold": int(own_cold) + sum(report.get("cold") is True for report in reports),
-    }

@@ -22,6 +22,12 @@ def test_defaults_are_the_seeds() -> None:
         "log_level": None,
         "exec_wrapper": None,
         "token": None,
+        "top_up": True,
+        "auto_window": 60,
+        "auto_headroom": 20,
+        "auto_min": 1,
+        "auto_max": None,
+        "auto_fallback": None,
     }
 
 
@@ -47,6 +53,12 @@ def test_every_setting_reads_its_own_variable() -> None:
         "WARMER_LOG_LEVEL": "debug",
         "WARMER_EXEC_WRAPPER": "/opt/otel-instrument",
         "WARMER_TOKEN": "0123456789abcdef",
+        "WARMER_TOP_UP": "off",
+        "WARMER_AUTO_WINDOW": "30",
+        "WARMER_AUTO_HEADROOM": "50",
+        "WARMER_AUTO_MIN": "2",
+        "WARMER_AUTO_MAX": "40",
+        "WARMER_AUTO_FALLBACK": "4",
     }
     assert load_config(environ=environ).as_dict() == {
         "flag": "w",
@@ -60,6 +72,12 @@ def test_every_setting_reads_its_own_variable() -> None:
         "log_level": "DEBUG",
         "exec_wrapper": "/opt/otel-instrument",
         "token": "0123456789abcdef",
+        "top_up": False,
+        "auto_window": 30,
+        "auto_headroom": 50,
+        "auto_min": 2,
+        "auto_max": 40,
+        "auto_fallback": 4,
     }
     assert {setting.env for setting in SETTINGS.values()} == set(environ)
 
@@ -164,3 +182,20 @@ def test_the_token_never_shows_in_the_config_repr() -> None:
     assert config.token == "a-very-secret-token-value"
     assert "a-very-secret" not in repr(config)
     assert "<hidden, 25 characters>" in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"WARMER_AUTO_MIN": "5", "WARMER_AUTO_MAX": "3"}, ("WARMER_AUTO_MIN='5'", "WARMER_AUTO_MAX='3'")),
+        ({"WARMER_AUTO_MAX": "200"}, ("WARMER_AUTO_MAX='200'", "WARMER_MAX_CONCURRENCY=100 (default)")),
+        (
+            {"WARMER_AUTO_FALLBACK": "2", "WARMER_AUTO_MIN": "3"},
+            ("WARMER_AUTO_MIN='3'", "WARMER_AUTO_FALLBACK='2'"),
+        ),
+    ],
+)
+def test_auto_bounds_out_of_order_fail_naming_both(environ: dict[str, str], named: tuple[str, str]) -> None:
+    with pytest.raises(WarmerConfigError) as raised:
+        load_config(environ=environ)
+    assert all(part in str(raised.value) for part in named)

@@ -98,8 +98,8 @@ def test_the_hold_never_exceeds_what_receivers_accept(invoke_api: StartApi) -> N
     engine = Warmer(load_config({"delay": 100}))
     wrapped = engine.wrap(handler)
     wrapped({"warmer": True, "concurrency": 3}, make_context())
-    assert engine._fanout is not None
-    engine._fanout.send_ms = 10**6  # as after a pathological round
+    assert engine._originator is not None
+    engine._originator.fanout.send_ms = 10**6  # as after a pathological round
     report = wrapped({"warmer": True, "concurrency": 3}, make_context())
     assert report["hold_ms"] == most
     assert {c.payload[FANOUT_KEY]["hold_ms"] for c in api.calls[2:]} == {most}
@@ -156,8 +156,10 @@ def test_an_instance_that_answers_twice_is_counted_once(
     assert report["invocations_failed"] == 0
     assert report["instances_warmed"] == 2
     assert report["instances_cold"] == 1  # only this instance, on its first invocation
+    assert [r["instances_warmed"] for r in report["rounds"]] == [2, 2]  # the top-up could not help here
     assert any(
-        "2 instance(s) answered twice" in r.getMessage() and "raise it" in r.getMessage()
+        "2 of 4 instances warmed after 2 round(s)" in r.getMessage()
+        and "raise WARMER_DELAY" in r.getMessage()
         for r in caplog.records
     )
 
@@ -278,9 +280,9 @@ def test_boto3_is_imported_only_by_the_first_fan_out_and_one_client_serves_all(i
         steps["no fan-out"] = "boto3" in sys.modules
         wrapped({{"warmer": True, "concurrency": 3}}, context)
         steps["fan-out"] = "boto3" in sys.modules
-        client = engine._fanout.client.get()
+        client = engine._originator.fanout.client.get()
         wrapped({{"warmer": True, "concurrency": 3}}, context)
-        steps["same client"] = engine._fanout.client.get() is client
+        steps["same client"] = engine._originator.fanout.client.get() is client
         print(json.dumps(steps))
         """,
         api.url,

@@ -213,7 +213,9 @@ def test_invalid_concurrency_counts_as_one_with_a_warning(
     assert report["concurrency"] == 1
     assert "invocations_sent" not in report
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("is not a positive whole number; warming 1 instance" in message for message in warnings)
+    assert any(
+        "is not a positive whole number nor 'auto'; warming 1 instance" in message for message in warnings
+    )
 
 
 def test_custom_field_names_are_used() -> None:

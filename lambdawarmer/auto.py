@@ -1,0 +1,122 @@
+"""``"concurrency": "auto"``: how many environments to warm, from the function's own recent peak.
+
+One GetMetricData call reads, at 1-minute resolution over the window, the ``AWS/Lambda``
+``ConcurrentExecutions`` Maximum (Lambda emits it for every function, version and alias) and the
+``InstancesRequested`` round metric lambdawarmer writes for each warm-up round. The warm-up rounds
+raise ``ConcurrentExecutions`` by N in the minute they run: read back as traffic, N would ratchet up
+and never come down. So the minutes in which a round ran are left out, and so is the current minute
+(its data is partial). N = ceil(peak x (1 + headroom)), within the floor and the ceiling.
+
+Missing, empty or denied data, or no answer in time, gives the fallback (``WARMER_AUTO_FALLBACK``,
+else the floor) with the reason; a ping never fails for it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from .aws import LazyClient, error_reason
+from .metrics import round_dimensions
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .config import WarmerConfig
+
+AUTO_TIMEOUT_MS = 2_000
+"""The connect and the read timeouts of the GetMetricData call (it counts against the ping's deadline)."""
+MINUTE_S = 60
+
+
+class Choice:
+    """How many to warm, and how that number was found (the report's ``auto`` field)."""
+
+    __slots__ = ("excluded_minutes", "fallback", "instances", "peak", "window_minutes")
+
+    def __init__(
+        self,
+        instances: int,
+        window_minutes: int,
+        *,
+        peak: float | None = None,
+        excluded_minutes: int = 0,
+        fallback: str | None = None,
+    ) -> None:
+        self.instances = instances
+        self.window_minutes = window_minutes
+        self.peak = peak
+        self.excluded_minutes = excluded_minutes
+        self.fallback = fallback
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "peak": self.peak,
+            "window_minutes": self.window_minutes,
+            "warm_up_minutes_excluded": self.excluded_minutes,
+            "fallback": self.fallback,
+        }
+
+
+class AutoConcurrency:
+    """Chooses N for one function; one bounded CloudWatch client per execution environment."""
+
+    __slots__ = ("client", "config", "function_name")
+
+    def __init__(self, config: WarmerConfig, function_name: str) -> None:
+        self.config = config
+        self.function_name = function_name
+        self.client = LazyClient("cloudwatch", AUTO_TIMEOUT_MS, pool_size=1)
+
+    def choose(self, qualifier: str | None, deadline: float) -> Choice:
+        """N for the function as invoked through ``qualifier``, decided by ``deadline`` (monotonic)."""
+        config = self.config
+        fallback = config.auto_min if config.auto_fallback is None else config.auto_fallback
+        window = config.auto_window
+        if deadline - time.monotonic() < 2 * AUTO_TIMEOUT_MS / 1000:  # connect, then read
+            return Choice(
+                fallback, window, fallback="not enough of the function's time left to read the metric"
+            )
+        try:
+            traffic, warm_up = self._read(qualifier, window)
+        except Exception as error:
+            return Choice(fallback, window, fallback=f"GetMetricData failed: {error_reason(error)}")
+        minutes = {stamp: value for stamp, value in traffic.items() if stamp not in warm_up}
+        excluded = len(traffic) - len(minutes)
+        if not minutes:
+            reason = f"no ConcurrentExecutions data outside warm-up minutes in the last {window} minutes"
+            return Choice(fallback, window, excluded_minutes=excluded, fallback=reason)
+        peak = max(minutes.values())
+        wanted = math.ceil(peak * (100 + config.auto_headroom) / 100)
+        instances = min(max(wanted, config.auto_min), config.auto_ceiling)
+        return Choice(instances, window, peak=peak, excluded_minutes=excluded)
+
+    def _read(self, qualifier: str | None, window_minutes: int) -> tuple[dict[int, float], set[int]]:
+        """The traffic's per-minute peaks, and the minutes with a warm-up round, by minute (epoch s)."""
+        end = int(time.time()) // MINUTE_S * MINUTE_S  # the current, partial minute is left out
+        most_specific = round_dimensions(self.function_name, qualifier)[-1]
+        dimensions = [{"Name": name, "Value": value} for name, value in most_specific.items()]
+
+        def query(query_id: str, namespace: str, metric: str, stat: str) -> dict[str, Any]:
+            metric_spec = {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions}
+            return {"Id": query_id, "MetricStat": {"Metric": metric_spec, "Period": MINUTE_S, "Stat": stat}}
+
+        answer = self.client.get().get_metric_data(
+            MetricDataQueries=[
+                query("traffic", "AWS/Lambda", "ConcurrentExecutions", "Maximum"),
+                query("warmup", self.config.metrics_namespace, "InstancesRequested", "SampleCount"),
+            ],
+            StartTime=end - window_minutes * MINUTE_S,
+            EndTime=end,
+        )
+        series = {result["Id"]: result for result in answer.get("MetricDataResults", [])}
+
+        def by_minute(query_id: str) -> dict[int, float]:
+            result = series.get(query_id, {})
+            return {
+                int(stamp.timestamp()) // MINUTE_S * MINUTE_S: float(value)
+                for stamp, value in zip(result.get("Timestamps", []), result.get("Values", []))
+            }
+
+        return by_minute("traffic"), set(by_minute("warmup"))
