@@ -357,11 +357,11 @@ def test_jittered_invokes_end_n_of_n_every_time(
         )
         emulator = start_emulator(function, route_jitter_ms=400)
         client = lambda_client(emulator)
-        for ping in range(2 if attempt == 0 else 1):
+        for _ in range(3):
             body = client.invoke(
                 FunctionName="orders", Payload=json.dumps({"warmer": True, "concurrency": 8})
             )
             report = json.loads(body["Payload"].read())
-            results.append((attempt, ping, report["instances_warmed"], len(report.get("rounds", []))))
+            results.append((report["instances_warmed"], [r["hold_ms"] for r in report["rounds"]]))
         emulator.close()
-    assert [warmed for _, _, warmed, _ in results] == [8] * len(results), results
+    assert [warmed for warmed, _ in results] == [8] * len(results), results
