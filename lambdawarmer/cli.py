@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from .aws import error_reason
 from .config import SETTINGS, WarmerConfig, mask, resolve_settings
-from .events import TOKEN_FIELD
+from .events import AUTO, TOKEN_FIELD
 from .version import __version__
 
 ALL_WARM = 0
@@ -80,7 +80,8 @@ NOT_SENT_HINTS = {
 
 def ping(client: Any, function: str, arguments: argparse.Namespace) -> PingResult:
     """Send the warm-up ping to ``function`` synchronously and judge the answer."""
-    result = PingResult(function, arguments.concurrency)
+    auto = arguments.concurrency == AUTO
+    result = PingResult(function, 0 if auto else arguments.concurrency)
     event: dict[str, object] = {arguments.flag: True, arguments.concurrency_field: arguments.concurrency}
     if arguments.token is not None:
         event[TOKEN_FIELD] = arguments.token
@@ -118,6 +119,8 @@ def ping(client: Any, function: str, arguments: argparse.Namespace) -> PingResul
         )
     else:
         result.report = answer
+        if auto:
+            result.requested = int(answer.get("concurrency", 1))
         if result.warm < result.requested:
             result.status = NOT_ALL_WARM
             result.message = _shortfall(answer, result.requested)
@@ -147,10 +150,12 @@ def print_table(result: PingResult, qualifier: str | None, out: TextIO) -> None:
     report = result.report
     rows = [
         ("function", name),
+        *([("concurrency", describe_auto(report))] if report.get("concurrency_source") == AUTO else []),
         ("instances warm", f"{result.warm} of {result.requested}"),
         ("cold among them", f"{result.cold} (started by this ping)"),
         ("invokes failed", f"{report.get('invocations_failed', 0)} of {report.get('invocations_sent', 0)}"),
         ("fan-out", f"{report['fanout_ms']} ms" if "fanout_ms" in report else "none (concurrency 1)"),
+        *([("rounds", _rounds(report["rounds"]))] if len(report.get("rounds", [])) > 1 else []),
         ("wall time", f"{result.elapsed_s:.2f} s"),
     ]
     width = max(len(label) for label, _ in rows)
@@ -161,6 +166,11 @@ def print_table(result: PingResult, qualifier: str | None, out: TextIO) -> None:
     print(
         "OK: all instances warm" if result.status == ALL_WARM else f"NOT ALL WARM: {result.message}", file=out
     )
+
+
+def _rounds(rounds: list[dict[str, Any]]) -> str:
+    warmed = " -> ".join(str(r.get("instances_warmed")) for r in rounds)
+    return f"{len(rounds)} (a top-up round after instances answered twice; warm after each: {warmed})"
 
 
 def summary_line(result: PingResult, qualifier: str | None) -> str:
@@ -290,10 +300,25 @@ def handler_chain(environ: Mapping[str, str]) -> list[str]:
     return ["handler chain, outermost first:", *(f"  {n}. {step}" for n, step in enumerate(steps, 1))]
 
 
-def _positive(text: str) -> int:
+def _concurrency(text: str) -> int | str:
+    if text == AUTO:
+        return text
     if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive whole number or {AUTO!r}, got {text!r}")
     return int(text)
+
+
+def describe_auto(report: dict[str, Any]) -> str:
+    """How an auto ping chose N, in words."""
+    auto = report.get("auto") or {}
+    chosen = report.get("concurrency")
+    if auto.get("fallback"):
+        return f"auto: {chosen}, the fallback ({auto['fallback']})"
+    excluded = auto.get("warm_up_minutes_excluded", 0)
+    return (
+        f"auto: {chosen}, from a peak of {auto.get('peak')} concurrent executions in the last "
+        f"{auto.get('window_minutes')} minutes ({excluded} warm-up minute(s) left out)"
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -312,7 +337,10 @@ def parser() -> argparse.ArgumentParser:
     ping_command.add_argument("functions", nargs="*", metavar="FUNCTION", help="function names or ARNs")
     ping_command.add_argument("--file", help="a file with more function names, one per line")
     ping_command.add_argument(
-        "--concurrency", type=_positive, default=1, help="instances to warm (default 1)"
+        "--concurrency",
+        type=_concurrency,
+        default=1,
+        help="instances to warm (default 1), or auto: as many as the function's recent peak needs",
     )
     ping_command.add_argument("--qualifier", help="alias or version to ping")
     ping_command.add_argument("--flag", default="warmer", help="the function's WARMER_FLAG (default warmer)")

@@ -253,3 +253,32 @@ def test_config_masks_the_token() -> None:
     assert status == 0
     assert "never-shown" not in output
     assert "WARMER_TOKEN              <hidden, 22 characters>  environment" in output
+
+
+def test_ping_auto_shows_the_chosen_n(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path, cloudwatch_endpoint: str
+) -> None:
+    from .test_rounds import emptied, seed
+
+    seed(emptied(cloudwatch_endpoint), traffic={4: 3}, pings={2: 9})
+    code = write_function(tmp_path / "code", PLAIN)
+    environment = {**WRAPPER_ENV, "AWS_ENDPOINT_URL_CLOUDWATCH": cloudwatch_endpoint}
+    function = FunctionSpec(
+        name="orders",
+        code=code,
+        handler="app.handler",
+        layers=[layer_zip],
+        environment=environment,
+        timeout_s=30,
+    )
+    emulator = start_emulator(function)
+    status, output = cli("ping", "orders", "--concurrency", "auto", endpoint=emulator.url)
+    assert status == 0, output
+    assert (
+        "auto: 4, from a peak of 3.0 concurrent executions in the last 60 minutes (1 warm-up minute(s)"
+        in output
+    )
+    assert "instances warm   4 of 4" in output
+    status, output = cli("ping", "orders", "--concurrency", "many", endpoint=emulator.url)
+    assert status == 2
+    assert "expected a positive whole number or 'auto'" in output

@@ -52,6 +52,20 @@ def substitute(value: Any, parameters: dict[str, str]) -> Any:
     return value
 
 
+def resolve(value: Any, parameters: dict[str, str], conditions: dict[str, bool]) -> Any:
+    """Resolve Fn::Sub (both forms), Fn::If and Ref with the given parameters and condition values."""
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        name, then, otherwise = value["Fn::If"]
+        return resolve(then if conditions[name] else otherwise, parameters, conditions)
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return {**PSEUDO, **parameters}[value["Ref"]]
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], list):
+        text, variables = value["Fn::Sub"]
+        names = {name: resolve(v, parameters, conditions) for name, v in variables.items()}
+        return substitute({"Fn::Sub": text}, {**parameters, **names})
+    return substitute(value, parameters)
+
+
 def defaults(template: dict[str, Any]) -> dict[str, str]:
     return {name: str(p["Default"]) for name, p in template["Parameters"].items()}
 
@@ -66,9 +80,9 @@ def test_schedule_sends_the_warm_up_event_to_the_alias(concurrency: str) -> None
     output = transformed({"WarmConcurrency": concurrency})
     (rule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
     (target,) = rule["Properties"]["Targets"]
-    condition, _, without = target["Input"]["Fn::If"]
-    assert condition == "HasToken"
-    event = json.loads(substitute(without, {**defaults(output), "WarmConcurrency": concurrency}))
+    parameters = {**defaults(output), "WarmConcurrency": concurrency}
+    conditions = {"HasToken": False, "AutoConcurrency": False}
+    event = json.loads(resolve(target["Input"], parameters, conditions))
     assert event == {"warmer": True, "concurrency": int(concurrency)}
     assert target["Arn"] == {"Ref": "ExampleFunctionAliaslive"}
     assert rule["Properties"]["ScheduleExpression"] == {"Ref": "WarmSchedule"}
@@ -106,7 +120,7 @@ def test_put_metric_data_is_granted_only_in_that_mode_and_namespace() -> None:
     }
     assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "LambdaWarmer"}}
     actions = {json.dumps(s["Action"]) for s in statements(output)}
-    assert actions == {'"lambda:InvokeFunction"', '"cloudwatch:PutMetricData"'}
+    assert actions == {'"lambda:InvokeFunction"', '"cloudwatch:PutMetricData"', '"cloudwatch:GetMetricData"'}
     managed = output["Resources"]["ExampleFunctionRole"]["Properties"]["ManagedPolicyArns"]
     assert managed == ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]  # logs only
 
@@ -138,11 +152,73 @@ def test_a_token_goes_to_both_the_function_and_the_schedule() -> None:
         "Fn::If": ["HasToken", {"Ref": "WarmToken"}, {"Ref": "AWS::NoValue"}]
     }
     (rule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
-    _, with_token, _ = rule["Properties"]["Targets"][0]["Input"]["Fn::If"]
-    event = json.loads(substitute(with_token, {**defaults(output), "WarmToken": token}))
+    parameters = {**defaults(output), "WarmToken": token}
+    event = json.loads(
+        resolve(
+            rule["Properties"]["Targets"][0]["Input"],
+            parameters,
+            {"HasToken": True, "AutoConcurrency": False},
+        )
+    )
     assert event == {"warmer": True, "concurrency": 3, "token": token}
     pattern = re.compile(output["Parameters"]["WarmToken"]["AllowedPattern"])
     assert pattern.match(token)
     assert pattern.match("")
     assert not pattern.match("short")
     assert not pattern.match('quote"inside-the-token')
+
+
+def test_auto_concurrency_sends_auto_and_may_read_the_metric_only_then() -> None:
+    output = transformed({"WarmConcurrency": "auto"})
+    (rule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    parameters = {**defaults(output), "WarmConcurrency": "auto"}
+    event = json.loads(
+        resolve(
+            rule["Properties"]["Targets"][0]["Input"],
+            parameters,
+            {"HasToken": False, "AutoConcurrency": True},
+        )
+    )
+    assert event == {"warmer": True, "concurrency": "auto"}
+    (read,) = [s for s in statements(output) if s["Action"] == "cloudwatch:GetMetricData"]
+    assert read["OnlyIf"] == "AutoConcurrency"
+    assert output["Conditions"]["AutoConcurrency"] == {"Fn::Equals": [{"Ref": "WarmConcurrency"}, "auto"]}
+    pattern = re.compile(output["Parameters"]["WarmConcurrency"]["AllowedPattern"])
+    assert [bool(pattern.match(v)) for v in ("auto", "1", "100", "0", "101", "many")] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+def test_the_alarm_fires_when_rounds_warm_fewer_than_asked_three_periods_running() -> None:
+    output = transformed({"RoundAlarm": "on"})
+    alarm = output["Resources"]["ShortRoundsAlarm"]
+    assert alarm["Condition"] == "CreateRoundAlarm"
+    properties = alarm["Properties"]
+    assert (properties["EvaluationPeriods"], properties["DatapointsToAlarm"]) == (3, 3)
+    assert (properties["ComparisonOperator"], properties["Threshold"]) == ("GreaterThanThreshold", 0)
+    metrics = {m["Id"]: m for m in properties["Metrics"]}
+    assert metrics["shortfall"]["Expression"] == "requested - warmed"
+    assert metrics["requested"]["MetricStat"]["Metric"]["MetricName"] == "InstancesRequested"
+    assert metrics["warmed"]["MetricStat"]["Metric"]["MetricName"] == "InstancesWarmed"
+    assert output["Conditions"]["CreateRoundAlarm"] == {
+        "Fn::And": [{"Fn::Equals": [{"Ref": "RoundAlarm"}, "on"]}, {"Condition": "RoundMetrics"}]
+    }
+
+
+def test_the_dashboard_is_the_one_in_the_repository() -> None:
+    output = transformed({"Dashboard": "on"})
+    body, variables = output["Resources"]["WarmthDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    assert json.loads(body) == json.loads((ROOT / "cloudwatch" / "dashboard.json").read_text())
+    assert set(variables) == {"FunctionName", "Resource"}
+    assert {m[1] for w in json.loads(body)["widgets"] for m in w["properties"]["metrics"]} == {
+        "ColdStart",
+        "InstancesWarmed",
+        "InstancesRequested",
+        "InvokesFailed",
+        "ConcurrentExecutions",
+    }
