@@ -108,6 +108,7 @@ class Environment:
         self.function = function
         self.version = version
         self.state = "starting"  # starting, idle, busy, dead
+        self.idle_since = 0.0  # when it last became idle (time.monotonic())
         self.output: list[str] = []
         self.started_at = time.monotonic()
         self.ready_at: float | None = None

@@ -214,6 +214,22 @@ class LambdaEmulator:
         with self.lock:
             if environment.state == "busy":
                 environment.state = "idle"
+                environment.idle_since = time.monotonic()
+
+    def reclaim_idle(self, idle_since_before: float) -> int:
+        """Stop the environments idle since before ``idle_since_before`` (``time.monotonic()``), as
+        Lambda reclaims environments left idle; how many were stopped."""
+        with self.lock:
+            idle = [
+                environment
+                for environment in self.environments
+                if environment.state == "idle" and environment.idle_since < idle_since_before
+            ]
+            for environment in idle:
+                environment.state = "dead"
+        for environment in idle:
+            environment.stop()
+        return len(idle)
 
     def _run_event(self, invocation: Invocation) -> None:
         """An asynchronous invocation: waits for capacity, and is retried twice if it fails."""

@@ -361,3 +361,26 @@ def test_environment_processes_end_with_the_emulator(function: FunctionSpec) -> 
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)  # type: ignore[arg-type]
+
+
+def test_route_jitter_delays_each_synchronous_invoke_before_routing(
+    start_emulator: Start, function: FunctionSpec
+) -> None:
+    emulator = start_emulator(function, route_jitter_ms=300)
+    client = lambda_client(emulator)
+    for _ in range(12):  # one warm environment after the first: the wait is the jitter
+        invoke(client, {})
+    waits = [i.started_at - i.received_at for i in emulator.invocations[1:] if i.started_at is not None]
+    assert max(waits) <= 0.3 + 0.2  # the jitter, plus routing on a busy machine
+    assert max(waits) - min(waits) >= 0.05  # uneven, not a fixed delay
+
+
+def test_idle_environments_can_be_reclaimed(start_emulator: Start, function: FunctionSpec) -> None:
+    emulator = start_emulator(function)
+    client = lambda_client(emulator)
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda _: invoke(client, {"sleep_ms": 300}), range(2)))
+    assert emulator.reclaim_idle(time.monotonic()) == 2
+    invoke(client, {})
+    assert emulator.invocations[-1].cold
+    assert len(emulator.all_environments) == 3
