@@ -38,7 +38,7 @@ def efficacy_point(
         )
         wall_ms = (time.monotonic() - started) * 1000
         report = json.loads(answer["Payload"].read() or b"null")
-        spread = report.get("dispatch_ms") if isinstance(report, dict) else None  # ours reports it
+        ours = report if isinstance(report, dict) else {}  # the seed's answer is null
         emulator.wait_for_async(60)  # the seed sends all but one invoke as fire-and-forget events
         warmed = len(emulator.all_environments)
         before = len(emulator.invocations)
@@ -50,7 +50,14 @@ def efficacy_point(
                 )
             )
         cold_after = sum(invocation.cold for invocation in emulator.invocations[before:])
-    return {"warmed": warmed, "wall_ms": wall_ms, "cold_after": cold_after, "dispatch_ms": spread}
+    return {
+        "warmed": warmed,
+        "wall_ms": wall_ms,
+        "cold_after": cold_after,
+        "dispatch_ms": ours.get("dispatch_ms"),
+        "invocations": before,  # the ping and every invoke it caused
+        "rounds": len(ours.get("rounds", [])) or 1,
+    }
 
 
 def cold_start_ms(implementation: str, layer_zip: Path) -> float:

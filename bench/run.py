@@ -27,6 +27,7 @@ from layer.build_layer import write_zip
 from .functions import IMPLEMENTATIONS, SEED_REQUIREMENT, ensure_seed
 from .lifecycle import cold_start_ms, efficacy_point
 from .report import write_plot, write_report
+from .traffic import run_traffic
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).resolve().parent / "inprocess_worker.py"
@@ -204,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         write_zip(layer_zip)
         print("warm-up efficacy and fan-out time", flush=True)
         efficacy = run_efficacy(plan, layer_zip)
+        print("auto concurrency against a traffic profile", flush=True)
+        traffic = run_traffic(plan.repeats == 1, layer_zip)
         print("cold start", flush=True)
         cold = run_cold_starts(plan, layer_zip)
         zip_size = layer_zip.stat().st_size
@@ -216,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "quick": arguments.quick,
         "efficacy": efficacy,
+        "traffic": traffic,
         "cold_start_ms": cold,
         "overhead": overhead,
         "metrics_us": metrics,
