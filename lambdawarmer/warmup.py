@@ -117,7 +117,7 @@ class Warmer:
         }
         remaining_ms = _remaining_ms(context, self.config.read_timeout_ms + DEADLINE_MARGIN_MS)
         budget_ms = max(0, remaining_ms - DEADLINE_MARGIN_MS)
-        if ping.fans_out:
+        if ping.fans_out or (ping.kind == PingKind.SCHEDULED and self._recorder is not None):
             from .originator import Tally
 
             tally = Tally(environment.instance_id, cold)
@@ -125,7 +125,8 @@ class Warmer:
             report.update(
                 self._originator_once().warm(ping, context, report["correlation_id"], tally, deadline)
             )
-            report["fanout_ms"] = round((time.monotonic() - started) * 1000, 1)
+            if "rounds" in report:
+                report["fanout_ms"] = round((time.monotonic() - started) * 1000, 1)
         elif ping.kind != PingKind.SCHEDULED:
             report["held_at"] = int(time.time() * 1000)  # when this instance started holding (its clock)
             time.sleep(min(self._hold_ms(ping), budget_ms) / 1000)

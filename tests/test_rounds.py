@@ -365,3 +365,10 @@ def test_jittered_invokes_end_n_of_n_every_time(
             results.append((report["instances_warmed"], [r["hold_ms"] for r in report["rounds"]]))
         emulator.close()
     assert [warmed for warmed, _ in results] == [8] * len(results), results
+
+
+def test_a_ping_for_one_instance_writes_its_round_metrics_too(capsys: pytest.CaptureFixture[str]) -> None:
+    report = warmer(send_metric=True)(handler)({"warmer": True, "concurrency": 1}, make_context())
+    assert "fanout_ms" not in report
+    (record,) = emf_rounds(capsys.readouterr().out)
+    assert (record["InstancesRequested"], record["InstancesWarmed"], record["InvokesFailed"]) == (1, 1, 0)
