@@ -31,10 +31,12 @@ from emulator.client import invoke_client
 
 from .functions import make_function
 
-PROFILE = [1, 2, 4, 6, 10, 14, 18, 18, 14, 10, 6, 4, 2, 1]
+PROFILE = [1, 2, 4, 6, 10, 14, 18, 18, 14, 10, 6, 4, 2, 1, 1, 1]
 """Concurrent real requests in each tick."""
 QUICK_PROFILE = [1, 3, 2]
 TICK_MINUTES = 5
+WINDOW_MINUTES = 15
+"""Auto's window here: three ticks, so the bench shows N coming down within the profile."""
 REQUEST_MS = 300
 
 
@@ -89,7 +91,9 @@ def replay(strategy: int | str, profile: list[int], layer_zip: Path, endpoint: s
     ticks: list[dict[str, int]] = []
     with tempfile.TemporaryDirectory() as folder:
         function = make_function("layer", Path(folder), layer_zip)
-        function.environment.update({"AWS_ENDPOINT_URL_CLOUDWATCH": endpoint, "WARMER_AUTO_WINDOW": "30"})
+        function.environment.update(
+            {"AWS_ENDPOINT_URL_CLOUDWATCH": endpoint, "WARMER_AUTO_WINDOW": str(WINDOW_MINUTES)}
+        )
         with LambdaEmulator(function, concurrency=1000) as emulator:
             client = invoke_client(emulator.serve())
             tick_started = time.monotonic()
@@ -144,7 +148,12 @@ def run_traffic(quick: bool, layer_zip: Path) -> dict[str, Any]:
             )
     finally:
         server.stop()
-    return {"profile": profile, "tick_minutes": TICK_MINUTES, "strategies": results}
+    return {
+        "profile": profile,
+        "tick_minutes": TICK_MINUTES,
+        "window_minutes": WINDOW_MINUTES,
+        "strategies": results,
+    }
 
 
 def traffic_table(results: dict[str, Any]) -> list[str]:

@@ -365,6 +365,9 @@ def parser() -> argparse.ArgumentParser:
     config_command.add_argument(
         "--env-file", help="read the variables from this file instead of the environment"
     )
+    from .adoption.commands import add_commands
+
+    add_commands(commands, _concurrency)
     return main
 
 
@@ -374,4 +377,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     if arguments.command == "config":
         return command_config(arguments, out)
-    return command_ping(arguments, out)
+    if arguments.command == "ping":
+        return command_ping(arguments, out)
+    from .adoption.commands import run
+
+    return run(arguments, out)

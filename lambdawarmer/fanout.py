@@ -38,13 +38,18 @@ MIN_SEND_MS = 0.5
 SAFETY = 1.5
 
 
+def estimated_send_ms_for(memory_mb: int) -> float:
+    """The time between two invokes leaving, for a function of ``memory_mb``: scaled by its CPU share."""
+    return SEND_MS_AT_ONE_VCPU * ONE_VCPU_MB / min(max(memory_mb, 128), ONE_VCPU_MB)
+
+
 def estimated_send_ms() -> float:
-    """The time between two invokes leaving, before any was measured: scaled by the CPU share."""
+    """The time between two invokes leaving from this function, before any was measured."""
     try:
         memory_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", ONE_VCPU_MB))
     except ValueError:
         memory_mb = ONE_VCPU_MB
-    return SEND_MS_AT_ONE_VCPU * ONE_VCPU_MB / min(max(memory_mb, 128), ONE_VCPU_MB)
+    return estimated_send_ms_for(memory_mb)
 
 
 class Target:

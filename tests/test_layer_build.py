@@ -74,6 +74,7 @@ def test_no_third_party_code_and_no_command_line_tool() -> None:
         n for n in names if any(x in n for x in ("boto3", "botocore", "awslambdaric", "site-packages"))
     ]
     assert not [name for name in names if name.endswith(("/cli.py", "/__main__.py"))]
+    assert not [name for name in names if "/adoption/" in name]  # enable/disable/status/cost: the CLI's
 
 
 def test_the_build_fails_naming_the_runtimes_it_cannot_compile_for(tmp_path: Path) -> None:

@@ -78,14 +78,24 @@ def region(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("concurrency", ["3", "25"])
 def test_schedule_sends_the_warm_up_event_to_the_alias(concurrency: str) -> None:
     output = transformed({"WarmConcurrency": concurrency})
-    (rule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
-    (target,) = rule["Properties"]["Targets"]
+    (schedule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    target = schedule["Properties"]["Target"]
     parameters = {**defaults(output), "WarmConcurrency": concurrency}
     conditions = {"HasToken": False, "AutoConcurrency": False}
     event = json.loads(resolve(target["Input"], parameters, conditions))
     assert event == {"warmer": True, "concurrency": int(concurrency)}
     assert target["Arn"] == {"Ref": "ExampleFunctionAliaslive"}
-    assert rule["Properties"]["ScheduleExpression"] == {"Ref": "WarmSchedule"}
+    assert schedule["Properties"]["ScheduleExpression"] == {"Ref": "WarmSchedule"}
+    assert schedule["Properties"]["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    (role,) = [r for name, r in output["Resources"].items() if name == "ExampleFunctionWarmUpRole"]
+    (policy,) = role["Properties"]["Policies"]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "Effect": "Allow",
+            "Resource": {"Ref": "ExampleFunctionAliaslive"},
+        }
+    ]
     assert output["Parameters"]["WarmSchedule"]["Default"] == "rate(5 minutes)"
 
 
@@ -151,11 +161,11 @@ def test_a_token_goes_to_both_the_function_and_the_schedule() -> None:
     assert variables["WARMER_TOKEN"] == {
         "Fn::If": ["HasToken", {"Ref": "WarmToken"}, {"Ref": "AWS::NoValue"}]
     }
-    (rule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    (schedule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
     parameters = {**defaults(output), "WarmToken": token}
     event = json.loads(
         resolve(
-            rule["Properties"]["Targets"][0]["Input"],
+            schedule["Properties"]["Target"]["Input"],
             parameters,
             {"HasToken": True, "AutoConcurrency": False},
         )
@@ -170,11 +180,11 @@ def test_a_token_goes_to_both_the_function_and_the_schedule() -> None:
 
 def test_auto_concurrency_sends_auto_and_may_read_the_metric_only_then() -> None:
     output = transformed({"WarmConcurrency": "auto"})
-    (rule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    (schedule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
     parameters = {**defaults(output), "WarmConcurrency": "auto"}
     event = json.loads(
         resolve(
-            rule["Properties"]["Targets"][0]["Input"],
+            schedule["Properties"]["Target"]["Input"],
             parameters,
             {"HasToken": False, "AutoConcurrency": True},
         )

@@ -1,0 +1,93 @@
+"""A plan: the changes to make, each shown as before -> after, applied in order, reported as it goes.
+
+A change that is already in place is not in the plan, so running the same command twice changes
+nothing the second time. When a change fails, the ones applied before it are reported and the
+command can be run again to finish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..config import SETTINGS, mask
+
+SECRET_VARIABLES = {setting.env for setting in SETTINGS.values() if setting.secret}
+
+
+def shown(name: str, value: Any) -> str:
+    """A variable's value as it may be printed (a secret never is)."""
+    return str(mask(value)) if name in SECRET_VARIABLES else str(value)
+
+
+class Change:
+    """One resource going from ``before`` to ``after`` (None: absent), by calling ``apply``."""
+
+    def __init__(self, resource: str, before: Any, after: Any, apply: Callable[[], None]) -> None:
+        self.resource = resource
+        self.before = before
+        self.after = after
+        self.apply = apply
+
+    def lines(self) -> list[str]:
+        """The diff: ``-`` what goes, ``+`` what comes, ``~`` what changes value."""
+        before, after = self.before, self.after
+        if isinstance(before, dict) and isinstance(after, dict):
+            lines = [f"+ {k}={shown(k, after[k])}" for k in after if k not in before]
+            lines += [f"- {k}={shown(k, before[k])}" for k in before if k not in after]
+            lines += [
+                f"~ {k}={shown(k, before[k])} -> {shown(k, after[k])}"
+                for k in after
+                if k in before and before[k] != after[k]
+            ]
+            kept = sum(1 for k in after if k in before and before[k] == after[k])
+            return [*lines, f"  ({kept} other(s) kept as they are)"] if kept else lines
+        if isinstance(before, list) and isinstance(after, list):
+            return [f"- {item}" for item in before] + [f"+ {item}" for item in after]
+        return [
+            f"- {before}" if before is not None else "- (none)",
+            f"+ {after}" if after is not None else "+ (none)",
+        ]
+
+
+class Plan:
+    """The changes for one function, and notes for the user."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.changes: list[Change] = []
+        self.notes: list[str] = []
+
+    def add(self, resource: str, before: Any, after: Any, apply: Callable[[], None]) -> None:
+        """Plan ``resource``'s change, unless it is already as wanted."""
+        if before != after:
+            self.changes.append(Change(resource, before, after, apply))
+
+    def show(self) -> list[str]:
+        if not self.changes:
+            return [f"{self.label}: nothing to change"]
+        lines = [f"{self.label}:"]
+        for change in self.changes:
+            lines.append(f"  {change.resource}:")
+            lines += [f"    {line}" for line in change.lines()]
+        return lines
+
+    def apply(self, say: Callable[[str], None]) -> bool:
+        """Apply every change in order; False (after saying what was applied) at the first failure."""
+        from ..aws import error_reason
+
+        done: list[str] = []
+        for change in self.changes:
+            try:
+                change.apply()
+            except Exception as error:
+                applied = ", ".join(done) or "nothing"
+                say(
+                    f"{self.label}: FAILED at {change.resource}: {error_reason(error)}; applied before it: "
+                    f"{applied}. Nothing you had was removed; run the same command again to finish."
+                )
+                return False
+            done.append(change.resource)
+        if done:
+            say(f"{self.label}: applied {', '.join(done)}")
+        return True

@@ -1,0 +1,469 @@
+"""``lambdawarmer enable | disable | status | cost`` against moto's server (real boto3 calls over HTTP).
+
+moto implements Lambda configuration, layers, aliases, tags, reserved concurrency, IAM roles and
+inline policies, EventBridge Scheduler, EC2 VPC endpoints and CloudWatch. Invoking a function needs
+Docker there, so the prewarm ping after ``enable`` goes, through a small router on 127.0.0.1, to the
+emulator running the function with the real layer. moto has no Provisioned Concurrency API: that
+check is exercised with a stubbed answer (said where it is).
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import re
+import urllib.request
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+import pytest
+
+from emulator import FunctionSpec, LambdaEmulator
+from emulator.http import FastHandler, LoopbackEndpoint
+from lambdawarmer import cli
+from lambdawarmer.adoption.cost import monthly_cost, pings_per_month
+from lambdawarmer.adoption.deployed import RECORD_TAG, SCHEDULE_GROUP
+
+from .conftest import write_function
+
+Start = Callable[..., LambdaEmulator]
+REGION = "us-east-1"
+OTHER_LAYERS = [f"arn:aws:lambda:{REGION}:123456789012:layer:tools-{n}:{n}" for n in (1, 2, 3)]
+VARIABLES = {f"APP_SETTING_{n}": f"value {n}" for n in range(10)}
+
+
+class Router(FastHandler):
+    """Invocations to the emulator, every other request to moto: one endpoint for boto3's Lambda client."""
+
+    def _forward(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        invoking = self.path.split("?")[0].endswith("/invocations")
+        upstream = urlparse(self.server.emulator_url if invoking else self.server.moto_url)  # type: ignore[attr-defined]
+        connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
+        headers = {name: value for name, value in self.headers.items() if name.lower() != "host"}
+        connection.request(self.command, self.path, body=body, headers=headers)
+        response = connection.getresponse()
+        answer = response.read()
+        skip = {"content-length", "transfer-encoding", "connection"}
+        self.reply(response.status, answer, {k: v for k, v in response.getheaders() if k.lower() not in skip})
+        connection.close()
+
+    do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+
+@pytest.fixture
+def aws(cloudwatch_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """moto's server, emptied, as the AWS every client here and in the command talks to."""
+    urllib.request.urlopen(urllib.request.Request(f"{cloudwatch_endpoint}/moto-api/reset", method="POST"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", cloudwatch_endpoint)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_LAMBDA", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_CLOUDWATCH", raising=False)
+    clients = {name: boto3.client(name, region_name=REGION) for name in ("lambda", "iam", "scheduler", "ec2")}
+    return {"endpoint": cloudwatch_endpoint, **clients}
+
+
+@pytest.fixture
+def invocations_to(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[LambdaEmulator], None]]:
+    """Route Lambda invocations to an emulator (the rest of Lambda's API stays moto's)."""
+    routers: list[LoopbackEndpoint] = []
+
+    def route(emulator: LambdaEmulator) -> None:
+        router = LoopbackEndpoint(Router, emulator_url=emulator.url, moto_url=aws["endpoint"])
+        routers.append(router)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", router.url)
+
+    yield route
+    for router in routers:
+        router.close()
+
+
+def code_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return 'real work'\n")
+    return buffer.getvalue()
+
+
+def make_role(aws: dict[str, Any], name: str = "orders-role") -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    try:
+        return str(
+            aws["iam"].create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        )
+    except aws["iam"].exceptions.EntityAlreadyExistsException:
+        return str(aws["iam"].get_role(RoleName=name)["Role"]["Arn"])
+
+
+def make_function(aws: dict[str, Any], name: str = "orders", **extra: Any) -> dict[str, Any]:
+    """A function as users have them: other layers, many variables, its own tags."""
+    for arn in OTHER_LAYERS:
+        layer = arn.split(":")[6]
+        while len(aws["lambda"].list_layer_versions(LayerName=layer).get("LayerVersions", [])) < int(
+            arn.split(":")[7]
+        ):
+            aws["lambda"].publish_layer_version(LayerName=layer, Content={"ZipFile": code_zip()})
+    variables = {**VARIABLES, **extra.pop("variables", {})}
+    return dict(
+        aws["lambda"].create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=make_role(aws),
+            Handler="app.handler",
+            Code={"ZipFile": code_zip()},
+            Layers=extra.pop("layers", OTHER_LAYERS),
+            Environment={"Variables": variables},
+            Timeout=extra.pop("timeout", 30),
+            MemorySize=extra.pop("memory", 512),
+            Tags=extra.pop("tags", {"team": "shop"}),
+            **extra,
+        )
+    )
+
+
+def snapshot(aws: dict[str, Any], name: str = "orders") -> dict[str, Any]:
+    """Everything enable may touch, to compare field by field."""
+    configuration = aws["lambda"].get_function_configuration(FunctionName=name)
+    role = configuration["Role"].rsplit("/", 1)[-1]
+    schedules = [s["Name"] for s in aws["scheduler"].list_schedules()["Schedules"]]
+    return {
+        "layers": [layer["Arn"] for layer in configuration.get("Layers", [])],
+        "variables": configuration.get("Environment", {}).get("Variables", {}),
+        "tags": aws["lambda"].list_tags(Resource=configuration["FunctionArn"])["Tags"],
+        "role policies": aws["iam"].list_role_policies(RoleName=role)["PolicyNames"],
+        "roles": sorted(r["RoleName"] for r in aws["iam"].list_roles()["Roles"]),
+        "schedules": schedules,
+    }
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    status = cli.main(list(argv), out)
+    return status, out.getvalue()
+
+
+@pytest.fixture
+def warm_orders(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path, invocations_to: Callable[..., None]
+) -> LambdaEmulator:
+    """The function's code and the layer, running in the emulator, where the prewarm ping goes."""
+    code = write_function(tmp_path / "code", "def handler(event, context):\n    return 'real work'\n")
+    spec = FunctionSpec(
+        name="orders",
+        code=code,
+        handler="app.handler",
+        layers=[layer_zip],
+        environment={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper"},
+        timeout_s=30,
+    )
+    emulator = start_emulator(spec)
+    invocations_to(emulator)
+    return emulator
+
+
+# -- enable ---------------------------------------------------------------------------------------
+
+
+def test_enable_keeps_every_layer_and_variable_and_sets_up_the_rest(
+    aws: dict[str, Any], warm_orders: LambdaEmulator, layer_zip: Path
+) -> None:
+    make_function(aws)
+    status, output = run("enable", "orders", "--concurrency", "3", "--publish", str(layer_zip), "--metrics")
+    assert status == 0, output
+    after = snapshot(aws)
+    (ours,) = [arn for arn in after["layers"] if ":layer:lambdawarmer:" in arn]
+    assert after["layers"] == [*OTHER_LAYERS, ours]
+    variables = after["variables"]
+    assert {k: variables[k] for k in VARIABLES} == VARIABLES
+    assert variables["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/lambdawarmer-wrapper"
+    assert variables["WARMER_SEND_METRIC"] == "true"
+    assert len(variables["WARMER_TOKEN"]) >= 16
+    assert variables["WARMER_TOKEN"] not in output
+    assert after["tags"][RECORD_TAG] == "AWS_LAMBDA_EXEC_WRAPPER WARMER_SEND_METRIC WARMER_TOKEN"
+    assert after["tags"]["team"] == "shop"
+    policy = aws["iam"].get_role_policy(RoleName="orders-role", PolicyName="lambdawarmer-self-invoke")[
+        "PolicyDocument"
+    ]
+    (statement,) = policy["Statement"]
+    function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:orders"
+    assert (statement["Action"], statement["Resource"]) == (
+        "lambda:InvokeFunction",
+        [function_arn, f"{function_arn}:*"],
+    )
+    schedule = aws["scheduler"].get_schedule(Name="lambdawarmer-orders", GroupName=SCHEDULE_GROUP)
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert schedule["ScheduleExpression"] == "rate(5 minutes)"
+    assert schedule["Target"]["Arn"] == function_arn
+    event = json.loads(schedule["Target"]["Input"])
+    assert event == {"warmer": True, "concurrency": 3, "token": variables["WARMER_TOKEN"]}
+    scheduler_role = schedule["Target"]["RoleArn"].rsplit("/", 1)[-1]
+    permission = aws["iam"].get_role_policy(RoleName=scheduler_role, PolicyName="invoke-target")[
+        "PolicyDocument"
+    ]
+    assert permission["Statement"][0]["Resource"] == function_arn
+    assert "orders  3/3 warm" in output  # the prewarm ping, through the emulator
+    assert "orders: applied layers, variables, tag lambdawarmer:added" in output
+
+
+def test_enable_chains_an_exec_wrapper_already_there(
+    aws: dict[str, Any], warm_orders: LambdaEmulator, layer_zip: Path
+) -> None:
+    make_function(aws, variables={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/otel-instrument"})
+    status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip), "--no-token")
+    assert status == 0, output
+    variables = snapshot(aws)["variables"]
+    assert variables["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/lambdawarmer-wrapper"
+    assert variables["WARMER_EXEC_WRAPPER"] == "/opt/otel-instrument"
+    assert "WARMER_TOKEN" not in variables
+    assert "~ AWS_LAMBDA_EXEC_WRAPPER=/opt/otel-instrument -> /opt/lambdawarmer-wrapper" in output
+
+
+def test_enable_twice_changes_nothing_the_second_time(
+    aws: dict[str, Any], warm_orders: LambdaEmulator, layer_zip: Path
+) -> None:
+    make_function(aws)
+    assert run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))[0] == 0
+    first = snapshot(aws)
+    versions = aws["lambda"].list_layer_versions(LayerName="lambdawarmer")["LayerVersions"]
+    status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
+    assert status == 0, output
+    assert "orders: nothing to change" in output
+    assert snapshot(aws) == first
+    assert aws["lambda"].list_layer_versions(LayerName="lambdawarmer")["LayerVersions"] == versions
+
+
+def test_enable_by_tag_enables_every_function_carrying_it(aws: dict[str, Any], layer_zip: Path) -> None:
+    for name in ("orders", "payments", "invoices"):
+        make_function(aws, name)
+    make_function(aws, "internal", tags={"team": "ops"})
+    status, output = run(
+        "enable", "--tag", "team=shop", "--concurrency", "1", "--publish", str(layer_zip), "--dry-run"
+    )
+    assert status == 0, output
+    assert [line for line in output.splitlines() if line.endswith(":") and not line.startswith(" ")] == [
+        "invoices:",
+        "orders:",
+        "payments:",
+    ]
+    assert "internal" not in output
+
+
+def test_a_dry_run_shows_the_plan_and_changes_nothing(aws: dict[str, Any], layer_zip: Path) -> None:
+    make_function(aws)
+    aws["lambda"].publish_layer_version(LayerName="lambdawarmer", Content={"ZipFile": layer_zip.read_bytes()})
+    before = snapshot(aws)
+    status, output = run("enable", "orders", "--concurrency", "4", "--dry-run")
+    assert status == 0, output
+    assert snapshot(aws) == before
+    assert "dry run: nothing was changed" in output
+    assert "+ AWS_LAMBDA_EXEC_WRAPPER=/opt/lambdawarmer-wrapper" in output
+    assert "+ WARMER_TOKEN=<hidden, 32 characters>" in output
+    assert "(10 other(s) kept as they are)" in output
+    assert f"+ arn:aws:lambda:{REGION}:123456789012:layer:lambdawarmer:1" in output
+
+
+def test_past_five_layers_enable_refuses(aws: dict[str, Any], layer_zip: Path) -> None:
+    extra = [
+        f"arn:aws:lambda:{REGION}:123456789012:layer:tools-4:1",
+        f"arn:aws:lambda:{REGION}:123456789012:layer:tools-5:1",
+    ]
+    for arn in extra:
+        aws["lambda"].publish_layer_version(LayerName=arn.split(":")[6], Content={"ZipFile": code_zip()})
+    make_function(aws, layers=OTHER_LAYERS + extra)
+    before = snapshot(aws)
+    status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
+    assert status == 5
+    assert "over Lambda's limit of 5" in output
+    assert snapshot(aws) == before
+
+
+def test_a_failure_halfway_says_what_was_applied_and_a_rerun_finishes(
+    aws: dict[str, Any], warm_orders: LambdaEmulator, layer_zip: Path
+) -> None:
+    make_function(aws)
+    aws["iam"].delete_role(RoleName="orders-role")  # the execution role is gone: its policy cannot go on
+    status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
+    assert status == 5
+    assert "FAILED at role orders-role: inline policy lambdawarmer-self-invoke" in output
+    assert "applied before it: layers, variables, tag lambdawarmer:added" in output
+    make_role(aws)
+    status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
+    assert status == 0, output
+    assert "layers:" not in output  # done the first time
+    assert "role orders-role: inline policy lambdawarmer-self-invoke" in output
+
+
+# -- disable --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wrapper", [None, "/opt/otel-instrument"])
+def test_disable_restores_the_exact_original_configuration(
+    aws: dict[str, Any], warm_orders: LambdaEmulator, layer_zip: Path, wrapper: str | None
+) -> None:
+    make_function(aws, variables={"AWS_LAMBDA_EXEC_WRAPPER": wrapper} if wrapper else {})
+    original = snapshot(aws)
+    assert (
+        run(
+            "enable",
+            "orders",
+            "--concurrency",
+            "2",
+            "--publish",
+            str(layer_zip),
+            "--metrics-mode",
+            "put_metric_data",
+        )[0]
+        == 0
+    )
+    assert snapshot(aws) != original
+    status, output = run("disable", "orders")
+    assert status == 0, output
+    restored = snapshot(aws)
+    for field in original:
+        assert restored[field] == original[field], field
+    assert run("disable", "orders")[1].strip() == "orders: nothing to change"
+
+
+# -- status ---------------------------------------------------------------------------------------
+
+
+def verdicts(output: str) -> dict[str, str]:
+    """check name -> OK / WARN / FAIL, from status's table (columns two spaces apart)."""
+    rows = [re.split(r" {2,}", line.strip()) for line in output.splitlines() if line.startswith("  ")]
+    return {row[1]: row[0] for row in rows if len(row) >= 2}
+
+
+def test_status_of_a_healthy_function_is_all_ok(
+    aws: dict[str, Any], warm_orders: LambdaEmulator, layer_zip: Path
+) -> None:
+    make_function(aws)
+    run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
+    status, output = run("status", "orders")
+    assert status == 0, output
+    assert set(verdicts(output).values()) == {"OK"}, output
+    status, output = run("status", "orders", "--json")
+    checks = json.loads(output)["orders"]
+    assert {c["check"] for c in checks} >= {
+        "layer",
+        "wrapper",
+        "settings",
+        "self-invoke",
+        "schedule",
+        "timeout",
+    }
+
+
+def test_status_of_a_broken_function_says_what_to_do(aws: dict[str, Any]) -> None:
+    vpc = aws["ec2"].create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = aws["ec2"].create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    make_function(
+        aws,
+        variables={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/otel-instrument", "WARMER_DELAY": "soon"},
+        timeout=1,
+        VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": []},
+    )
+    aws["lambda"].put_function_concurrency(FunctionName="orders", ReservedConcurrentExecutions=0)
+    status, output = run("status", "orders")
+    assert status == 6
+    found = verdicts(output)
+    for check in (
+        "layer",
+        "wrapper",
+        "settings",
+        "self-invoke",
+        "schedule",
+        "reserved concurrency",
+        "network",
+    ):
+        assert found[check] == "FAIL", (check, output)
+    assert "set it to /opt/lambdawarmer-wrapper and WARMER_EXEC_WRAPPER=/opt/otel-instrument" in output
+    assert "no NAT gateway and no com.amazonaws.us-east-1.lambda interface endpoint" in output
+    aws["ec2"].create_vpc_endpoint(
+        VpcId=vpc, ServiceName="com.amazonaws.us-east-1.lambda", VpcEndpointType="Interface"
+    )
+    assert verdicts(run("status", "orders")[1])["network"] == "OK"
+
+
+def test_status_finds_schedule_problems_reserved_concurrency_and_a_short_timeout(
+    aws: dict[str, Any], warm_orders: LambdaEmulator, layer_zip: Path
+) -> None:
+    make_function(aws, timeout=2)
+    run("enable", "orders", "--concurrency", "5", "--publish", str(layer_zip))
+    aws["lambda"].put_function_concurrency(FunctionName="orders", ReservedConcurrentExecutions=3)
+    variables = snapshot(aws)["variables"]
+    aws["lambda"].update_function_configuration(
+        FunctionName="orders", Environment={"Variables": {**variables, "WARMER_TOKEN": "x" * 20}}
+    )
+    status, output = run("status", "orders")
+    assert status == 6
+    found = verdicts(output)
+    assert (found["schedule"], found["reserved concurrency"], found["timeout"]) == ("FAIL", "FAIL", "FAIL")
+    assert "does not match the function's WARMER_TOKEN" in output
+    assert "3, below the 5 pinged: 2 invokes per ping will be throttled" in output
+
+
+def test_status_warns_of_provisioned_concurrency_and_snapstart(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto has no Provisioned Concurrency API: its answer is stubbed here, the rest is moto's."""
+    from lambdawarmer.adoption import status as status_module
+    from lambdawarmer.adoption.deployed import Clients, Deployed, read_function
+
+    make_function(aws)
+    version = aws["lambda"].publish_version(FunctionName="orders")["Version"]
+    aws["lambda"].create_alias(FunctionName="orders", Name="live", FunctionVersion=version)
+    clients = Clients(region=REGION)
+    deployed = read_function(clients, "orders:live")
+    monkeypatch.setattr(
+        clients.lambda_,
+        "get_provisioned_concurrency_config",
+        lambda **_: {"AllocatedProvisionedConcurrentExecutions": 10, "Status": "READY"},
+    )
+    check = status_module.check_provisioned(clients, deployed, 5)
+    assert check.verdict == "WARN"
+    assert "pinging 5 only touches environments that are warm anyway" in check.detail
+    snapstart = {**deployed.configuration, "SnapStart": {"ApplyOn": "PublishedVersions"}}
+    check = status_module.check_snapstart(Deployed(snapstart, "live", {}))  # a pure reading of the config
+    assert check.verdict == "WARN"
+    assert "each restore is a new instance" in check.detail
+
+
+# -- cost -----------------------------------------------------------------------------------------
+
+
+def test_cost_figures_checked_by_hand() -> None:
+    assert pings_per_month("rate(5 minutes)") == 730 * 60 / 5  # 8,760
+    cost = monthly_cost(1024, 10, "rate(5 minutes)", "x86_64")
+    # hold: 75 ms + 2 ms x 1769/1024 per invoke x 8 = 75 + 27.6 = 102.6 ms
+    assert cost["hold_ms"] == pytest.approx(75 + 2 * 1769 / 1024 * 8)
+    # per ping: 9 instances x (102.6 + 5) + 102.6 + 100 = 1,171.0 ms -> 1,172 ms billed (ceil)
+    per_ping_s = 1172 / 1000
+    assert cost["gb_seconds_per_month"] == pytest.approx(8760 * per_ping_s * 1.0)
+    expected = 8760 * 10 * 0.20 / 1e6 + 8760 * per_ping_s * 0.0000166667
+    assert cost["warming_usd"] == pytest.approx(expected)  # about $0.19
+    assert cost["provisioned_usd"] == pytest.approx(10 * 1.0 * 730 * 3600 * 0.0000041667)  # about $109.50
+    arm = monthly_cost(1024, 10, "rate(5 minutes)", "arm64")
+    assert arm["provisioned_usd"] < cost["provisioned_usd"]
+
+
+def test_cost_command_reads_memory_and_architecture_from_the_function(aws: dict[str, Any]) -> None:
+    make_function(aws, memory=2048, Architectures=["arm64"])
+    status, output = run("cost", "orders", "--concurrency", "4")
+    assert status == 0, output
+    assert "4 environments of 2048 MB (arm64)" in output
+    assert "Provisioned Concurrency: $" in output
+    assert "https://aws.amazon.com/lambda/pricing/" in output
+    status, output = run("cost", "--memory", "128", "--concurrency", "2", "--schedule", "cron(0 * * * ? *)")
+    assert status == 2
+    assert "cannot price the schedule" in output
