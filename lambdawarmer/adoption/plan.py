@@ -7,6 +7,7 @@ command can be run again to finish.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -43,11 +44,15 @@ class Change:
             kept = sum(1 for k in after if k in before and before[k] == after[k])
             return [*lines, f"  ({kept} other(s) kept as they are)"] if kept else lines
         if isinstance(before, list) and isinstance(after, list):
-            return [f"- {item}" for item in before] + [f"+ {item}" for item in after]
-        return [
-            f"- {before}" if before is not None else "- (none)",
-            f"+ {after}" if after is not None else "+ (none)",
-        ]
+            gone = [f"- {item}" for item in before if item not in after]
+            return gone + [f"{'  ' if item in before else '+ '}{item}" for item in after]
+        return [f"- {_one_line(before)}", f"+ {_one_line(after)}"]
+
+
+def _one_line(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    return json.dumps(value, separators=(",", ":")) if isinstance(value, (dict, list)) else str(value)
 
 
 class Plan:
