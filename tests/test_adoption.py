@@ -467,3 +467,21 @@ def test_cost_command_reads_memory_and_architecture_from_the_function(aws: dict[
     status, output = run("cost", "--memory", "128", "--concurrency", "2", "--schedule", "cron(0 * * * ? *)")
     assert status == 2
     assert "cannot price the schedule" in output
+
+
+def test_at_a_terminal_enable_asks_first(
+    aws: dict[str, Any], layer_zip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_function(aws)
+    before = snapshot(aws)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
+    assert status == 0
+    assert "apply these changes to orders? [y/N]" in output
+    assert "orders: skipped, nothing changed" in output
+    assert snapshot(aws) == before

@@ -50,11 +50,12 @@ def add_commands(commands: Any, concurrency: Any) -> None:
     )
     enable.add_argument("--no-token", action="store_true", help="no WARMER_TOKEN (default: a random one)")
     enable.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    enable.add_argument("--yes", action="store_true", help="do not ask before applying")
+    enable.add_argument("--yes", action="store_true", help="do not ask at a terminal before applying")
 
     disable = commands.add_parser("disable", parents=[which, aws], help="remove exactly what enable added")
     disable.add_argument("--qualifier", help="the qualifier it was enabled with")
     disable.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    disable.add_argument("--yes", action="store_true", help="do not ask before applying")
 
     status = commands.add_parser("status", parents=[which, aws], help="check warming on functions (doctor)")
     status.add_argument("--qualifier", help="the qualifier pinged")
@@ -100,38 +101,15 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
 def _change(clients: Clients, names: list[str], arguments: argparse.Namespace, out: TextIO) -> int:
     from .enable import (
         EnableError,
-        Options,
-        new_layer_version,
-        newest_layer_version,
         plan_disable,
         plan_enable,
     )
 
     options = None
     if arguments.command == "enable":
-        layer = arguments.layer_arn
-        if arguments.publish and not arguments.dry_run:
-            layer = new_layer_version(clients, arguments.publish)
-        layer = (
-            layer
-            or newest_layer_version(clients)
-            or (f"(a new version from {arguments.publish})" if arguments.publish else None)
-        )
-        if layer is None:
-            print(
-                "lambdawarmer enable: no lambdawarmer layer in this account and region: "
-                "--publish ZIP or --layer-arn ARN",
-                file=out,
-            )
+        options = _enable_options(clients, arguments, out)
+        if options is None:
             return 2
-        metrics_mode = arguments.metrics_mode or ("emf" if arguments.metrics else None)
-        options = Options(
-            concurrency=arguments.concurrency,
-            schedule=arguments.schedule,
-            layer_arn=layer,
-            metrics_mode=metrics_mode,
-            token=not arguments.no_token,
-        )
     status = 0
     for name in names:
         try:
@@ -151,6 +129,9 @@ def _change(clients: Clients, names: list[str], arguments: argparse.Namespace, o
             print(line, file=out)
         if arguments.dry_run:
             continue
+        if plan.changes and not _confirmed(arguments, plan.label, out):
+            print(f"{plan.label}: skipped, nothing changed", file=out)
+            continue
         if not plan.apply(lambda line: print(line, file=out)):
             status = max(status, CHANGE_FAILED)
             continue
@@ -161,6 +142,42 @@ def _change(clients: Clients, names: list[str], arguments: argparse.Namespace, o
     if arguments.dry_run:
         print("dry run: nothing was changed", file=out)
     return status
+
+
+def _enable_options(clients: Clients, arguments: argparse.Namespace, out: TextIO) -> Any:
+    """What enable was asked for, with the layer version to attach; None (said why) if there is none."""
+    from .enable import Options, new_layer_version, newest_layer_version
+
+    layer = arguments.layer_arn
+    if arguments.publish and not arguments.dry_run:
+        layer = new_layer_version(clients, arguments.publish)
+    layer = layer or newest_layer_version(clients)
+    if layer is None and arguments.publish:
+        layer = f"(a new version from {arguments.publish})"  # a dry run publishes nothing
+    if layer is None:
+        print(
+            "lambdawarmer enable: no lambdawarmer layer in this account and region: "
+            "--publish ZIP or --layer-arn ARN",
+            file=out,
+        )
+        return None
+    return Options(
+        concurrency=arguments.concurrency,
+        schedule=arguments.schedule,
+        layer_arn=layer,
+        metrics_mode=arguments.metrics_mode or ("emf" if arguments.metrics else None),
+        token=not arguments.no_token,
+    )
+
+
+def _confirmed(arguments: argparse.Namespace, label: str, out: TextIO) -> bool:
+    """Ask before changing a function, at a terminal, unless --yes (scripts and CI are not asked)."""
+    import sys
+
+    if getattr(arguments, "yes", True) or not sys.stdin.isatty():
+        return True
+    print(f"apply these changes to {label}? [y/N] ", end="", file=out, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def _prewarm(clients: Clients, deployed: Deployed, options: Any, out: TextIO) -> int:
