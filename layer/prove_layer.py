@@ -49,7 +49,10 @@ def prove(layer_zip: Path) -> list[str]:
             requests = list(pool.map(invoke, [{"order": n, "sleep_ms": 300} for n in range(CONCURRENCY)]))
         real = [i for i in emulator.invocations if i not in after_ping]
         handled = sum("handling request" in line for line in emulator.output()) - handled_by_ping
-        metrics = [line for line in emulator.output() if line.startswith('{"_aws"')]
+        metrics = [line for line in emulator.output() if line.startswith('{"_aws"') and '"ColdStart"' in line]
+        rounds = [
+            line for line in emulator.output() if line.startswith('{"_aws"') and '"InstancesWarmed"' in line
+        ]
 
         report = ping["body"] if isinstance(ping["body"], dict) else {}
         print(f"layer {layer_zip} on {function.runtime}, /opt mounted: {emulator.mount_opt}")
@@ -66,6 +69,7 @@ def prove(layer_zip: Path) -> list[str]:
         print(
             f"  environments started: {len(emulator.all_environments)};"
             f" handler calls: ping {handled_by_ping}, requests {handled}; EMF metric lines: {len(metrics)}"
+            f" (and {len(rounds)} round record)"
         )
 
         failures = []
@@ -85,6 +89,8 @@ def prove(layer_zip: Path) -> list[str]:
             failures.append("a real request after the ping was a cold start")
         if len(metrics) != len(emulator.invocations):
             failures.append("not one EMF line per invocation")
+        if len(rounds) != 1 or json.loads(rounds[0])["InstancesWarmed"] != CONCURRENCY:
+            failures.append(f"not one round record saying {CONCURRENCY} instances were warmed: {rounds}")
         return failures
 
 

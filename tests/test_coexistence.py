@@ -193,7 +193,7 @@ def test_our_decorator_under_the_layer_counts_each_invocation_once(
         error, answer = call(emulator, {"order": order})
         assert error is None
         assert answer["package"] == "_lambdawarmer_layer"  # `import lambdawarmer` is the layer's package
-    records = [json.loads(line) for line in emulator.output() if line.startswith('{"_aws"')]
+    records = [json.loads(line) for line in emulator.output() if '"ColdStart"' in line]
     assert len(records) == len(emulator.invocations) == 5
     assert sum(record["ColdStart"] for record in records) == len(emulator.all_environments) == 2
     assert [r["Invocation"] for r in records].count("request") == 3

@@ -170,7 +170,10 @@ def test_emf_lines_in_the_functions_output(
     emulator = start_emulator(spec(code, layer_zip, runtime, environment={"WARMER_SEND_METRIC": "true"}))
     call(emulator, {"warmer": True, "concurrency": 2})
     call(emulator, {"order": 1})
-    lines = [json.loads(line) for line in emulator.output() if line.startswith('{"_aws"')]
+    records = [json.loads(line) for line in emulator.output() if line.startswith('{"_aws"')]
+    lines = [record for record in records if "ColdStart" in record]
+    (round_record,) = [record for record in records if "InstancesRequested" in record]
+    assert (round_record["InstancesRequested"], round_record["InstancesWarmed"]) == (2, 2)
     assert sorted((x["Invocation"], x["ColdStart"], x["WarmStart"]) for x in lines) == [
         ("request", 0, 1),
         ("warmup", 1, 0),

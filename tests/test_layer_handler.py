@@ -46,7 +46,8 @@ def layer_handler(
 
 
 def emf_records(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith('{"_aws"')]
+    """The ColdStart/WarmStart records (one per invocation; round records aside)."""
+    return [json.loads(line) for line in text.splitlines() if '"ColdStart"' in line]
 
 
 def test_one_record_per_invocation_and_cold_exactly_once(
