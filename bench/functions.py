@@ -27,23 +27,18 @@ def handler(event, context):
 """
 
 
+def install_seed(target: Path) -> Path:
+    """lambda-warmer-py 0.6.0 from the registry into ``target`` (its one dependency, boto3, is in every
+    runtime); its ``lambdawarmer`` package folder."""
+    if not (target / "lambdawarmer" / "__init__.py").exists():
+        command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target)]
+        subprocess.run([*command, SEED_REQUIREMENT], check=True)
+    return target / "lambdawarmer"
+
+
 def ensure_seed() -> Path:
-    """lambda-warmer-py 0.6.0 in bench/.seed (its one dependency, boto3, is in every runtime)."""
-    if not (SEED_DIR / "lambdawarmer" / "__init__.py").exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--target",
-                str(SEED_DIR),
-                SEED_REQUIREMENT,
-            ],
-            check=True,
-        )
+    """lambda-warmer-py 0.6.0 in bench/.seed, for the benchmarks."""
+    install_seed(SEED_DIR)
     return SEED_DIR
 
 

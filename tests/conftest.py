@@ -195,6 +195,18 @@ def lambda_client(emulator: LambdaEmulator) -> Any:
     return invoke_client(emulator.url)
 
 
+def layered_spec(code: Path, layer_zip: Path, **environment: str) -> FunctionSpec:
+    """Function ``orders`` from ``code``, with the layer and its wrapper, and ``environment`` besides."""
+    return FunctionSpec(
+        name="orders",
+        code=code,
+        handler="app.handler",
+        layers=[layer_zip],
+        environment={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper", **environment},
+        timeout_s=30,
+    )
+
+
 def write_function(directory: Path, source: str, module: str = "app") -> Path:
     """A function's code folder holding ``source`` as ``<module>.py``."""
     directory.mkdir(parents=True, exist_ok=True)

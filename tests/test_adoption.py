@@ -23,13 +23,13 @@ from urllib.parse import urlparse
 import boto3
 import pytest
 
-from emulator import FunctionSpec, LambdaEmulator
+from emulator import LambdaEmulator
 from emulator.http import FastHandler, LoopbackEndpoint
 from lambdawarmer import cli
 from lambdawarmer.adoption.cost import monthly_cost, pings_per_month
 from lambdawarmer.adoption.deployed import RECORD_TAG, SCHEDULE_GROUP
 
-from .conftest import write_function
+from .conftest import layered_spec, write_function
 
 Start = Callable[..., LambdaEmulator]
 REGION = "us-east-1"
@@ -159,15 +159,7 @@ def warm_orders(
 ) -> LambdaEmulator:
     """The function's code and the layer, running in the emulator, where the prewarm ping goes."""
     code = write_function(tmp_path / "code", "def handler(event, context):\n    return 'real work'\n")
-    spec = FunctionSpec(
-        name="orders",
-        code=code,
-        handler="app.handler",
-        layers=[layer_zip],
-        environment={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper"},
-        timeout_s=30,
-    )
-    emulator = start_emulator(spec)
+    emulator = start_emulator(layered_spec(code, layer_zip))
     invocations_to(emulator)
     return emulator
 

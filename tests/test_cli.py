@@ -13,7 +13,7 @@ import pytest
 
 from emulator import FunctionSpec, LambdaEmulator
 
-from .conftest import lambda_client, write_function
+from .conftest import lambda_client, layered_spec, write_function
 
 Start = Callable[..., LambdaEmulator]
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,16 +218,7 @@ def test_ping_sends_the_token_of_a_tokened_function(
 ) -> None:
     token = "cli-token-0123456789abc"
     code = write_function(tmp_path / "code", PLAIN)
-    environment = {**WRAPPER_ENV, "WARMER_TOKEN": token}
-    function = FunctionSpec(
-        name="orders",
-        code=code,
-        handler="app.handler",
-        layers=[layer_zip],
-        environment=environment,
-        timeout_s=30,
-    )
-    emulator = start_emulator(function)
+    emulator = start_emulator(layered_spec(code, layer_zip, WARMER_TOKEN=token))
     status, output = cli("ping", "orders", "--concurrency", "2", endpoint=emulator.url)
     assert status == 4, output  # without the token the ping is a normal event, answered by the handler
     status, output = cli("ping", "orders", "--concurrency", "2", "--token", token, endpoint=emulator.url)
@@ -262,16 +253,7 @@ def test_ping_auto_shows_the_chosen_n(
 
     seed(emptied(cloudwatch_endpoint), traffic={4: 3}, pings={2: 9})
     code = write_function(tmp_path / "code", PLAIN)
-    environment = {**WRAPPER_ENV, "AWS_ENDPOINT_URL_CLOUDWATCH": cloudwatch_endpoint}
-    function = FunctionSpec(
-        name="orders",
-        code=code,
-        handler="app.handler",
-        layers=[layer_zip],
-        environment=environment,
-        timeout_s=30,
-    )
-    emulator = start_emulator(function)
+    emulator = start_emulator(layered_spec(code, layer_zip, AWS_ENDPOINT_URL_CLOUDWATCH=cloudwatch_endpoint))
     status, output = cli("ping", "orders", "--concurrency", "auto", endpoint=emulator.url)
     assert status == 0, output
     assert (

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import stat
-import subprocess
-import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from bench.functions import install_seed
 from emulator import FunctionSpec, LambdaEmulator
 
 from .conftest import lambda_client, write_function
@@ -26,7 +25,6 @@ pytestmark = pytest.mark.e2e
 Start = Callable[..., LambdaEmulator]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 WRAPPER_ENV = {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper"}
-SEED_REQUIREMENT = "lambda-warmer-py==0.6.0"
 
 PLAIN_HANDLER = """
 import lambdawarmer
@@ -67,22 +65,7 @@ def handler(event, context):
 @pytest.fixture(scope="session")
 def seed_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """lambda-warmer-py 0.6.0 from the registry, in a folder of this test session (never the project)."""
-    target = tmp_path_factory.mktemp("lambda-warmer-py")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--target",
-            str(target),
-            SEED_REQUIREMENT,
-        ],
-        check=True,
-    )
-    return target / "lambdawarmer"
+    return install_seed(tmp_path_factory.mktemp("lambda-warmer-py"))
 
 
 @pytest.fixture(scope="session")

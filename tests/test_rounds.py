@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from emulator import FunctionSpec, LambdaEmulator
+from emulator import LambdaEmulator
 from emulator.http import FastHandler, LoopbackEndpoint
 from lambdawarmer import warmer
 from lambdawarmer.events import FANOUT_KEY
@@ -30,6 +30,7 @@ from .conftest import (
     ScriptedInvokeApi,
     error_answer,
     lambda_client,
+    layered_spec,
     make_context,
     write_function,
 )
@@ -347,15 +348,7 @@ def test_jittered_invokes_end_n_of_n_every_time(
     code = write_function(tmp_path / "code", "def handler(event, context):\n    return 'real work'\n")
     results = []
     for _ in range(3):
-        function = FunctionSpec(
-            name="orders",
-            code=code,
-            handler="app.handler",
-            layers=[layer_zip],
-            environment={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper"},
-            timeout_s=30,
-        )
-        emulator = start_emulator(function, route_jitter_ms=400)
+        emulator = start_emulator(layered_spec(code, layer_zip), route_jitter_ms=400)
         client = lambda_client(emulator)
         for _ in range(3):
             body = client.invoke(

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator import FunctionSpec, LambdaEmulator
+from emulator import LambdaEmulator
 from lambdawarmer import warmer
 from lambdawarmer.events import FANOUT_KEY, LEGACY_INDEX, PLUGIN_SOURCE, PingDetector, fanout_payload, proof
 
-from .conftest import InvokeCall, ScriptedInvokeApi, lambda_client, make_context, write_function
+from .conftest import InvokeCall, ScriptedInvokeApi, lambda_client, layered_spec, make_context, write_function
 from .test_fanout import distinct_instances
 
 StartApi = Callable[[Callable[[InvokeCall], tuple[int, dict[str, str], bytes]]], ScriptedInvokeApi]
@@ -154,23 +154,12 @@ def handler(event, context):
 """
 
 
-def orders(code: Path, layer_zip: Path, **environment: str) -> FunctionSpec:
-    return FunctionSpec(
-        name="orders",
-        code=code,
-        handler="app.handler",
-        layers=[layer_zip],
-        environment={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper", **environment},
-        timeout_s=30,
-    )
-
-
 @pytest.mark.e2e
 def test_with_a_token_only_the_owners_ping_warms(
     start_emulator: Start, tmp_path: Path, layer_zip: Path, runtime: str
 ) -> None:
     code = write_function(tmp_path / "code", HANDLER)
-    function = orders(code, layer_zip, WARMER_TOKEN=TOKEN, WARMER_LOG_LEVEL="INFO")
+    function = layered_spec(code, layer_zip, WARMER_TOKEN=TOKEN, WARMER_LOG_LEVEL="INFO")
     function.runtime = runtime
     emulator = start_emulator(function)
     client = lambda_client(emulator)
@@ -195,7 +184,7 @@ def test_without_a_token_a_crafted_long_hold_is_bounded(
     start_emulator: Start, tmp_path: Path, layer_zip: Path
 ) -> None:
     code = write_function(tmp_path / "code", HANDLER)
-    emulator = start_emulator(orders(code, layer_zip, WARMER_DELAY="0"))
+    emulator = start_emulator(layered_spec(code, layer_zip, WARMER_DELAY="0"))
     crafted = {FANOUT_KEY: {"index": 2, "total": 2, "correlation_id": "c", "hold_ms": 50_000}}
     started = time.monotonic()
     answer = lambda_client(emulator).invoke(FunctionName="orders", Payload=json.dumps(crafted))

@@ -29,6 +29,7 @@ from .deployed import (
     Deployed,
     layer_name,
     short_name,
+    wait_for_update,
 )
 from .plan import Plan
 
@@ -221,25 +222,7 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
         )
     variables, owned = wanted_variables(deployed, options)
     plan = Plan(deployed.label)
-    name = deployed.name
-
-    def update_configuration() -> None:
-        clients.lambda_.update_function_configuration(
-            FunctionName=name, Layers=layers, Environment={"Variables": variables}
-        )
-        from .deployed import wait_for_update
-
-        status = wait_for_update(clients, name)
-        if status != "Successful":
-            raise EnableError(f"the configuration update ended {status}")
-
-    plan.add("layers", deployed.layers, layers, update_configuration)
-    plan.add(
-        "variables",
-        deployed.variables,
-        variables,
-        update_configuration if layers == deployed.layers else _nothing,
-    )
+    _plan_configuration(clients, deployed, layers, variables, plan)
     record = " ".join(owned)
     plan.add(
         f"tag {RECORD_TAG}",
@@ -261,10 +244,29 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
         plan.notes.append(
             f"{deployed.label}: configuration changes reach $LATEST only. For them to reach "
             f"{deployed.qualifier}, publish a version and point it there: aws lambda publish-version "
-            f"--function-name {name}, then aws lambda update-alias --function-name {name} --name "
-            f"{deployed.qualifier} --function-version <the new version> (the schedule already targets it)"
+            f"--function-name {deployed.name}, then aws lambda update-alias --function-name "
+            f"{deployed.name} --name {deployed.qualifier} --function-version <the new version> (the "
+            "schedule already targets it)"
         )
     return plan
+
+
+def _plan_configuration(
+    clients: Clients, deployed: Deployed, layers: list[str], variables: dict[str, str], plan: Plan
+) -> None:
+    """The layers and the variables: shown apart, applied in one update, waited for."""
+
+    def update() -> None:
+        clients.lambda_.update_function_configuration(
+            FunctionName=deployed.name, Layers=layers, Environment={"Variables": variables}
+        )
+        status = wait_for_update(clients, deployed.name)
+        if status != "Successful":
+            raise EnableError(f"the configuration update ended {status}")
+
+    plan.add("layers", deployed.layers, layers, update)
+    # When the layers change too, their update carries the variables.
+    plan.add("variables", deployed.variables, variables, update if layers == deployed.layers else _nothing)
 
 
 def _nothing() -> None:
@@ -382,23 +384,7 @@ def plan_disable(clients: Clients, deployed: Deployed) -> Plan:
         owned = [WRAPPER_VARIABLE]  # enabled by hand: only the wrapper is surely ours
     for name in owned:
         variables.pop(name, None)
-    name = deployed.name
-
-    def update_configuration() -> None:
-        clients.lambda_.update_function_configuration(
-            FunctionName=name, Layers=layers, Environment={"Variables": variables}
-        )
-        from .deployed import wait_for_update
-
-        wait_for_update(clients, name)
-
-    plan.add("layers", deployed.layers, layers, update_configuration)
-    plan.add(
-        "variables",
-        deployed.variables,
-        variables,
-        update_configuration if layers == deployed.layers else _nothing,
-    )
+    _plan_configuration(clients, deployed, layers, variables, plan)
     plan.add(
         f"tag {RECORD_TAG}",
         deployed.tags.get(RECORD_TAG),
