@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.server import ThreadedMotoServer  # noqa: F401  (moto's server backs the metrics fixtures)
 
-from emulator import Fault, FunctionSpec, LambdaEmulator
+from emulator import Fault, LambdaEmulator
 from lambdawarmer import WarmerConfigError, load_config, warmer
 from lambdawarmer.config import SETTINGS
 from lambdawarmer.events import FANOUT_KEY, PLUGIN_SOURCE
@@ -30,6 +30,7 @@ from lambdawarmer.events import FANOUT_KEY, PLUGIN_SOURCE
 from .conftest import (
     ScriptedInvokeApi,
     lambda_client,
+    layered_spec,
     make_context,
     report_answer,
     write_function,
@@ -211,17 +212,6 @@ def ping_and_request(emulator: LambdaEmulator, concurrency: int) -> tuple[dict[s
     return report, elapsed
 
 
-def orders(code: Path, layer_zip: Path, **environment: str) -> FunctionSpec:
-    return FunctionSpec(
-        name="orders",
-        code=code,
-        handler="app.handler",
-        layers=[layer_zip],
-        environment={**WRAPPER_ENV, **environment},
-        timeout_s=30,
-    )
-
-
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [
@@ -235,7 +225,9 @@ def orders(code: Path, layer_zip: Path, **environment: str) -> FunctionSpec:
 def test_invoke_api_faults_are_counted_and_the_next_request_is_served(
     start_emulator: Start, code: Path, layer_zip: Path, fault: Fault, reason: str
 ) -> None:
-    emulator = start_emulator(orders(code, layer_zip, WARMER_INVOKE_TIMEOUT="500"), faults=fanned_out(fault))
+    emulator = start_emulator(
+        layered_spec(code, layer_zip, WARMER_INVOKE_TIMEOUT="500"), faults=fanned_out(fault)
+    )
     report, elapsed = ping_and_request(emulator, 4)
     assert elapsed < 2.5  # one bounded round: 0.5 s invoke timeout at most, plus a cold start
     assert (report["invocations_sent"], report["invocations_failed"], report["instances_warmed"]) == (3, 3, 1)
@@ -244,7 +236,8 @@ def test_invoke_api_faults_are_counted_and_the_next_request_is_served(
 
 def test_refused_connections_are_counted(start_emulator: Start, code: Path, layer_zip: Path) -> None:
     emulator = start_emulator(
-        orders(code, layer_zip), extra_env={"AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{closed_port()}"}
+        layered_spec(code, layer_zip),
+        extra_env={"AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{closed_port()}"},
     )
     report, elapsed = ping_and_request(emulator, 4)
     assert elapsed < 2.5
@@ -255,7 +248,7 @@ def test_refused_connections_are_counted(start_emulator: Start, code: Path, laye
 def test_a_mix_of_faults_each_with_its_reason(start_emulator: Start, code: Path, layer_zip: Path) -> None:
     plan = {2: Fault.throttle(), 3: Fault.deny(), 4: Fault.server_error(), 5: Fault.hang(3)}
     emulator = start_emulator(
-        orders(code, layer_zip, WARMER_INVOKE_TIMEOUT="500"), faults=fanned_out(plan.get)
+        layered_spec(code, layer_zip, WARMER_INVOKE_TIMEOUT="500"), faults=fanned_out(plan.get)
     )
     report, _ = ping_and_request(emulator, 7)
     reasons = {failure["index"]: failure["reason"] for failure in report["failures"]}
@@ -270,7 +263,7 @@ def test_a_mix_of_faults_each_with_its_reason(start_emulator: Start, code: Path,
 def test_short_remaining_time_bounds_a_large_fan_out(
     start_emulator: Start, code: Path, layer_zip: Path
 ) -> None:
-    function = orders(code, layer_zip)
+    function = layered_spec(code, layer_zip)
     function.timeout_s = 1
     emulator = start_emulator(function, faults=fanned_out(Fault.hang(5)))
     client = lambda_client(emulator)
@@ -307,7 +300,7 @@ def test_cloudwatch_unreachable_never_fails_a_request(
         "WARMER_METRICS_MODE": "put_metric_data",
         "AWS_ENDPOINT_URL_CLOUDWATCH": f"http://127.0.0.1:{port}",
     }
-    emulator = start_emulator(orders(code, layer_zip, **environment))
+    emulator = start_emulator(layered_spec(code, layer_zip, **environment))
     client = lambda_client(emulator)
     client.invoke(FunctionName="orders", Payload=b'{"id": 0}')  # cold start and first client out of the way
     for number in (1, 2):
@@ -329,7 +322,7 @@ def test_sustained_load_loses_and_duplicates_nothing(
     """5,000 invocations with LAMBDAWARMER_LOAD_FULL=1; a shorter run of the same by default."""
     total = 5000 if FULL_LOAD else 600
     clients, max_n = 6, 10
-    emulator = start_emulator(orders(code, layer_zip), concurrency=clients * max_n)
+    emulator = start_emulator(layered_spec(code, layer_zip), concurrency=clients * max_n)
     rng = random.Random(20261126)
     plan: list[dict[str, Any]] = [
         {"warmer": True, "concurrency": rng.randint(1, max_n)} if rng.random() < 0.2 else {"id": f"r{n}"}
@@ -373,7 +366,7 @@ def test_sustained_load_loses_and_duplicates_nothing(
 
 
 def test_no_event_can_exceed_the_cap(start_emulator: Start, code: Path, layer_zip: Path) -> None:
-    emulator = start_emulator(orders(code, layer_zip, WARMER_MAX_CONCURRENCY="5"))
+    emulator = start_emulator(layered_spec(code, layer_zip, WARMER_MAX_CONCURRENCY="5"))
     report, _ = ping_and_request(emulator, 10**9)
     assert report["concurrency"] == 5
     assert len(emulator.api_requests) == 1 + 4 + 1  # the ping, its 4 invokes, the request after
@@ -382,7 +375,7 @@ def test_no_event_can_exceed_the_cap(start_emulator: Start, code: Path, layer_zi
 def test_a_ping_invokes_nothing_but_its_own_function(
     start_emulator: Start, code: Path, layer_zip: Path
 ) -> None:
-    emulator = start_emulator(orders(code, layer_zip))
+    emulator = start_emulator(layered_spec(code, layer_zip))
     event = {
         "warmer": True,
         "concurrency": 3,
@@ -409,7 +402,7 @@ def test_a_ping_invokes_nothing_but_its_own_function(
 def test_crafted_fanned_out_payloads_start_no_round(
     start_emulator: Start, code: Path, layer_zip: Path, crafted: dict[str, Any]
 ) -> None:
-    emulator = start_emulator(orders(code, layer_zip, WARMER_DELAY="0"))
+    emulator = start_emulator(layered_spec(code, layer_zip, WARMER_DELAY="0"))
     answer = lambda_client(emulator).invoke(FunctionName="orders", Payload=json.dumps(crafted))
     assert json.loads(answer["Payload"].read())["warmed"] is True
     assert len(emulator.api_requests) == 1
@@ -417,7 +410,7 @@ def test_crafted_fanned_out_payloads_start_no_round(
 
 
 def test_logged_values_from_events_stay_small(start_emulator: Start, code: Path, layer_zip: Path) -> None:
-    emulator = start_emulator(orders(code, layer_zip, WARMER_DELAY="0"))
+    emulator = start_emulator(layered_spec(code, layer_zip, WARMER_DELAY="0"))
     client = lambda_client(emulator)
     huge = "x" * 200_000
     for event in (
