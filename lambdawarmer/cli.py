@@ -1,8 +1,11 @@
-"""``lambdawarmer``: ping deployed functions and count their warm instances; check the settings.
+"""``lambdawarmer``: ping deployed functions and count their warm instances; check the settings;
+adopt, inspect and remove warming on existing functions (lambdawarmer/adoption/).
 
     lambdawarmer ping orders --concurrency 5 --qualifier live
     lambdawarmer ping orders payments --file more-functions.txt
     lambdawarmer config --env-file prod.env
+    lambdawarmer enable orders --concurrency 3 --dry-run
+    lambdawarmer status orders
 
 Uses boto3 with the caller's usual AWS configuration (profile, region, ``AWS_ENDPOINT_URL_LAMBDA``).
 Not part of the layer, and never imported by a function.
@@ -323,7 +326,7 @@ def describe_auto(report: dict[str, Any]) -> str:
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
-        prog="lambdawarmer", description="Check that lambdawarmer keeps your functions warm."
+        prog="lambdawarmer", description="Keep functions warm with lambdawarmer: adopt it, check it, ping."
     )
     main.add_argument("--version", action="version", version=f"lambdawarmer {__version__}")
     commands = main.add_subparsers(dest="command", required=True)
