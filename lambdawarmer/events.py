@@ -160,7 +160,7 @@ class PingDetector:
         """
         fanout_field, flag, source_field = self.trigger_fields
         fanned_out = event.get(fanout_field)
-        if fanned_out is not None and isinstance(fanned_out, dict):
+        if isinstance(fanned_out, dict):
             if self.token is not None and not _same(
                 proof(self.token, fanned_out), fanned_out.get(PROOF_FIELD)
             ):

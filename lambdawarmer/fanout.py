@@ -117,21 +117,18 @@ class FanOut:
         self._hooked = False
         self._lock = threading.Lock()
 
+    def send_spread_ms(self, total: int) -> float:
+        """How long the ``total - 1`` invokes of a round are expected to take to leave, first to last."""
+        return self.send_ms * max(0, total - 2)
+
     def run(
-        self,
-        target: Target,
-        total: int,
-        correlation_id: str,
-        deadline: float,
-        extra_hold_ms: float | None = None,
+        self, target: Target, total: int, correlation_id: str, deadline: float, extra_hold_ms: float
     ) -> Round:
         """Invoke instances 2..``total`` at once; their outcomes by ``deadline`` (``time.monotonic()``).
 
-        Each holds the delay plus ``extra_hold_ms`` (default: the expected send spread), at most 10 s more.
+        Each holds the delay plus ``extra_hold_ms`` (at least :meth:`send_spread_ms`), at most 10 s more.
         """
         indexes = range(2, total + 1)
-        if extra_hold_ms is None:
-            extra_hold_ms = self.send_ms * (len(indexes) - 1)
         hold_ms = self.config.delay + min(MAX_EXTRA_HOLD_MS, round(extra_hold_ms))
         try:
             client = self._client()

@@ -19,11 +19,11 @@ version) when it was invoked through a qualifier.
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
 
 from .aws import LazyClient, error_reason
+from .logs import logger
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from .config import WarmerConfig
 
     Recorder = Union["EmfRecorder", "PutMetricDataRecorder"]
-
-logger = logging.getLogger("lambdawarmer")
 
 FUNCTION_DIMENSION = "FunctionName"
 INVOCATION_DIMENSION = "Invocation"

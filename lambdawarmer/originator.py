@@ -37,14 +37,13 @@ TOP_UP_FACTOR = 2
 class Tally:
     """The distinct instances warmed so far, and every round's figures."""
 
-    __slots__ = ("cold", "failures", "instances", "rounds", "sent")
+    __slots__ = ("cold", "failures", "instances", "rounds")
 
     def __init__(self, own_instance_id: str, own_cold: bool) -> None:
         self.instances = {own_instance_id}
         self.cold = {own_instance_id} if own_cold else set()
         self.rounds: list[dict[str, Any]] = []
         self.failures: list[dict[str, Any]] = []
-        self.sent = 0
 
     def add(self, result: Round) -> int:
         """Count one round; how many of its answers came from an instance that had answered already."""
@@ -60,7 +59,6 @@ class Tally:
             if outcome.report is None
         ]
         self.failures += failures
-        self.sent += len(result.outcomes)
         self.rounds.append(
             {
                 "hold_ms": result.hold_ms,
@@ -84,13 +82,23 @@ def arrival_spread_ms(reports: list[dict[str, Any]]) -> int | None:
 class Originator:
     """Runs the rounds of scheduled pings for one warmer in one execution environment."""
 
-    __slots__ = ("_auto", "arrival_spread_ms", "config", "fanout", "function_name", "recorder")
+    __slots__ = (
+        "_auto",
+        "arrival_spread_ms",
+        "config",
+        "fanout",
+        "function_name",
+        "recorder",
+        "round_recorder",
+    )
 
     def __init__(self, config: WarmerConfig, function_name: str, recorder: Recorder | None) -> None:
         self.config = config
         self.function_name = function_name
         self.fanout = FanOut(config)
         self.recorder = recorder
+        # Auto concurrency reads the round metrics back, so it writes them even with metrics off.
+        self.round_recorder = recorder or EmfRecorder(config.metrics_namespace, function_name)
         self.arrival_spread_ms = 0.0  # what the last round's warm instances reported, with the safety factor
         self._auto: AutoConcurrency | None = None
 
@@ -108,7 +116,7 @@ class Originator:
             if choice.fallback:
                 logger.warning("lambdawarmer: auto concurrency: warming %s: %s", total, choice.fallback)
         if total > 1:
-            extra_ms = max(self.fanout.send_ms * (total - 2), self.arrival_spread_ms)
+            extra_ms = max(self.fanout.send_spread_ms(total), self.arrival_spread_ms)
             reused = tally.add(self.fanout.run(target, total, correlation_id, deadline, extra_ms))
             if reused and len(tally.instances) < total and self.config.top_up:
                 top_up_ms = self._top_up_extra_ms(tally, total, deadline, extra_ms)
@@ -152,7 +160,7 @@ class Originator:
             )
         first = tally.rounds[0]
         return {
-            "invocations_sent": tally.sent,
+            "invocations_sent": sum(r["invocations_sent"] for r in tally.rounds),
             "invocations_failed": len(tally.failures),
             "failures": tally.failures,
             "instances_warmed": warmed,
@@ -164,11 +172,8 @@ class Originator:
 
     def _record_round(self, qualifier: str | None, total: int, tally: Tally, auto: bool) -> None:
         """The round metrics, with metrics on; always in auto mode, which reads them back."""
-        recorder = self.recorder
-        if recorder is None and auto:
-            recorder = EmfRecorder(self.config.metrics_namespace, self.function_name)
-        if recorder is not None:
-            recorder.record_round(qualifier, (total, len(tally.instances), len(tally.failures)))
+        if self.recorder is not None or auto:
+            self.round_recorder.record_round(qualifier, (total, len(tally.instances), len(tally.failures)))
 
     def _auto_concurrency(self) -> AutoConcurrency:
         if self._auto is None:
