@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import queue
+import select
 import signal
 import subprocess
 import threading
@@ -110,6 +111,8 @@ class Environment:
         self.state = "starting"  # starting, idle, busy, dead
         self.idle_since = 0.0  # when it last became idle (time.monotonic())
         self.output: list[str] = []
+        self._output_lock = threading.Lock()
+        self._output_done = False
         self.started_at = time.monotonic()
         self.ready_at: float | None = None
         self.invocations = 0
@@ -198,13 +201,41 @@ class Environment:
         return self._process.pid if self._process else None
 
     def _read_output(self) -> None:
+        """Collect the process's output line by line. Each read happens under the output lock, and
+        only once data is there, so :meth:`drain_output` can tell when all of it is in."""
         process = self._process
         assert process is not None
         assert process.stdout is not None
-        for raw in process.stdout:
-            self.output.append(raw.decode(errors="replace").rstrip("\n"))
+        descriptor, partial = process.stdout.fileno(), b""
+        while True:
+            select.select([descriptor], [], [])
+            with self._output_lock:
+                chunk = os.read(descriptor, 65536)
+                if not chunk:
+                    self._output_done = True
+                    break
+                *lines, partial = (partial + chunk).split(b"\n")
+                self.output.extend(line.decode(errors="replace") for line in lines)
+        if partial:
+            self.output.append(partial.decode(errors="replace"))
         self.exit_code = process.wait()
         self._died()
+
+    def drain_output(self, limit_s: float = 0.5) -> None:
+        """Wait until what the process has written so far is in :attr:`output`.
+
+        Called when it answers an invocation: the function prints before it responds, so a caller
+        reading the output once the invocation returns finds those lines there, as in CloudWatch.
+        """
+        process = self._process
+        if process is None or process.stdout is None:
+            return
+        give_up_at = time.monotonic() + limit_s
+        while time.monotonic() < give_up_at:
+            with self._output_lock:
+                if self._output_done or not select.select([process.stdout], [], [], 0)[0]:
+                    return
+            time.sleep(0.001)
 
     def _died(self) -> None:
         with self._lock:
@@ -245,6 +276,7 @@ class Environment:
 
     def responded(self, request_id: str, body: bytes, error: dict[str, Any] | None) -> None:
         """Called for ``/response`` and ``/error``."""
+        self.drain_output()
         with self._lock:
             invocation = self._current
             if invocation is None or invocation.request_id != request_id:
