@@ -348,8 +348,12 @@ def test_sustained_load_loses_and_duplicates_nothing(
     assert all(body["warmed"] is True and body.get("invocations_failed", 0) == 0 for _, body in pings)
     # Every round is answered in full; how many distinct instances each warmed is the bench's measure:
     # here six clients start dozens of runtimes on two cores, which can spread a round's sends further
-    # than its first hold estimate (the report then says so, and the round after holds longer).
-    assert all(1 <= body.get("instances_warmed", 1) <= event["concurrency"] for event, body in pings)
+    # than its first hold estimate (the report then says so, and a top-up round follows). A top-up round
+    # may reach environments that served the other clients, so the distinct instances of a ping are
+    # bounded by the invocations it made, not by N.
+    assert all(
+        1 <= body.get("instances_warmed", 1) <= body.get("invocations_sent", 0) + 1 for _, body in pings
+    )
     short = sum(body.get("instances_warmed", 1) < event["concurrency"] for event, body in pings)
     assert not [e for e in emulator.environments if e.state == "busy"]
     summary = emulator.summary()
