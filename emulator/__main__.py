@@ -22,6 +22,7 @@ from pathlib import Path
 from .function import FunctionSpec
 from .runtimes import available_runtimes
 from .service import LambdaEmulator
+from .signatures import ACCESS_KEY, SECRET_KEY
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -79,6 +80,11 @@ def serve(arguments: argparse.Namespace) -> int:
         url = emulator.serve(arguments.port)
         print(f"emulating {function.arn} ({function.runtime}) at {url}", flush=True)
         print(f"  AWS_ENDPOINT_URL_LAMBDA={url}  (Ctrl-C to stop)", flush=True)
+        print(
+            f"  sign with AWS_ACCESS_KEY_ID={ACCESS_KEY} AWS_SECRET_ACCESS_KEY={SECRET_KEY} "
+            f"(region {function.region}): other keys are refused, as Lambda refuses them",
+            flush=True,
+        )
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
         for line in emulator.output():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .signatures import ACCESS_KEY, SECRET_KEY
+
 REGION = "us-east-1"
 
 
@@ -16,8 +18,8 @@ def invoke_client(url: str, read_timeout: float = 120.0, pool_size: int = 64) ->
         "lambda",
         endpoint_url=url,
         region_name=REGION,
-        aws_access_key_id="emulator",
-        aws_secret_access_key="emulator",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
         config=Config(
             retries={"total_max_attempts": 1}, read_timeout=read_timeout, max_pool_connections=pool_size
         ),

@@ -18,15 +18,21 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .cpu import cpu_share
 from .function import FunctionSpec
 from .http import LoopbackEndpoint
 from .runtime_api import serve_runtime_api
+from .signatures import ACCESS_KEY, SECRET_KEY
+
+if TYPE_CHECKING:
+    from .cpu import CpuGroup
 
 BOOTSTRAP = Path(__file__).resolve().parent / "runtime" / "bootstrap"
 INIT_TIMEOUT_S = 10.0  # Lambda's limit on the init phase
 MOUNT_AND_START = 'mount --bind "$1" /opt && mount -o remount,ro,bind /opt && shift && exec "$@"'
+JOIN_CGROUP = 'echo $$ > "$1" && shift && exec "$@"'
 
 
 class Invocation:
@@ -104,8 +110,12 @@ class Environment:
         opt_dir: Path,
         mount_opt: bool,
         extra_env: dict[str, str],
+        cpu: CpuGroup | None = None,
+        throttle_init: bool = False,
     ) -> None:
         self.id = environment_id
+        self.cpu = cpu  # its cgroup: held to the memory's CPU share once its init is done
+        self.throttle_init = throttle_init
         self.function = function
         self.version = version
         self.state = "starting"  # starting, idle, busy, dead
@@ -159,9 +169,9 @@ class Environment:
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_REGION": function.region,
             "AWS_DEFAULT_REGION": function.region,
-            "AWS_ACCESS_KEY_ID": "emulator",
-            "AWS_SECRET_ACCESS_KEY": "emulator",
-            "AWS_SESSION_TOKEN": "emulator",
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_SESSION_TOKEN": "emulator-session",
             "LAMBDA_EMULATOR_PYTHON": str(python),
             **extra,
             **function.environment,
@@ -184,6 +194,11 @@ class Environment:
         if mount_opt:
             isolate = ["unshare", "--mount", "--propagation", "private", "sh", "-c", MOUNT_AND_START, "sh"]
             command = [*isolate, str(opt_dir), *command]
+        if self.cpu is not None:
+            # The process joins its cgroup before it runs anything; its children stay in it.
+            if self.throttle_init:
+                self.cpu.limit(cpu_share(self.function.memory_mb))
+            command = ["sh", "-c", JOIN_CGROUP, "sh", str(self.cpu.procs), *command]
         env = self._lambda_env(python, opt_dir, mount_opt, extra)
         return subprocess.Popen(
             command,
@@ -267,6 +282,8 @@ class Environment:
         with self._lock:
             if self.ready_at is None:
                 self.ready_at = time.monotonic()
+                if self.cpu is not None and not self.throttle_init:
+                    self.cpu.limit(cpu_share(self.function.memory_mb))  # the init is over
             self._current = invocation
         invocation.started_at = time.monotonic()
         invocation.deadline_at = invocation.started_at + self.function.timeout_s
@@ -328,5 +345,7 @@ class Environment:
                 process.wait(timeout=5)
         if api is not None:
             api.close()
+        if self.cpu is not None:
+            self.cpu.remove()
         with self._lock:
             self.state = "dead"

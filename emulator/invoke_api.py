@@ -3,7 +3,9 @@
 ``POST /2015-03-31/functions/{name}/invocations[?Qualifier=q]``, the name being a function name,
 ``name:qualifier``, a partial ARN or a full ARN; ``X-Amz-Invocation-Type`` RequestResponse (200),
 Event (202) or DryRun (204). Function errors come back as 200 with ``X-Amz-Function-Error``;
-throttling as 429 TooManyRequestsException; an unknown function or qualifier as 404.
+throttling as 429 TooManyRequestsException; an unknown function or qualifier as 404. Every request
+must carry a valid Signature Version 4 made with a key the emulator knows (emulator.signatures),
+else it is refused with 403 as Lambda refuses it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlparse
 
 from .http import FastHandler, LoopbackEndpoint
+from .signatures import SignatureError, check_signature
 
 if TYPE_CHECKING:
     from .service import LambdaEmulator
@@ -51,6 +54,7 @@ class _Handler(FastHandler):
                 time.sleep(fault.hang_s)
                 if fault.status is not None:
                     raise ApiError(fault.status, fault.error_type, fault.message)
+            self._check_signature(emulator, body)
             status, headers, answer = self._invoke(emulator, body)
         except ApiError as error:
             status = error.status
@@ -58,6 +62,23 @@ class _Handler(FastHandler):
             answer = json.dumps({"Type": "User", "message": error.message}).encode()
         time.sleep(emulator.latency_ms / 2000)
         self.reply(status, answer, headers)
+
+    def _check_signature(self, emulator: LambdaEmulator, body: bytes) -> None:
+        """Refuse, as Lambda does (403), a request not signed with a key the emulator knows."""
+        try:
+            check_signature(
+                "POST",
+                self.path,
+                dict(self.headers.items()),
+                body,
+                secrets=emulator.credentials,
+                service="lambda",
+                region=emulator.function.region,
+            )
+        except SignatureError as refused:
+            with emulator.lock:
+                emulator.refused_requests.append(refused.error_type)
+            raise ApiError(403, refused.error_type, refused.message) from None
 
     def _invoke(self, emulator: LambdaEmulator, body: bytes) -> tuple[int, dict[str, str], bytes]:
         url = urlparse(self.path)

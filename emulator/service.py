@@ -11,6 +11,7 @@ import json
 import random
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -18,11 +19,13 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from .cpu import CpuController, cpu_controller
 from .environment import Environment, Invocation
 from .faults import FaultRule
 from .function import FunctionSpec
 from .http import LoopbackEndpoint
 from .runtimes import runtime_python
+from .signatures import ACCESS_KEY, SECRET_KEY
 
 ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
 ASYNC_CAPACITY_WAIT_S = 5.0  # how long a queued event waits for a free environment
@@ -55,6 +58,27 @@ def unpack_layers(layers: list[Path], destination: Path) -> None:
                 target.chmod(mode or 0o644)
 
 
+_said: list[str] = []
+
+
+def _cpu_controller(cpu: str) -> CpuController | None:
+    """The cgroups that give environments their CPU share; None (said once) where there are none."""
+    if cpu not in ("memory", "full"):
+        raise ValueError(f"cpu={cpu!r}: expected 'memory' (the memory's share) or 'full'")
+    if cpu == "full":
+        return None
+    controller = cpu_controller()
+    if isinstance(controller, str):
+        if controller not in _said:
+            _said.append(controller)
+            print(
+                f"emulator: environments run on a whole core, not their memory's share: {controller}",
+                file=sys.stderr,
+            )
+        return None
+    return controller
+
+
 class LambdaEmulator:
     """One function behind an emulated Lambda service.
 
@@ -65,7 +89,10 @@ class LambdaEmulator:
     random 0 to that many ms before it is routed to an environment, as invokes reach Lambda unevenly
     (network jitter the sender cannot see). ``isolation`` is ``"mount"`` (layers at /opt in a private
     mount namespace), ``"none"`` (layers left where they are unpacked, paths pointed there) or
-    ``"auto"``.
+    ``"auto"``. ``credentials`` adds access keys (key -> secret) the Invoke API accepts besides
+    the emulator's own, which its functions are given. ``cpu`` is ``"memory"`` (each environment
+    held to its memory's share of a core, as Lambda does, once its init is done; the init too with
+    ``throttle_init``) or ``"full"`` (no limit).
     """
 
     def __init__(
@@ -78,8 +105,15 @@ class LambdaEmulator:
         extra_env: dict[str, str] | None = None,
         faults: FaultRule | None = None,
         route_jitter_ms: float = 0.0,
+        credentials: dict[str, str] | None = None,
+        cpu: str = "memory",
+        throttle_init: bool = False,
     ) -> None:
         self.function = function
+        self.throttle_init = throttle_init
+        self.cpu = _cpu_controller(cpu)
+        self.credentials = {ACCESS_KEY: SECRET_KEY, **(credentials or {})}
+        self.refused_requests: list[str] = []  # the error type of each request refused for its signature
         self.route_jitter_ms = route_jitter_ms
         self.faults = faults
         self.concurrency = concurrency
@@ -125,6 +159,8 @@ class LambdaEmulator:
             self._http.close()
         for environment in list(self.environments):
             environment.stop()
+        if self.cpu is not None:
+            self.cpu.close()
         shutil.rmtree(self._workdir, ignore_errors=True)
 
     def __enter__(self) -> LambdaEmulator:
@@ -204,6 +240,8 @@ class LambdaEmulator:
                 opt_dir=self.opt_dir,
                 mount_opt=self.mount_opt,
                 extra_env=self.extra_env,
+                cpu=self.cpu.group(f"env-{len(self.all_environments) + 1:03d}") if self.cpu else None,
+                throttle_init=self.throttle_init,
             )
             environment.state = "busy"
             self.environments.append(environment)

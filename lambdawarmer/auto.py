@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 
-from .aws import LazyClient, error_reason
+from .aws import CLOUDWATCH, LazyClient, cloudwatch_call, error_reason
 from .metrics import round_dimensions
 
 TYPE_CHECKING = False
@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from .config import WarmerConfig
 
 AUTO_TIMEOUT_MS = 2_000
-"""The connect and the read timeouts of the GetMetricData call (it counts against the ping's deadline)."""
+"""The most the GetMetricData call may take, connecting included (it counts against the ping's deadline)."""
+MIN_READ_MS = 300
+"""Less time than this left for the read (after what the round needs): N falls back without trying."""
 MINUTE_S = 60
 
 
@@ -64,22 +66,26 @@ class AutoConcurrency:
 
     __slots__ = ("client", "config", "function_name")
 
-    def __init__(self, config: WarmerConfig, function_name: str) -> None:
+    def __init__(self, config: WarmerConfig, function_name: str, client: LazyClient | None = None) -> None:
         self.config = config
         self.function_name = function_name
-        self.client = LazyClient("cloudwatch", AUTO_TIMEOUT_MS, pool_size=1)
+        self.client = client or LazyClient(CLOUDWATCH, AUTO_TIMEOUT_MS, pool_size=1)
 
-    def choose(self, qualifier: str | None, deadline: float) -> Choice:
-        """N for the function as invoked through ``qualifier``, decided by ``deadline`` (monotonic)."""
+    def choose(self, qualifier: str | None, deadline: float, round_ms: float) -> Choice:
+        """N for the function as invoked through ``qualifier``, read by ``deadline`` (monotonic) less
+        ``round_ms``, the time the round itself needs after it."""
         config = self.config
         fallback = config.auto_min if config.auto_fallback is None else config.auto_fallback
         window = config.auto_window
-        if deadline - time.monotonic() < 2 * AUTO_TIMEOUT_MS / 1000:  # connect, then read
-            return Choice(
-                fallback, window, fallback="not enough of the function's time left to read the metric"
+        read_ms = min(AUTO_TIMEOUT_MS, (deadline - time.monotonic()) * 1000 - round_ms)
+        if read_ms < MIN_READ_MS:
+            reason = (
+                f"not enough of the function's time left to read the metric ({max(0, round(read_ms))} ms "
+                f"after the round's {round(round_ms)} ms; {MIN_READ_MS} ms needed)"
             )
+            return Choice(fallback, window, fallback=reason)
         try:
-            traffic, warm_up = self._read(qualifier, window)
+            traffic, warm_up = self._read(qualifier, window, read_ms / 1000)
         except Exception as error:
             return Choice(fallback, window, fallback=f"GetMetricData failed: {error_reason(error)}")
         minutes = {stamp: value for stamp, value in traffic.items() if stamp not in warm_up}
@@ -92,7 +98,9 @@ class AutoConcurrency:
         instances = min(max(wanted, config.auto_min), config.auto_ceiling)
         return Choice(instances, window, peak=peak, excluded_minutes=excluded)
 
-    def _read(self, qualifier: str | None, window_minutes: int) -> tuple[dict[int, float], set[int]]:
+    def _read(
+        self, qualifier: str | None, window_minutes: int, timeout_s: float
+    ) -> tuple[dict[int, float], set[int]]:
         """The traffic's per-minute peaks, and the minutes with a warm-up round, by minute (epoch s)."""
         end = int(time.time()) // MINUTE_S * MINUTE_S  # the current, partial minute is left out
         most_specific = round_dimensions(self.function_name, qualifier)[-1]
@@ -102,20 +110,25 @@ class AutoConcurrency:
             metric_spec = {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions}
             return {"Id": query_id, "MetricStat": {"Metric": metric_spec, "Period": MINUTE_S, "Stat": stat}}
 
-        answer = self.client.get().get_metric_data(
-            MetricDataQueries=[
-                query("traffic", "AWS/Lambda", "ConcurrentExecutions", "Maximum"),
-                query("warmup", self.config.metrics_namespace, "InstancesRequested", "SampleCount"),
-            ],
-            StartTime=end - window_minutes * MINUTE_S,
-            EndTime=end,
+        answer = cloudwatch_call(
+            self.client.get(),
+            "GetMetricData",
+            {
+                "MetricDataQueries": [
+                    query("traffic", "AWS/Lambda", "ConcurrentExecutions", "Maximum"),
+                    query("warmup", self.config.metrics_namespace, "InstancesRequested", "SampleCount"),
+                ],
+                "StartTime": end - window_minutes * MINUTE_S,
+                "EndTime": end,
+            },
+            timeout_s,
         )
         series = {result["Id"]: result for result in answer.get("MetricDataResults", [])}
 
         def by_minute(query_id: str) -> dict[int, float]:
             result = series.get(query_id, {})
             return {
-                int(stamp.timestamp()) // MINUTE_S * MINUTE_S: float(value)
+                int(stamp) // MINUTE_S * MINUTE_S: float(value)
                 for stamp, value in zip(result.get("Timestamps", []), result.get("Values", []))
             }
 

@@ -1,62 +1,583 @@
-"""boto3 clients with bounded timeouts and no retries, imported only when first needed.
+"""Signed AWS calls from inside a function, standard library only: credentials, endpoints, connections.
 
-``import boto3`` costs about 100 ms, the very cold start we exist to remove, so nothing imports it
-until a fan-out or the PutMetricData mode asks for a client. Endpoints, region and credentials come
-from the standard AWS configuration (``AWS_ENDPOINT_URL_LAMBDA`` and friends work unchanged).
+boto3 costs 0.35 s to import on a whole core and 5 s at 128 MB's 7% of one, the very cold start we
+exist to remove; the layer makes three calls (Lambda Invoke, CloudWatch GetMetricData and
+PutMetricData), so it makes them itself over ``http.client`` with Signature Version 4 (sigv4.py).
+Importing this module and what it needs costs ~12 ms on a whole core and ~0.3 s at 7% of one
+(bench/results.md, "import cost"); nothing imports it before the first call needs it.
+
+* **Credentials** as Lambda provides them: ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/
+  ``AWS_SESSION_TOKEN``, else the container credentials endpoint (``AWS_CONTAINER_CREDENTIALS_FULL_URI``
+  or ``_RELATIVE_URI``, with ``AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`` or ``_TOKEN``), fetched again
+  15 minutes before they expire, as botocore does.
+* **Endpoints** as boto3 resolves them: ``AWS_ENDPOINT_URL_<SERVICE>``, then ``AWS_ENDPOINT_URL``
+  (unless ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS``), else the region's partition, FIPS and dual-stack
+  included.
+* **Connections** are kept alive and reused, across invocations too. One idle longer than a NAT
+  gateway keeps a flow (350 s), or that the service closed while the environment was frozen (its
+  socket is readable: the close arrived), is dropped before use, and a request on a kept-alive
+  connection that fails before any answer came back is sent once more on a new one: it never
+  reached the service. Nothing else is retried.
+* **Every call is bounded**: connect within min(timeout, 3 s), the answer within the timeout, both
+  cut to what the caller has left.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
+import os
+import re
+import select
 import threading
+import time
+
+from .sigv4 import authorization
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from ssl import SSLContext
     from typing import Any
 
-MAX_CONNECT_TIMEOUT_MS = 3_000
+MAX_CONNECT_TIMEOUT_S = 3.0
+MAX_IDLE_S = 340.0
+"""A kept-alive connection idle longer is not reused: NAT gateways and Lambda's network drop idle
+flows after 350 s without a word, and a request sent into one would wait out its whole timeout."""
+REFRESH_BEFORE_EXPIRY_S = 15 * 60
+CREDENTIALS_TIMEOUT_S = 2.0
+CONTAINER_HOST = "169.254.170.2"
+CONTAINER_HOSTS = frozenset((CONTAINER_HOST, "169.254.170.23", "fd00:ec2::23", "[fd00:ec2::23]", "localhost"))
+REGION_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?")
+PARTITIONS = (
+    # (name, region pattern, DNS suffix, dual-stack DNS suffix), from botocore's partitions.json.
+    # The ISO partitions' dual-stack endpoints differ by service in botocore's rules (or do not
+    # exist): none is assumed there.
+    ("aws-cn", re.compile(r"cn-\w+-\d+"), "amazonaws.com.cn", "api.amazonwebservices.com.cn"),
+    ("aws-us-gov", re.compile(r"us-gov-\w+-\d+"), "amazonaws.com", "api.aws"),
+    ("aws-iso", re.compile(r"us-iso-\w+-\d+"), "c2s.ic.gov", None),
+    ("aws-iso-b", re.compile(r"us-isob-\w+-\d+"), "sc2s.sgov.gov", None),
+    ("aws-iso-e", re.compile(r"eu-isoe-\w+-\d+"), "cloud.adc-e.uk", None),
+    ("aws-iso-f", re.compile(r"us-isof-\w+-\d+"), "csp.hci.ic.gov", None),
+    ("aws-eusc", re.compile(r"eusc-de-\w+-\d+"), "amazonaws.eu", "api.amazonwebservices.eu"),
+)
+COMMERCIAL = ("aws", None, "amazonaws.com", "api.aws")
+"""The ``aws`` partition: every region the others do not claim, as botocore has it."""
+_TRUE = ("true", "1")
 
 
-def bounded_client(service: str, timeout_ms: int, pool_size: int) -> Any:
-    """A client for ``service`` whose every call gives up after ``timeout_ms`` and is never retried."""
-    import boto3
-    from botocore.config import Config
+class AwsError(Exception):
+    """A call that failed: ``code`` is what botocore names it (the service's error code, or
+    ``EndpointConnectionError``, ``ConnectTimeoutError``, ``ReadTimeoutError``...), ``status`` the
+    HTTP status when an answer came."""
 
-    config = Config(
-        connect_timeout=min(timeout_ms, MAX_CONNECT_TIMEOUT_MS) / 1000,
-        read_timeout=timeout_ms / 1000,
-        retries={"total_max_attempts": 1},
-        max_pool_connections=pool_size,
-    )
-    return boto3.session.Session().client(service, config=config)
-
-
-class LazyClient:
-    """One bounded client per execution environment, made (and boto3 imported) on first use."""
-
-    __slots__ = ("_client", "_lock", "_pool_size", "_service", "_timeout_ms")
-
-    def __init__(self, service: str, timeout_ms: int, pool_size: int) -> None:
-        self._service = service
-        self._timeout_ms = timeout_ms
-        self._pool_size = pool_size
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    def get(self) -> Any:
-        """The client; thread-safe, so concurrent first uses still make only one."""
-        with self._lock:
-            if self._client is None:
-                self._client = bounded_client(self._service, self._timeout_ms, self._pool_size)
-            return self._client
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.message = message
+        self.status = status
 
 
 def error_reason(error: BaseException) -> str:
-    """A short, readable reason for a failed AWS call: the service's error code when there is one."""
+    """A short, readable reason for a failed call: ``Code: message`` (botocore's errors too: the
+    command line calls AWS through boto3)."""
     response = getattr(error, "response", None)
-    if isinstance(response, dict) and "Error" in response:
+    if isinstance(error, AwsError):
+        reason = str(error)
+    elif isinstance(response, dict) and "Error" in response:
         code = response["Error"].get("Code", "Error")
         message = response["Error"].get("Message", "")
         reason = f"{code}: {message}" if message else str(code)
     else:
         reason = f"{type(error).__name__}: {error}"
     return reason[:300]
+
+
+class Service:
+    """An AWS service as its endpoint and its signature name it."""
+
+    __slots__ = ("endpoint_prefix", "env_name", "fips_is_plain_in", "signing_name")
+
+    def __init__(
+        self, endpoint_prefix: str, signing_name: str, env_name: str, fips_is_plain_in: tuple[str, ...] = ()
+    ) -> None:
+        self.endpoint_prefix = endpoint_prefix
+        self.signing_name = signing_name
+        self.env_name = env_name  # AWS_ENDPOINT_URL_<this>: the service id, upper case
+        self.fips_is_plain_in = fips_is_plain_in  # partitions whose plain endpoint is the FIPS one
+
+
+LAMBDA = Service("lambda", "lambda", "LAMBDA")
+CLOUDWATCH = Service("monitoring", "monitoring", "CLOUDWATCH", fips_is_plain_in=("aws-us-gov",))
+
+
+def region(environ: Mapping[str, str] | None = None) -> str:
+    """The function's region: ``AWS_REGION`` (Lambda sets it), else ``AWS_DEFAULT_REGION``."""
+    environ = os.environ if environ is None else environ
+    name = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or ""
+    if not name:
+        raise AwsError("NoRegionError", "You must specify a region (AWS_REGION).")
+    if not REGION_NAME.fullmatch(name):
+        raise AwsError(
+            "InvalidRegionError", f"Provided region_name '{name}' doesn't match a supported format."
+        )
+    return name
+
+
+def endpoint_url(service: Service, region_name: str, environ: Mapping[str, str] | None = None) -> str:
+    """The URL boto3 would call for ``service`` in ``region_name``."""
+    environ = os.environ if environ is None else environ
+    if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() not in _TRUE:
+        configured = environ.get(f"AWS_ENDPOINT_URL_{service.env_name}") or environ.get("AWS_ENDPOINT_URL")
+        if configured:
+            return configured
+    partition, _, suffix, dual_stack_suffix = next(
+        (found for found in PARTITIONS if found[1].fullmatch(region_name)), COMMERCIAL
+    )
+    fips = environ.get("AWS_USE_FIPS_ENDPOINT", "").lower() in _TRUE
+    if environ.get("AWS_USE_DUALSTACK_ENDPOINT", "").lower() in _TRUE:
+        if dual_stack_suffix is None:
+            raise AwsError(
+                "EndpointVariantError",
+                f"no dual-stack endpoint is known for {region_name} ({partition}): unset "
+                f"AWS_USE_DUALSTACK_ENDPOINT or set AWS_ENDPOINT_URL_{service.env_name}",
+            )
+        suffix = dual_stack_suffix
+    elif partition in service.fips_is_plain_in:
+        fips = False
+    return f"https://{service.endpoint_prefix}{'-fips' if fips else ''}.{region_name}.{suffix}"
+
+
+class Credentials:
+    """One set of keys, and when they expire (epoch seconds; None: they do not)."""
+
+    __slots__ = ("access_key", "expires_at", "secret_key", "token")
+
+    def __init__(self, access_key: str, secret_key: str, token: str | None, expires_at: float | None) -> None:
+        self.access_key = access_key
+        self.secret_key = secret_key
+        self.token = token
+        self.expires_at = expires_at
+
+
+class CredentialSource:
+    """The function's credentials, looked up on each call (the environment first, as botocore does);
+    the container endpoint's are kept until 15 minutes before they expire. ``given``: those, always
+    (the command line passes its boto3 session's)."""
+
+    __slots__ = ("_fetched", "_given", "_lock")
+
+    def __init__(self, given: Credentials | None = None) -> None:
+        self._given = given
+        self._fetched: Credentials | None = None
+        self._lock = threading.Lock()
+
+    def get(self, timeout_s: float = CREDENTIALS_TIMEOUT_S) -> Credentials:
+        """Credentials to sign with; fetching them waits ``timeout_s`` at most."""
+        if self._given is not None:
+            return self._given
+        environ = os.environ
+        access_key, secret_key = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
+        if access_key and secret_key:
+            return Credentials(access_key, secret_key, environ.get("AWS_SESSION_TOKEN") or None, None)
+        with self._lock:
+            fetched = self._fetched
+            if fetched is None or _expires_within(fetched, REFRESH_BEFORE_EXPIRY_S):
+                try:
+                    self._fetched = fetched = _fetch_container_credentials(environ, timeout_s)
+                except AwsError:
+                    if fetched is None or _expires_within(fetched, 60):
+                        raise
+            return fetched
+
+
+def _expires_within(credentials: Credentials, seconds: float) -> bool:
+    return credentials.expires_at is not None and credentials.expires_at - time.time() < seconds
+
+
+def _fetch_container_credentials(environ: Mapping[str, str], timeout_s: float) -> Credentials:
+    full_uri = environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+    relative_uri = environ.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+    if relative_uri:
+        full_uri = f"http://{CONTAINER_HOST}{relative_uri}"
+    if not full_uri:
+        raise AwsError(
+            "NoCredentialsError",
+            "Unable to locate credentials: neither AWS_ACCESS_KEY_ID with AWS_SECRET_ACCESS_KEY nor "
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI is set",
+        )
+    scheme, host, port, path = _split_url(full_uri)
+    if scheme != "https" and host not in CONTAINER_HOSTS and not _is_loopback(host):
+        raise AwsError(
+            "CredentialRetrievalError",
+            f"Unsupported host '{host}' in AWS_CONTAINER_CREDENTIALS_FULL_URI: only https, a loopback "
+            f"address or {', '.join(sorted(CONTAINER_HOSTS))}",
+        )
+    headers = {"Accept": "application/json"}
+    token = _container_token(environ)
+    if token:
+        headers["Authorization"] = token
+    connection = _connection(scheme, host, port, min(timeout_s, MAX_CONNECT_TIMEOUT_S))
+    try:
+        connection.request("GET", path, headers=headers)
+        connection.sock.settimeout(timeout_s)
+        answer = connection.getresponse()
+        status, body = answer.status, answer.read()
+    except (OSError, http.client.HTTPException) as error:
+        raise AwsError("CredentialRetrievalError", f"container credentials endpoint: {error}") from None
+    finally:
+        connection.close()
+    try:
+        data = json.loads(body)
+        expiration = data.get("Expiration")
+        return Credentials(
+            data["AccessKeyId"],
+            data["SecretAccessKey"],
+            data.get("Token"),
+            _epoch(expiration) if expiration else None,
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        shown = body[:200].decode(errors="replace")
+        raise AwsError(
+            "CredentialRetrievalError", f"container credentials endpoint answered {status}: {shown}"
+        ) from None
+
+
+def _container_token(environ: Mapping[str, str]) -> str | None:
+    path = environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+    if path:
+        try:
+            with open(path) as file:
+                token = file.read().strip()
+        except OSError as error:
+            raise AwsError(
+                "CredentialRetrievalError", f"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: {error}"
+            ) from None
+    else:
+        token = environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN", "")
+    if "\r" in token or "\n" in token:
+        raise AwsError("CredentialRetrievalError", "the container authorization token holds a line break")
+    return token or None
+
+
+def _epoch(stamp: str) -> float:
+    """``2026-12-01T10:00:00Z`` (or with ``+00:00``, fractions) as epoch seconds."""
+    import calendar
+
+    return float(calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")))
+
+
+def _is_loopback(host: str) -> bool:
+    return host.startswith("127.") or host in ("::1", "[::1]")
+
+
+def _split_url(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, path) of an ``http(s)://host[:port][/path]`` URL."""
+    scheme, separator, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not separator or scheme not in ("http", "https"):
+        raise AwsError("InvalidEndpoint", f"not an http(s) URL: {url!r}")
+    authority, slash, path = rest.partition("/")
+    host, port = authority, 443 if scheme == "https" else 80
+    found = re.fullmatch(r"(\[[^\]]*\]|[^:]*)(?::(\d+))?", authority)
+    if found is None or not found.group(1):
+        raise AwsError("InvalidEndpoint", f"no host in the URL {url!r}")
+    host = found.group(1)
+    if found.group(2):
+        port = int(found.group(2))
+    return scheme, host, port, (slash + path).rstrip("/")
+
+
+_tls: list[SSLContext] = []
+
+
+def _tls_context() -> SSLContext:
+    """One TLS context per process (loading the trust store costs ~10 ms, 0.15 s at 128 MB)."""
+    if not _tls:
+        import ssl
+
+        _tls.append(ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE") or None))
+    return _tls[0]
+
+
+def _connection(scheme: str, host: str, port: int, connect_timeout_s: float) -> http.client.HTTPConnection:
+    """A connected connection to ``host``; raises ``OSError`` (``TimeoutError``) as connecting does."""
+    bare_host = host.strip("[]")
+    connection: http.client.HTTPConnection
+    if scheme == "https":
+        connection = http.client.HTTPSConnection(
+            bare_host, port, timeout=connect_timeout_s, context=_tls_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(bare_host, port, timeout=connect_timeout_s)
+    connection.connect()
+    return connection
+
+
+class Response:
+    """What a call got back: status, headers (lower-case names) and body."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+class _Idle:
+    __slots__ = ("connection", "since")
+
+    def __init__(self, connection: http.client.HTTPConnection) -> None:
+        self.connection = connection
+        self.since = time.monotonic()
+
+
+class AwsClient:
+    """Signed calls to one service, on kept-alive connections; safe to use from many threads."""
+
+    __slots__ = (
+        "_credentials",
+        "_idle",
+        "_lock",
+        "base_path",
+        "host",
+        "host_header",
+        "pool_size",
+        "port",
+        "region",
+        "scheme",
+        "service",
+        "timeout_s",
+        "url",
+    )
+
+    def __init__(
+        self,
+        service: Service,
+        timeout_ms: int,
+        pool_size: int,
+        *,
+        credentials: Credentials | None = None,
+        region_name: str | None = None,
+    ) -> None:
+        self.service = service
+        self.timeout_s = timeout_ms / 1000
+        self.pool_size = pool_size
+        self.region = region_name or region()
+        self.url = endpoint_url(service, self.region)
+        self.scheme, self.host, self.port, self.base_path = _split_url(self.url)
+        default_port = 443 if self.scheme == "https" else 80
+        self.host_header = self.host if self.port == default_port else f"{self.host}:{self.port}"
+        self._credentials = CredentialSource(credentials)
+        self._idle: list[_Idle] = []
+        self._lock = threading.Lock()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+        timeout_s: float | None = None,
+    ) -> Response:
+        """Send one signed request and read its whole answer within ``timeout_s`` (at most the
+        client's timeout). A 2xx answer is returned; anything else raises :class:`AwsError`."""
+        started = time.monotonic()
+        limit_s = self.timeout_s if timeout_s is None else max(0.001, min(timeout_s, self.timeout_s))
+        credentials = self._credentials.get(min(limit_s, CREDENTIALS_TIMEOUT_S))
+        target = self.base_path + path + (f"?{query}" if query else "")
+        amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        signed = {"host": self.host_header, "x-amz-date": amz_date, **(headers or {})}
+        if credentials.token:
+            signed["x-amz-security-token"] = credentials.token
+        signed["Authorization"] = authorization(
+            method=method,
+            path=self.base_path + path,
+            query=query,
+            headers=signed,
+            body=body,
+            access_key=credentials.access_key,
+            secret_key=credentials.secret_key,
+            region=self.region,
+            service=self.service.signing_name,
+            amz_date=amz_date,
+        )
+        request = _Request(method, target, signed, body)
+        while True:
+            connection, reused = self._take(started, limit_s)
+            try:
+                status, answer_headers, answer_body, keep = self._exchange(
+                    connection, reused, request, limit_s - (time.monotonic() - started)
+                )
+            except _Stale:
+                connection.close()
+                continue  # the service had closed that kept-alive connection: the request never reached it
+            except BaseException:
+                connection.close()
+                raise
+            break
+        if keep:
+            self._give(connection)
+        else:
+            connection.close()
+        if not 200 <= status < 300:
+            raise _service_error(status, answer_headers, answer_body)
+        return Response(status, answer_headers, answer_body)
+
+    def _exchange(
+        self, connection: http.client.HTTPConnection, reused: bool, request: _Request, remaining_s: float
+    ) -> tuple[int, dict[str, str], bytes, bool]:
+        """(status, headers, body, whether the connection may be kept) of ``request`` on ``connection``."""
+        if remaining_s <= 0 or connection.sock is None:
+            raise self._timed_out()
+        connection.sock.settimeout(remaining_s)
+        try:
+            connection.request(request.method, request.target, body=request.body, headers=request.headers)
+            answer = connection.getresponse()
+        except TimeoutError:
+            raise self._timed_out() from None
+        except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError):
+            # Nothing came back (RemoteDisconnected is one of these): on a reused connection, the
+            # service had closed it while it sat idle.
+            if reused:
+                raise _Stale from None
+            raise self._closed() from None
+        except (OSError, http.client.HTTPException):
+            raise self._closed() from None
+        try:
+            answer_body = answer.read()
+        except TimeoutError:
+            raise self._timed_out() from None
+        except (OSError, http.client.HTTPException):
+            raise self._closed() from None
+        answer_headers = {name.lower(): value for name, value in answer.getheaders()}
+        return answer.status, answer_headers, answer_body, not answer.will_close
+
+    def _timed_out(self) -> AwsError:
+        return AwsError("ReadTimeoutError", f'Read timeout on endpoint URL: "{self.url}"')
+
+    def _closed(self) -> AwsError:
+        return AwsError(
+            "ConnectionClosedError",
+            f'Connection was closed before we received a valid response from endpoint URL: "{self.url}".',
+        )
+
+    def _take(self, started: float, limit_s: float) -> tuple[http.client.HTTPConnection, bool]:
+        """A kept-alive connection still open (and whether it was reused), else a new one."""
+        with self._lock:
+            while self._idle:
+                idle = self._idle.pop()
+                sock = idle.connection.sock
+                if (
+                    sock is not None
+                    and time.monotonic() - idle.since < MAX_IDLE_S
+                    and not select.select([sock], [], [], 0)[0]  # readable while idle: closed, or junk
+                ):
+                    return idle.connection, True
+                idle.connection.close()
+        connect_s = min(MAX_CONNECT_TIMEOUT_S, limit_s - (time.monotonic() - started))
+        if connect_s <= 0:
+            raise AwsError("ConnectTimeoutError", f'Connect timeout on endpoint URL: "{self.url}"')
+        try:
+            return _connection(self.scheme, self.host, self.port, connect_s), False
+        except TimeoutError:
+            raise AwsError("ConnectTimeoutError", f'Connect timeout on endpoint URL: "{self.url}"') from None
+        except OSError:
+            raise AwsError(
+                "EndpointConnectionError", f'Could not connect to the endpoint URL: "{self.url}"'
+            ) from None
+
+    def _give(self, connection: http.client.HTTPConnection) -> None:
+        with self._lock:
+            if len(self._idle) < self.pool_size:
+                self._idle.append(_Idle(connection))
+                return
+        connection.close()
+
+
+CLOUDWATCH_TARGET = "GraniteServiceVersion20100801"
+
+
+def cloudwatch_call(
+    client: AwsClient, operation: str, request: Mapping[str, object], timeout_s: float | None = None
+) -> dict[str, Any]:
+    """One CloudWatch operation in its JSON protocol (awsJson1_0, query-compatible): the answer."""
+    response = client.call(
+        "POST",
+        "/",
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": f"{CLOUDWATCH_TARGET}.{operation}",
+            "x-amzn-query-mode": "true",
+        },
+        body=json.dumps(request, separators=(",", ":")).encode(),
+        timeout_s=timeout_s,
+    )
+    try:
+        answer = json.loads(response.body or b"{}")
+    except ValueError:
+        raise AwsError("ResponseParserError", f"{operation}: the answer is not JSON") from None
+    return answer if isinstance(answer, dict) else {}
+
+
+class _Request:
+    __slots__ = ("body", "headers", "method", "target")
+
+    def __init__(self, method: str, target: str, headers: dict[str, str], body: bytes) -> None:
+        self.method = method
+        self.target = target
+        self.headers = headers
+        self.body = body
+
+
+class LazyClient:
+    """One :class:`AwsClient` per execution environment, made on first use (a bad region or
+    endpoint setting then fails that call, never the function's init)."""
+
+    __slots__ = ("_client", "_lock", "_options", "_pool_size", "_service", "_timeout_ms")
+
+    def __init__(self, service: Service, timeout_ms: int, pool_size: int, **options: Any) -> None:
+        self._service = service
+        self._timeout_ms = timeout_ms
+        self._pool_size = pool_size
+        self._options = options  # AwsClient's keyword arguments: credentials, region_name
+        self._client: AwsClient | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> AwsClient:
+        """The client; thread-safe, so concurrent first uses still make only one."""
+        with self._lock:
+            if self._client is None:
+                self._client = AwsClient(self._service, self._timeout_ms, self._pool_size, **self._options)
+            return self._client
+
+
+class _Stale(Exception):
+    """A kept-alive connection turned out closed before the request reached the service."""
+
+
+def _service_error(status: int, headers: Mapping[str, str], body: bytes) -> AwsError:
+    """The error an answer of ``status`` carries, named as botocore names it."""
+    try:
+        data = json.loads(body) if body else {}
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    code = (
+        headers.get("x-amzn-query-error", "").split(";")[0]  # CloudWatch's JSON protocol: the query code
+        or headers.get("x-amzn-errortype", "").split(":")[0]
+        or str(data.get("__type") or data.get("code") or data.get("Code") or "").rsplit("#", 1)[-1]
+    )
+    message = data.get("message") or data.get("Message") or ""
+    if not code and body.lstrip().startswith(b"<"):  # an XML error (the query protocol's)
+        found = {tag: re.search(rf"<{tag}>([^<]*)</{tag}>".encode(), body) for tag in ("Code", "Message")}
+        code = found["Code"].group(1).decode(errors="replace") if found["Code"] else ""
+        message = found["Message"].group(1).decode(errors="replace") if found["Message"] else ""
+    if not code:
+        code = str(status)
+        message = message or body[:100].decode(errors="replace")
+    return AwsError(code, str(message), status)

@@ -6,22 +6,23 @@ whole round is bounded by a deadline taken from the function's remaining time, e
 client's timeouts, and a failure of any kind becomes a reason in the report, never an exception.
 
 The N-1 invokes leave one after another, not at one instant: each costs the sending thread CPU
-(signing, serialising) under the GIL, and a small function has a fraction of a vCPU. So every
+(signing, serialising) under the GIL, and a small function has a fraction of a vCPU, given as a
+quota per scheduler period (128 MB: 7% of each period, then nothing until the next). So every
 instance is asked to hold ``delay`` plus the time the whole round takes to leave: else the first
 ones would finish before the last ones arrive, and Lambda would hand those to them again. That
-time is estimated from the function's memory (its CPU share) for the first round, and measured
-after every round for the next.
+time is estimated from the function's memory (its CPU share, and one throttled wait below a whole
+vCPU) for the first round, and measured after every round for the next.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
+from urllib.parse import quote
 
-from .aws import LazyClient, error_reason
+from .aws import LAMBDA, AwsError, LazyClient, error_reason
 from .config import MAX_EXTRA_HOLD_MS
 from .events import fanout_payload
 
@@ -29,27 +30,49 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .aws import AwsClient
     from .config import WarmerConfig
 
 MAX_REASON_LENGTH = 300
-SEND_MS_AT_ONE_VCPU = 2.0  # CPU time of one invoke call with a whole vCPU (1769 MB)
+ANSWER_ALLOWANCE_MS = 250
+"""What an answer needs beyond the instance's hold (the round trip, a small function's CPU share):
+an invoke is sent only while that much of the round's time is left."""
+LATE = "no answer before the function's time ran out"
+SEND_CPU_MS = 0.4
+"""CPU time one fanned-out invoke costs the sender on a whole vCPU: its thread, signing, the request
+and its answer (0.26 ms measured on a kept-alive connection, more on a new one; boto3 took 2 ms)."""
 ONE_VCPU_MB = 1769
+QUOTA_PERIOD_MS = 100
+"""The period a CPU quota is enforced over (Linux's default, the emulator's; Lambda documents none):
+below a whole vCPU, a round whose sends reach the end of the period's quota waits out the rest of it."""
 MIN_SEND_MS = 0.5
 SAFETY = 1.5
 
 
+def cpu_share(memory_mb: int) -> float:
+    """The share of one vCPU a single thread of a ``memory_mb`` function gets (at most one)."""
+    return min(max(memory_mb, 128), ONE_VCPU_MB) / ONE_VCPU_MB
+
+
 def estimated_send_ms_for(memory_mb: int) -> float:
     """The time between two invokes leaving, for a function of ``memory_mb``: scaled by its CPU share."""
-    return SEND_MS_AT_ONE_VCPU * ONE_VCPU_MB / min(max(memory_mb, 128), ONE_VCPU_MB)
+    return SEND_CPU_MS / cpu_share(memory_mb)
 
 
-def estimated_send_ms() -> float:
-    """The time between two invokes leaving from this function, before any was measured."""
+def expected_send_spread_ms(send_ms: float, total: int, memory_mb: int) -> float:
+    """How long the ``total - 1`` invokes of a round take to leave, first to last: ``send_ms``
+    between two, and below a whole vCPU the throttled rest of one quota period on the way."""
+    if total <= 2:
+        return 0.0
+    return send_ms * (total - 2) + QUOTA_PERIOD_MS * (1 - cpu_share(memory_mb))
+
+
+def function_memory_mb() -> int:
+    """This function's memory size (``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``; a whole vCPU's when unknown)."""
     try:
-        memory_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", ONE_VCPU_MB))
+        return int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", ONE_VCPU_MB))
     except ValueError:
-        memory_mb = ONE_VCPU_MB
-    return estimated_send_ms_for(memory_mb)
+        return ONE_VCPU_MB
 
 
 class Target:
@@ -82,14 +105,23 @@ def resolve_target(context: Any) -> Target:
 
 
 class Outcome:
-    """One fanned-out invoke: the instance's report, or why there is none."""
+    """One fanned-out invoke: the instance's report, or why there is none (``sent`` False: it was
+    not sent, the function's time being too short for its answer)."""
 
-    __slots__ = ("index", "reason", "report")
+    __slots__ = ("index", "reason", "report", "sent")
 
-    def __init__(self, index: int, report: dict[str, Any] | None = None, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        index: int,
+        report: dict[str, Any] | None = None,
+        reason: str | None = None,
+        *,
+        sent: bool = True,
+    ) -> None:
         self.index = index
         self.report = report
         self.reason = reason
+        self.sent = sent
 
 
 class Round:
@@ -103,106 +135,71 @@ class Round:
         self.hold_ms = hold_ms
         self.spread_ms = spread_ms
 
+    @property
+    def not_sent(self) -> list[Outcome]:
+        """The invokes left unsent."""
+        return [outcome for outcome in self.outcomes if not outcome.sent]
+
 
 class FanOut:
     """Sends the fanned-out invokes of one execution environment, through one shared client."""
 
-    __slots__ = ("_hooked", "_lock", "_sending", "client", "config", "send_ms")
+    __slots__ = ("client", "config", "memory_mb", "send_ms")
 
     def __init__(self, config: WarmerConfig) -> None:
         self.config = config
-        self.client = LazyClient("lambda", config.read_timeout_ms, config.max_concurrency)
-        self.send_ms = estimated_send_ms()
-        self._sending = threading.local()  # the list a sending thread records its send time in
-        self._hooked = False
-        self._lock = threading.Lock()
+        self.client = LazyClient(LAMBDA, config.read_timeout_ms, config.max_concurrency)
+        self.memory_mb = function_memory_mb()
+        self.send_ms = estimated_send_ms_for(self.memory_mb)  # until a round measured it
 
     def send_spread_ms(self, total: int) -> float:
         """How long the ``total - 1`` invokes of a round are expected to take to leave, first to last."""
-        return self.send_ms * max(0, total - 2)
+        return expected_send_spread_ms(self.send_ms, total, self.memory_mb)
 
     def run(
         self, target: Target, total: int, correlation_id: str, deadline: float, extra_hold_ms: float
     ) -> Round:
         """Invoke instances 2..``total`` at once; their outcomes by ``deadline`` (``time.monotonic()``).
 
-        Each holds the delay plus ``extra_hold_ms`` (at least :meth:`send_spread_ms`), at most 10 s more.
+        Each holds the delay plus ``extra_hold_ms`` (at least :meth:`send_spread_ms`), at most 10 s
+        more. An invoke is sent only while its answer can still come back by ``deadline``.
         """
         indexes = range(2, total + 1)
         hold_ms = self.config.delay + min(MAX_EXTRA_HOLD_MS, round(extra_hold_ms))
         try:
-            client = self._client()
+            client = self.client.get()
         except Exception as error:
             reason = f"no Lambda client: {error_reason(error)}"
             return Round([Outcome(index, reason=reason) for index in indexes], hold_ms, None)
-        sent: list[float] = []
+        dispatch = _Dispatch(self, client, target, hold_ms, deadline)
+        futures = {}
         pool = ThreadPoolExecutor(max_workers=len(indexes), thread_name_prefix="lambdawarmer")
         try:
-            futures = {
-                index: pool.submit(
-                    self._invoke,
-                    client,
-                    target,
-                    fanout_payload(index, total, correlation_id, hold_ms, self.config.token),
-                    sent,
-                    hold_ms,
-                )
-                for index in indexes
-            }
+            for index in indexes:
+                if not dispatch.time_for_answer():
+                    break  # more threads would only wait for answers that cannot come in time
+                payload = fanout_payload(index, total, correlation_id, hold_ms, self.config.token)
+                futures[index] = pool.submit(dispatch.invoke, index, payload)
             wait(futures.values(), timeout=max(0.0, deadline - time.monotonic()))
         finally:
             pool.shutdown(wait=False)
-        late = "no answer before the function's time ran out"
-        outcomes = [
-            _outcome(index, future.result()) if future.done() else Outcome(index, reason=late)
-            for index, future in futures.items()
-        ]
+        outcomes = []
+        for index in indexes:
+            future = futures.get(index)
+            if future is None:
+                outcomes.append(dispatch.not_sent(index))
+            elif future.done():
+                outcomes.append(future.result())
+            else:
+                outcomes.append(Outcome(index, reason=LATE))
+        sent = dispatch.sent
         spread_ms = (max(sent) - min(sent)) * 1000 if len(sent) > 1 else None
         if spread_ms is not None:
             self.send_ms = max(MIN_SEND_MS, SAFETY * spread_ms / (len(sent) - 1))
         return Round(outcomes, hold_ms, spread_ms)
 
-    def _client(self) -> Any:
-        client = self.client.get()
-        with self._lock:
-            if not self._hooked:
-                client.meta.events.register("before-send.lambda.Invoke", self._record_send)
-                self._hooked = True
-        return client
-
-    def _record_send(self, **_: Any) -> None:
-        sent = getattr(self._sending, "sent", None)
-        if sent is not None:
-            sent.append(time.monotonic())
-
-    def _invoke(
-        self, client: Any, target: Target, payload: bytes, sent: list[float], hold_ms: int
-    ) -> tuple[dict[str, Any] | None, str | None]:
-        arguments = {"FunctionName": target.function, "InvocationType": "RequestResponse", "Payload": payload}
-        if target.qualifier:
-            arguments["Qualifier"] = target.qualifier
-        self._sending.sent = sent
-        try:
-            response = client.invoke(**arguments)
-            body = response["Payload"].read()
-        except Exception as error:
-            if type(error).__name__ == "ReadTimeoutError":
-                return None, self._timed_out(hold_ms)
-            return None, error_reason(error)
-        if response.get("FunctionError"):
-            return (
-                None,
-                f"function error ({response['FunctionError']}): {body[:200].decode(errors='replace')}",
-            )
-        try:
-            report = json.loads(body)
-        except ValueError:
-            report = None
-        if not isinstance(report, dict) or not isinstance(report.get("instance_id"), str):
-            return None, f"the answer is not a warm-up report: {body[:100].decode(errors='replace')}"
-        return report, None
-
-    def _timed_out(self, hold_ms: int) -> str:
+    def timed_out(self, hold_ms: int) -> str:
+        """Why an invoke that ran out its read timeout has no answer, and what to do."""
         timeout_ms = self.config.read_timeout_ms
         setting = "the default" if self.config.invoke_timeout is None else "WARMER_INVOKE_TIMEOUT"
         return (
@@ -212,6 +209,73 @@ class FanOut:
         )
 
 
-def _outcome(index: int, result: tuple[dict[str, Any] | None, str | None]) -> Outcome:
-    report, reason = result
-    return Outcome(index, report, reason[:MAX_REASON_LENGTH] if reason else None)
+class _Dispatch:
+    """One round's invokes: where they go, how long each instance holds, when answers are due, and
+    when each invoke left (the send spread)."""
+
+    __slots__ = ("client", "deadline", "fanout", "hold_ms", "path", "query", "sent")
+
+    def __init__(
+        self, fanout: FanOut, client: AwsClient, target: Target, hold_ms: int, deadline: float
+    ) -> None:
+        self.fanout = fanout
+        self.client = client
+        self.path = f"/2015-03-31/functions/{quote(target.function, safe='-_.~')}/invocations"
+        self.query = f"Qualifier={quote(target.qualifier, safe='-_.~')}" if target.qualifier else ""
+        self.hold_ms = hold_ms
+        self.deadline = deadline
+        self.sent: list[float] = []
+
+    def time_for_answer(self) -> bool:
+        """Whether an invoke sent now could still be answered by the deadline."""
+        return (self.deadline - time.monotonic()) * 1000 >= self.hold_ms + ANSWER_ALLOWANCE_MS
+
+    def not_sent(self, index: int) -> Outcome:
+        """The outcome of an invoke left unsent, saying why."""
+        left_ms = max(0, round((self.deadline - time.monotonic()) * 1000))
+        reason = (
+            f"not sent: {left_ms} ms of the function's time left, less than the instance's hold "
+            f"({self.hold_ms} ms) plus {ANSWER_ALLOWANCE_MS} ms for its answer"
+        )
+        return Outcome(index, reason=reason, sent=False)
+
+    def invoke(self, index: int, payload: bytes) -> Outcome:
+        """Invoke instance ``index`` and read its report (in a thread of the round's pool)."""
+        if not self.time_for_answer():
+            return self.not_sent(index)
+        left_s = self.deadline - time.monotonic()
+        self.sent.append(time.monotonic())
+        try:
+            response = self.client.call(
+                "POST",
+                self.path,
+                query=self.query,
+                headers={"X-Amz-Invocation-Type": "RequestResponse"},
+                body=payload,
+                timeout_s=left_s,
+            )
+        except AwsError as error:
+            if error.code != "ReadTimeoutError":
+                return _failed(index, error_reason(error))
+            return _failed(
+                index, LATE if left_s < self.client.timeout_s else self.fanout.timed_out(self.hold_ms)
+            )
+        except Exception as error:
+            return _failed(index, error_reason(error))
+        body = response.body
+        function_error = response.headers.get("x-amz-function-error")
+        if function_error:
+            return _failed(index, f"function error ({function_error}): {body[:200].decode(errors='replace')}")
+        try:
+            report = json.loads(body)
+        except ValueError:
+            report = None
+        if not isinstance(report, dict) or not isinstance(report.get("instance_id"), str):
+            return _failed(
+                index, f"the answer is not a warm-up report: {body[:100].decode(errors='replace')}"
+            )
+        return Outcome(index, report)
+
+
+def _failed(index: int, reason: str) -> Outcome:
+    return Outcome(index, reason=reason[:MAX_REASON_LENGTH])

@@ -7,8 +7,9 @@ lambda-warmer-py reported) and ``FunctionName`` + ``Invocation`` (``request`` fo
 
 * ``emf`` (default): one CloudWatch Embedded Metric Format line on stdout. No network call and no
   IAM permission: CloudWatch Logs extracts the metrics.
-* ``put_metric_data``: a bounded PutMetricData call through boto3 (needs ``cloudwatch:PutMetricData``).
-  A failure is logged and never reaches the caller.
+* ``put_metric_data``: a bounded PutMetricData call (needs ``cloudwatch:PutMetricData``). Its AWS
+  client is loaded when the recorder is made, in the init phase (unthrottled at every memory size),
+  not by the first request. A failure is logged and never reaches the caller.
 
 The instance that received a scheduled ping also writes, once its rounds are done,
 ``InstancesRequested``, ``InstancesWarmed`` and ``InvokesFailed`` with ``FunctionName``, plus
@@ -22,7 +23,6 @@ import json
 import sys
 import time
 
-from .aws import LazyClient, error_reason
 from .logs import logger
 
 TYPE_CHECKING = False
@@ -107,12 +107,16 @@ def _write(line: str) -> None:
 class PutMetricDataRecorder:
     """Sends the metrics with one PutMetricData call per invocation, bounded in time."""
 
-    __slots__ = ("_client", "_function_name", "_namespace")
+    __slots__ = ("_call", "_client", "_function_name", "_namespace", "_reason")
 
     def __init__(self, namespace: str, function_name: str) -> None:
+        from .aws import CLOUDWATCH, LazyClient, cloudwatch_call, error_reason
+
         self._namespace = namespace
         self._function_name = function_name
-        self._client = LazyClient("cloudwatch", METRICS_TIMEOUT_MS, pool_size=4)
+        self._client = LazyClient(CLOUDWATCH, METRICS_TIMEOUT_MS, pool_size=4)
+        self._call = cloudwatch_call
+        self._reason = error_reason
 
     def record(self, cold: bool, warmup: bool) -> None:
         """Send the metrics for one invocation; log and swallow any failure."""
@@ -140,8 +144,12 @@ class PutMetricDataRecorder:
         self._put(data, "this warm-up round")
 
     def _put(self, data: list[dict[str, object]], what: str) -> None:
+        from .aws import cloudwatch_call, error_reason
+
         try:
-            self._client.get().put_metric_data(Namespace=self._namespace, MetricData=data)
+            cloudwatch_call(
+                self._client.get(), "PutMetricData", {"Namespace": self._namespace, "MetricData": data}
+            )
         except Exception as error:
             logger.warning(
                 "lambdawarmer: PutMetricData failed, metrics for %s are lost: %s", what, error_reason(error)

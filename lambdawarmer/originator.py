@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from .fanout import SAFETY, FanOut, resolve_target
+from .fanout import ANSWER_ALLOWANCE_MS, SAFETY, FanOut, resolve_target
 from .logs import logger
 from .metrics import EmfRecorder
 
@@ -48,6 +48,8 @@ class Tally:
     def add(self, result: Round) -> int:
         """Count one round; how many of its answers came from an instance that had answered already."""
         reports = [outcome.report for outcome in result.outcomes if outcome.report is not None]
+        sent = [outcome for outcome in result.outcomes if outcome.sent]
+        not_sent = result.not_sent
         before = len(self.instances)
         for report in reports:
             self.instances.add(report["instance_id"])
@@ -55,7 +57,7 @@ class Tally:
                 self.cold.add(report["instance_id"])
         failures = [
             {"round": len(self.rounds) + 1, "index": outcome.index, "reason": outcome.reason}
-            for outcome in result.outcomes
+            for outcome in sent
             if outcome.report is None
         ]
         self.failures += failures
@@ -65,8 +67,10 @@ class Tally:
                 "dispatch_ms": None if result.spread_ms is None else round(result.spread_ms, 1),
                 "arrival_spread_ms": arrival_spread_ms(reports),
                 "warm_arrival_spread_ms": arrival_spread_ms([r for r in reports if r.get("cold") is False]),
-                "invocations_sent": len(result.outcomes),
+                "invocations_sent": len(sent),
                 "invocations_failed": len(failures),
+                "invocations_not_sent": len(not_sent),
+                "not_sent_reason": not_sent[0].reason if not_sent else None,
                 "instances_warmed": len(self.instances),
             }
         )
@@ -110,7 +114,12 @@ class Originator:
         fields: dict[str, Any] = {"concurrency_source": "auto" if ping.auto else "event"}
         total = ping.total
         if ping.auto:
-            choice = self._auto_concurrency().choose(target.qualifier, deadline)
+            round_ms = (
+                self.config.delay
+                + ANSWER_ALLOWANCE_MS
+                + max(self.fanout.send_spread_ms(self.config.auto_min), self.arrival_spread_ms)
+            )
+            choice = self._auto_concurrency().choose(target.qualifier, deadline, round_ms)
             total = fields["concurrency"] = choice.instances
             fields["auto"] = choice.as_dict()
             if choice.fallback:
@@ -149,6 +158,10 @@ class Originator:
                 failure["reason"],
             )
         warmed = len(tally.instances)
+        not_sent = sum(r["invocations_not_sent"] for r in tally.rounds)
+        not_sent_reason = next((r["not_sent_reason"] for r in tally.rounds if r["not_sent_reason"]), None)
+        if not_sent:
+            logger.warning("lambdawarmer: %s fan-out invoke(s) not sent: %s", not_sent, not_sent_reason)
         answers = sum(r["invocations_sent"] - r["invocations_failed"] for r in tally.rounds)
         if warmed < total and answers + 1 > warmed:
             logger.warning(
@@ -162,6 +175,8 @@ class Originator:
         return {
             "invocations_sent": sum(r["invocations_sent"] for r in tally.rounds),
             "invocations_failed": len(tally.failures),
+            "invocations_not_sent": not_sent,
+            "not_sent_reason": not_sent_reason,
             "failures": tally.failures,
             "instances_warmed": warmed,
             "instances_cold": len(tally.cold),

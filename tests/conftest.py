@@ -59,11 +59,14 @@ def make_context(
 class InvokeCall:
     """One request the scripted Invoke API received."""
 
-    def __init__(self, function: str, qualifier: str | None, invocation_type: str, payload: Any) -> None:
+    def __init__(
+        self, function: str, qualifier: str | None, invocation_type: str, payload: Any, client_port: int = 0
+    ) -> None:
         self.function = function
         self.qualifier = qualifier
         self.invocation_type = invocation_type
         self.payload = payload
+        self.client_port = client_port  # the caller's port: one per connection it used
 
 
 class ScriptedInvokeApi:
@@ -90,6 +93,7 @@ class ScriptedInvokeApi:
                     parse_qs(url.query).get("Qualifier", [None])[0],
                     self.headers.get("X-Amz-Invocation-Type", "RequestResponse"),
                     json.loads(body) if body else None,
+                    self.client_address[1],
                 )
                 with api._lock:
                     api.calls.append(call)
@@ -180,6 +184,9 @@ def start_emulator() -> Iterator[Callable[..., LambdaEmulator]]:
     started: list[LambdaEmulator] = []
 
     def start(function: FunctionSpec, **options: Any) -> LambdaEmulator:
+        # The Invoke API also accepts the test environment's key (aws_environment), which the
+        # command line signs with.
+        options.setdefault("credentials", {"testing": "testing"})
         emulator = LambdaEmulator(function, **options)
         started.append(emulator)
         emulator.serve()
@@ -205,6 +212,37 @@ def layered_spec(code: Path, layer_zip: Path, **environment: str) -> FunctionSpe
         environment={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper", **environment},
         timeout_s=30,
     )
+
+
+OVERLAPPING_HANDLER = """
+import os, time
+
+def handler(event, context):
+    # Requests meant to overlap wait here until all of them have arrived (or 20 s): each leaves
+    # a file in the shared folder and polls for the others', at a small CPU cost.
+    if isinstance(event, dict) and "barrier" in event:
+        folder = event["barrier"]
+        open(os.path.join(folder, context.aws_request_id), "w").close()
+        give_up = time.monotonic() + 20
+        while len(os.listdir(folder)) < event["parties"] and time.monotonic() < give_up:
+            time.sleep(0.01)
+    return {"handled": event}
+"""
+"""A function whose requests holding ``{"barrier": folder, "parties": n}`` are answered only once all
+n have arrived: n such requests sent at once are in n environments at once, whatever the machine's load."""
+
+
+def overlapping_requests(client: Any, folder: Path, parties: int, **invoke: Any) -> list[dict[str, Any]]:
+    """Send ``parties`` requests to :data:`OVERLAPPING_HANDLER` at once; their answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder.mkdir(parents=True, exist_ok=True)
+    event = json.dumps({"barrier": str(folder), "parties": parties})
+    with ThreadPoolExecutor(parties) as pool:
+        answers = list(
+            pool.map(lambda _: client.invoke(FunctionName="orders", Payload=event, **invoke), range(parties))
+        )
+    return [{"error": a.get("FunctionError"), "body": json.loads(a["Payload"].read())} for a in answers]
 
 
 def write_function(directory: Path, source: str, module: str = "app") -> Path:

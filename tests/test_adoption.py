@@ -45,7 +45,7 @@ class Router(FastHandler):
         invoking = self.path.split("?")[0].endswith("/invocations")
         upstream = urlparse(self.server.emulator_url if invoking else self.server.moto_url)  # type: ignore[attr-defined]
         connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
-        headers = {name: value for name, value in self.headers.items() if name.lower() != "host"}
+        headers = dict(self.headers.items())  # Host included: the caller signed it
         connection.request(self.command, self.path, body=body, headers=headers)
         response = connection.getresponse()
         answer = response.read()
@@ -437,13 +437,24 @@ def test_status_warns_of_provisioned_concurrency_and_snapstart(
 def test_cost_figures_checked_by_hand() -> None:
     assert pings_per_month("rate(5 minutes)") == 730 * 60 / 5  # 8,760
     cost = monthly_cost(1024, 10, "rate(5 minutes)", "x86_64")
-    # hold: 75 ms + 2 ms x 1769/1024 per invoke x 8 = 75 + 27.6 = 102.6 ms
-    assert cost["hold_ms"] == pytest.approx(75 + 2 * 1769 / 1024 * 8)
-    # per ping: 9 instances x (102.6 + 5) + 102.6 + 100 = 1,171.0 ms -> 1,172 ms billed (ceil)
-    per_ping_s = 1172 / 1000
-    assert cost["gb_seconds_per_month"] == pytest.approx(8760 * per_ping_s * 1.0)
-    expected = 8760 * 10 * 0.20 / 1e6 + 8760 * per_ping_s * 0.0000166667
-    assert cost["warming_usd"] == pytest.approx(expected)  # about $0.19
+    # share 1024/1769 = 0.5789; hold: 75 ms + 0.4 ms / 0.5789 per invoke x 8 + 100 ms x (1 - 0.5789)
+    #   = 75 + 5.53 + 42.11 = 122.64 ms
+    assert cost["hold_ms"] == pytest.approx(122.64, abs=0.01)
+    # per ping: 9 instances x (122.64 + 1 / 0.5789) + 122.64 + 100 = 1,341.96 ms -> 1,342 ms billed (ceil)
+    per_ping_s = 1342 / 1000
+    # inits: pinged every 5 minutes, kept; replaced every 2 hours: 10 x 730 / 2 = 3,650 inits of 250 ms
+    assert cost["inits_per_month"] == pytest.approx(3650)
+    init_gb_s = 3650 * 0.25 * 1.0
+    assert cost["gb_seconds_per_month"] == pytest.approx(8760 * per_ping_s * 1.0 + init_gb_s)
+    expected = 8760 * 10 * 0.20 / 1e6 + (8760 * per_ping_s + init_gb_s) * 0.0000166667
+    assert cost["warming_usd"] == pytest.approx(expected)  # about $0.21
+    # pinged every 30 minutes: reclaimed between pings, every ping starts all 10 again
+    sparse = monthly_cost(1024, 10, "rate(30 minutes)", "x86_64", init_ms=400)
+    assert sparse["inits_per_month"] == pytest.approx(1460 * 10)
+    assert sparse["init_gb_seconds_per_month"] == pytest.approx(1460 * 10 * 0.4)
+    small = monthly_cost(128, 10, "rate(5 minutes)", "x86_64")
+    # 128 MB: 7.2% of a vCPU: 75 + 0.4 / 0.07236 x 8 + 100 x 0.92764 = 75 + 44.2 + 92.8 = 212.0 ms
+    assert small["hold_ms"] == pytest.approx(212.0, abs=0.1)
     assert cost["provisioned_usd"] == pytest.approx(10 * 1.0 * 730 * 3600 * 0.0000041667)  # about $109.50
     arm = monthly_cost(1024, 10, "rate(5 minutes)", "arm64")
     assert arm["provisioned_usd"] < cost["provisioned_usd"]
@@ -456,6 +467,9 @@ def test_cost_command_reads_memory_and_architecture_from_the_function(aws: dict[
     assert "4 environments of 2048 MB (arm64)" in output
     assert "Provisioned Concurrency: $" in output
     assert "https://aws.amazon.com/lambda/pricing/" in output
+    assert "2048 MB gets 100.0% of a vCPU" in output
+    assert "init: 250 ms per environment a ping starts (--init-ms)" in output
+    assert "reclaimed after 10 minutes" in output
     status, output = run("cost", "--memory", "128", "--concurrency", "2", "--schedule", "cron(0 * * * ? *)")
     assert status == 2
     assert "cannot price the schedule" in output

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 
 from emulator import FunctionSpec, LambdaEmulator, runtime_python
 
-from .conftest import lambda_client, write_function
+from .conftest import OVERLAPPING_HANDLER, lambda_client, overlapping_requests, write_function
 from .test_metrics import read_back
 
 pytestmark = pytest.mark.e2e
@@ -98,8 +97,9 @@ def test_a_ping_warms_without_running_the_handler(
 
 @pytest.mark.parametrize("concurrency", [2, 5, 10])
 def test_concurrency_n_warms_n_environments_then_n_requests_start_warm(
-    start_emulator: Start, code: Path, layer_zip: Path, concurrency: int, runtime: str
+    start_emulator: Start, tmp_path: Path, layer_zip: Path, concurrency: int, runtime: str
 ) -> None:
+    code = write_function(tmp_path / "overlapping", OVERLAPPING_HANDLER)
     emulator = start_emulator(spec(code, layer_zip, runtime))
     error, report = call(emulator, {"warmer": True, "concurrency": concurrency})
     assert error is None
@@ -108,9 +108,9 @@ def test_concurrency_n_warms_n_environments_then_n_requests_start_warm(
     warmed = {i.environment_id for i in emulator.invocations}
     assert len(warmed) == concurrency
     pinged = len(emulator.invocations)
-    with ThreadPoolExecutor(concurrency) as pool:
-        answers = list(pool.map(lambda n: call(emulator, {"order": n, "sleep_ms": 500}), range(concurrency)))
-    assert all(error is None for error, _ in answers)
+    # Held until all have arrived: they overlap, so each needs its own environment.
+    answers = overlapping_requests(lambda_client(emulator), tmp_path / "barrier", concurrency)
+    assert [answer["error"] for answer in answers] == [None] * concurrency
     real = emulator.invocations[pinged:]
     assert [i.cold for i in real] == [False] * concurrency
     assert {i.environment_id for i in real} == warmed

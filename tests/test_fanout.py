@@ -62,15 +62,19 @@ def test_all_invokes_are_in_flight_together_and_target_the_alias(invoke_api: Sta
     assert report["fanout_ms"] > 0
 
 
-@pytest.mark.parametrize(("memory", "send_ms"), [("1769", 2.0), ("3008", 2.0), ("128", 27.6), ("512", 6.9)])
+@pytest.mark.parametrize(
+    ("memory", "send_ms", "throttled_ms"),
+    [("1769", 0.4, 0), ("3008", 0.4, 0), ("128", 5.53, 92.8), ("512", 1.38, 71.1)],
+)
 def test_instances_hold_the_delay_plus_the_time_the_round_takes_to_leave(
-    invoke_api: StartApi, monkeypatch: pytest.MonkeyPatch, memory: str, send_ms: float
+    invoke_api: StartApi, monkeypatch: pytest.MonkeyPatch, memory: str, send_ms: float, throttled_ms: float
 ) -> None:
-    """First round: the time between two sends is estimated from the CPU share (memory size)."""
+    """First round: the time between two sends is estimated from the CPU share (memory size), and
+    below a whole vCPU the round may wait out the throttled rest of one 100 ms quota period."""
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory)
     api = invoke_api(distinct_instances)
     report = warmer(delay=100)(handler)({"warmer": True, "concurrency": 6}, make_context())
-    expected = 100 + round(send_ms * 4)  # 5 invokes: 4 gaps between the first and the last to leave
+    expected = 100 + round(send_ms * 4 + throttled_ms)  # 5 invokes: 4 gaps from the first to the last
     holds = {c.payload[FANOUT_KEY]["hold_ms"] for c in api.calls}
     assert holds == {report["hold_ms"]}  # one hold for all: the order they leave in is not known
     assert report["hold_ms"] == pytest.approx(expected, abs=1)
@@ -86,7 +90,8 @@ def test_later_rounds_hold_for_the_measured_spread(
     first = wrapped({"warmer": True, "concurrency": 11}, make_context())
     second = wrapped({"warmer": True, "concurrency": 11}, make_context())
     measured_gap = first["dispatch_ms"] / 9
-    assert second["hold_ms"] == pytest.approx(100 + max(0.5, 1.5 * measured_gap) * 9, abs=1)
+    throttled_ms = 100 * (1 - 128 / 1769)
+    assert second["hold_ms"] == pytest.approx(100 + max(0.5, 1.5 * measured_gap) * 9 + throttled_ms, abs=1)
     assert {c.payload[FANOUT_KEY]["hold_ms"] for c in api.calls[10:]} == {second["hold_ms"]}
 
 
@@ -225,15 +230,19 @@ def test_slow_endpoint_is_cut_off_by_the_invoke_timeout(invoke_api: StartApi) ->
 
 
 def test_fan_out_ends_before_the_functions_time_runs_out(invoke_api: StartApi) -> None:
+    """The contract: the answer comes before the deadline the runtime gives, whatever the API does."""
     release = threading.Event()
     invoke_api(lambda call: (release.wait(10), distinct_instances(call))[1])
-    started = time.monotonic()
-    report = warmer(handler)({"warmer": True, "concurrency": 50}, make_context(remaining_ms=1000))
-    elapsed = time.monotonic() - started
+    context = make_context(remaining_ms=1000)
+    report = warmer(handler)({"warmer": True, "concurrency": 50}, context)
+    left_ms = context.get_remaining_time_in_millis()
     release.set()
-    assert elapsed < 1.0
-    assert report["invocations_failed"] == 49
-    assert {f["reason"] for f in report["failures"]} == {"no answer before the function's time ran out"}
+    assert left_ms > 0
+    assert report["invocations_sent"] + report["invocations_not_sent"] == 49
+    assert report["invocations_failed"] == report["invocations_sent"]
+    assert {f["reason"] for f in report["failures"]} <= {"no answer before the function's time ran out"}
+    if report["invocations_not_sent"]:
+        assert report["not_sent_reason"].startswith("not sent: ")
 
 
 def test_a_ping_after_failures_leaves_real_requests_alone(invoke_api: StartApi) -> None:
@@ -264,7 +273,9 @@ def run_isolated(code: str, endpoint: str) -> dict[str, Any]:
     return json.loads(output.stdout.splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def test_boto3_is_imported_only_by_the_first_fan_out_and_one_client_serves_all(invoke_api: StartApi) -> None:
+def test_no_sdk_ever_and_the_client_is_loaded_by_the_first_fan_out_and_kept_alive(
+    invoke_api: StartApi,
+) -> None:
     api = invoke_api(distinct_instances)
     result = run_isolated(
         f"""
@@ -274,18 +285,22 @@ def test_boto3_is_imported_only_by_the_first_fan_out_and_one_client_serves_all(i
         context = LambdaContext("r", None, None, int(time.time() * 1000) + 30000, "{FUNCTION_ARN}")
         engine = lambdawarmer.warmup.Warmer(lambdawarmer.load_config())
         wrapped = engine.wrap(lambda event, context: "ok")
-        steps = {{"import": "boto3" in sys.modules}}
+        loaded = lambda: "lambdawarmer.aws" in sys.modules or "http.client" in sys.modules
+        steps = {{"import": loaded()}}
         wrapped({{"order": 1}}, context)
         wrapped({{"warmer": True, "concurrency": 1}}, context)
-        steps["no fan-out"] = "boto3" in sys.modules
+        steps["no fan-out"] = loaded()
         wrapped({{"warmer": True, "concurrency": 3}}, context)
-        steps["fan-out"] = "boto3" in sys.modules
+        steps["fan-out"] = loaded()
         client = engine._originator.fanout.client.get()
         wrapped({{"warmer": True, "concurrency": 3}}, context)
         steps["same client"] = engine._originator.fanout.client.get() is client
+        steps["sdk"] = sorted(name for name in ("boto3", "botocore") if name in sys.modules)
         print(json.dumps(steps))
         """,
         api.url,
     )
-    assert result == {"import": False, "no fan-out": False, "fan-out": True, "same client": True}
+    assert result == {"import": False, "no fan-out": False, "fan-out": True, "same client": True, "sdk": []}
     assert len(api.calls) == 4
+    first_ping, second_ping = {c.client_port for c in api.calls[:2]}, {c.client_port for c in api.calls[2:]}
+    assert second_ping <= first_ping, "the second ping reuses the first one's kept-alive connections"

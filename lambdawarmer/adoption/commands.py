@@ -69,6 +69,9 @@ def add_commands(commands: Any, concurrency: Any) -> None:
     cost.add_argument("--concurrency", type=int, required=True, help="N")
     cost.add_argument("--schedule", default="rate(5 minutes)", help="the ping's schedule")
     cost.add_argument("--arch", choices=["x86_64", "arm64"], default=None, help="default x86_64")
+    cost.add_argument(
+        "--init-ms", type=int, default=None, help="the function's init phase in ms (default: 250, said so)"
+    )
 
 
 def _targets(clients: Clients, arguments: argparse.Namespace) -> list[str]:
@@ -223,7 +226,7 @@ def _status(clients: Clients, names: list[str], arguments: argparse.Namespace, o
 
 
 def _cost(arguments: argparse.Namespace, out: TextIO) -> int:
-    from .cost import PRICES_AS_OF, PRICES_SOURCE, CostError, monthly_cost
+    from .cost import DEFAULT_INIT_MS, PRICES_AS_OF, PRICES_SOURCE, CostError, assumptions, monthly_cost
 
     memory, architecture = arguments.memory, arguments.arch
     if arguments.function:
@@ -234,8 +237,13 @@ def _cost(arguments: argparse.Namespace, out: TextIO) -> int:
     if memory is None:
         print("lambdawarmer cost: give --memory MB, or a FUNCTION to read it from", file=out)
         return 2
+    init_ms = DEFAULT_INIT_MS if arguments.init_ms is None else arguments.init_ms
     try:
-        cost = monthly_cost(memory, arguments.concurrency, arguments.schedule, architecture or "x86_64")
+        if init_ms < 0:
+            raise CostError(f"--init-ms {init_ms}: expected 0 or more milliseconds")
+        cost = monthly_cost(
+            memory, arguments.concurrency, arguments.schedule, architecture or "x86_64", init_ms=init_ms
+        )
     except CostError as error:
         print(f"lambdawarmer cost: {error}", file=out)
         return 2
@@ -248,7 +256,8 @@ def _cost(arguments: argparse.Namespace, out: TextIO) -> int:
     print(
         f"  warming:                 ${cost['warming_usd']:.2f} a month "
         f"({cost['requests_per_month']:,.0f} requests, {cost['gb_seconds_per_month']:,.0f} GB-seconds; "
-        f"each instance holds ~{cost['hold_ms']:.0f} ms)",
+        f"each instance holds ~{cost['hold_ms']:.0f} ms; {cost['inits_per_month']:,.0f} inits, "
+        f"{cost['init_gb_seconds_per_month']:,.0f} GB-seconds of it)",
         file=out,
     )
     print(
@@ -257,4 +266,7 @@ def _cost(arguments: argparse.Namespace, out: TextIO) -> int:
         file=out,
     )
     print(f"prices: {PRICES_SOURCE} as of {PRICES_AS_OF}; other regions differ (asked: {region})", file=out)
+    print("assumed:", file=out)
+    for assumption in assumptions(memory, init_ms):
+        print(f"  - {assumption}", file=out)
     return 0

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..aws import LazyClient, Service
 
 WRAPPER_PATH = "/opt/lambdawarmer-wrapper"
 LAYER_NAME = "lambdawarmer"
@@ -40,6 +43,18 @@ class Clients:
     @property
     def region(self) -> str:
         return str(self._session.region_name)
+
+    def runtime_client(self, service: Service, timeout_ms: int) -> LazyClient:
+        """The layer's own client for ``service``, signing with this session's credentials: for
+        running the function's code (auto concurrency) from here."""
+        from ..aws import Credentials, LazyClient
+
+        found = self._session.get_credentials()
+        if found is None:
+            raise RuntimeError("no AWS credentials found (profile, environment or instance role)")
+        frozen = found.get_frozen_credentials()
+        credentials = Credentials(frozen.access_key, frozen.secret_key, frozen.token, None)
+        return LazyClient(service, timeout_ms, 1, credentials=credentials, region_name=self.region)
 
 
 def split_name(name: str) -> tuple[str, str | None]:

@@ -260,15 +260,19 @@ def check_timeout(deployed: Deployed, values: dict[str, Any]) -> Check:
     )
 
 
-def check_auto(deployed: Deployed, values: dict[str, Any], concurrency: int | str | None) -> Check | None:
+def check_auto(
+    clients: Clients, deployed: Deployed, values: dict[str, Any], concurrency: int | str | None
+) -> Check | None:
     """What auto concurrency would choose now, with the same code the function runs."""
     if concurrency != AUTO:
         return None
-    from ..auto import AutoConcurrency
+    from ..auto import AUTO_TIMEOUT_MS, AutoConcurrency
+    from ..aws import CLOUDWATCH
     from ..config import WarmerConfig
 
-    chooser = AutoConcurrency(WarmerConfig(values), deployed.name)
-    choice = chooser.choose(deployed.qualifier, deadline=float("inf"))
+    client = clients.runtime_client(CLOUDWATCH, AUTO_TIMEOUT_MS)
+    chooser = AutoConcurrency(WarmerConfig(values), deployed.name, client)
+    choice = chooser.choose(deployed.qualifier, deadline=float("inf"), round_ms=0)
     detail = f"would warm {choice.instances} now"
     if choice.fallback:
         return Check("auto concurrency", WARN, f"{detail}: {choice.fallback}")
@@ -292,7 +296,7 @@ def run_checks(clients: Clients, deployed: Deployed) -> list[Check]:
         check_vpc(clients, deployed),
         check_timeout(deployed, values),
     ]
-    auto = check_auto(deployed, values, concurrency) if settings.verdict != FAIL else None
+    auto = check_auto(clients, deployed, values, concurrency) if settings.verdict != FAIL else None
     return checks + ([auto] if auto else [])
 
 
