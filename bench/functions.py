@@ -23,6 +23,11 @@ HANDLER_BODY = """
 def handler(event, context):
     if isinstance(event, dict) and event.get("sleep_ms"):
         time.sleep(event["sleep_ms"] / 1000)
+    if isinstance(event, dict) and "barrier" in event:  # held until all the overlapping requests arrived
+        open(os.path.join(event["barrier"], context.aws_request_id), "w").close()
+        give_up = time.monotonic() + 20
+        while len(os.listdir(event["barrier"])) < event["parties"] and time.monotonic() < give_up:
+            time.sleep(0.01)
     return {"ok": True}
 """
 
@@ -42,7 +47,15 @@ def ensure_seed() -> Path:
     return SEED_DIR
 
 
-def make_function(implementation: str, folder: Path, layer_zip: Path, metrics: bool = False) -> FunctionSpec:
+def make_function(
+    implementation: str,
+    folder: Path,
+    layer_zip: Path,
+    metrics: bool = False,
+    *,
+    memory_mb: int = 1024,
+    timeout_s: float = 60,
+) -> FunctionSpec:
     """The benchmark function as ``implementation`` deploys it, its code written into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     environment: dict[str, str] = {}
@@ -50,10 +63,11 @@ def make_function(implementation: str, folder: Path, layer_zip: Path, metrics: b
     if implementation == "seed":
         shutil.copytree(ensure_seed() / "lambdawarmer", folder / "lambdawarmer", dirs_exist_ok=True)
         source = (
-            f"import time\nimport lambdawarmer\n\n@lambdawarmer.warmer(send_metric={metrics})" + HANDLER_BODY
+            f"import os, time\nimport lambdawarmer\n\n@lambdawarmer.warmer(send_metric={metrics})"
+            + HANDLER_BODY
         )
     else:
-        source = "import time\n" + HANDLER_BODY
+        source = "import os, time\n" + HANDLER_BODY
     if implementation == "layer":
         layers = [layer_zip]
         environment = {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper"}
@@ -66,6 +80,6 @@ def make_function(implementation: str, folder: Path, layer_zip: Path, metrics: b
         handler="app.handler",
         layers=layers,
         environment=environment,
-        timeout_s=60,
-        memory_mb=1024,
+        timeout_s=timeout_s,
+        memory_mb=memory_mb,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -60,11 +61,16 @@ def efficacy_point(
     }
 
 
-def cold_start_ms(implementation: str, layer_zip: Path) -> float:
+def cold_start_ms(
+    implementation: str, layer_zip: Path, memory_mb: int = 1024, throttle_init: bool = False
+) -> float:
     """Process start to the runtime's first ``/next``, for one new environment."""
     with (
         tempfile.TemporaryDirectory() as folder,
-        LambdaEmulator(make_function(implementation, Path(folder), layer_zip)) as emulator,
+        LambdaEmulator(
+            make_function(implementation, Path(folder), layer_zip, memory_mb=memory_mb),
+            throttle_init=throttle_init,
+        ) as emulator,
     ):
         invocation = emulator.invoke({})
         if invocation.status != "success":
@@ -72,3 +78,55 @@ def cold_start_ms(implementation: str, layer_zip: Path) -> float:
         environment = emulator.all_environments[0]
         assert environment.ready_at is not None
         return (environment.ready_at - environment.started_at) * 1000
+
+
+def memory_point(implementation: str, memory_mb: int, concurrency: int, layer_zip: Path) -> dict[str, Any]:
+    """A fresh function of ``memory_mb`` and a 3 s timeout, each environment at its CPU share: two
+    pings of ``concurrency``, then as many overlapping real requests.
+
+    Per ping: its wall time, timed-out invocations, and the GB-seconds Lambda bills for it (the
+    invoke phase of each invocation it caused, and since 2025-08 the init of each environment it
+    started). Then the environments still alive (a timed-out one is torn down), and the cold starts
+    among the requests.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        function = make_function(
+            implementation, Path(folder) / "code", layer_zip, memory_mb=memory_mb, timeout_s=3
+        )
+        with LambdaEmulator(function, concurrency=1000) as emulator:
+            emulator.serve()
+            client = invoke_client(emulator.url)
+            pings = []
+            for _ in range(2):
+                before, environments_before = len(emulator.invocations), len(emulator.all_environments)
+                started = time.monotonic()
+                client.invoke(
+                    FunctionName="bench", Payload=json.dumps({"warmer": True, "concurrency": concurrency})
+                )
+                wall_ms = (time.monotonic() - started) * 1000
+                emulator.wait_for_async(60)
+                caused = emulator.invocations[before:]
+                new = emulator.all_environments[environments_before:]
+                invoke_ms = sum(
+                    math.ceil(((i.finished_at or i.started_at or 0) - (i.started_at or 0)) * 1000)
+                    for i in caused
+                )
+                init_ms = sum(((e.ready_at or e.started_at) - e.started_at) * 1000 for e in new)
+                pings.append(
+                    {
+                        "wall_ms": wall_ms,
+                        "timed_out": sum(i.status == "timeout" for i in caused),
+                        "gb_seconds": (invoke_ms + init_ms) / 1000 * memory_mb / 1024,
+                    }
+                )
+            alive = sum(environment.state != "dead" for environment in emulator.all_environments)
+            barrier = Path(folder) / "barrier"
+            barrier.mkdir()
+            event = json.dumps({"barrier": str(barrier), "parties": concurrency})
+            before = len(emulator.invocations)
+            with ThreadPoolExecutor(concurrency) as pool:
+                list(
+                    pool.map(lambda _: client.invoke(FunctionName="bench", Payload=event), range(concurrency))
+                )
+            cold_after = sum(invocation.cold for invocation in emulator.invocations[before:])
+    return {"pings": pings, "warmed": alive, "cold_after": cold_after}

@@ -86,6 +86,29 @@ def _verdict(met: bool, why: str) -> str:
     return "met" if met else f"**missed**: {why}"
 
 
+def memory_table(rows: list[dict[str, Any]]) -> list[str]:
+    """One row per memory size: the layer beside lambda-warmer-py."""
+    by_size: dict[int, dict[str, dict[str, Any]]] = {}
+    for row in rows:
+        by_size.setdefault(row["memory_mb"], {})[row["implementation"]] = row
+
+    def cell(row: dict[str, Any]) -> str:
+        first, steady = row["pings"]
+        timed_out = first["timed_out"] + steady["timed_out"]
+        return (
+            f"{row['warmed']} warm, {row['cold_after']} cold after; pings {first['wall_ms'] / 1000:.2f} s / "
+            f"{steady['wall_ms'] / 1000:.2f} s"
+            + (f", {timed_out} timed out" if timed_out else "")
+            + f"; {first['gb_seconds']:.3f} / {steady['gb_seconds']:.3f} GB-s"
+        )
+
+    lines = ["| memory (CPU share) | lambdawarmer | lambda-warmer-py 0.6.0 |", "| --- | --- | --- |"]
+    for memory_mb, pair in sorted(by_size.items()):
+        share = f"{min(memory_mb / 1769, 1):.0%}"
+        lines.append(f"| {memory_mb} MB ({share}) | {cell(pair['layer'])} | {cell(pair['seed'])} |")
+    return lines
+
+
 def write_report(results: dict[str, Any], path: Path) -> None:
     machine = results["machine"]
     rows = results["efficacy"]
@@ -182,6 +205,39 @@ def write_report(results: dict[str, Any], path: Path) -> None:
         *[
             f"- `import lambdawarmer`, {label}: {value:.1f} ms (median)"
             for label, value in results["import_ms"].items()
+        ],
+        "",
+        "## 8. By memory size: Lambda's CPU share, a 3 s timeout",
+        "",
+        "Lambda gives a function CPU in proportion to its memory (1,769 MB is one vCPU). Here each",
+        "environment is held to that share by a cgroup quota once its init is done (the init runs",
+        f"unthrottled). A fresh function, N = {results['memory_sizes'][0]['n']}: two pings (first, then "
+        "steady), then N",
+        "overlapping real requests (held until all have arrived). Each cell: environments alive after",
+        "the pings (a timed-out one is torn down), cold starts among the requests, each ping's wall time",
+        "and the GB-seconds Lambda bills for it (every invocation's invoke phase, plus the init of the",
+        "environments it started, billed since 2025-08-01).",
+        "",
+        *memory_table(results["memory_sizes"]),
+        "",
+        "Cold start at 128 MB with the init held to the share too (the worst case Lambda may give):",
+        "",
+        "| bare function | with the lambdawarmer layer | with lambda-warmer-py |",
+        "| --- | --- | --- |",
+        "| "
+        + " | ".join(
+            _spread(results["cold_start_128_ms"][name], " ms", 1) for name in ("bare", "layer", "seed")
+        )
+        + " |",
+        "",
+        "What the layer's own AWS client (`lambdawarmer.aws`: http.client, ssl, SigV4) costs to import on",
+        "top of what the runtime has loaded, loaded by the first fan-out or auto read (never at init):",
+        "",
+        "| | CPU | wall |",
+        "| --- | --- | --- |",
+        *[
+            f"| {label} | {value['cpu_ms']:.1f} ms | {value['wall_ms']:.1f} ms |"
+            for label, value in results["client_import_ms"].items()
         ],
         "",
         "## 7. How many to warm: auto against fixed N on a traffic profile",

@@ -25,7 +25,7 @@ from typing import Any
 from layer.build_layer import write_zip
 
 from .functions import IMPLEMENTATIONS, SEED_REQUIREMENT, ensure_seed
-from .lifecycle import cold_start_ms, efficacy_point
+from .lifecycle import cold_start_ms, efficacy_point, memory_point
 from .report import write_plot, write_report
 from .traffic import run_traffic
 
@@ -44,6 +44,8 @@ class Plan:
         self.overhead_calls, self.overhead_repeats = (2_000, 3) if quick else (200_000, 9)
         self.metric_calls = 20 if quick else 400
         self.import_runs = 3 if quick else 21
+        self.memory_sizes = [128] if quick else [128, 256, 512, 1024, 1769]
+        self.memory_concurrency = 3 if quick else 10
 
 
 def machine() -> dict[str, str]:
@@ -192,6 +194,69 @@ def import_time_ms(runs: int) -> dict[str, float]:
     return results
 
 
+def run_memory_sizes(plan: Plan, layer_zip: Path) -> list[dict[str, Any]]:
+    rows = []
+    for memory_mb in plan.memory_sizes:
+        for implementation in ("layer", "seed"):
+            point = memory_point(implementation, memory_mb, plan.memory_concurrency, layer_zip)
+            rows.append(
+                {
+                    "implementation": implementation,
+                    "memory_mb": memory_mb,
+                    "n": plan.memory_concurrency,
+                    **point,
+                }
+            )
+            walls = [f"{ping['wall_ms']:.0f} ms" for ping in point["pings"]]
+            print(
+                f"  {memory_mb:4} MB {implementation:5}: warmed {point['warmed']}, pings {walls}, "
+                f"cold after {point['cold_after']}",
+                flush=True,
+            )
+    return rows
+
+
+CLIENT_IMPORT = """
+import json, sys, time
+import awslambdaric.bootstrap  # what the runtime has loaded before any function code
+cpu, wall = time.process_time(), time.monotonic()
+import lambdawarmer.aws
+print(json.dumps({"cpu_ms": (time.process_time() - cpu) * 1000, "wall_ms": (time.monotonic() - wall) * 1000}))
+"""
+
+
+def client_import_ms(runs: int) -> dict[str, dict[str, float]]:
+    """What the layer's AWS client costs to import on top of the runtime, on a whole core and at
+    128 MB's share (a cgroup quota, as the emulator gives it)."""
+    from emulator.cpu import CpuController, cpu_controller, cpu_share
+    from emulator.environment import JOIN_CGROUP
+
+    controller = cpu_controller()
+    results = {}
+    for label, memory_mb in (("whole core", None), ("128 MB (7.2% of a core)", 128)):
+        if memory_mb is not None and not isinstance(controller, CpuController):
+            continue
+        samples = []
+        for _ in range(runs):
+            command = [sys.executable, "-c", CLIENT_IMPORT]
+            group = None
+            if memory_mb is not None and isinstance(controller, CpuController):
+                group = controller.group("import")
+                group.limit(cpu_share(memory_mb))
+                command = ["sh", "-c", JOIN_CGROUP, "sh", str(group.procs), *command]
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+            samples.append(json.loads(output.splitlines()[-1]))
+            if group is not None:
+                group.remove()
+        results[label] = {
+            key: statistics.median(sample[key] for sample in samples) for key in ("cpu_ms", "wall_ms")
+        }
+    if isinstance(controller, CpuController):
+        controller.close()
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the smallest point of each benchmark")
@@ -209,12 +274,22 @@ def main(argv: list[str] | None = None) -> int:
         traffic = run_traffic(plan.repeats == 1, layer_zip)
         print("cold start", flush=True)
         cold = run_cold_starts(plan, layer_zip)
+        cold_128 = {
+            implementation: [
+                cold_start_ms(implementation, layer_zip, memory_mb=128, throttle_init=True)
+                for _ in range(plan.cold_starts)
+            ]
+            for implementation in IMPLEMENTATIONS
+        }
+        print("by memory size, 3 s timeout", flush=True)
+        memory_sizes = run_memory_sizes(plan, layer_zip)
         zip_size = layer_zip.stat().st_size
     print("per-invocation overhead", flush=True)
     overhead = run_overhead(plan)
     print("metrics cost", flush=True)
     metrics = run_metrics_cost(plan)
     imports = import_time_ms(plan.import_runs)
+    client_imports = client_import_ms(plan.import_runs)
     results = {
         "machine": machine(),
         "quick": arguments.quick,
@@ -225,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
         "metrics_us": metrics,
         "layer_zip_bytes": zip_size,
         "import_ms": imports,
+        "client_import_ms": client_imports,
+        "cold_start_128_ms": cold_128,
+        "memory_sizes": memory_sizes,
     }
     (arguments.out / "results.json").write_text(json.dumps(results, indent=1))
     write_report(results, arguments.out / "results.md")

@@ -19,6 +19,7 @@ import sys
 import threading
 from pathlib import Path
 
+from .cpu import cpu_share
 from .function import FunctionSpec
 from .runtimes import available_runtimes
 from .service import LambdaEmulator
@@ -49,7 +50,23 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     serve.add_argument("--env", type=_pair, action="append", default=[], help="NAME=VALUE for the function")
     serve.add_argument("--timeout", type=float, default=3.0, help="function timeout in seconds (default 3)")
-    serve.add_argument("--memory", type=int, default=128, help="memory size in MB (default 128)")
+    serve.add_argument(
+        "--memory",
+        type=int,
+        default=128,
+        help="memory size in MB (default 128): also its CPU share, 1769 = a core",
+    )
+    serve.add_argument(
+        "--cpu",
+        choices=["memory", "full"],
+        default="memory",
+        help="each environment's CPU: its memory's share of a core, as in Lambda (default), or a whole core",
+    )
+    serve.add_argument(
+        "--throttle-init",
+        action="store_true",
+        help="hold the init phase to the share too (default: unthrottled)",
+    )
     serve.add_argument("--version", action="append", default=[], help="a published version (repeatable)")
     serve.add_argument("--alias", type=_pair, action="append", default=[], help="ALIAS=VERSION (repeatable)")
     serve.add_argument("--concurrency", type=int, default=100, help="concurrency limit (default 100)")
@@ -75,10 +92,18 @@ def serve(arguments: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with LambdaEmulator(
-        function, concurrency=arguments.concurrency, latency_ms=arguments.latency_ms
+        function,
+        concurrency=arguments.concurrency,
+        latency_ms=arguments.latency_ms,
+        cpu=arguments.cpu,
+        throttle_init=arguments.throttle_init,
     ) as emulator:
         url = emulator.serve(arguments.port)
         print(f"emulating {function.arn} ({function.runtime}) at {url}", flush=True)
+        if emulator.cpu is not None:
+            phases = "init and invocations" if arguments.throttle_init else "invocations (init unthrottled)"
+            share = f"{cpu_share(function.memory_mb):.1%} of a core"
+            print(f"  {function.memory_mb} MB: each environment's {phases} get {share}", flush=True)
         print(f"  AWS_ENDPOINT_URL_LAMBDA={url}  (Ctrl-C to stop)", flush=True)
         print(
             f"  sign with AWS_ACCESS_KEY_ID={ACCESS_KEY} AWS_SECRET_ACCESS_KEY={SECRET_KEY} "

@@ -25,6 +25,10 @@ def test_quick_run_writes_the_report_and_the_plot(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "results.json").read_text())
     assert {row["implementation"] for row in results["efficacy"]} == {"layer", "seed"}
     assert set(results["cold_start_ms"]) == {"bare", "layer", "seed"}
+    assert {(row["implementation"], row["memory_mb"]) for row in results["memory_sizes"]} == {
+        ("layer", 128),
+        ("seed", 128),
+    }
     assert set(results["traffic"]["strategies"]) == {"auto", "fixed N=peak", "fixed N=average"}
     report = (tmp_path / "results.md").read_text()
     for heading in (
@@ -34,6 +38,7 @@ def test_quick_run_writes_the_report_and_the_plot(tmp_path: Path) -> None:
         "## 5. Metrics cost",
         "## 6. Size and import time",
         "## 7. How many to warm",
+        "## 8. By memory size",
     ):
         assert heading in report
     assert (tmp_path / "efficacy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

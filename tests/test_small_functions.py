@@ -1,0 +1,188 @@
+"""At Lambda's default size: 128 MB (7% of a core) and a 3 s timeout, each environment held to its
+memory's CPU share by the emulator. The contract checked is the runtime's: every ping answered
+before its deadline (no Sandbox.Timedout), N of N warmed, and the requests after them warm."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from emulator import FunctionSpec, LambdaEmulator
+from emulator.cpu import cpu_controller
+
+from .conftest import OVERLAPPING_HANDLER, lambda_client, overlapping_requests, write_function
+
+Start = Callable[..., LambdaEmulator]
+CPU_SHARES = cpu_controller()
+needs_cpu_shares = pytest.mark.skipif(
+    isinstance(CPU_SHARES, str), reason=f"no CPU shares on this machine: {CPU_SHARES}"
+)
+if not isinstance(CPU_SHARES, str):
+    CPU_SHARES.close()
+
+
+def small_function(code: Path, layer_zip: Path, memory_mb: int, **environment: str) -> FunctionSpec:
+    return FunctionSpec(
+        name="orders",
+        code=code,
+        handler="app.handler",
+        layers=[layer_zip],
+        environment={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper", **environment},
+        memory_mb=memory_mb,
+        timeout_s=3,
+    )
+
+
+def ping(emulator: LambdaEmulator, concurrency: int | str) -> dict[str, Any]:
+    """One ping: its report, after checking it was answered in time by an environment that lives on."""
+    before = len(emulator.invocations)
+    answer = lambda_client(emulator).invoke(
+        FunctionName="orders", Payload=json.dumps({"warmer": True, "concurrency": concurrency})
+    )
+    report = json.loads(answer["Payload"].read())
+    assert answer.get("FunctionError") is None, report
+    received = emulator.invocations[before]
+    assert received.status == "success", received.payload
+    assert received.finished_at is not None
+    assert received.finished_at <= received.deadline_at
+    timed_out = [i.error_type for i in emulator.invocations if i.status == "timeout"]
+    assert timed_out == []
+    return report  # type: ignore[no-any-return]
+
+
+@needs_cpu_shares
+@pytest.mark.parametrize(("memory_mb", "concurrency"), [(128, 10), (256, 20)])
+def test_the_default_size_is_warmed_n_of_n_and_requests_then_find_no_cold_start(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path, memory_mb: int, concurrency: int
+) -> None:
+    code = write_function(tmp_path / "code", OVERLAPPING_HANDLER)
+    emulator = start_emulator(small_function(code, layer_zip, memory_mb))
+    for attempt in ("first ping", "next ping"):
+        report = ping(emulator, concurrency)
+        assert report["instances_warmed"] == concurrency, (attempt, report)
+        assert report["invocations_not_sent"] == 0, report
+    warmed = {i.environment_id for i in emulator.invocations}
+    assert len(warmed) == concurrency
+    pinged = len(emulator.invocations)
+    answers = overlapping_requests(lambda_client(emulator), tmp_path / "barrier", concurrency)
+    assert [answer["error"] for answer in answers] == [None] * concurrency
+    requests = emulator.invocations[pinged:]
+    assert sum(invocation.cold for invocation in requests) == 0
+    assert {invocation.environment_id for invocation in requests} == warmed
+
+
+@needs_cpu_shares
+def test_auto_at_the_default_size_reads_its_metric_and_warms_what_it_chose(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path, cloudwatch_endpoint: str
+) -> None:
+    cloudwatch = boto3.client("cloudwatch", endpoint_url=cloudwatch_endpoint, region_name="us-east-1")
+    stamp = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+    cloudwatch.put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[
+            {
+                "MetricName": "ConcurrentExecutions",
+                "Dimensions": [{"Name": "FunctionName", "Value": "orders"}],
+                "Timestamp": stamp - datetime.timedelta(minutes=3) + datetime.timedelta(seconds=5),
+                "Value": 4.0,
+                "Unit": "Count",
+            }
+        ],
+    )
+    code = write_function(tmp_path / "code", OVERLAPPING_HANDLER)
+    function = small_function(code, layer_zip, 128, AWS_ENDPOINT_URL_CLOUDWATCH=cloudwatch_endpoint)
+    emulator = start_emulator(function)
+    report = ping(emulator, "auto")
+    assert report["auto"]["fallback"] is None, report["auto"]
+    assert report["auto"]["peak"] == 4.0
+    assert report["concurrency"] == 5  # ceil(4 x 1.2)
+    assert report["instances_warmed"] == 5
+
+
+@pytest.fixture
+def silent_api() -> Iterator[str]:
+    """A Lambda API that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(128)
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+@needs_cpu_shares
+def test_a_lambda_api_that_never_answers_costs_the_ping_in_time_and_never_the_environment(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path, silent_api: str
+) -> None:
+    code = write_function(tmp_path / "code", OVERLAPPING_HANDLER)
+    emulator = start_emulator(small_function(code, layer_zip, 128, AWS_ENDPOINT_URL_LAMBDA=silent_api))
+    report = ping(emulator, 50)
+    assert report["instances_warmed"] == 1
+    assert report["invocations_sent"] + report["invocations_not_sent"] == 49
+    assert {failure["reason"] for failure in report["failures"]} <= {
+        "no answer before the function's time ran out"
+    }
+    after = lambda_client(emulator).invoke(FunctionName="orders", Payload=b'{"id": 1}')
+    assert json.loads(after["Payload"].read()) == {"handled": {"id": 1}}
+    assert [i.environment_id for i in emulator.invocations] == ["env-001", "env-001"]
+    assert emulator.invocations[-1].cold is False
+
+
+QUOTA_REPORTER = """
+import time
+
+def quota():
+    # This process's cgroup (v1 cpu controller, or v2) and the quota it is held to now.
+    for line in open("/proc/self/cgroup"):
+        _, controllers, path = line.strip().split(":", 2)
+        if "cpu" in controllers.split(","):
+            return open(f"/sys/fs/cgroup/cpu{path}/cpu.cfs_quota_us").read().strip()
+        if controllers == "":
+            return open(f"/sys/fs/cgroup{path}/cpu.max").read().split()[0]
+
+def throttled():
+    for line in open("/proc/self/cgroup"):
+        _, controllers, path = line.strip().split(":", 2)
+        if "cpu" in controllers.split(","):
+            stats = dict(l.split() for l in open(f"/sys/fs/cgroup/cpu{path}/cpu.stat"))
+            return int(stats["nr_throttled"])
+
+AT_INIT = quota()
+
+def handler(event, context):
+    before = throttled()
+    spent = time.process_time()
+    while time.process_time() - spent < event.get("burn_s", 0):
+        pass
+    return {"init": AT_INIT, "invoke": quota(), "throttled": throttled() - before}
+"""
+
+
+@needs_cpu_shares
+@pytest.mark.parametrize(("memory_mb", "quota_us"), [(128, "7236"), (512, "28943"), (1769, "100000")])
+@pytest.mark.parametrize("throttle_init", [False, True])
+def test_each_environment_gets_its_memorys_share_of_a_core_once_its_init_is_done(
+    tmp_path: Path, memory_mb: int, quota_us: str, throttle_init: bool
+) -> None:
+    """The quota each phase ran under, read by the function itself, and the scheduler's count of the
+    periods it held the function back in while it burnt 50 ms of CPU."""
+    code = write_function(tmp_path / "code", QUOTA_REPORTER)
+    function = FunctionSpec(name="orders", code=code, handler="app.handler", memory_mb=memory_mb)
+    with LambdaEmulator(function, throttle_init=throttle_init) as emulator:
+        answer = json.loads(emulator.invoke({"burn_s": 0.05}).payload)
+        shares_off = LambdaEmulator(function, cpu="full")
+        try:
+            unlimited = json.loads(shares_off.invoke({}).payload)
+        finally:
+            shares_off.close()
+    assert answer["init"] == (quota_us if throttle_init else "-1")
+    assert answer["invoke"] == quota_us
+    if memory_mb < 1769:
+        assert answer["throttled"] > 0
+    assert unlimited["invoke"] in ("-1", "max")
