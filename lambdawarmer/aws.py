@@ -3,8 +3,10 @@
 boto3 costs 0.35 s to import on a whole core and 5 s at 128 MB's 7% of one, the very cold start we
 exist to remove; the layer makes three calls (Lambda Invoke, CloudWatch GetMetricData and
 PutMetricData), so it makes them itself over ``http.client`` with Signature Version 4 (sigv4.py).
-Importing this module and what it needs costs ~12 ms on a whole core and ~0.3 s at 7% of one
-(bench/results.md, "import cost"); nothing imports it before the first call needs it.
+Importing this module and what it needs costs ~35 ms of CPU on top of the runtime's own imports:
+36 ms of wall time on a whole core, 0.6 s at 128 MB's 7% (bench/results.md, section 8), against 5 s
+for boto3 there. Nothing imports it before the first call needs it (the first fan-out or auto
+read; at init in the PutMetricData mode, where every request calls).
 
 * **Credentials** as Lambda provides them: ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/
   ``AWS_SESSION_TOKEN``, else the container credentials endpoint (``AWS_CONTAINER_CREDENTIALS_FULL_URI``

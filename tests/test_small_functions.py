@@ -17,7 +17,7 @@ import pytest
 from emulator import FunctionSpec, LambdaEmulator
 from emulator.cpu import cpu_controller
 
-from .conftest import OVERLAPPING_HANDLER, lambda_client, overlapping_requests, write_function
+from .conftest import OVERLAPPING_HANDLER, lambda_client, layered_spec, overlapping_requests, write_function
 
 Start = Callable[..., LambdaEmulator]
 CPU_SHARES = cpu_controller()
@@ -29,15 +29,10 @@ if not isinstance(CPU_SHARES, str):
 
 
 def small_function(code: Path, layer_zip: Path, memory_mb: int, **environment: str) -> FunctionSpec:
-    return FunctionSpec(
-        name="orders",
-        code=code,
-        handler="app.handler",
-        layers=[layer_zip],
-        environment={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper", **environment},
-        memory_mb=memory_mb,
-        timeout_s=3,
-    )
+    """The layered test function at ``memory_mb`` with Lambda's default timeout, 3 s."""
+    function = layered_spec(code, layer_zip, **environment)
+    function.memory_mb, function.timeout_s = memory_mb, 3
+    return function
 
 
 def ping(emulator: LambdaEmulator, concurrency: int | str) -> dict[str, Any]:
