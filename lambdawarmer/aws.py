@@ -219,8 +219,9 @@ def _fetch_container_credentials(environ: Mapping[str, str], timeout_s: float) -
     token = _container_token(environ)
     if token:
         headers["Authorization"] = token
-    connection = _connection(scheme, host, port, min(timeout_s, MAX_CONNECT_TIMEOUT_S))
+    connection: http.client.HTTPConnection | None = None
     try:
+        connection = _connection(scheme, host, port, min(timeout_s, MAX_CONNECT_TIMEOUT_S))
         connection.request("GET", path, headers=headers)
         connection.sock.settimeout(timeout_s)
         answer = connection.getresponse()
@@ -228,7 +229,8 @@ def _fetch_container_credentials(environ: Mapping[str, str], timeout_s: float) -
     except (OSError, http.client.HTTPException) as error:
         raise AwsError("CredentialRetrievalError", f"container credentials endpoint: {error}") from None
     finally:
-        connection.close()
+        if connection is not None:
+            connection.close()
     try:
         data = json.loads(body)
         expiration = data.get("Expiration")

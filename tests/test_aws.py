@@ -191,6 +191,16 @@ def test_an_endpoint_that_never_answers_costs_the_timeout_only(
     assert time.monotonic() - started < 5  # the 0.3 s bound, with room for a loaded machine
 
 
+def test_an_endpoint_that_refuses_connections_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"http://127.0.0.1:{port}/creds")
+    with pytest.raises(AwsError, match="CredentialRetrievalError: container credentials endpoint"):
+        CredentialSource().get(timeout_s=1)
+
+
 def test_a_call_signs_with_container_credentials(
     container_credentials: CredentialsEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
