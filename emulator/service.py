@@ -232,15 +232,16 @@ class LambdaEmulator:
                     return environment
             if len(self.environments) >= self.concurrency:
                 return None
+            environment_id = f"env-{len(self.all_environments) + 1:03d}"
             environment = Environment(
-                f"env-{len(self.all_environments) + 1:03d}",
+                environment_id,
                 self.function,
                 version=version,
                 python=self.python,
                 opt_dir=self.opt_dir,
                 mount_opt=self.mount_opt,
                 extra_env=self.extra_env,
-                cpu=self.cpu.group(f"env-{len(self.all_environments) + 1:03d}") if self.cpu else None,
+                cpu=self.cpu.group(environment_id) if self.cpu else None,
                 throttle_init=self.throttle_init,
             )
             environment.state = "busy"

@@ -282,14 +282,11 @@ def _split_url(url: str) -> tuple[str, str, int, str]:
     if not separator or scheme not in ("http", "https"):
         raise AwsError("InvalidEndpoint", f"not an http(s) URL: {url!r}")
     authority, slash, path = rest.partition("/")
-    host, port = authority, 443 if scheme == "https" else 80
     found = re.fullmatch(r"(\[[^\]]*\]|[^:]*)(?::(\d+))?", authority)
     if found is None or not found.group(1):
         raise AwsError("InvalidEndpoint", f"no host in the URL {url!r}")
-    host = found.group(1)
-    if found.group(2):
-        port = int(found.group(2))
-    return scheme, host, port, (slash + path).rstrip("/")
+    port = int(found.group(2)) if found.group(2) else 443 if scheme == "https" else 80
+    return scheme, found.group(1), port, (slash + path).rstrip("/")
 
 
 _tls: list[SSLContext] = []
