@@ -272,7 +272,8 @@ def _epoch(stamp: str) -> float:
 
 
 def _is_loopback(host: str) -> bool:
-    return host.startswith("127.") or host in ("::1", "[::1]")
+    """Whether ``host`` is a loopback address (127.0.0.0/8 or ::1), not a name that looks like one."""
+    return bool(re.fullmatch(r"127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}", host)) or host in ("::1", "[::1]")
 
 
 def _split_url(url: str) -> tuple[str, str, int, str]:

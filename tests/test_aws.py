@@ -178,6 +178,10 @@ def test_credentials_from_another_host_or_nowhere_are_refused_clearly(
     monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://192.0.2.1/credentials")
     with pytest.raises(AwsError, match=r"Unsupported host '192\.0\.2\.1'"):
         CredentialSource().get()
+    # A name that only looks like a loopback address is not one (plain http to it is refused).
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1.example.com/credentials")
+    with pytest.raises(AwsError, match=r"Unsupported host '127\.0\.0\.1\.example\.com'"):
+        CredentialSource().get()
 
 
 def test_an_endpoint_that_never_answers_costs_the_timeout_only(
