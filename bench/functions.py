@@ -13,11 +13,15 @@ import textwrap
 from pathlib import Path
 
 from emulator import FunctionSpec
+from lambdawarmer.config import load_config
+from lambdawarmer.protocol import PingFormat
 
 BENCH = Path(__file__).resolve().parent
 SEED_DIR = BENCH / ".seed"
 SEED_REQUIREMENT = "lambda-warmer-py==0.6.0"
 IMPLEMENTATIONS = ("bare", "layer", "seed")
+PINGS = PingFormat.of(load_config(environ={}))
+"""The pings of a function at the default settings (lambda-warmer-py's field names too)."""
 
 HANDLER_BODY = """
 def handler(event, context):

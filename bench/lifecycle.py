@@ -12,8 +12,9 @@ from typing import Any
 
 from emulator import LambdaEmulator
 from emulator.client import invoke_client
+from lambdawarmer.protocol import Report
 
-from .functions import make_function
+from .functions import PINGS, make_function
 
 HOLD_MS = 300  # how long each of the N real requests runs, so that they overlap
 
@@ -34,12 +35,10 @@ def efficacy_point(
         emulator.serve()
         client = invoke_client(emulator.url)
         started = time.monotonic()
-        answer = client.invoke(
-            FunctionName="bench", Payload=json.dumps({"warmer": True, "concurrency": concurrency})
-        )
+        answer = client.invoke(FunctionName="bench", Payload=json.dumps(PINGS.scheduled_ping(concurrency)))
         wall_ms = (time.monotonic() - started) * 1000
-        report = json.loads(answer["Payload"].read() or b"null")
-        ours = report if isinstance(report, dict) else {}  # the seed's answer is null
+        body = json.loads(answer["Payload"].read() or b"null")
+        ours = Report.from_dict(body).fan_out if isinstance(body, dict) else None  # the seed's is null
         emulator.wait_for_async(60)  # the seed sends all but one invoke as fire-and-forget events
         warmed = len(emulator.all_environments)
         before = len(emulator.invocations)
@@ -55,9 +54,9 @@ def efficacy_point(
         "warmed": warmed,
         "wall_ms": wall_ms,
         "cold_after": cold_after,
-        "dispatch_ms": ours.get("dispatch_ms"),
+        "send_spread_ms": ours.rounds[0].send_spread_ms if ours else None,
         "invocations": before,  # the ping and every invoke it caused
-        "rounds": len(ours.get("rounds", [])) or 1,
+        "rounds": len(ours.rounds) if ours else 1,
     }
 
 
@@ -100,9 +99,7 @@ def memory_point(implementation: str, memory_mb: int, concurrency: int, layer_zi
             for _ in range(2):
                 before, environments_before = len(emulator.invocations), len(emulator.all_environments)
                 started = time.monotonic()
-                client.invoke(
-                    FunctionName="bench", Payload=json.dumps({"warmer": True, "concurrency": concurrency})
-                )
+                client.invoke(FunctionName="bench", Payload=json.dumps(PINGS.scheduled_ping(concurrency)))
                 wall_ms = (time.monotonic() - started) * 1000
                 emulator.wait_for_async(60)
                 caused = emulator.invocations[before:]

@@ -48,7 +48,9 @@ def _warmed(points: list[dict[str, Any]], n: int) -> str:
 def _efficacy_shortfall(rows: list[dict[str, Any]]) -> str:
     """Why lambdawarmer missed 100%: the rows that did, and how long their invokes took to leave."""
     missed = [row for row in rows if any(p["warmed"] < row["n"] for p in row["points"])]
-    spreads = [p["dispatch_ms"] for row in missed for p in row["points"] if p.get("dispatch_ms") is not None]
+    spreads = [
+        p["send_spread_ms"] for row in missed for p in row["points"] if p.get("send_spread_ms") is not None
+    ]
     where = ", ".join(f"N={row['n']} at {row['latency_ms']:g} ms" for row in missed)
     spread = f"{min(spreads):.0f}-{max(spreads):.0f} ms" if spreads else "unknown"
     return (
@@ -58,7 +60,7 @@ def _efficacy_shortfall(rows: list[dict[str, Any]]) -> str:
         " (each environment on its own share of a host) does not. The first round of an environment"
         " holds for a spread estimated from its memory size; a few instances were free again before"
         " the last invokes arrived. Every later round holds for the spread it measured, so the next"
-        " ping of the same originator covers it (`hold_ms`, `dispatch_ms` in the report)."
+        " ping of the same originator covers it (`hold_ms`, `send_spread_ms` in the report)."
     )
 
 

@@ -28,8 +28,9 @@ import boto3
 
 from emulator import LambdaEmulator
 from emulator.client import invoke_client
+from lambdawarmer.protocol import Report
 
-from .functions import make_function
+from .functions import PINGS, make_function
 
 PROFILE = [1, 2, 4, 6, 10, 14, 18, 18, 14, 10, 6, 4, 2, 1, 1, 1]
 """Concurrent real requests in each tick."""
@@ -102,19 +103,21 @@ def replay(strategy: int | str, profile: list[int], layer_zip: Path, endpoint: s
                 tick_started = time.monotonic()
                 _history(cloudwatch, endpoint, ticks)
                 before = len(emulator.invocations)
-                event = {"warmer": True, "concurrency": strategy}
-                report = json.loads(
-                    client.invoke(FunctionName="bench", Payload=json.dumps(event))["Payload"].read()
+                event = PINGS.scheduled_ping(strategy)
+                report = Report.from_dict(
+                    json.loads(
+                        client.invoke(FunctionName="bench", Payload=json.dumps(event))["Payload"].read()
+                    )
                 )
                 spent = len(emulator.invocations) - before
                 start = len(emulator.invocations)
                 _requests(client, traffic)
                 cold = sum(invocation.cold for invocation in emulator.invocations[start:])
-                warmed = int(report.get("instances_warmed", 1))
+                warmed = report.instances_warmed
                 ticks.append(
                     {
                         "traffic": traffic,
-                        "asked": int(report.get("concurrency", 1)),
+                        "asked": report.concurrency,
                         "warmed": warmed,
                         "spent": spent,
                         "cold": cold,

@@ -11,18 +11,40 @@ else it is refused with 403 as Lambda refuses it.
 from __future__ import annotations
 
 import json
+import threading
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlparse
 
+from .environment import Invocation
+from .faults import FaultRule
+from .function import FunctionSpec
 from .http import FastHandler, LoopbackEndpoint
 from .signatures import SignatureError, check_signature
 
-if TYPE_CHECKING:
-    from .service import LambdaEmulator
-
 FUNCTION_ERRORS = {"error", "timeout", "init_error", "exit_error"}
 MAX_PAYLOAD = 6 * 1024 * 1024
+
+
+class LambdaService(Protocol):
+    """What the Invoke API needs of the service behind it (emulator.service's LambdaEmulator has it)."""
+
+    function: FunctionSpec
+    credentials: dict[str, str]
+    faults: FaultRule | None
+    latency_ms: float
+    lock: threading.Lock
+    refused_requests: list[str]
+    api_requests: list[tuple[str, str | None]]
+
+    def invoke(
+        self,
+        event: object = None,
+        qualifier: str | None = None,
+        invocation_type: str = "RequestResponse",
+        payload: bytes | None = None,
+        client_context: str | None = None,
+    ) -> Invocation: ...
 
 
 class ApiError(Exception):
@@ -45,7 +67,7 @@ def split_name(name: str) -> tuple[str, str | None]:
 
 class _Handler(FastHandler):
     def do_POST(self) -> None:
-        emulator: LambdaEmulator = self.server.emulator  # type: ignore[attr-defined]
+        emulator: LambdaService = self.server.emulator  # type: ignore[attr-defined]
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         time.sleep(emulator.latency_ms / 2000)
         fault = emulator.faults(body) if emulator.faults else None
@@ -63,7 +85,7 @@ class _Handler(FastHandler):
         time.sleep(emulator.latency_ms / 2000)
         self.reply(status, answer, headers)
 
-    def _check_signature(self, emulator: LambdaEmulator, body: bytes) -> None:
+    def _check_signature(self, emulator: LambdaService, body: bytes) -> None:
         """Refuse, as Lambda does (403), a request not signed with a key the emulator knows."""
         try:
             check_signature(
@@ -80,7 +102,7 @@ class _Handler(FastHandler):
                 emulator.refused_requests.append(refused.error_type)
             raise ApiError(403, refused.error_type, refused.message) from None
 
-    def _invoke(self, emulator: LambdaEmulator, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _invoke(self, emulator: LambdaService, body: bytes) -> tuple[int, dict[str, str], bytes]:
         url = urlparse(self.path)
         parts = url.path.split("/")
         if len(parts) != 5 or parts[1:3] != ["2015-03-31", "functions"] or parts[4] != "invocations":
@@ -139,6 +161,6 @@ class _Handler(FastHandler):
         return 200, headers, invocation.payload
 
 
-def serve_invoke_api(emulator: LambdaEmulator, port: int = 0) -> LoopbackEndpoint:
+def serve_invoke_api(emulator: LambdaService, port: int = 0) -> LoopbackEndpoint:
     """The Invoke API of ``emulator`` on 127.0.0.1."""
     return LoopbackEndpoint(_Handler, port, emulator=emulator)

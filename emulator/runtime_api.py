@@ -8,18 +8,33 @@ crashes the native client): an environment is stopped by ending its process whil
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .http import FastHandler, LoopbackEndpoint
-
-if TYPE_CHECKING:
-    from .environment import Environment
 
 PREFIX = "/2018-06-01/runtime"
 
 
+class NextInvocation(Protocol):
+    """What ``/next`` hands the runtime: the event and its headers."""
+
+    event: bytes
+
+    def runtime_headers(self) -> dict[str, str]: ...
+
+
+class RuntimeSide(Protocol):
+    """What the Runtime API needs of an execution environment (emulator.environment has it)."""
+
+    def next_invocation(self) -> NextInvocation: ...
+
+    def responded(self, request_id: str, body: bytes, error: dict[str, Any] | None) -> None: ...
+
+    def init_failed(self, error: dict[str, Any]) -> None: ...
+
+
 class _Handler(FastHandler):
-    def _environment(self) -> Environment:
+    def _environment(self) -> RuntimeSide:
         return self.server.environment  # type: ignore[attr-defined, no-any-return]
 
     def do_GET(self) -> None:
@@ -55,6 +70,6 @@ def _error(body: bytes, error_type: str | None) -> dict[str, Any]:
     return {"errorType": error.get("errorType") or error_type or "Unknown", **error}
 
 
-def serve_runtime_api(environment: Environment) -> LoopbackEndpoint:
+def serve_runtime_api(environment: RuntimeSide) -> LoopbackEndpoint:
     """A Runtime API endpoint on 127.0.0.1 for ``environment``."""
     return LoopbackEndpoint(_Handler, environment=environment)

@@ -18,6 +18,7 @@ import time
 
 from .aws import CLOUDWATCH, LazyClient, cloudwatch_call, error_reason
 from .metrics import round_dimensions
+from .protocol import AutoChoice
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,35 +33,6 @@ MIN_READ_MS = 300
 MINUTE_S = 60
 
 
-class Choice:
-    """How many to warm, and how that number was found (the report's ``auto`` field)."""
-
-    __slots__ = ("excluded_minutes", "fallback", "instances", "peak", "window_minutes")
-
-    def __init__(
-        self,
-        instances: int,
-        window_minutes: int,
-        *,
-        peak: float | None = None,
-        excluded_minutes: int = 0,
-        fallback: str | None = None,
-    ) -> None:
-        self.instances = instances
-        self.window_minutes = window_minutes
-        self.peak = peak
-        self.excluded_minutes = excluded_minutes
-        self.fallback = fallback
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "peak": self.peak,
-            "window_minutes": self.window_minutes,
-            "warm_up_minutes_excluded": self.excluded_minutes,
-            "fallback": self.fallback,
-        }
-
-
 class AutoConcurrency:
     """Chooses N for one function; one bounded CloudWatch client per execution environment."""
 
@@ -71,7 +43,7 @@ class AutoConcurrency:
         self.function_name = function_name
         self.client = client or LazyClient(CLOUDWATCH, AUTO_TIMEOUT_MS, pool_size=1)
 
-    def choose(self, qualifier: str | None, deadline: float, round_ms: float) -> Choice:
+    def choose(self, qualifier: str | None, deadline: float, round_ms: float) -> AutoChoice:
         """N for the function as invoked through ``qualifier``, read by ``deadline`` (monotonic) less
         ``round_ms``, the time the round itself needs after it."""
         config = self.config
@@ -83,20 +55,20 @@ class AutoConcurrency:
                 f"not enough of the function's time left to read the metric ({max(0, round(read_ms))} ms "
                 f"after the round's {round(round_ms)} ms; {MIN_READ_MS} ms needed)"
             )
-            return Choice(fallback, window, fallback=reason)
+            return AutoChoice(fallback, window, fallback=reason)
         try:
             traffic, warm_up = self._read(qualifier, window, read_ms / 1000)
         except Exception as error:
-            return Choice(fallback, window, fallback=f"GetMetricData failed: {error_reason(error)}")
+            return AutoChoice(fallback, window, fallback=f"GetMetricData failed: {error_reason(error)}")
         minutes = {stamp: value for stamp, value in traffic.items() if stamp not in warm_up}
         excluded = len(traffic) - len(minutes)
         if not minutes:
             reason = f"no ConcurrentExecutions data outside warm-up minutes in the last {window} minutes"
-            return Choice(fallback, window, excluded_minutes=excluded, fallback=reason)
+            return AutoChoice(fallback, window, excluded_minutes=excluded, fallback=reason)
         peak = max(minutes.values())
         wanted = math.ceil(peak * (100 + config.auto_headroom) / 100)
         instances = min(max(wanted, config.auto_min), config.auto_ceiling)
-        return Choice(instances, window, peak=peak, excluded_minutes=excluded)
+        return AutoChoice(instances, window, peak=peak, excluded_minutes=excluded)
 
     def _read(
         self, qualifier: str | None, window_minutes: int, timeout_s: float

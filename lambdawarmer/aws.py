@@ -80,19 +80,27 @@ class AwsError(Exception):
         self.status = status
 
 
-def error_reason(error: BaseException) -> str:
-    """A short, readable reason for a failed call: ``Code: message`` (botocore's errors too: the
-    command line calls AWS through boto3)."""
-    response = getattr(error, "response", None)
+def error_code(error: BaseException) -> str:
+    """The AWS error code of a failed call (``AccessDeniedException``...): ours, or botocore's (the
+    command line calls AWS through boto3); the exception's type name when it carries none."""
     if isinstance(error, AwsError):
-        reason = str(error)
-    elif isinstance(response, dict) and "Error" in response:
-        code = response["Error"].get("Code", "Error")
+        return error.code
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and isinstance(response.get("Error"), dict):
+        return str(response["Error"].get("Code") or type(error).__name__)
+    return type(error).__name__
+
+
+def error_reason(error: BaseException) -> str:
+    """A short, readable reason for a failed call: ``Code: message``, at most 300 characters."""
+    if isinstance(error, AwsError):
+        return str(error)[:300]
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and isinstance(response.get("Error"), dict):
         message = response["Error"].get("Message", "")
-        reason = f"{code}: {message}" if message else str(code)
-    else:
-        reason = f"{type(error).__name__}: {error}"
-    return reason[:300]
+        code = error_code(error)
+        return (f"{code}: {message}" if message else code)[:300]
+    return f"{type(error).__name__}: {error}"[:300]
 
 
 class Service:

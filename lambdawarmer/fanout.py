@@ -4,104 +4,29 @@ Each invoke is synchronous (RequestResponse), so all N instances are busy togeth
 to give each one its own execution environment; the answers say which instances were warmed. The
 whole round is bounded by a deadline taken from the function's remaining time, every call by the
 client's timeouts, and a failure of any kind becomes a reason in the report, never an exception.
-
-The N-1 invokes leave one after another, not at one instant: each costs the sending thread CPU
-(signing, serialising) under the GIL, and a small function has a fraction of a vCPU, given as a
-quota per scheduler period (128 MB: 7% of each period, then nothing until the next). So every
-instance is asked to hold ``delay`` plus the time the whole round takes to leave: else the first
-ones would finish before the last ones arrive, and Lambda would hand those to them again. That
-time is estimated from the function's memory (its CPU share, and one throttled wait below a whole
-vCPU) for the first round, and measured after every round for the next.
+An invoke is sent only while its answer can still come back in time; when each one left is
+measured (the send spread), for the originator to size the next hold.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from urllib.parse import quote
 
 from .aws import LAMBDA, AwsError, LazyClient, error_reason
-from .config import MAX_EXTRA_HOLD_MS
-from .events import fanout_payload
+from .protocol import NotAReport, Report, fanout_payload
+from .timing import ANSWER_ALLOWANCE_MS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from .aws import AwsClient
     from .config import WarmerConfig
+    from .function_ref import FunctionRef
 
 MAX_REASON_LENGTH = 300
-ANSWER_ALLOWANCE_MS = 250
-"""What an answer needs beyond the instance's hold (the round trip, a small function's CPU share):
-an invoke is sent only while that much of the round's time is left."""
 LATE = "no answer before the function's time ran out"
-SEND_CPU_MS = 0.4
-"""CPU time one fanned-out invoke costs the sender on a whole vCPU: its thread, signing, the request
-and its answer (0.26 ms measured on a kept-alive connection, more on a new one; boto3 took 2 ms)."""
-ONE_VCPU_MB = 1769
-QUOTA_PERIOD_MS = 100
-"""The period a CPU quota is enforced over (Linux's default, the emulator's; Lambda documents none):
-below a whole vCPU, a round whose sends reach the end of the period's quota waits out the rest of it."""
-MIN_SEND_MS = 0.5
-SAFETY = 1.5
-
-
-def cpu_share(memory_mb: int) -> float:
-    """The share of one vCPU a single thread of a ``memory_mb`` function gets (at most one)."""
-    return min(max(memory_mb, 128), ONE_VCPU_MB) / ONE_VCPU_MB
-
-
-def estimated_send_ms_for(memory_mb: int) -> float:
-    """The time between two invokes leaving, for a function of ``memory_mb``: scaled by its CPU share."""
-    return SEND_CPU_MS / cpu_share(memory_mb)
-
-
-def expected_send_spread_ms(send_ms: float, total: int, memory_mb: int) -> float:
-    """How long the ``total - 1`` invokes of a round take to leave, first to last: ``send_ms``
-    between two, and below a whole vCPU the throttled rest of one quota period on the way."""
-    if total <= 2:
-        return 0.0
-    return send_ms * (total - 2) + QUOTA_PERIOD_MS * (1 - cpu_share(memory_mb))
-
-
-def function_memory_mb() -> int:
-    """This function's memory size (``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``; a whole vCPU's when unknown)."""
-    try:
-        return int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", ONE_VCPU_MB))
-    except ValueError:
-        return ONE_VCPU_MB
-
-
-class Target:
-    """What the fan-out invokes: this function, as it was invoked (same alias or version)."""
-
-    __slots__ = ("function", "qualifier")
-
-    def __init__(self, function: str, qualifier: str | None) -> None:
-        self.function = function
-        self.qualifier = qualifier
-
-    def __repr__(self) -> str:
-        return f"Target({self.function!r}, {self.qualifier!r})"
-
-
-def resolve_target(context: Any) -> Target:
-    """The function and qualifier the current invocation came in through.
-
-    ``invoked_function_arn`` ends in ``:alias`` or ``:version`` when the caller named one; without
-    one (or without the ARN) the fan-out targets ``function_name`` at ``function_version``.
-    """
-    arn = getattr(context, "invoked_function_arn", None) or ""
-    parts = arn.split(":")
-    version = getattr(context, "function_version", None) or None
-    if len(parts) in (7, 8) and parts[0] == "arn" and parts[2] == "lambda" and parts[5] == "function":
-        if len(parts) == 8 and parts[7]:
-            return Target(":".join(parts[:7]), parts[7])
-        return Target(":".join(parts[:7]), version)
-    return Target(getattr(context, "function_name", None) or "", version)
 
 
 class Outcome:
@@ -113,7 +38,7 @@ class Outcome:
     def __init__(
         self,
         index: int,
-        report: dict[str, Any] | None = None,
+        report: Report | None = None,
         reason: str | None = None,
         *,
         sent: bool = True,
@@ -126,14 +51,17 @@ class Outcome:
 
 class Round:
     """What one fan-out did: each invoke's outcome, the hold asked of the instances, and how long
-    the invokes took to leave (first to last)."""
+    the ``sent_count`` invokes sent took to leave (first to last; None with fewer than two)."""
 
-    __slots__ = ("hold_ms", "outcomes", "spread_ms")
+    __slots__ = ("hold_ms", "outcomes", "send_spread_ms", "sent_count")
 
-    def __init__(self, outcomes: list[Outcome], hold_ms: int, spread_ms: float | None) -> None:
+    def __init__(
+        self, outcomes: list[Outcome], hold_ms: int, send_spread_ms: float | None, sent_count: int = 0
+    ) -> None:
         self.outcomes = outcomes
         self.hold_ms = hold_ms
-        self.spread_ms = spread_ms
+        self.send_spread_ms = send_spread_ms
+        self.sent_count = sent_count
 
     @property
     def not_sent(self) -> list[Outcome]:
@@ -144,28 +72,19 @@ class Round:
 class FanOut:
     """Sends the fanned-out invokes of one execution environment, through one shared client."""
 
-    __slots__ = ("client", "config", "memory_mb", "send_ms")
+    __slots__ = ("client", "config")
 
     def __init__(self, config: WarmerConfig) -> None:
         self.config = config
         self.client = LazyClient(LAMBDA, config.read_timeout_ms, config.max_concurrency)
-        self.memory_mb = function_memory_mb()
-        self.send_ms = estimated_send_ms_for(self.memory_mb)  # until a round measured it
-
-    def send_spread_ms(self, total: int) -> float:
-        """How long the ``total - 1`` invokes of a round are expected to take to leave, first to last."""
-        return expected_send_spread_ms(self.send_ms, total, self.memory_mb)
 
     def run(
-        self, target: Target, total: int, correlation_id: str, deadline: float, extra_hold_ms: float
+        self, target: FunctionRef, total: int, correlation_id: str, deadline: float, hold_ms: int
     ) -> Round:
-        """Invoke instances 2..``total`` at once; their outcomes by ``deadline`` (``time.monotonic()``).
-
-        Each holds the delay plus ``extra_hold_ms`` (at least :meth:`send_spread_ms`), at most 10 s
-        more. An invoke is sent only while its answer can still come back by ``deadline``.
-        """
+        """Invoke instances 2..``total`` at once, each to hold ``hold_ms``; their outcomes by
+        ``deadline`` (``time.monotonic()``). An invoke is sent only while its answer can still come
+        back by ``deadline``."""
         indexes = range(2, total + 1)
-        hold_ms = self.config.delay + min(MAX_EXTRA_HOLD_MS, round(extra_hold_ms))
         try:
             client = self.client.get()
         except Exception as error:
@@ -193,10 +112,8 @@ class FanOut:
             else:
                 outcomes.append(Outcome(index, reason=LATE))
         sent = dispatch.sent
-        spread_ms = (max(sent) - min(sent)) * 1000 if len(sent) > 1 else None
-        if spread_ms is not None:
-            self.send_ms = max(MIN_SEND_MS, SAFETY * spread_ms / (len(sent) - 1))
-        return Round(outcomes, hold_ms, spread_ms)
+        send_spread_ms = (max(sent) - min(sent)) * 1000 if len(sent) > 1 else None
+        return Round(outcomes, hold_ms, send_spread_ms, len(sent))
 
     def timed_out(self, hold_ms: int) -> str:
         """Why an invoke that ran out its read timeout has no answer, and what to do."""
@@ -216,7 +133,7 @@ class _Dispatch:
     __slots__ = ("client", "deadline", "fanout", "hold_ms", "path", "query", "sent")
 
     def __init__(
-        self, fanout: FanOut, client: AwsClient, target: Target, hold_ms: int, deadline: float
+        self, fanout: FanOut, client: AwsClient, target: FunctionRef, hold_ms: int, deadline: float
     ) -> None:
         self.fanout = fanout
         self.client = client
@@ -267,14 +184,11 @@ class _Dispatch:
         if function_error:
             return _failed(index, f"function error ({function_error}): {body[:200].decode(errors='replace')}")
         try:
-            report = json.loads(body)
-        except ValueError:
-            report = None
-        if not isinstance(report, dict) or not isinstance(report.get("instance_id"), str):
+            return Outcome(index, Report.from_dict(json.loads(body)))
+        except (ValueError, NotAReport):
             return _failed(
                 index, f"the answer is not a warm-up report: {body[:100].decode(errors='replace')}"
             )
-        return Outcome(index, report)
 
 
 def _failed(index: int, reason: str) -> Outcome:

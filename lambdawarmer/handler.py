@@ -15,6 +15,7 @@ import sys
 
 from .config import load_config
 from .instance import mark_layer_warmer
+from .layer_paths import EXEC_WRAPPER_VARIABLE, HANDLER_VARIABLE, WRAPPER_PATH
 from .loader import MALFORMED_HANDLER_NAME, load_handler, runtime_fault
 from .warmup import Warmer
 
@@ -23,21 +24,18 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-HANDLER_ENV = "LAMBDAWARMER_HANDLER"
-"""Where the exec wrapper keeps the user's handler name."""
-
 
 def _warmed_user_handler() -> Callable[..., Any]:
     config = load_config()
-    if HANDLER_ENV not in os.environ:
+    if HANDLER_VARIABLE not in os.environ:
         raise runtime_fault(
             MALFORMED_HANDLER_NAME,
-            f"{HANDLER_ENV} is not set: {__name__}.handler runs the handler named there; set "
-            "AWS_LAMBDA_EXEC_WRAPPER=/opt/lambdawarmer-wrapper (it sets it), or set it to your handler",
+            f"{HANDLER_VARIABLE} is not set: {__name__}.handler runs the handler named there; set "
+            f"{EXEC_WRAPPER_VARIABLE}={WRAPPER_PATH} (it sets it), or set it to your handler",
         )
     mark_layer_warmer()
     engine = Warmer(config)
-    name = os.environ[HANDLER_ENV]
+    name = os.environ[HANDLER_VARIABLE]
     user_handler = load_handler(name)
     if sys.modules.get("lambdawarmer", sys.modules[__package__]) is not sys.modules[__package__]:
         # Another `lambdawarmer` was imported (lambda-warmer-py?): only then is the check worth its import.

@@ -1,8 +1,10 @@
 """The warming engine: wraps a handler, answers warm-up pings, lets everything else through.
 
 A real event costs the wrapped handler one type check, a few dict lookups and a flag. A ping never
-reaches the handler: it is answered with a small JSON report, after the fan-out on the instance that
-received the scheduled ping, after holding ``delay`` ms on the instances it invoked.
+reaches the handler: it is answered with a :class:`~.protocol.Report`. The ping's kind decides the
+role: a scheduled ping makes this instance the originator (originator.py: it chooses N and fans
+out), any other ping a receiver, which holds ``delay`` ms (or what the originator asked) so that
+the others cannot be handed this environment.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import threading
 import time
 
 from .config import MAX_EXTRA_HOLD_MS
-from .events import Ping, PingDetector, PingKind
 from .instance import ENVIRONMENT, ExecutionEnvironment
 from .logs import apply_level, log_fields, logger
 from .metrics import make_recorder
+from .protocol import PingFormat, PingKind, Report, failure_answer
+from .timing import time_left_ms
 from .version import __version__
 
 TYPE_CHECKING = False
@@ -27,24 +30,15 @@ if TYPE_CHECKING:
 
     from .config import WarmerConfig
     from .originator import Originator
+    from .protocol import Ping
 
     Handler = TypeVar("Handler", bound=Callable[..., Any])
-
-DEADLINE_MARGIN_MS = 500
-"""Time kept back from the function's remaining time when bounding a fan-out or a hold."""
 
 
 def _iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(timestamp)) + f".{int(timestamp % 1 * 1000):03d}Z"
-
-
-def _remaining_ms(context: Any, fallback_ms: int) -> int:
-    try:
-        return int(context.get_remaining_time_in_millis())
-    except Exception:
-        return fallback_ms
 
 
 class Warmer:
@@ -54,7 +48,7 @@ class Warmer:
         self.config = config
         self.environment = environment
         self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "unknown")
-        self._detector = PingDetector(config.flag, config.concurrency, config.max_concurrency, config.token)
+        self._detector = PingFormat.of(config)
         self._recorder = make_recorder(config, self.function_name)
         self._originator: Originator | None = None
         self._lock = threading.Lock()
@@ -89,14 +83,14 @@ class Warmer:
 
     def answer(self, ping: Ping, context: Any) -> dict[str, Any]:
         """The report for ``ping``, after its fan-out or hold. Never raises."""
-        started = time.monotonic()
         try:
-            return self._answer(ping, context, started)
+            report = self._answer(ping, context)
         except Exception as error:  # a warm-up ping never fails the function
             logger.exception("lambdawarmer: warm-up ping failed inside lambdawarmer")
-            return {"warmed": False, "error": f"{type(error).__name__}: {error}"[:300]}
+            return failure_answer(error)
+        return report
 
-    def _answer(self, ping: Ping, context: Any, started: float) -> dict[str, Any]:
+    def _answer(self, ping: Ping, context: Any) -> dict[str, Any]:
         environment = self.environment
         last_request_at = environment.last_request_at
         cold = environment.claim_cold()
@@ -104,34 +98,25 @@ class Warmer:
             self._recorder.record(cold, True)
         if ping.warning:
             logger.warning("lambdawarmer: %s", ping.warning)
-        request_id = getattr(context, "aws_request_id", None) or ""
-        report: dict[str, Any] = {
-            "warmed": True,
-            "function": self.function_name,
-            "instance_id": environment.instance_id,
-            "cold": cold,
-            "index": ping.index,
-            "concurrency": ping.total,
-            "correlation_id": ping.correlation_id or request_id,
-            "source": ping.kind,
-        }
-        remaining_ms = _remaining_ms(context, self.config.read_timeout_ms + DEADLINE_MARGIN_MS)
-        budget_ms = max(0, remaining_ms - DEADLINE_MARGIN_MS)
-        if ping.fans_out or (ping.kind == PingKind.SCHEDULED and self._recorder is not None):
-            from .originator import Tally
-
-            tally = Tally(environment.instance_id, cold)
-            deadline = started + budget_ms / 1000
-            report.update(
-                self._originator_once().warm(ping, context, report["correlation_id"], tally, deadline)
+        report = Report(
+            function=self.function_name,
+            instance_id=environment.instance_id,
+            cold=cold,
+            index=ping.index,
+            concurrency=ping.total,
+            correlation_id=ping.correlation_id or getattr(context, "aws_request_id", None) or "",
+            source=ping.kind,
+        )
+        if ping.kind == PingKind.SCHEDULED:
+            report.origination = self._originator_once().originate(
+                ping, context, report.correlation_id, report.instance_id, cold
             )
-            if "rounds" in report:
-                report["fanout_ms"] = round((time.monotonic() - started) * 1000, 1)
-        elif ping.kind != PingKind.SCHEDULED:
-            report["held_at"] = int(time.time() * 1000)  # when this instance started holding (its clock)
-            time.sleep(min(self._hold_ms(ping), budget_ms) / 1000)
-        self._log(report, last_request_at)
-        return report
+        else:
+            report.held_at = int(time.time() * 1000)  # when this instance started holding (its clock)
+            time.sleep(min(self._hold_ms(ping), time_left_ms(context, self.config.read_timeout_ms)) / 1000)
+        answer = report.as_dict()
+        self._log(answer, last_request_at)
+        return answer
 
     def _hold_ms(self, ping: Ping) -> int:
         """How long this instance holds: what the originator asked, at most the delay plus 10 s."""

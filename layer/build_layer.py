@@ -3,8 +3,9 @@
 Layout (what Lambda unpacks into /opt):
 
     lambdawarmer-wrapper                          the AWS_LAMBDA_EXEC_WRAPPER script, mode 755
-    python/_lambdawarmer_layer/*.py               the package under the layer's private name: the
-                                                  handler the wrapper points the runtime at, and its engine
+    python/_lambdawarmer_layer/**/*.py            the runtime package (lambdawarmer/), whole, under the
+                                                  layer's private name: the handler the wrapper points the
+                                                  runtime at, and its engine
     python/lambdawarmer/__init__.py               ``import lambdawarmer`` for decorator users: the same
                                                   package under its public name
     python/**/__pycache__/*.cpython-3XX.pyc       bytecode for every supported runtime
@@ -39,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from lambdawarmer.layer_paths import WRAPPER_NAME  # noqa: E402
 from layer.runtimes import (  # noqa: E402
     SUPPORTED_RUNTIMES,
     WITHOUT_BYTECODE,
@@ -46,9 +48,9 @@ from layer.runtimes import (  # noqa: E402
     find_interpreter,
 )
 
-WRAPPER = ROOT / "wrapper" / "lambdawarmer-wrapper"
+WRAPPER = ROOT / "wrapper" / WRAPPER_NAME
 PACKAGE = ROOT / "lambdawarmer"
-NOT_IN_LAYER = {"cli.py", "__main__.py"}  # the command-line tool runs on a laptop, not in the function
+"""The runtime package: everything in it ships (the command line is another package, lambdawarmer_cli)."""
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 EXECUTABLE = 0o755
 READABLE = 0o644
@@ -92,12 +94,12 @@ def layer_package() -> str:
 
 
 def _sources() -> dict[str, bytes]:
-    """Every Python file of the layer, by its path under python/."""
+    """Every Python file of the layer, by its path under python/: the runtime package, whole."""
     private = layer_package()
     files = {
-        f"{private}/{source.name}": source.read_bytes()
-        for source in sorted(PACKAGE.iterdir())
-        if source.is_file() and source.suffix == ".py" and source.name not in NOT_IN_LAYER
+        f"{private}/{source.relative_to(PACKAGE).as_posix()}": source.read_bytes()
+        for source in sorted(PACKAGE.rglob("*.py"))
+        if "__pycache__" not in source.parts
     }
     files["lambdawarmer/__init__.py"] = PUBLIC_ALIAS.format(private=private).encode()
     return files
@@ -143,7 +145,7 @@ def layer_files(
     no_bytecode_for: frozenset[str] = frozenset(WITHOUT_BYTECODE),
 ) -> list[tuple[str, bytes, int]]:
     """(path in the layer, content, mode) for every file of the layer, sorted by path."""
-    files = [("lambdawarmer-wrapper", WRAPPER.read_bytes(), EXECUTABLE)]
+    files = [(WRAPPER_NAME, WRAPPER.read_bytes(), EXECUTABLE)]
     sources = _sources()
     for name, data in {**sources, **_bytecode(sources, no_bytecode_for)}.items():
         files.append((f"python/{name}", data, READABLE))

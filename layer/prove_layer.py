@@ -17,6 +17,9 @@ sys.path.insert(0, str(ROOT))
 
 from emulator import FunctionSpec, Invocation, LambdaEmulator  # noqa: E402
 from emulator.client import invoke_client  # noqa: E402
+from lambdawarmer.config import load_config  # noqa: E402
+from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH  # noqa: E402
+from lambdawarmer.protocol import NotAReport, PingFormat, Report  # noqa: E402
 
 CONCURRENCY = 3
 
@@ -32,7 +35,7 @@ def prove(layer_zip: Path) -> list[str]:
         code=ROOT / "example",
         handler="app.handler",
         layers=[layer_zip],
-        environment={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper", "WARMER_SEND_METRIC": "true"},
+        environment={EXEC_WRAPPER_VARIABLE: WRAPPER_PATH, "WARMER_SEND_METRIC": "true"},
         timeout_s=10,
     )
     with LambdaEmulator(function) as emulator:
@@ -42,7 +45,8 @@ def prove(layer_zip: Path) -> list[str]:
             answer = client.invoke(FunctionName=function.name, Payload=json.dumps(event).encode())
             return {"error": answer.get("FunctionError"), "body": json.loads(answer["Payload"].read())}
 
-        ping = invoke({"warmer": True, "concurrency": CONCURRENCY})
+        pings = PingFormat.of(load_config(environ=function.environment))
+        ping = invoke(pings.scheduled_ping(CONCURRENCY))
         after_ping = list(emulator.invocations)
         handled_by_ping = sum("handling request" in line for line in emulator.output())
         with ThreadPoolExecutor(CONCURRENCY) as pool:
@@ -54,12 +58,17 @@ def prove(layer_zip: Path) -> list[str]:
             line for line in emulator.output() if line.startswith('{"_aws"') and '"InstancesWarmed"' in line
         ]
 
-        report = ping["body"] if isinstance(ping["body"], dict) else {}
+        try:
+            report: Report | None = Report.from_dict(ping["body"])
+        except NotAReport:
+            report = None
+        fan_out = report.fan_out if report else None
         print(f"layer {layer_zip} on {function.runtime}, /opt mounted: {emulator.mount_opt}")
         print(
-            f"  warm-up ping, concurrency {CONCURRENCY}: {report.get('instances_warmed')} instances warmed"
-            f" ({report.get('instances_cold')} cold), {report.get('invocations_failed')} invokes failed,"
-            f" {report.get('fanout_ms')} ms"
+            f"  warm-up ping, concurrency {CONCURRENCY}: {report.instances_warmed if report else 0} instances"
+            f" warmed ({report.instances_cold if report else 0} cold),"
+            f" {report.invocations_failed if report else '-'} invokes failed,"
+            f" {fan_out.fanout_ms if fan_out else '-'} ms"
         )
         for invocation in after_ping:
             print(f"    {describe(invocation)}  {json.loads(invocation.event)}")
@@ -75,8 +84,9 @@ def prove(layer_zip: Path) -> list[str]:
         failures = []
         if (
             ping["error"]
-            or report.get("instances_warmed") != CONCURRENCY
-            or report.get("invocations_failed") != 0
+            or report is None
+            or report.instances_warmed != CONCURRENCY
+            or report.invocations_failed
         ):
             failures.append(f"the ping did not warm {CONCURRENCY} instances: {ping}")
         if len({i.environment_id for i in after_ping}) != CONCURRENCY or not all(i.cold for i in after_ping):

@@ -9,6 +9,7 @@ check is exercised with a stubbed answer (said where it is).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import json
@@ -25,9 +26,9 @@ import pytest
 
 from emulator import LambdaEmulator
 from emulator.http import FastHandler, LoopbackEndpoint
-from lambdawarmer import cli
-from lambdawarmer.adoption.cost import monthly_cost, pings_per_month
-from lambdawarmer.adoption.deployed import RECORD_TAG, SCHEDULE_GROUP
+from lambdawarmer_cli import main as cli
+from lambdawarmer_cli.cost import monthly_cost, pings_per_month
+from lambdawarmer_cli.names import RECORD_TAG, SCHEDULE_GROUP
 
 from .conftest import layered_spec, write_function
 
@@ -148,8 +149,13 @@ def snapshot(aws: dict[str, Any], name: str = "orders") -> dict[str, Any]:
 
 
 def run(*argv: str) -> tuple[int, str]:
+    """The command's exit status, and all it printed (errors included)."""
     out = io.StringIO()
-    status = cli.main(list(argv), out)
+    with contextlib.redirect_stderr(out):
+        try:
+            status = cli.main(list(argv), out)
+        except SystemExit as exit:  # argparse's own usage errors
+            status = int(exit.code or 0)
     return status, out.getvalue()
 
 
@@ -401,7 +407,7 @@ def test_status_finds_schedule_problems_reserved_concurrency_and_a_short_timeout
     assert status == 6
     found = verdicts(output)
     assert (found["schedule"], found["reserved concurrency"], found["timeout"]) == ("FAIL", "FAIL", "FAIL")
-    assert "does not match the function's WARMER_TOKEN" in output
+    assert "its input is a warm-up ping without the right 'token' field: it would go to the handler" in output
     assert "3, below the 5 pinged: 2 invokes per ping will be throttled" in output
 
 
@@ -409,14 +415,16 @@ def test_status_warns_of_provisioned_concurrency_and_snapstart(
     aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """moto has no Provisioned Concurrency API: its answer is stubbed here, the rest is moto's."""
-    from lambdawarmer.adoption import status as status_module
-    from lambdawarmer.adoption.deployed import Clients, Deployed, read_function
+    from lambdawarmer.function_ref import FunctionRef
+    from lambdawarmer_cli import status as status_module
+    from lambdawarmer_cli.clients import Clients
+    from lambdawarmer_cli.deployed import Deployed, read_function
 
     make_function(aws)
     version = aws["lambda"].publish_version(FunctionName="orders")["Version"]
     aws["lambda"].create_alias(FunctionName="orders", Name="live", FunctionVersion=version)
     clients = Clients(region=REGION)
-    deployed = read_function(clients, "orders:live")
+    deployed = read_function(clients, FunctionRef("orders", "live"))
     monkeypatch.setattr(
         clients.lambda_,
         "get_provisioned_concurrency_config",
@@ -491,3 +499,108 @@ def test_at_a_terminal_enable_asks_first(
     assert "apply these changes to orders? [y/N]" in output
     assert "orders: skipped, nothing changed" in output
     assert snapshot(aws) == before
+
+
+# -- a function with its own field names (lambda-warmer-py's documented example) ---------------------
+
+OWN_FIELDS = {"WARMER_FLAG": "am_i_a_warmer", "WARMER_CONCURRENCY": "how_many_lambdas"}
+"""lambda-warmer-py's README example: the function's pings carry these fields, not warmer/concurrency."""
+OWN_TOKEN = {"WARMER_TOKEN": "a-token-of-the-functions-own-24"}
+
+
+@pytest.mark.parametrize(
+    "settings", [OWN_FIELDS, {**OWN_FIELDS, **OWN_TOKEN}], ids=["fields", "fields+token"]
+)
+def test_enable_schedules_the_ping_a_function_with_its_own_field_names_answers(
+    aws: dict[str, Any],
+    start_emulator: Start,
+    tmp_path: Path,
+    layer_zip: Path,
+    invocations_to: Callable[..., None],
+    settings: dict[str, str],
+) -> None:
+    """The function runs in the emulator with the same settings moto holds; the first ping (enable's)
+    and the schedule's own input both warm 3 of 3 there, and status checks the schedule OK."""
+    code = write_function(tmp_path / "code", "def handler(event, context):\n    return 'real work'\n")
+    emulator = start_emulator(layered_spec(code, layer_zip, **settings))
+    invocations_to(emulator)
+    make_function(aws, variables=settings)
+    extra = [] if "WARMER_TOKEN" in settings else ["--no-token"]
+    status, output = run("enable", "orders", "--concurrency", "3", "--publish", str(layer_zip), *extra)
+    assert status == 0, output
+    assert "orders  3/3 warm" in output  # enable's first ping, as the schedule sends it
+    schedule = aws["scheduler"].get_schedule(Name="lambdawarmer-orders", GroupName=SCHEDULE_GROUP)
+    event = json.loads(schedule["Target"]["Input"])
+    wanted = {"am_i_a_warmer": True, "how_many_lambdas": 3}
+    assert event == ({**wanted, "token": settings["WARMER_TOKEN"]} if "WARMER_TOKEN" in settings else wanted)
+    handled_before = sum("real work" in i.payload.decode() for i in emulator.invocations)
+    answer = emulator.invoke(event)  # what EventBridge Scheduler sends every five minutes
+    report = json.loads(answer.payload)
+    assert (report["warmed"], report["instances_warmed"], report["invocations_failed"]) == (True, 3, 0)
+    assert sum("real work" in i.payload.decode() for i in emulator.invocations) == handled_before == 0
+    status, output = run("status", "orders")
+    assert verdicts(output)["schedule"] == "OK", output
+    assert status == 0, output
+
+
+def test_status_fails_a_schedule_the_function_would_not_take_for_a_ping(
+    aws: dict[str, Any], warm_orders: LambdaEmulator, layer_zip: Path
+) -> None:
+    """The bug's symptom, read from outside: the default ping sent to a function with its own fields."""
+    make_function(aws)
+    assert run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip), "--no-token")[0] == 0
+    variables = snapshot(aws)["variables"]
+    aws["lambda"].update_function_configuration(
+        FunctionName="orders", Environment={"Variables": {**variables, **OWN_FIELDS}}
+    )
+    status, output = run("status", "orders")
+    assert status == 6
+    assert verdicts(output)["schedule"] == "FAIL"
+    assert (
+        'its input is not a warm-up ping of this function (expected {"am_i_a_warmer": true, ...})' in output
+    )
+
+
+# -- every error has its documented exit status ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected", "says"),
+    [
+        (("status", "--tag", "team"), 2, "--tag 'team': expected KEY=VALUE"),
+        (("disable", "--tag", "=shop"), 2, "expected KEY=VALUE"),
+        (("status", "a:b:c:d:e"), 2, "is not a function reference"),
+        (("status",), 2, "name a function"),
+        (("enable", "orders", "--concurrency", "2"), 2, "no lambdawarmer layer in this account"),
+        (("enable", "orders", "--concurrency", "0"), 2, "expected a whole number from 1 to 1000"),
+        (("enable", "orders", "--concurrency", "2", "--publish", "/no/such.zip"), 2, "--publish:"),
+        (("cost", "--concurrency", "2"), 2, "give --memory MB"),
+        (("cost", "--memory", "64", "--concurrency", "2"), 2, "Lambda allows 128 to 10240 MB"),
+        (("cost", "missing", "--concurrency", "2"), 3, "ResourceNotFoundException"),
+        (("disable", "missing"), 5, "missing: cannot read it: ResourceNotFoundException"),
+        (("status", "missing"), 6, "FAIL"),
+    ],
+)
+def test_each_error_exits_with_its_documented_status(
+    aws: dict[str, Any], argv: tuple[str, ...], expected: int, says: str
+) -> None:
+    make_function(aws)
+    status, output = run(*argv)
+    assert (status, says in output) == (expected, True), output
+
+
+def test_an_internal_error_is_not_taken_for_fewer_warm(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python's own status for an uncaught exception is 1, which ``ping`` documents as "fewer warm"."""
+    from lambdawarmer_cli import status as status_command
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("a bug")
+
+    make_function(aws)
+    monkeypatch.setattr(status_command, "run_checks", broken)
+    status, output = run("status", "orders")
+    assert status == 70
+    assert "internal error (a bug: please report it)" in output
+    assert "RuntimeError: a bug" in output

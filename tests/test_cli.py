@@ -32,7 +32,7 @@ def cli(*arguments: str, endpoint: str | None = None, env: dict[str, str] | None
         **(env or {}),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "lambdawarmer", *arguments],
+        [sys.executable, "-m", "lambdawarmer_cli", *arguments],
         env=environment,
         capture_output=True,
         text=True,
@@ -263,4 +263,4 @@ def test_ping_auto_shows_the_chosen_n(
     assert "instances warm   4 of 4" in output
     status, output = cli("ping", "orders", "--concurrency", "many", endpoint=emulator.url)
     assert status == 2
-    assert "expected a positive whole number or 'auto'" in output
+    assert "expected a whole number from 1 to 1000, or 'auto'" in output

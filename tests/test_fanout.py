@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from lambdawarmer import load_config, warmer
-from lambdawarmer.events import FANOUT_KEY
-from lambdawarmer.fanout import Target, resolve_target
+from lambdawarmer.function_ref import FunctionRef, invoked_function
+from lambdawarmer.protocol import FANOUT_KEY
 from lambdawarmer.warmup import Warmer
 
 from .conftest import FUNCTION_ARN, InvokeCall, ScriptedInvokeApi, error_answer, make_context, report_answer
@@ -78,7 +78,7 @@ def test_instances_hold_the_delay_plus_the_time_the_round_takes_to_leave(
     holds = {c.payload[FANOUT_KEY]["hold_ms"] for c in api.calls}
     assert holds == {report["hold_ms"]}  # one hold for all: the order they leave in is not known
     assert report["hold_ms"] == pytest.approx(expected, abs=1)
-    assert report["dispatch_ms"] >= 0
+    assert report["send_spread_ms"] >= 0
 
 
 def test_later_rounds_hold_for_the_measured_spread(
@@ -89,7 +89,7 @@ def test_later_rounds_hold_for_the_measured_spread(
     wrapped = warmer(delay=100)(handler)
     first = wrapped({"warmer": True, "concurrency": 11}, make_context())
     second = wrapped({"warmer": True, "concurrency": 11}, make_context())
-    measured_gap = first["dispatch_ms"] / 9
+    measured_gap = first["send_spread_ms"] / 9
     throttled_ms = 100 * (1 - 128 / 1769)
     assert second["hold_ms"] == pytest.approx(100 + max(0.5, 1.5 * measured_gap) * 9 + throttled_ms, abs=1)
     assert {c.payload[FANOUT_KEY]["hold_ms"] for c in api.calls[10:]} == {second["hold_ms"]}
@@ -104,7 +104,7 @@ def test_the_hold_never_exceeds_what_receivers_accept(invoke_api: StartApi) -> N
     wrapped = engine.wrap(handler)
     wrapped({"warmer": True, "concurrency": 3}, make_context())
     assert engine._originator is not None
-    engine._originator.fanout.send_ms = 10**6  # as after a pathological round
+    engine._originator.send_ms = 10**6  # as after a pathological round
     report = wrapped({"warmer": True, "concurrency": 3}, make_context())
     assert report["hold_ms"] == most
     assert {c.payload[FANOUT_KEY]["hold_ms"] for c in api.calls[2:]} == {most}
@@ -113,24 +113,23 @@ def test_the_hold_never_exceeds_what_receivers_accept(invoke_api: StartApi) -> N
 @pytest.mark.parametrize(
     ("arn", "version", "expected"),
     [
-        (f"{FUNCTION_ARN}:live", "$LATEST", Target(FUNCTION_ARN, "live")),
-        (f"{FUNCTION_ARN}:12", "12", Target(FUNCTION_ARN, "12")),
-        (FUNCTION_ARN, "$LATEST", Target(FUNCTION_ARN, "$LATEST")),
+        (f"{FUNCTION_ARN}:live", "$LATEST", FunctionRef(FUNCTION_ARN, "live")),
+        (f"{FUNCTION_ARN}:12", "12", FunctionRef(FUNCTION_ARN, "12")),
+        (FUNCTION_ARN, "$LATEST", FunctionRef(FUNCTION_ARN, "$LATEST")),
         (
             "arn:aws-cn:lambda:cn-north-1:1:function:f:blue",
             "3",
-            Target("arn:aws-cn:lambda:cn-north-1:1:function:f", "blue"),
+            FunctionRef("arn:aws-cn:lambda:cn-north-1:1:function:f", "blue"),
         ),
-        ("", "7", Target("orders", "7")),
-        ("not-an-arn", "7", Target("orders", "7")),
+        ("", "7", FunctionRef("orders", "7")),
+        ("not-an-arn", "7", FunctionRef("orders", "7")),
     ],
 )
 def test_target_is_what_the_function_was_invoked_as(
-    arn: str, version: str, expected: Target, monkeypatch: pytest.MonkeyPatch
+    arn: str, version: str, expected: FunctionRef, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", version)
-    target = resolve_target(make_context(arn=arn))
-    assert (target.function, target.qualifier) == (expected.function, expected.qualifier)
+    assert invoked_function(make_context(arn=arn)) == expected
 
 
 def test_unqualified_invocation_falls_back_to_name_and_version(
@@ -292,9 +291,9 @@ def test_no_sdk_ever_and_the_client_is_loaded_by_the_first_fan_out_and_kept_aliv
         steps["no fan-out"] = loaded()
         wrapped({{"warmer": True, "concurrency": 3}}, context)
         steps["fan-out"] = loaded()
-        client = engine._originator.fanout.client.get()
+        client = engine._originator._fanout.client.get()
         wrapped({{"warmer": True, "concurrency": 3}}, context)
-        steps["same client"] = engine._originator.fanout.client.get() is client
+        steps["same client"] = engine._originator._fanout.client.get() is client
         steps["sdk"] = sorted(name for name in ("boto3", "botocore") if name in sys.modules)
         print(json.dumps(steps))
         """,

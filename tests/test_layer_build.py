@@ -10,7 +10,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-from layer.build_layer import layer_files, write_tree, write_zip
+from lambdawarmer.layer_paths import WRAPPER_NAME
+from layer.build_layer import layer_files, layer_package, write_tree, write_zip
 from layer.runtimes import SUPPORTED_RUNTIMES, WITHOUT_BYTECODE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,13 +69,20 @@ def test_the_bytecode_is_used_as_it_is_in_a_read_only_opt(tmp_path: Path) -> Non
     assert from_bytecode == imported
 
 
-def test_no_third_party_code_and_no_command_line_tool() -> None:
-    names = [name for name, _, _ in layer_files()]
-    assert not [
-        n for n in names if any(x in n for x in ("boto3", "botocore", "awslambdaric", "site-packages"))
-    ]
-    assert not [name for name in names if name.endswith(("/cli.py", "/__main__.py"))]
-    assert not [name for name in names if "/adoption/" in name]  # enable/disable/status/cost: the CLI's
+def test_the_layer_ships_the_runtime_package_whole_and_nothing_else() -> None:
+    """Every source of lambdawarmer/ (sub-packages too), under the private name, plus the public alias
+    and the wrapper: no third-party code, and none of the command line (lambdawarmer_cli/)."""
+    sources = {name for name, _, _ in layer_files() if name.endswith(".py")}
+    package = ROOT / "lambdawarmer"
+    private = layer_package()
+    runtime = {
+        f"python/{private}/{path.relative_to(package).as_posix()}"
+        for path in package.rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert sources == runtime | {"python/lambdawarmer/__init__.py"}
+    others = {name for name, _, _ in layer_files() if not name.endswith((".py", ".pyc"))}
+    assert others == {WRAPPER_NAME}
 
 
 def test_the_build_fails_naming_the_runtimes_it_cannot_compile_for(tmp_path: Path) -> None:

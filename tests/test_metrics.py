@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from lambdawarmer import warmer
-from lambdawarmer.events import FANOUT_KEY
+from lambdawarmer.protocol import FANOUT_KEY
 
 from .conftest import make_context
 

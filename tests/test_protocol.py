@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import lambdawarmer
 from lambdawarmer import warmer
-from lambdawarmer.events import FANOUT_KEY, PingDetector, fanout_payload
 from lambdawarmer.instance import ENVIRONMENT, ExecutionEnvironment
+from lambdawarmer.protocol import FANOUT_KEY, PingFormat, fanout_payload
 
 from .conftest import make_context
 
@@ -108,6 +108,7 @@ def test_ping_does_not_call_the_handler_and_returns_the_report() -> None:
         "concurrency": 1,
         "correlation_id": "abc",
         "source": "schedule",
+        "concurrency_source": "event",
     }
     json.dumps(report)  # the runtime must be able to serialise it
 
@@ -245,7 +246,7 @@ RESERVED = [
 @pytest.mark.parametrize("role", ["flag", "concurrency"])
 def test_colliding_field_names_still_fan_out_once_and_payloads_never_again(role: str, reserved: str) -> None:
     flag, concurrency = (reserved, "concurrency") if role == "flag" else ("warmer", reserved)
-    detector = PingDetector(flag, concurrency, 100)
+    detector = PingFormat(flag, concurrency, 100)
     scheduled = detector.detect({flag: True, concurrency: 4})
     assert scheduled is not None
     assert scheduled.fans_out
@@ -257,7 +258,7 @@ def test_colliding_field_names_still_fan_out_once_and_payloads_never_again(role:
 
 
 def test_crafted_fanned_out_payloads_never_fan_out() -> None:
-    detector = PingDetector("warmer", "concurrency", 100)
+    detector = PingFormat("warmer", "concurrency", 100)
     crafted = [
         {FANOUT_KEY: {"index": 1, "total": 10**9}, "warmer": True, "concurrency": 50},
         {FANOUT_KEY: {}, "warmer": True, "concurrency": 50},
@@ -418,7 +419,81 @@ def test_hold_never_outlasts_the_functions_remaining_time() -> None:
 )
 def test_an_event_without_the_trigger_fields_is_never_a_ping(event: dict[str, Any], flag: str) -> None:
     """The wrapper skips detect for such events: detect must agree that none of them is a ping."""
-    detector = PingDetector(flag, "concurrency", 100)
+    detector = PingFormat(flag, "concurrency", 100)
     for field in detector.trigger_fields:
         event.pop(field, None)
     assert detector.detect(event) is None
+
+
+# -- the wire format: one builder and one reader each way ------------------------------------------
+
+FIELD_NAMES = st.from_regex(r"[a-z_]{1,20}", fullmatch=True).filter(
+    lambda name: name not in ("source", "token")
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    flag=FIELD_NAMES,
+    field=FIELD_NAMES,
+    concurrency=st.one_of(st.integers(1, 1000), st.just("auto")),
+    token=st.one_of(st.none(), st.text(min_size=16, max_size=40).filter(lambda t: t.isprintable())),
+)
+def test_the_scheduled_ping_built_for_any_settings_is_the_ping_they_detect(
+    flag: str, field: str, concurrency: int | str, token: str | None
+) -> None:
+    if flag == field:
+        return
+    pings = PingFormat(flag, field, 1000, token)
+    ping = pings.detect(pings.scheduled_ping(concurrency))
+    assert ping is not None
+    assert (ping.kind, ping.auto, ping.total) == (
+        "schedule",
+        concurrency == "auto",
+        0 if concurrency == "auto" else concurrency,
+    )
+    # ... and the default ping is not theirs (unless their fields are the defaults)
+    if flag != "warmer":
+        assert pings.explain({"warmer": True, "concurrency": 3}) == (None, pings.explain({})[1])
+
+
+def test_explain_says_why_without_logging(caplog: pytest.LogCaptureFixture) -> None:
+    pings = PingFormat("am_i_a_warmer", "how_many_lambdas", 100, "t" * 20)
+    ping, refused = pings.explain({"am_i_a_warmer": True, "how_many_lambdas": 4})
+    assert ping is not None
+    assert ping.total == 4
+    assert refused is not None
+    assert "without the right 'token' field" in refused
+    ping, refused = pings.explain(pings.scheduled_ping(4))
+    assert (ping is not None and ping.total, refused) == (4, None)
+    assert pings.explain(["not", "an", "object"]) == (None, pings.explain({})[1])
+    assert [r for r in caplog.records if r.name == "lambdawarmer"] == []
+
+
+def test_a_report_reads_back_as_it_was_sent(invoke_api: Any) -> None:
+    """The originator's report (rounds, failures, auto) through as_dict and from_dict, unchanged."""
+    from lambdawarmer.protocol import Report
+
+    from .test_fanout import distinct_instances
+
+    invoke_api(distinct_instances)
+    sent = warmer(Recorder())({"warmer": True, "concurrency": 4}, make_context())
+    report = Report.from_dict(json.loads(json.dumps(sent)))
+    assert report.as_dict() == sent
+    assert (report.instances_warmed, report.fan_out and len(report.fan_out.rounds)) == (4, 1)
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (None, "not a JSON object"),
+        ({"plain": True}, "not a lambdawarmer report"),
+        ({"warmed": True}, "not a lambdawarmer report"),
+        ({"warmed": False, "error": "RuntimeError: boom"}, "failed inside the function: RuntimeError: boom"),
+    ],
+)
+def test_what_is_not_a_report_is_named(answer: object, says: str) -> None:
+    from lambdawarmer.protocol import NotAReport, Report
+
+    with pytest.raises(NotAReport, match=says):
+        Report.from_dict(answer)

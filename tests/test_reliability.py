@@ -25,7 +25,7 @@ from moto.server import ThreadedMotoServer  # noqa: F401  (moto's server backs t
 from emulator import Fault, LambdaEmulator
 from lambdawarmer import WarmerConfigError, load_config, warmer
 from lambdawarmer.config import SETTINGS
-from lambdawarmer.events import FANOUT_KEY, PLUGIN_SOURCE
+from lambdawarmer.protocol import FANOUT_KEY, PLUGIN_SOURCE
 
 from .conftest import (
     ScriptedInvokeApi,
@@ -83,7 +83,7 @@ class Boom(Exception):
 
 
 def is_ping(event: Any, flag: str) -> bool:
-    """The documented rule, written independently of lambdawarmer.events."""
+    """The documented rule, written independently of lambdawarmer.protocol."""
     if not isinstance(event, dict):
         return False
     return (

@@ -21,7 +21,7 @@ import pytest
 from emulator import LambdaEmulator
 from emulator.http import FastHandler, LoopbackEndpoint
 from lambdawarmer import warmer
-from lambdawarmer.events import FANOUT_KEY
+from lambdawarmer.protocol import FANOUT_KEY
 
 from .conftest import (
     FUNCTION,

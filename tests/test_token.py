@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from emulator import LambdaEmulator
 from lambdawarmer import warmer
-from lambdawarmer.events import FANOUT_KEY, LEGACY_INDEX, PLUGIN_SOURCE, PingDetector, fanout_payload, proof
+from lambdawarmer.protocol import FANOUT_KEY, LEGACY_INDEX, PLUGIN_SOURCE, PingFormat, fanout_payload, proof
 
 from .conftest import InvokeCall, ScriptedInvokeApi, lambda_client, layered_spec, make_context, write_function
 from .test_fanout import distinct_instances
@@ -95,7 +95,7 @@ def test_the_owners_ping_fans_out_with_proofs_the_instances_accept(invoke_api: S
 
 
 def test_a_proof_is_bound_to_its_fields() -> None:
-    detector = PingDetector("warmer", "concurrency", 100, TOKEN)
+    detector = PingFormat("warmer", "concurrency", 100, TOKEN)
     payload = json.loads(fanout_payload(2, 5, "round-1", 100, TOKEN))
     assert detector.detect(payload) is not None
     payload[FANOUT_KEY]["hold_ms"] = 50_000  # a captured payload, changed
@@ -132,7 +132,7 @@ json_values = st.recursive(
 def test_nothing_fans_out_or_holds_without_the_token(
     token: str, event: dict[str, Any], fanned_out: dict[str, Any]
 ) -> None:
-    detector = PingDetector("warmer", "concurrency", 100, token)
+    detector = PingFormat("warmer", "concurrency", 100, token)
     for candidate in (event, {**event, "warmer": True}, {FANOUT_KEY: fanned_out}):
         ping = detector.detect(candidate)
         if ping is None:

@@ -1,18 +1,28 @@
-"""``lambdawarmer status``: is warming set up right on a function, and if not, what to do.
+"""``lambdawarmer status`` (doctor): is warming set up right on a function, and if not, what to do.
 
-One check per line, OK / WARN / FAIL. The settings are checked with the same code the layer runs.
+One check per line, OK / WARN / FAIL. The settings, the schedule's input and ``auto`` are checked
+with the same code the layer runs. Exit status 0 when no check FAILs, 6 when one does, 2 usage.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import argparse
 import json
-from typing import Any
+from typing import Any, TextIO
 
-from ..config import SETTINGS, resolve_settings
-from ..events import AUTO, TOKEN_FIELD
-from .deployed import LAYER_NAME, POLICY_NAME, SCHEDULE_GROUP, WRAPPER_PATH, Clients, Deployed, layer_name
-from .enable import CHAINED_VARIABLE, TOKEN_VARIABLE, WRAPPER_VARIABLE
+from lambdawarmer.aws import error_code, error_reason
+from lambdawarmer.config import SETTINGS, WarmerConfig, resolve_settings
+from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
+from lambdawarmer.protocol import AUTO, PingFormat, PingKind
+
+from .clients import Clients
+from .deployed import Deployed, read_function, selected_functions
+from .enable import CHAINED_VARIABLE, TOKEN_VARIABLE
+from .exit_status import OK as ALL_PASSED
+from .exit_status import STATUS_FAILED, UsageError
+from .layers import is_ours
+from .names import LAYER_NAME, POLICY_NAME, SCHEDULE_GROUP
+from .policies import allows, role_statements
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 ROUND_NEEDS_MS = 3_000
@@ -31,12 +41,8 @@ class Check:
         return {"check": self.name, "status": self.verdict, "detail": self.detail}
 
 
-def _error_code(error: Exception) -> str:
-    return str(getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__))
-
-
 def check_layer(clients: Clients, deployed: Deployed) -> Check:
-    ours = [arn for arn in deployed.layers if layer_name(arn) == LAYER_NAME]
+    ours = [arn for arn in deployed.layers if is_ours(arn)]
     if not ours:
         return Check("layer", FAIL, f"no {LAYER_NAME} layer attached: run lambdawarmer enable")
     attached = ours[0]
@@ -48,7 +54,7 @@ def check_layer(clients: Clients, deployed: Deployed) -> Check:
 
 
 def check_wrapper(deployed: Deployed) -> Check:
-    value = deployed.variables.get(WRAPPER_VARIABLE)
+    value = deployed.variables.get(EXEC_WRAPPER_VARIABLE)
     if value == WRAPPER_PATH:
         chained = deployed.variables.get(CHAINED_VARIABLE)
         return Check("wrapper", OK, WRAPPER_PATH + (f", then {chained}" if chained else ""))
@@ -56,50 +62,21 @@ def check_wrapper(deployed: Deployed) -> Check:
         return Check(
             "wrapper",
             FAIL,
-            f"{WRAPPER_VARIABLE}={value}: set it to {WRAPPER_PATH} and {CHAINED_VARIABLE}={value}",
+            f"{EXEC_WRAPPER_VARIABLE}={value}: set it to {WRAPPER_PATH} and {CHAINED_VARIABLE}={value}",
         )
-    return Check("wrapper", FAIL, f"{WRAPPER_VARIABLE} is not set: set it to {WRAPPER_PATH}")
+    return Check("wrapper", FAIL, f"{EXEC_WRAPPER_VARIABLE} is not set: set it to {WRAPPER_PATH}")
 
 
 def check_settings(deployed: Deployed) -> tuple[Check, dict[str, Any]]:
+    """The settings, checked by the layer's own code; the values the other checks use (a setting
+    that is not valid counts at its default there, the FAIL here saying so)."""
     resolution = resolve_settings(environ=deployed.variables)
     if resolution.errors:
-        return Check("settings", FAIL, "; ".join(resolution.errors)), resolution.values
+        defaults = {name: setting.default for name, setting in SETTINGS.items()}
+        valid = {name: resolution.values.get(name, defaults[name]) for name in SETTINGS}
+        return Check("settings", FAIL, "; ".join(resolution.errors)), valid
     given = [SETTINGS[name].env for name, source in resolution.sources.items() if source != "default"]
     return Check("settings", OK, f"valid ({', '.join(given) or 'all defaults'})"), resolution.values
-
-
-def _statements(document: Any) -> list[dict[str, Any]]:
-    document = json.loads(document) if isinstance(document, str) else document
-    statements = document.get("Statement", [])
-    return [statements] if isinstance(statements, dict) else list(statements)
-
-
-def _patterns(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else [str(item) for item in value or []]
-
-
-def _allows(statement: dict[str, Any], action: str, resource: str) -> bool:
-    return (
-        statement.get("Effect") == "Allow"
-        and any(fnmatch.fnmatchcase(action, pattern) for pattern in _patterns(statement.get("Action")))
-        and any(fnmatch.fnmatchcase(resource, pattern) for pattern in _patterns(statement.get("Resource")))
-    )
-
-
-def role_statements(clients: Clients, role: str) -> list[dict[str, Any]]:
-    """Every statement of the role's inline and attached managed policies."""
-    iam = clients.iam
-    found = []
-    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
-        found += _statements(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
-    for attached in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
-        policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
-        version = iam.get_policy_version(
-            PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"]
-        )
-        found += _statements(version["PolicyVersion"]["Document"])
-    return found
 
 
 def check_self_invoke(clients: Clients, deployed: Deployed) -> Check:
@@ -107,8 +84,8 @@ def check_self_invoke(clients: Clients, deployed: Deployed) -> Check:
     try:
         statements = role_statements(clients, deployed.role_name)
     except Exception as error:
-        return Check("self-invoke", WARN, f"cannot read role {deployed.role_name}: {_error_code(error)}")
-    if any(_allows(s, "lambda:InvokeFunction", deployed.target_arn) for s in statements):
+        return Check("self-invoke", WARN, f"cannot read role {deployed.role_name}: {error_code(error)}")
+    if any(allows(s, "lambda:InvokeFunction", deployed.target_arn) for s in statements):
         return Check("self-invoke", OK, f"role {deployed.role_name} may invoke {deployed.target_arn}")
     return Check(
         "self-invoke",
@@ -118,14 +95,18 @@ def check_self_invoke(clients: Clients, deployed: Deployed) -> Check:
     )
 
 
-def check_schedule(clients: Clients, deployed: Deployed) -> tuple[Check, int | str | None]:
+def check_schedule(
+    clients: Clients, deployed: Deployed, values: dict[str, Any]
+) -> tuple[Check, int | str | None]:
+    """The schedule: there, enabled, aimed at the target, and its input a ping the function takes
+    (read by the layer's own :meth:`PingFormat.explain`, with the function's field names and token)."""
     try:
         schedule = clients.scheduler.get_schedule(Name=deployed.schedule_name, GroupName=SCHEDULE_GROUP)
     except Exception as error:
         return Check(
             "schedule",
             FAIL,
-            f"no schedule {SCHEDULE_GROUP}/{deployed.schedule_name} ({_error_code(error)}): "
+            f"no schedule {SCHEDULE_GROUP}/{deployed.schedule_name} ({error_code(error)}): "
             "run lambdawarmer enable",
         ), None
     target = schedule.get("Target", {})
@@ -138,22 +119,19 @@ def check_schedule(clients: Clients, deployed: Deployed) -> tuple[Check, int | s
         event = json.loads(target.get("Input") or "null")
     except ValueError:
         event = None
-    flag = deployed.variables.get(SETTINGS["flag"].env, SETTINGS["flag"].default)
-    field = deployed.variables.get(SETTINGS["concurrency"].env, SETTINGS["concurrency"].default)
-    if not isinstance(event, dict) or event.get(flag) is not True:
-        problems.append(f'its input is not a warm-up ping ({{"{flag}": true, ...}})')
-        event = {}
-    token = deployed.variables.get(TOKEN_VARIABLE)
-    if token is not None and event.get(TOKEN_FIELD) != token:
-        problems.append(
-            f"its input's {TOKEN_FIELD} does not match the function's {TOKEN_VARIABLE}: "
-            "pings go to the handler"
-        )
-    if token is None and TOKEN_FIELD in event:
-        problems.append(f"its input has a {TOKEN_FIELD} but the function has no {TOKEN_VARIABLE}")
-    concurrency = event.get(field, 1)
+    ping, refused = PingFormat.of(WarmerConfig(values)).explain(event)
+    concurrency: int | str | None = None
+    if refused:
+        problems.append(f"its input is {refused}")
+    if ping is not None and ping.kind != PingKind.SCHEDULED:
+        problems.append(f"its input is a {ping.kind} ping, which never fans out: send a scheduled one")
+    elif ping is not None:
+        concurrency = AUTO if ping.auto else ping.total
+        if ping.warning:
+            problems.append(ping.warning)
     if problems:
         return Check("schedule", FAIL, "; ".join(problems)), concurrency
+    token = deployed.variables.get(TOKEN_VARIABLE)
     detail = f"{schedule.get('ScheduleExpression')}, concurrency {concurrency}, to {deployed.target_arn}"
     return Check("schedule", OK, detail + (", token matches" if token else "")), concurrency
 
@@ -182,9 +160,9 @@ def check_provisioned(clients: Clients, deployed: Deployed, concurrency: int | s
             FunctionName=deployed.name, Qualifier=deployed.qualifier
         )
     except Exception as error:
-        if _error_code(error) == "ProvisionedConcurrencyConfigNotFoundException":
+        if error_code(error) == "ProvisionedConcurrencyConfigNotFoundException":
             return Check("provisioned concurrency", OK, f"none on {deployed.qualifier}")
-        return Check("provisioned concurrency", WARN, f"cannot read it: {_error_code(error)}")
+        return Check("provisioned concurrency", WARN, f"cannot read it: {error_code(error)}")
     provisioned = int(
         config.get("AllocatedProvisionedConcurrentExecutions")
         or config.get("RequestedProvisionedConcurrentExecutions")
@@ -245,8 +223,7 @@ def check_vpc(clients: Clients, deployed: Deployed) -> Check:
 
 def check_timeout(deployed: Deployed, values: dict[str, Any]) -> Check:
     timeout_ms = int(deployed.configuration.get("Timeout", 3)) * 1000
-    delay = values.get("delay")
-    delay = delay if isinstance(delay, int) else 75
+    delay = int(values["delay"])
     needed = delay + ROUND_NEEDS_MS
     if timeout_ms < needed:
         return Check(
@@ -266,9 +243,8 @@ def check_auto(
     """What auto concurrency would choose now, with the same code the function runs."""
     if concurrency != AUTO:
         return None
-    from ..auto import AUTO_TIMEOUT_MS, AutoConcurrency
-    from ..aws import CLOUDWATCH
-    from ..config import WarmerConfig
+    from lambdawarmer.auto import AUTO_TIMEOUT_MS, AutoConcurrency
+    from lambdawarmer.aws import CLOUDWATCH
 
     client = clients.runtime_client(CLOUDWATCH, AUTO_TIMEOUT_MS)
     chooser = AutoConcurrency(WarmerConfig(values), deployed.name, client)
@@ -283,7 +259,7 @@ def check_auto(
 
 def run_checks(clients: Clients, deployed: Deployed) -> list[Check]:
     settings, values = check_settings(deployed)
-    schedule, concurrency = check_schedule(clients, deployed)
+    schedule, concurrency = check_schedule(clients, deployed, values)
     checks = [
         check_layer(clients, deployed),
         check_wrapper(deployed),
@@ -305,3 +281,36 @@ def table(label: str, checks: list[Check]) -> list[str]:
     lines = [label]
     lines += [f"  {check.verdict:<4}  {check.name:<{width}}  {check.detail}" for check in checks]
     return lines
+
+
+def add_parser(commands: Any, which: argparse.ArgumentParser, aws: argparse.ArgumentParser) -> None:
+    """The ``status`` command's arguments (``which``: the functions; ``aws``: profile, region)."""
+    command = commands.add_parser("status", parents=[which, aws], help="check warming on functions (doctor)")
+    command.add_argument("--qualifier", help="the qualifier pinged")
+    command.add_argument("--json", action="store_true", help="machine-readable")
+
+
+def run(arguments: argparse.Namespace, out: TextIO) -> int:
+    """Check every function selected; :data:`STATUS_FAILED` when any check FAILs."""
+    clients = Clients(arguments.profile, arguments.region)
+    targets = selected_functions(clients, arguments.functions, arguments.tag, arguments.qualifier)
+    if not targets:
+        raise UsageError("name a function, or --tag KEY=VALUE matching one")
+    reports: dict[str, list[dict[str, str]]] = {}
+    failed = False
+    for target in targets:
+        try:
+            deployed = read_function(clients, target)
+        except Exception as error:
+            checks = [Check("function", FAIL, error_reason(error))]
+            label = str(target)
+        else:
+            checks, label = run_checks(clients, deployed), deployed.label
+        failed = failed or any(check.verdict == FAIL for check in checks)
+        reports[label] = [check.as_dict() for check in checks]
+        if not arguments.json:
+            for line in table(label, checks):
+                print(line, file=out)
+    if arguments.json:
+        print(json.dumps(reports, indent=2), file=out)
+    return STATUS_FAILED if failed else ALL_PASSED

@@ -14,11 +14,16 @@ traffic they serve (not counted here: traffic costs the same either way, within 
 
 from __future__ import annotations
 
+import argparse
 import math
 import re
+from typing import Any, TextIO
 
-from ..config import SETTINGS
-from ..fanout import cpu_share, estimated_send_ms_for, expected_send_spread_ms
+from lambdawarmer.config import SETTINGS
+from lambdawarmer.timing import cpu_share, estimated_send_ms_for, expected_send_spread_ms
+
+from .clients import Clients
+from .exit_status import OK, UsageError
 
 PRICES_AS_OF = "2026-11 (first pricing tier, us-east-1)"
 PRICES_SOURCE = "https://aws.amazon.com/lambda/pricing/"
@@ -39,6 +44,10 @@ LIFETIME_H = 2
 """Taken as how long Lambda keeps a busy environment before replacing it (undocumented)."""
 DEFAULT_INIT_MS = 250
 """Taken as a Python function's init phase when none is given (``--init-ms``)."""
+
+
+MIN_MEMORY_MB = 128
+MAX_MEMORY_MB = 10_240
 
 
 class CostError(ValueError):
@@ -63,7 +72,7 @@ def monthly_cost(
     concurrency: int,
     schedule: str = "rate(5 minutes)",
     architecture: str = "x86_64",
-    delay_ms: int = int(SETTINGS["delay"].default),  # type: ignore[call-overload]
+    delay_ms: int = SETTINGS["delay"].default,  # type: ignore[assignment]
     *,
     init_ms: int = DEFAULT_INIT_MS,
 ) -> dict[str, float]:
@@ -109,3 +118,73 @@ def assumptions(memory_mb: int, init_ms: int) -> list[str]:
         f"{LIFETIME_H} hours (Lambda documents neither)",
         f"the instance that received the ping runs {ROUND_OVERHEAD_MS} ms beyond the hold",
     ]
+
+
+def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
+    """The ``cost`` command's arguments (``aws``: profile, region)."""
+    command = commands.add_parser(
+        "cost", parents=[aws], help="monthly cost of warming vs Provisioned Concurrency"
+    )
+    command.add_argument(
+        "function", nargs="?", metavar="FUNCTION", help="read memory and architecture from it"
+    )
+    command.add_argument("--memory", type=int, help="memory size in MB")
+    command.add_argument("--concurrency", type=int, required=True, help="N")
+    command.add_argument("--schedule", default="rate(5 minutes)", help="the ping's schedule")
+    command.add_argument("--arch", choices=sorted(DURATION_PRICE), default=None, help="default x86_64")
+    command.add_argument(
+        "--init-ms",
+        type=int,
+        default=None,
+        help=f"the function's init phase in ms (default: {DEFAULT_INIT_MS})",
+    )
+
+
+def run(arguments: argparse.Namespace, out: TextIO) -> int:
+    """Print the estimate and its assumptions; usage errors for what cannot be priced."""
+    memory, architecture = arguments.memory, arguments.arch
+    if arguments.function:
+        from .deployed import parse_refs
+
+        target = parse_refs([arguments.function])[0]
+        configuration = Clients(arguments.profile, arguments.region).lambda_.get_function_configuration(
+            FunctionName=target.function, **({"Qualifier": target.qualifier} if target.qualifier else {})
+        )
+        memory = memory or int(configuration["MemorySize"])
+        architecture = architecture or configuration.get("Architectures", ["x86_64"])[0]
+    if memory is None:
+        raise UsageError("give --memory MB, or a FUNCTION to read it from")
+    architecture = architecture or "x86_64"
+    init_ms = DEFAULT_INIT_MS if arguments.init_ms is None else arguments.init_ms
+    try:
+        if init_ms < 0:
+            raise CostError(f"--init-ms {init_ms}: expected 0 or more milliseconds")
+        if not MIN_MEMORY_MB <= memory <= MAX_MEMORY_MB:
+            raise CostError(f"--memory {memory}: Lambda allows {MIN_MEMORY_MB} to {MAX_MEMORY_MB} MB")
+        if arguments.concurrency < 1:
+            raise CostError(f"--concurrency {arguments.concurrency}: expected 1 or more")
+        cost = monthly_cost(memory, arguments.concurrency, arguments.schedule, architecture, init_ms=init_ms)
+    except CostError as error:
+        raise UsageError(str(error)) from None
+    region = arguments.region or "us-east-1"
+    print(
+        f"{arguments.concurrency} environments of {memory} MB ({architecture}), pinged {arguments.schedule}:",
+        file=out,
+    )
+    print(
+        f"  warming:                 ${cost['warming_usd']:.2f} a month "
+        f"({cost['requests_per_month']:,.0f} requests, {cost['gb_seconds_per_month']:,.0f} GB-seconds; "
+        f"each instance holds ~{cost['hold_ms']:.0f} ms; {cost['inits_per_month']:,.0f} inits, "
+        f"{cost['init_gb_seconds_per_month']:,.0f} GB-seconds of it)",
+        file=out,
+    )
+    print(
+        f"  Provisioned Concurrency: ${cost['provisioned_usd']:.2f} a month "
+        "(plus its lower duration rate for traffic)",
+        file=out,
+    )
+    print(f"prices: {PRICES_SOURCE} as of {PRICES_AS_OF}; other regions differ (asked: {region})", file=out)
+    print("assumed:", file=out)
+    for assumption in assumptions(memory, init_ms):
+        print(f"  - {assumption}", file=out)
+    return OK

@@ -11,7 +11,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..config import SETTINGS, mask
+from lambdawarmer.aws import error_reason
+from lambdawarmer.config import SETTINGS, mask
 
 SECRET_VARIABLES = {setting.env for setting in SETTINGS.values() if setting.secret}
 
@@ -79,8 +80,6 @@ class Plan:
 
     def apply(self, say: Callable[[str], None]) -> bool:
         """Apply every change in order; False (after saying what was applied) at the first failure."""
-        from ..aws import error_reason
-
         done: list[str] = []
         for change in self.changes:
             try:

@@ -1,0 +1,9 @@
+"""Where the layer's parts are in a function: the exec wrapper's path and the variables it uses."""
+
+WRAPPER_NAME = "lambdawarmer-wrapper"
+"""The exec wrapper script: at the layer's root, so Lambda unpacks it to :data:`WRAPPER_PATH`."""
+WRAPPER_PATH = f"/opt/{WRAPPER_NAME}"
+EXEC_WRAPPER_VARIABLE = "AWS_LAMBDA_EXEC_WRAPPER"
+"""Lambda's variable naming the exec wrapper the runtime starts through."""
+HANDLER_VARIABLE = "LAMBDAWARMER_HANDLER"
+"""Where the exec wrapper keeps the user's handler name (``_HANDLER`` then names ours)."""

@@ -1,0 +1,7 @@
+"""``python -m lambdawarmer_cli``: the ``lambdawarmer`` command."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())

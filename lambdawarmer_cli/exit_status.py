@@ -1,0 +1,30 @@
+"""The exit statuses of the ``lambdawarmer`` command: one table, and the error that means usage.
+
+    0  done: every ping warmed N of N; status found no FAIL; config found no error
+    1  a ping warmed fewer than N (capped, failed invokes, reused instances); config: an invalid
+       setting
+    2  usage: an argument, a file or a name that cannot be used (the message says which)
+    3  an AWS call was refused or not answered (denied, not found, throttled, unreachable)
+    4  the function did not answer as lambdawarmer does (not attached, or a function error)
+    5  enable or disable: a change failed, or the function cannot be changed as asked
+    6  status found a FAIL
+   70  an internal error (a bug in lambdawarmer; the traceback is printed)
+
+With several functions, the worst status wins (the highest number).
+"""
+
+OK = 0
+NOT_ALL_WARM = 1
+INVALID_SETTINGS = 1
+"""``config``'s status for an invalid setting (as documented since the first release)."""
+USAGE = 2
+AWS_FAILED = 3
+NOT_LAMBDAWARMER = 4
+CHANGE_FAILED = 5
+STATUS_FAILED = 6
+INTERNAL_ERROR = 70
+"""sysexits.h's EX_SOFTWARE: Python's own 1 for an uncaught exception would read as "fewer warm"."""
+
+
+class UsageError(Exception):
+    """The command was asked for something it cannot use; exits :data:`USAGE` with the message."""

@@ -1,0 +1,274 @@
+"""``lambdawarmer ping``: send a function the scheduled warm-up ping and judge its report.
+
+The ping is built and the report read by the wire protocol of the runtime package
+(``lambdawarmer.protocol``), the same code the layer answers with. ``enable`` sends its first ping
+through :func:`ping_as_scheduled`, the one its schedule will send.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from lambdawarmer.aws import error_code, error_reason
+from lambdawarmer.config import CONCURRENCY_LIMIT, SETTINGS
+from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
+from lambdawarmer.protocol import AUTO, NotAReport, PingFailedInside, PingFormat, Report
+
+from .clients import MAX_PARALLEL_PINGS, Clients
+from .deployed import parse_refs
+from .exit_status import AWS_FAILED, NOT_ALL_WARM, NOT_LAMBDAWARMER, OK, UsageError
+
+if TYPE_CHECKING:
+    from lambdawarmer.function_ref import FunctionRef
+    from lambdawarmer.protocol import FanOutReport
+
+    from .deployed import Deployed
+
+DEFAULT_TIMEOUT_S = 120.0
+NOT_SENT_HINTS = {
+    "AccessDeniedException": "access denied: these credentials may not call lambda:InvokeFunction on it",
+    "ResourceNotFoundException": "not found: check the name, the qualifier and the region",
+    "TooManyRequestsException": "throttled: the function or the account is at its concurrency limit",
+}
+
+
+class PingResult:
+    """What one ping gave: the report, or why there is none, and the exit status it means."""
+
+    __slots__ = ("answer", "elapsed_s", "message", "report", "requested", "status", "target")
+
+    def __init__(self, target: FunctionRef, requested: int) -> None:
+        self.target = target
+        self.requested = requested
+        self.answer: object = None
+        """The function's answer as it came (``--json`` prints it)."""
+        self.report: Report | None = None
+        self.message = ""
+        self.status = OK
+        self.elapsed_s = 0.0
+
+    @property
+    def warm(self) -> int:
+        return self.report.instances_warmed if self.report else 0
+
+    @property
+    def cold(self) -> int:
+        return self.report.instances_cold if self.report else 0
+
+
+def concurrency_argument(text: str) -> int | str:
+    """``--concurrency``: N from 1 to the protocol's limit, or ``auto``."""
+    if text == AUTO:
+        return text
+    if not text.isdigit() or not 1 <= int(text) <= CONCURRENCY_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 1 to {CONCURRENCY_LIMIT}, or {AUTO!r}; got {text!r}"
+        )
+    return int(text)
+
+
+def ping(client: Any, target: FunctionRef, event: dict[str, object], concurrency: int | str) -> PingResult:
+    """Send ``event``, the scheduled ping asking for ``concurrency``, to ``target`` synchronously,
+    and judge the answer."""
+    result = PingResult(target, 0 if concurrency == AUTO else int(concurrency))
+    call: dict[str, Any] = {"FunctionName": target.function, "Payload": json.dumps(event).encode()}
+    if target.qualifier:
+        call["Qualifier"] = target.qualifier
+    started = time.monotonic()
+    try:
+        response = client.invoke(**call)
+        body = response["Payload"].read()
+    except Exception as error:
+        result.elapsed_s = time.monotonic() - started
+        hint = NOT_SENT_HINTS.get(error_code(error), "the ping was not answered")
+        result.status, result.message = AWS_FAILED, f"{hint} ({error_reason(error)})"
+        return result
+    result.elapsed_s = time.monotonic() - started
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    if response.get("FunctionError"):
+        detail = answer if isinstance(answer, dict) else {}
+        result.status = NOT_LAMBDAWARMER
+        result.message = (
+            f"the function failed: {detail.get('errorType', response['FunctionError'])}: "
+            f"{detail.get('errorMessage', body[:200].decode(errors='replace'))}"
+        )
+        return result
+    result.answer = answer
+    try:
+        report = Report.from_dict(answer)
+    except PingFailedInside as error:
+        result.status, result.message = NOT_LAMBDAWARMER, str(error)
+        return result
+    except NotAReport:
+        result.status = NOT_LAMBDAWARMER
+        result.message = (
+            f"the answer is not a lambdawarmer report: is the layer attached with {EXEC_WRAPPER_VARIABLE}="
+            f"{WRAPPER_PATH} (or the handler decorated), and do --flag/--concurrency-field match its "
+            f"settings? It said: {body[:120].decode(errors='replace')}"
+        )
+        return result
+    result.report = report
+    if result.requested == 0:
+        result.requested = report.concurrency
+    if result.warm < result.requested:
+        result.status = NOT_ALL_WARM
+        result.message = _shortfall(report, result.requested)
+    return result
+
+
+def ping_as_scheduled(clients: Clients, deployed: Deployed, concurrency: int | str) -> PingResult:
+    """The ping the function's schedule sends (its own field names and token), sent once now."""
+    event = deployed.ping_format().scheduled_ping(concurrency)
+    return ping(clients.invoke_client(DEFAULT_TIMEOUT_S), deployed.ref, event, concurrency)
+
+
+def _shortfall(report: Report, requested: int) -> str:
+    if report.concurrency < requested:
+        return f"the function capped the ping at {report.concurrency} (its WARMER_MAX_CONCURRENCY)"
+    if report.invocations_failed:
+        return f"{report.invocations_failed} fanned-out invoke(s) failed"
+    return "fewer distinct instances answered than were asked for (some were reused)"
+
+
+def print_table(result: PingResult, out: TextIO) -> None:
+    """The readable form of one ping."""
+    if result.report is None:
+        print(f"{result.target}: {result.message}", file=out)
+        return
+    report, fan_out = result.report, result.report.fan_out
+    origination = report.origination
+    rows = [
+        ("function", str(result.target)),
+        *([("concurrency", describe_auto(report))] if origination and origination.auto else []),
+        ("instances warm", f"{result.warm} of {result.requested}"),
+        ("cold among them", f"{result.cold} (started by this ping)"),
+        ("invokes failed", f"{report.invocations_failed} of {report.invocations_sent}"),
+        ("fan-out", f"{fan_out.fanout_ms} ms" if fan_out else "none (concurrency 1)"),
+        *([("rounds", _rounds(fan_out))] if fan_out and len(fan_out.rounds) > 1 else []),
+        ("wall time", f"{result.elapsed_s:.2f} s"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}", file=out)
+    for failure in fan_out.failures if fan_out else []:
+        print(f"  invoke #{failure.index}: {failure.reason}", file=out)
+    print("OK: all instances warm" if result.status == OK else f"NOT ALL WARM: {result.message}", file=out)
+
+
+def _rounds(fan_out: FanOutReport) -> str:
+    warmed = " -> ".join(str(one.instances_warmed) for one in fan_out.rounds)
+    return f"{len(fan_out.rounds)} (a top-up round after instances answered twice; warm after each: {warmed})"
+
+
+def summary_line(result: PingResult) -> str:
+    """One line per function, for pings of several."""
+    if result.report is None:
+        return f"{result.target}  FAILED  {result.message}"
+    verdict = "OK" if result.status == OK else f"NOT ALL WARM ({result.message})"
+    return (
+        f"{result.target}  {result.warm}/{result.requested} warm  {result.cold} cold  "
+        f"{result.report.invocations_failed} failed  {result.elapsed_s:.2f} s  {verdict}"
+    )
+
+
+def describe_auto(report: Report) -> str:
+    """How an auto ping chose N, in words."""
+    auto = report.origination.auto if report.origination else None
+    if auto is None:
+        return str(report.concurrency)
+    if auto.fallback:
+        return f"auto: {report.concurrency}, the fallback ({auto.fallback})"
+    return (
+        f"auto: {report.concurrency}, from a peak of {auto.peak} concurrent executions in the last "
+        f"{auto.window_minutes} minutes ({auto.excluded_minutes} warm-up minute(s) left out)"
+    )
+
+
+def _names(arguments: argparse.Namespace) -> list[str]:
+    names = list(arguments.functions)
+    if arguments.file:
+        try:
+            lines = Path(arguments.file).read_text().splitlines()
+        except OSError as error:
+            raise UsageError(f"--file: {error}") from None
+        names += [name for line in lines if (name := line.split("#", 1)[0].strip())]
+    if not names:
+        raise UsageError("name at least one function (or --file)")
+    return names
+
+
+def _token(arguments: argparse.Namespace) -> str | None:
+    if not arguments.token_from_env:
+        return arguments.token  # type: ignore[no-any-return]
+    token = os.environ.get(SETTINGS["token"].env)
+    if not token:
+        raise UsageError(f"--token-from-env: {SETTINGS['token'].env} is not set")
+    return token
+
+
+def add_parser(commands: Any) -> None:
+    """The ``ping`` command's arguments."""
+    command = commands.add_parser(
+        "ping",
+        help="send the warm-up ping and count the warm instances",
+        description="Exit status: 0 all warm, 1 fewer warm than asked, 2 usage, 3 not sent (denied, "
+        "not found, throttled, unreachable), 4 the function did not answer as lambdawarmer does.",
+    )
+    command.add_argument("functions", nargs="*", metavar="FUNCTION", help="names, name:qualifier or ARNs")
+    command.add_argument("--file", help="a file with more function names, one per line")
+    command.add_argument(
+        "--concurrency",
+        type=concurrency_argument,
+        default=1,
+        help="instances to warm (default 1), or auto: as many as the function's recent peak needs",
+    )
+    command.add_argument("--qualifier", help="alias or version to ping")
+    for option, name in (("--flag", "flag"), ("--concurrency-field", "concurrency")):
+        setting = SETTINGS[name]
+        command.add_argument(
+            option,
+            dest=name.replace("concurrency", "concurrency_field"),
+            default=setting.default,
+            help=f"the function's {setting.env} (default {setting.default})",
+        )
+    token = command.add_mutually_exclusive_group()
+    token.add_argument("--token", help="the function's WARMER_TOKEN, sent in the ping's token field")
+    token.add_argument(
+        "--token-from-env", action="store_true", help="send the WARMER_TOKEN of this shell's environment"
+    )
+    command.add_argument("--json", action="store_true", help="print the raw report(s)")
+    command.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds to wait for an answer"
+    )
+    command.add_argument("--profile", help="AWS profile (default: the usual configuration)")
+    command.add_argument("--region", help="AWS region (default: the usual configuration)")
+
+
+def run(arguments: argparse.Namespace, out: TextIO) -> int:
+    """Ping every function named, in parallel; the worst status."""
+    targets = parse_refs(_names(arguments), arguments.qualifier)
+    ping_format = PingFormat(
+        arguments.flag, arguments.concurrency_field, CONCURRENCY_LIMIT, _token(arguments)
+    )
+    event = ping_format.scheduled_ping(arguments.concurrency)
+    client = Clients(arguments.profile, arguments.region).invoke_client(arguments.timeout)
+    with ThreadPoolExecutor(min(len(targets), MAX_PARALLEL_PINGS)) as pool:
+        results = list(pool.map(lambda target: ping(client, target, event, arguments.concurrency), targets))
+    if arguments.json:
+        answers = {str(r.target): r.answer if r.report is not None else {"error": r.message} for r in results}
+        print(json.dumps(answers[str(targets[0])] if len(targets) == 1 else answers, indent=2), file=out)
+    elif len(results) == 1:
+        print_table(results[0], out)
+    else:
+        for result in results:
+            print(summary_line(result), file=out)
+    return max(result.status for result in results)

@@ -1,0 +1,115 @@
+"""The IAM documents warming needs, and reading what a role's policies allow.
+
+Written: the execution role's inline policy (invoke this function, any qualifier; the CloudWatch
+calls its metrics mode or auto concurrency makes), and a schedule's role (trusted by EventBridge
+Scheduler from this account, allowed to invoke its one target). Read: whether a role's inline and
+attached policies allow an action on a resource (its Allow statements; IAM's policy simulator
+would also weigh denies and boundaries).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from typing import TYPE_CHECKING, Any
+
+from lambdawarmer.config import SETTINGS
+
+if TYPE_CHECKING:
+    from .clients import Clients
+
+POLICY_VERSION = "2012-10-17"
+Document = dict[str, Any]
+
+
+def self_invoke_policy(function_arn: str, *, metrics_mode: str | None, auto: bool) -> Document:
+    """The execution role's inline policy: invoke ``function_arn`` (any qualifier) and nothing else,
+    plus PutMetricData (our namespace) in that metrics mode and GetMetricData for ``auto``."""
+    statements: list[Document] = [
+        {
+            "Sid": "LambdaWarmerSelfInvoke",
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": [function_arn, f"{function_arn}:*"],
+        }
+    ]
+    if metrics_mode == "put_metric_data":
+        statements.append(
+            {
+                "Sid": "LambdaWarmerMetrics",
+                "Effect": "Allow",
+                "Action": "cloudwatch:PutMetricData",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"cloudwatch:namespace": SETTINGS["metrics_namespace"].default}
+                },
+            }
+        )
+    if auto:
+        statements.append(
+            {
+                "Sid": "LambdaWarmerAuto",
+                "Effect": "Allow",
+                "Action": "cloudwatch:GetMetricData",
+                "Resource": "*",
+            }
+        )
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def scheduler_trust(account: str) -> Document:
+    """Who may assume a schedule's role: EventBridge Scheduler, for schedules of ``account`` only."""
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "scheduler.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+            }
+        ],
+    }
+
+
+def scheduler_policy(target_arn: str) -> Document:
+    """What a schedule's role may do: invoke its target and nothing else."""
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": target_arn}],
+    }
+
+
+def statements(document: Any) -> list[Document]:
+    """A policy document's statements (given as JSON text or parsed)."""
+    document = json.loads(document) if isinstance(document, str) else document
+    found = document.get("Statement", [])
+    return [found] if isinstance(found, dict) else list(found)
+
+
+def _patterns(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [str(item) for item in value or []]
+
+
+def allows(statement: Document, action: str, resource: str) -> bool:
+    """Whether ``statement`` allows ``action`` on ``resource`` (wildcards as IAM reads them)."""
+    return (
+        statement.get("Effect") == "Allow"
+        and any(fnmatch.fnmatchcase(action, pattern) for pattern in _patterns(statement.get("Action")))
+        and any(fnmatch.fnmatchcase(resource, pattern) for pattern in _patterns(statement.get("Resource")))
+    )
+
+
+def role_statements(clients: Clients, role: str) -> list[Document]:
+    """Every statement of the role's inline and attached managed policies."""
+    iam = clients.iam
+    found = []
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        found += statements(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+    for attached in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
+        version = iam.get_policy_version(
+            PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"]
+        )
+        found += statements(version["PolicyVersion"]["Document"])
+    return found

@@ -1,0 +1,82 @@
+"""What lambdawarmer manages beside a function, read as it is now; and the one change to its
+configuration (layers and variables together), shared by ``enable`` and ``disable``."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from lambdawarmer.config import mask
+from lambdawarmer.protocol import TOKEN_FIELD
+
+from .deployed import wait_for_update
+from .names import SCHEDULE_GROUP
+
+if TYPE_CHECKING:
+    from .clients import Clients
+    from .deployed import Deployed
+    from .plan import Plan
+
+
+class ChangeError(RuntimeError):
+    """A function cannot be changed as asked (the message says why and what to do)."""
+
+
+def inline_policy(clients: Clients, role: str, name: str) -> dict[str, Any] | None:
+    """The role's inline policy ``name``, or None when there is none."""
+    try:
+        document = clients.iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    except clients.iam.exceptions.NoSuchEntityException:
+        return None
+    return json.loads(document) if isinstance(document, str) else dict(document)
+
+
+def role_arn(clients: Clients, role: str) -> str | None:
+    """The role's ARN, or None when there is no such role."""
+    try:
+        return str(clients.iam.get_role(RoleName=role)["Role"]["Arn"])
+    except clients.iam.exceptions.NoSuchEntityException:
+        return None
+
+
+def schedule(clients: Clients, name: str) -> dict[str, Any] | None:
+    """The schedule ``name`` in lambdawarmer's group, or None."""
+    try:
+        return dict(clients.scheduler.get_schedule(Name=name, GroupName=SCHEDULE_GROUP))
+    except clients.scheduler.exceptions.ResourceNotFoundException:
+        return None
+
+
+def masked_input(text: Any) -> Any:
+    """A schedule's input as it may be shown: its token hidden."""
+    if not isinstance(text, str):
+        return text
+    try:
+        event = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(event, dict) and TOKEN_FIELD in event:
+        event[TOKEN_FIELD] = mask(event[TOKEN_FIELD])
+    return json.dumps(event, separators=(",", ":"))
+
+
+def plan_configuration(
+    clients: Clients, deployed: Deployed, layers: list[str], variables: dict[str, str], plan: Plan
+) -> None:
+    """The layers and the variables: shown apart, applied in one update, waited for."""
+
+    def update() -> None:
+        clients.lambda_.update_function_configuration(
+            FunctionName=deployed.name, Layers=layers, Environment={"Variables": variables}
+        )
+        status = wait_for_update(clients, deployed.name)
+        if status != "Successful":
+            raise ChangeError(f"the configuration update ended {status}")
+
+    plan.add("layers", deployed.layers, layers, update)
+    # When the layers change too, their update carries the variables.
+    plan.add("variables", deployed.variables, variables, update if layers == deployed.layers else _nothing)
+
+
+def _nothing() -> None:
+    """The variables go in the same update as the layers."""
