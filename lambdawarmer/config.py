@@ -22,6 +22,9 @@ MAX_FIELD_NAME_LENGTH = 128
 CONCURRENCY_LIMIT = 1000
 MIN_TOKEN_LENGTH = 16
 MAX_TOKEN_LENGTH = 256
+TOKEN_FIELD = "token"
+"""The field of a scheduled ping that carries the token: defined here, where the field names are
+checked against it; protocol.py sends and reads it."""
 MAX_EXTRA_HOLD_MS = 10_000
 """The most a fanned-out instance holds beyond the configured delay, whatever its payload asks."""
 INIT_ALLOWANCE_MS = 10_000
@@ -304,6 +307,13 @@ def _check_combinations(resolution: Resolution) -> None:
             f"invalid settings: the flag and concurrency fields are both {flag!r}; "
             "they must name two different event fields"
         )
+    if values.get("token") is not None:
+        taken = [name for name in ("flag", "concurrency") if values.get(name) == TOKEN_FIELD]
+        if taken:
+            resolution.errors.append(
+                f"invalid settings: {_shown(resolution, taken[0])} names the field a ping carries "
+                f"WARMER_TOKEN in ({TOKEN_FIELD!r}); with a token set, choose another field name"
+            )
     _check_auto_bounds(resolution)
     timeout, delay = values.get("invoke_timeout"), values.get("delay")
     if isinstance(timeout, int) and isinstance(delay, int) and timeout <= delay:

@@ -103,13 +103,13 @@ class Originator:
     __slots__ = (
         "_auto",
         "_fanout",
+        "arrival_allowance_ms",
         "config",
         "function_name",
         "memory_mb",
         "recorder",
         "round_recorder",
         "send_ms",
-        "warm_arrival_spread_ms",
     )
 
     def __init__(self, config: WarmerConfig, function_name: str, recorder: Recorder | None) -> None:
@@ -120,7 +120,7 @@ class Originator:
         self.round_recorder = recorder or EmfRecorder(config.metrics_namespace, function_name)
         self.memory_mb = function_memory_mb()
         self.send_ms = estimated_send_ms_for(self.memory_mb)  # until a round measured it
-        self.warm_arrival_spread_ms = 0.0  # the last round's, with the safety factor
+        self.arrival_allowance_ms = 0.0  # the last round's warm arrival spread, with the safety factor
         self._fanout: FanOut | None = None
         self._auto: AutoConcurrency | None = None
 
@@ -152,7 +152,7 @@ class Originator:
         round_ms = (
             self.config.delay
             + ANSWER_ALLOWANCE_MS
-            + max(self.send_spread_ms(self.config.auto_min), self.warm_arrival_spread_ms)
+            + max(self.send_spread_ms(self.config.auto_min), self.arrival_allowance_ms)
         )
         choice = self._auto_concurrency().choose(target.qualifier, deadline, round_ms)
         if choice.fallback:
@@ -164,13 +164,13 @@ class Originator:
     def _run_rounds(
         self, target: FunctionRef, total: int, correlation_id: str, tally: Tally, deadline: float
     ) -> None:
-        extra_ms = max(self.send_spread_ms(total), self.warm_arrival_spread_ms)
+        extra_ms = max(self.send_spread_ms(total), self.arrival_allowance_ms)
         reused = tally.add(self._round(target, total, correlation_id, deadline, extra_ms))
         if reused and len(tally.instances) < total and self.config.top_up:
             top_up_ms = self._top_up_extra_ms(tally, total, deadline, extra_ms)
             if top_up_ms is not None:
                 tally.add(self._round(target, total, correlation_id, deadline, top_up_ms))
-        self.warm_arrival_spread_ms = SAFETY * (tally.rounds[-1].warm_arrival_spread_ms or 0)
+        self.arrival_allowance_ms = SAFETY * (tally.rounds[-1].warm_arrival_spread_ms or 0)
 
     def _round(
         self, target: FunctionRef, total: int, correlation_id: str, deadline: float, extra_hold_ms: float

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 
-from .config import CONCURRENCY_LIMIT
+from .config import CONCURRENCY_LIMIT, TOKEN_FIELD
 from .logs import logger
 
 TYPE_CHECKING = False
@@ -44,7 +44,6 @@ PLUGIN_SOURCE = "serverless-plugin-warmup"
 SOURCE_FIELD = "source"
 AUTO = "auto"
 """The concurrency a scheduled ping may ask for instead of a number: as many as recent traffic needs."""
-TOKEN_FIELD = "token"
 PROOF_FIELD = "proof"
 MAX_CORRELATION_ID_LENGTH = 128
 MAX_LOGGED_VALUE_LENGTH = 64

@@ -59,8 +59,6 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     """Plan, show and apply ``enable`` or ``disable`` on every function selected; the worst status."""
     clients = Clients(arguments.profile, arguments.region)
     targets = selected_functions(clients, arguments.functions, arguments.tag, arguments.qualifier)
-    if not targets:
-        raise UsageError("name a function, or --tag KEY=VALUE matching one")
     options = _enable_options(clients, arguments) if arguments.command == "enable" else None
     status = OK
     for target in targets:

@@ -23,6 +23,7 @@ from lambdawarmer.config import SETTINGS
 from lambdawarmer.timing import cpu_share, estimated_send_ms_for, expected_send_spread_ms
 
 from .clients import Clients
+from .enable import DEFAULT_SCHEDULE
 from .exit_status import OK, UsageError
 
 PRICES_AS_OF = "2026-11 (first pricing tier, us-east-1)"
@@ -70,7 +71,7 @@ def pings_per_month(schedule: str) -> float:
 def monthly_cost(
     memory_mb: int,
     concurrency: int,
-    schedule: str = "rate(5 minutes)",
+    schedule: str = DEFAULT_SCHEDULE,
     architecture: str = "x86_64",
     delay_ms: int = SETTINGS["delay"].default,  # type: ignore[assignment]
     *,
@@ -130,7 +131,7 @@ def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--memory", type=int, help="memory size in MB")
     command.add_argument("--concurrency", type=int, required=True, help="N")
-    command.add_argument("--schedule", default="rate(5 minutes)", help="the ping's schedule")
+    command.add_argument("--schedule", default=DEFAULT_SCHEDULE, help="the ping's schedule")
     command.add_argument("--arch", choices=sorted(DURATION_PRICE), default=None, help="default x86_64")
     command.add_argument(
         "--init-ms",

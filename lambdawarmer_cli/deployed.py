@@ -117,12 +117,16 @@ def parse_refs(names: list[str], qualifier: str | None = None) -> list[FunctionR
 def selected_functions(
     clients: Clients, names: list[str], tag: str | None, qualifier: str | None
 ) -> list[FunctionRef]:
-    """The functions named, and those carrying ``tag`` (``KEY=VALUE``), through ``qualifier``."""
+    """The functions named, and those carrying ``tag`` (``KEY=VALUE``), through ``qualifier``;
+    raises :class:`UsageError` when that is none."""
     if tag is not None:
         if "=" not in tag or not tag.partition("=")[0]:
             raise UsageError(f"--tag {tag!r}: expected KEY=VALUE")
         names = [*names, *functions_tagged(clients, tag)]
-    return parse_refs(names, qualifier)
+    refs = parse_refs(names, qualifier)
+    if not refs:
+        raise UsageError("name a function, or --tag KEY=VALUE matching one")
+    return refs
 
 
 def wait_for_update(clients: Clients, function: str) -> str:

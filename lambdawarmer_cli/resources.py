@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from lambdawarmer.config import mask
-from lambdawarmer.protocol import TOKEN_FIELD
+from lambdawarmer.config import TOKEN_FIELD, mask
 
 from .deployed import wait_for_update
 from .names import SCHEDULE_GROUP

@@ -19,7 +19,7 @@ from .clients import Clients
 from .deployed import Deployed, read_function, selected_functions
 from .enable import CHAINED_VARIABLE, TOKEN_VARIABLE
 from .exit_status import OK as ALL_PASSED
-from .exit_status import STATUS_FAILED, UsageError
+from .exit_status import STATUS_FAILED
 from .layers import is_ours
 from .names import LAYER_NAME, POLICY_NAME, SCHEDULE_GROUP
 from .policies import allows, role_statements
@@ -294,8 +294,6 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     """Check every function selected; :data:`STATUS_FAILED` when any check FAILs."""
     clients = Clients(arguments.profile, arguments.region)
     targets = selected_functions(clients, arguments.functions, arguments.tag, arguments.qualifier)
-    if not targets:
-        raise UsageError("name a function, or --tag KEY=VALUE matching one")
     reports: dict[str, list[dict[str, str]]] = {}
     failed = False
     for target in targets:

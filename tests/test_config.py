@@ -199,3 +199,10 @@ def test_auto_bounds_out_of_order_fail_naming_both(environ: dict[str, str], name
     with pytest.raises(WarmerConfigError) as raised:
         load_config(environ=environ)
     assert all(part in str(raised.value) for part in named)
+
+
+def test_with_a_token_no_field_may_be_named_token() -> None:
+    """The scheduled ping carries the token in its ``token`` field: a flag of that name could not be sent."""
+    with pytest.raises(WarmerConfigError, match="names the field a ping carries WARMER_TOKEN in"):
+        load_config(environ={"WARMER_CONCURRENCY": "token", "WARMER_TOKEN": "a-long-enough-token"})
+    assert load_config(environ={"WARMER_CONCURRENCY": "token"}).concurrency == "token"
