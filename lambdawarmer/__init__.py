@@ -1,6 +1,7 @@
 """Keep AWS Lambda functions warm: answer warm-up pings, fan out to N environments, count cold starts.
 
-Standard library only at import; boto3 is imported when a fan-out or the PutMetricData mode needs it.
+The runtime package: what the layer ships, whole. Standard library only, and never boto3: its own
+AWS client (aws.py) is loaded by the first fan-out or auto read, or at init in the PutMetricData mode.
 """
 
 from .config import WarmerConfig, WarmerConfigError, load_config

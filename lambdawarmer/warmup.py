@@ -48,7 +48,7 @@ class Warmer:
         self.config = config
         self.environment = environment
         self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "unknown")
-        self._detector = PingFormat.of(config)
+        self._pings = PingFormat.of(config)
         self._recorder = make_recorder(config, self.function_name)
         self._originator: Originator | None = None
         self._lock = threading.Lock()
@@ -56,9 +56,9 @@ class Warmer:
 
     def wrap(self, handler: Handler) -> Handler:
         """``handler`` with pings answered before it; its results and exceptions pass through untouched."""
-        detect = self._detector.detect
+        detect = self._pings.detect
         # The fields detect reads: an event with none of them is not a ping, and skips the call.
-        field_a, field_b, field_c = self._detector.trigger_fields
+        field_a, field_b, field_c = self._pings.trigger_fields
         environment = self.environment
         recorder = self._recorder
         answer = self.answer
@@ -112,16 +112,20 @@ class Warmer:
                 ping, context, report.correlation_id, report.instance_id, cold
             )
         else:
-            report.held_at = int(time.time() * 1000)  # when this instance started holding (its clock)
-            time.sleep(min(self._hold_ms(ping), time_left_ms(context, self.config.read_timeout_ms)) / 1000)
+            report.held_at = self._hold(ping, context)
         answer = report.as_dict()
         self._log(answer, last_request_at)
         return answer
 
-    def _hold_ms(self, ping: Ping) -> int:
-        """How long this instance holds: what the originator asked, at most the delay plus 10 s."""
+    def _hold(self, ping: Ping, context: Any) -> int:
+        """The receiver's part: hold what the originator asked (at most the delay plus 10 s, and never
+        past the function's time), so that no other invoke of the round is handed this environment;
+        when it started holding (epoch ms, its clock)."""
         delay = self.config.delay
-        return delay if ping.hold_ms is None else min(ping.hold_ms, delay + MAX_EXTRA_HOLD_MS)
+        hold_ms = delay if ping.hold_ms is None else min(ping.hold_ms, delay + MAX_EXTRA_HOLD_MS)
+        started = int(time.time() * 1000)
+        time.sleep(min(hold_ms, time_left_ms(context, self.config.read_timeout_ms)) / 1000)
+        return started
 
     def _originator_once(self) -> Originator:
         with self._lock:
