@@ -47,6 +47,7 @@ class WarmerConfig:
         "concurrency",
         "delay",
         "exec_wrapper",
+        "fix_cold_start_flags",
         "flag",
         "invoke_timeout",
         "log_level",
@@ -70,6 +71,7 @@ class WarmerConfig:
     exec_wrapper: str | None
     token: str | None
     top_up: bool
+    fix_cold_start_flags: bool
     auto_window: int
     auto_headroom: int
     auto_min: int
@@ -222,6 +224,7 @@ SETTINGS: dict[str, _Setting] = {
     "exec_wrapper": _Setting("WARMER_EXEC_WRAPPER", None, _executable_path, argument=False),
     "token": _Setting("WARMER_TOKEN", None, _token, secret=True),
     "top_up": _Setting("WARMER_TOP_UP", True, _boolean),
+    "fix_cold_start_flags": _Setting("WARMER_FIX_COLD_START_FLAGS", True, _boolean),
     "auto_window": _Setting("WARMER_AUTO_WINDOW", 60, _whole_number(5, 1440, "minutes")),
     "auto_headroom": _Setting("WARMER_AUTO_HEADROOM", 20, _whole_number(0, 1000, "percent")),
     "auto_min": _Setting("WARMER_AUTO_MIN", 1, _whole_number(1, CONCURRENCY_LIMIT, "")),

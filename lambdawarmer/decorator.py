@@ -39,6 +39,7 @@ def warmer(  # noqa: F811 (ruff does not see through the overload shim)
     invoke_timeout: int | None = None,
     log_level: str | None = None,
     token: str | None = None,
+    fix_cold_start_flags: bool | None = None,
 ) -> Callable[[Handler], Handler]: ...
 
 
@@ -48,8 +49,9 @@ def warmer(func: Handler | None = None, **settings: Any) -> Handler | Callable[[
     An argument left at ``None`` comes from its ``WARMER_*`` environment variable, else from its
     default: ``flag='warmer'``, ``concurrency='concurrency'`` (names of event fields), ``delay=75``
     (ms), ``send_metric=False``; also ``metrics_mode``, ``metrics_namespace``, ``max_concurrency``,
-    ``invoke_timeout``, ``log_level`` and ``token`` (the README has the table). The settings are validated
-    here, at import: a bad or unknown one raises :class:`lambdawarmer.WarmerConfigError`.
+    ``invoke_timeout``, ``log_level``, ``token`` and ``fix_cold_start_flags`` (the README has the
+    table). The settings are validated here, at import: a bad or unknown one raises
+    :class:`lambdawarmer.WarmerConfigError`.
 
     Under the lambdawarmer layer the decorator steps aside (the handler comes back as it is): the
     layer already answers pings and records metrics before it, and one warmer acts per invocation.

@@ -29,9 +29,13 @@ def _new_instance_id() -> str:
 
 
 class ExecutionEnvironment:
-    """The identity and cold/warm state of this execution environment."""
+    """The identity and cold/warm state of this execution environment.
 
-    __slots__ = ("_lock", "fresh", "instance_id", "last_request_at")
+    ``fresh``: no invocation yet (a ping or a request claims the cold start). ``awaiting_request``:
+    no real request yet (the first one learns whether a ping came before it).
+    """
+
+    __slots__ = ("_lock", "awaiting_request", "fresh", "instance_id", "last_request_at")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -46,6 +50,7 @@ class ExecutionEnvironment:
             self.instance_id = _new_instance_id()
             self.last_request_at: float | None = None
             self.fresh = True
+            self.awaiting_request = True
 
     def claim_cold(self) -> bool:
         """True for exactly one caller: the first invocation of this environment."""
@@ -54,6 +59,16 @@ class ExecutionEnvironment:
         with self._lock:
             cold, self.fresh = self.fresh, False
         return cold
+
+    def claim_first_request(self) -> tuple[bool, bool]:
+        """For exactly one caller, the first real request: whether it is cold, and whether a ping
+        came before it (its environment was started, or kept, by a ping); (False, False) for others."""
+        with self._lock:
+            if not self.awaiting_request:
+                return False, False
+            self.awaiting_request = False
+            cold, self.fresh = self.fresh, False
+        return cold, not cold
 
 
 ENVIRONMENT = ExecutionEnvironment()

@@ -19,6 +19,7 @@ from .config import MAX_EXTRA_HOLD_MS
 from .instance import ENVIRONMENT, ExecutionEnvironment
 from .logs import apply_level, log_fields, logger
 from .metrics import make_recorder
+from .observability import mark_warm
 from .protocol import PingFormat, PingKind, Report, failure_answer
 from .timing import time_left_ms
 from .version import __version__
@@ -63,6 +64,7 @@ class Warmer:
         recorder = self._recorder
         answer = self.answer
         now = time.time
+        first_request = self._first_request
 
         @functools.wraps(handler)
         def warmed(event: Any, context: Any) -> Any:
@@ -73,13 +75,23 @@ class Warmer:
                 and (ping := detect(event)) is not None
             ):
                 return answer(ping, context)
-            cold = environment.fresh and environment.claim_cold()
+            cold = environment.awaiting_request and first_request()
             environment.last_request_at = now()
             if recorder is not None:
                 recorder.record(cold, False)
             return handler(event, context)
 
         return warmed  # type: ignore[return-value]
+
+    def _first_request(self) -> bool:
+        """Whether the first real request of this environment is cold. When a ping came first, the
+        observability libraries loaded are told it is warm (unless WARMER_FIX_COLD_START_FLAGS=false)."""
+        cold, after_ping = self.environment.claim_first_request()
+        if after_ping and self.config.fix_cold_start_flags:
+            told = mark_warm()
+            if told:
+                logger.debug("lambdawarmer: told %s: warm (a ping started this environment)", ", ".join(told))
+        return cold
 
     def answer(self, ping: Ping, context: Any) -> dict[str, Any]:
         """The report for ``ping``, after its fan-out or hold. Never raises."""

@@ -21,6 +21,7 @@ from .enable import CHAINED_VARIABLE, TOKEN_VARIABLE
 from .exit_status import OK as ALL_PASSED
 from .exit_status import STATUS_FAILED
 from .layers import is_ours
+from .libraries import carried
 from .names import LAYER_NAME, POLICY_NAME, SCHEDULE_GROUP
 from .policies import allows, role_statements
 
@@ -257,6 +258,27 @@ def check_auto(
     )
 
 
+def check_observability(deployed: Deployed, values: dict[str, Any]) -> Check:
+    """The observability libraries the function carries, and whether their first request after a
+    ping will be reported warm."""
+    found = carried(deployed)
+    if not found:
+        return Check(
+            "observability",
+            OK,
+            "no Powertools, Datadog, New Relic, Lumigo or Epsagon seen in its configuration",
+        )
+    shown = ", ".join(f"{library} ({where})" for library, where in found.items())
+    if values.get("fix_cold_start_flags") is False:
+        return Check(
+            "observability",
+            WARN,
+            f"{shown}: {SETTINGS['fix_cold_start_flags'].env}=false, so they report the first request of "
+            "each pinged environment as a cold start",
+        )
+    return Check("observability", OK, f"{shown}: told that a pinged environment's first request is warm")
+
+
 def run_checks(clients: Clients, deployed: Deployed) -> list[Check]:
     settings, values = check_settings(deployed)
     schedule, concurrency = check_schedule(clients, deployed, values)
@@ -271,6 +293,7 @@ def run_checks(clients: Clients, deployed: Deployed) -> list[Check]:
         check_snapstart(deployed),
         check_vpc(clients, deployed),
         check_timeout(deployed, values),
+        check_observability(deployed, values),
     ]
     auto = check_auto(clients, deployed, values, concurrency) if settings.verdict != FAIL else None
     return checks + ([auto] if auto else [])

@@ -604,3 +604,31 @@ def test_an_internal_error_is_not_taken_for_fewer_warm(
     assert status == 70
     assert "internal error (a bug: please report it)" in output
     assert "RuntimeError: a bug" in output
+
+
+def test_status_names_the_observability_libraries_it_can_see(
+    aws: dict[str, Any], warm_orders: LambdaEmulator, layer_zip: Path
+) -> None:
+    published = aws["lambda"].publish_layer_version(
+        LayerName="Datadog-Python312", Content={"ZipFile": code_zip()}
+    )
+    make_function(
+        aws,
+        layers=[*OTHER_LAYERS[:2], published["LayerVersionArn"]],
+        variables={"POWERTOOLS_SERVICE_NAME": "orders", "DD_API_KEY": "x"},
+    )
+    assert run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))[0] == 0
+    status, output = run("status", "orders")
+    assert status == 0, output
+    (line,) = [line for line in output.splitlines() if "observability" in line]
+    assert "OK" in line
+    assert "Powertools (variable POWERTOOLS_SERVICE_NAME)" in line
+    assert "Datadog (layer Datadog-Python312)" in line
+    variables = snapshot(aws)["variables"]
+    aws["lambda"].update_function_configuration(
+        FunctionName="orders",
+        Environment={"Variables": {**variables, "WARMER_FIX_COLD_START_FLAGS": "false"}},
+    )
+    status, output = run("status", "orders")
+    assert verdicts(output)["observability"] == "WARN"
+    assert "report the first request of each pinged environment as a cold start" in output

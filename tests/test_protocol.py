@@ -497,3 +497,51 @@ def test_what_is_not_a_report_is_named(answer: object, says: str) -> None:
 
     with pytest.raises(NotAReport, match=says):
         Report.from_dict(answer)
+
+
+# -- observability libraries' flags (the real packages: tests/test_observability.py) ---------------
+
+
+def test_marking_warm_never_imports_and_only_flips_a_cold_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stand-in modules of the same names: a cold flag is flipped, a warm or missing one left alone."""
+    import types
+
+    from lambdawarmer.observability import mark_warm
+
+    logger_module = types.ModuleType("aws_lambda_powertools.logging.logger")
+    logger_module.is_cold_start = True  # type: ignore[attr-defined]
+    tracer_module = types.ModuleType("aws_lambda_powertools.tracing.tracer")
+    tracer_module.is_cold_start = False  # type: ignore[attr-defined]  # already warm: left alone
+    renamed = types.ModuleType("epsagon.constants")  # a version without the flag
+    for module in (logger_module, tracer_module, renamed):
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+    before = set(sys.modules)
+    assert mark_warm() == ["Powertools Logger"]
+    assert set(sys.modules) == before
+    assert (logger_module.is_cold_start, tracer_module.is_cold_start) == (False, False)
+    assert not hasattr(renamed, "COLD_START")
+
+
+def test_a_warmed_environments_first_request_is_warm_and_a_true_cold_start_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    told: list[str] = []
+    monkeypatch.setattr("lambdawarmer.warmup.mark_warm", lambda: told.append("told") or ["Lumigo"])
+    environment = ExecutionEnvironment()
+    engine = lambdawarmer.warmup.Warmer(lambdawarmer.load_config(), environment)
+    wrapped = engine.wrap(lambda event, context: "done")
+    wrapped({"warmer": True}, make_context())
+    assert wrapped({}, make_context()) == "done"
+    assert wrapped({}, make_context()) == "done"
+    assert told == ["told"]  # the first request after the ping only
+    cold_one = lambdawarmer.warmup.Warmer(lambdawarmer.load_config(), ExecutionEnvironment()).wrap(
+        lambda event, context: "done"
+    )
+    cold_one({}, make_context())
+    assert told == ["told"]  # a true cold start: nothing told
+    off = lambdawarmer.warmup.Warmer(
+        lambdawarmer.load_config({"fix_cold_start_flags": False}), ExecutionEnvironment()
+    ).wrap(lambda event, context: "done")
+    off({"warmer": True}, make_context())
+    off({}, make_context())
+    assert told == ["told"]
