@@ -27,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -127,17 +128,70 @@ def handler(event, context):
 """
 
 
+CHAIN = """#!/bin/sh
+# Another exec wrapper, chained behind the layer's (WARMER_EXEC_WRAPPER), redirecting the handler to
+# its own (vendor.handler, instrumented with Powertools), which runs the function's.
+export ORIG_HANDLER="$_HANDLER"
+export _HANDLER=vendor.handler
+exec "$@"
+"""
+
+VENDOR = """
+import importlib, os
+from aws_lambda_powertools import Logger
+
+logger = Logger(service="vendor")
+module, name = os.environ["ORIG_HANDLER"].rsplit(".", 1)
+original = getattr(importlib.import_module(module), name)
+
+@logger.inject_lambda_context
+def handler(event, context):
+    logger.info("handling")
+    return original(event, context)
+"""
+
+PLAIN = """
+def handler(event, context):
+    return work(event, context)
+"""
+
+DATADOG_REDIRECTED = """
+from datadog_lambda.cold_start import is_new_sandbox
+
+def handler(event, context):
+    print(json.dumps({"probe": "Datadog new sandbox", "cold": is_new_sandbox()}), flush=True)
+    return work(event, context)
+"""
+
+
 class Library:
-    """One library as a function carries it: the packages, the handler, the settings it reads."""
+    """One library as a function carries it: the packages, the handler and its other files, the
+    settings it reads; ``chained``: a file of the code that is another exec wrapper, chained."""
 
     def __init__(
-        self, requirements: list[str], source: str, environment: dict[str, str] | None = None
+        self,
+        requirements: list[str],
+        source: str,
+        environment: dict[str, str] | None = None,
+        *,
+        handler: str = "app.handler",
+        files: dict[str, str] | None = None,
+        chained: str | None = None,
     ) -> None:
         self.requirements = requirements
         self.source = source
         self.environment = environment or {}
+        self.handler = handler
+        self.files = files or {}
+        self.chained = chained
 
 
+DATADOG_ENV = {
+    "DD_FLUSH_TO_LOG": "true",
+    "DD_TRACE_ENABLED": "false",
+    "DD_ENHANCED_METRICS": "true",
+    "DD_API_KEY": "x",
+}
 POWERTOOLS_ENV = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "orders"}
 LIBRARIES = {
     "powertools-v3": Library(
@@ -146,15 +200,19 @@ LIBRARIES = {
     "powertools-v2": Library(
         ["aws-lambda-powertools==2.43.1", "aws-xray-sdk==2.15.0"], POWERTOOLS, POWERTOOLS_ENV
     ),
-    "datadog": Library(
+    "datadog": Library(["datadog-lambda==8.130.0"], DATADOG, DATADOG_ENV),
+    "powertools-v3-chained": Library(
+        ["aws-lambda-powertools==3.37.0", "aws-xray-sdk==2.15.0"],
+        PLAIN,
+        POWERTOOLS_ENV,
+        files={"vendor.py": VENDOR, "chain.sh": CHAIN},
+        chained="chain.sh",
+    ),
+    "datadog-redirected": Library(
         ["datadog-lambda==8.130.0"],
-        DATADOG,
-        {
-            "DD_FLUSH_TO_LOG": "true",
-            "DD_TRACE_ENABLED": "false",
-            "DD_ENHANCED_METRICS": "true",
-            "DD_API_KEY": "x",
-        },
+        DATADOG_REDIRECTED,
+        {**DATADOG_ENV, "DD_LAMBDA_HANDLER": "app.handler"},
+        handler="datadog_lambda.handler.handler",
     ),
     "newrelic": Library(["newrelic-lambda==1.0.0"], NEW_RELIC),
     "lumigo": Library(["lumigo-tracer==1.1.257"], LUMIGO),
@@ -165,9 +223,9 @@ LIBRARIES = {
 def installed(runtime: str, name: str) -> Path:
     """The library's packages for ``runtime``, installed from the registry on first use."""
     requirements = LIBRARIES[name].requirements
-    folder = LIBRARIES_HOME / runtime / name
-    stamp = folder / ".requirements.sha256"
     wanted = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
+    folder = LIBRARIES_HOME / runtime / wanted[:16]  # shared by the variants of one library
+    stamp = folder / ".requirements.sha256"
     if stamp.exists() and stamp.read_text() == wanted:
         return folder
     python = runtime_python(runtime)
@@ -233,10 +291,15 @@ def run_session(
     """Ping 3, then 3 overlapping requests (the first fails), then 4 (3 warm environments, 1 new)."""
     library = LIBRARIES[name]
     code = write_function(tmp_path / "code", BARRIER + library.source)
+    for file, text in library.files.items():
+        (code / file).write_text(textwrap.dedent(text) if file.endswith(".py") else text)
+        (code / file).chmod(0o755)
+    if library.chained:
+        extra["WARMER_EXEC_WRAPPER"] = str(code / library.chained)
     function = FunctionSpec(
         name="orders",
         code=code,
-        handler="app.handler",
+        handler=library.handler,
         runtime=runtime,
         layers=[Path(extra.pop("layer"))],
         environment={
@@ -296,9 +359,9 @@ def test_every_library_says_warm_in_a_warmed_environment_and_cold_in_a_new_one(
     for environment in emulator.all_environments:
         cold_requests = sum(truth[environment.id])
         assert layer_cold_starts(environment.output) == cold_requests  # the layer's own metric agrees
-        if name.startswith("powertools"):
+        if "Metrics(" in LIBRARIES[name].source:
             assert powertools_cold_start_metrics(environment.output) == cold_requests
-    if name.startswith("powertools"):  # one metrics record per real request, none for the pings
+    if "Metrics(" in LIBRARIES[name].source:  # one metrics record per real request, none for the pings
         assert sum('"Orders"' in line for line in emulator.output()) == 7
 
 
