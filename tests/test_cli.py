@@ -152,9 +152,9 @@ def test_several_functions_at_once_one_line_each(layered: LambdaEmulator, tmp_pa
 def test_config_shows_the_effective_settings(tmp_path: Path) -> None:
     status, output = cli("config", env={"WARMER_DELAY": "150", "WARMER_SEND_METRIC": "yes"})
     assert status == 0
-    assert "WARMER_DELAY              150             environment" in output
-    assert "WARMER_SEND_METRIC        true            environment" in output
-    assert 'WARMER_FLAG               "warmer"        default' in output
+    assert "WARMER_DELAY                 150             environment" in output
+    assert "WARMER_SEND_METRIC           true            environment" in output
+    assert 'WARMER_FLAG                  "warmer"        default' in output
 
 
 def test_config_reports_every_error_and_unknown_variables(tmp_path: Path) -> None:
@@ -243,7 +243,7 @@ def test_config_masks_the_token() -> None:
     status, output = cli("config", env={"WARMER_TOKEN": "never-shown-0123456789"})
     assert status == 0
     assert "never-shown" not in output
-    assert "WARMER_TOKEN              <hidden, 22 characters>  environment" in output
+    assert "WARMER_TOKEN                 <hidden, 22 characters>  environment" in output
 
 
 def test_ping_auto_shows_the_chosen_n(
