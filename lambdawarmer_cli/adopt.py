@@ -16,6 +16,7 @@ from lambdawarmer.config import METRICS_MODES, SETTINGS
 
 from .clients import Clients
 from .deployed import read_function, selected_functions
+from .deploys import how_to_pre_warm, is_alias, pre_warming_hooks
 from .disable import plan_disable
 from .enable import DEFAULT_SCHEDULE, Options, plan_enable
 from .exit_status import CHANGE_FAILED, OK, UsageError
@@ -85,6 +86,8 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         if not plan.apply(lambda line: print(line, file=out)):
             status = max(status, CHANGE_FAILED)
             continue
+        if options is not None and is_alias(clients, deployed) and not pre_warming_hooks(clients, deployed):
+            plan.notes.append(how_to_pre_warm(deployed))
         for note in plan.notes:
             print(f"note: {note}", file=out)
         if options is not None:

@@ -15,17 +15,19 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from lambdawarmer.aws import error_code, error_reason
-from lambdawarmer.config import CONCURRENCY_LIMIT, SETTINGS
+from lambdawarmer.auto import AUTO_TIMEOUT_MS
+from lambdawarmer.aws import CLOUDWATCH, error_code, error_reason
+from lambdawarmer.config import CONCURRENCY_LIMIT, SETTINGS, WarmerConfigError, load_config
+from lambdawarmer.function_ref import FunctionRef
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
+from lambdawarmer.prewarm import environments_needed
 from lambdawarmer.protocol import AUTO, NotAReport, PingFailedInside, PingFormat, Report
 
 from .clients import MAX_PARALLEL_PINGS, Clients
-from .deployed import parse_refs
+from .deployed import parse_refs, read_function
 from .exit_status import AWS_FAILED, NOT_ALL_WARM, NOT_LAMBDAWARMER, OK, UsageError
 
 if TYPE_CHECKING:
-    from lambdawarmer.function_ref import FunctionRef
     from lambdawarmer.protocol import FanOutReport
 
     from .deployed import Deployed
@@ -232,6 +234,12 @@ def add_parser(commands: Any) -> None:
         help="instances to warm (default 1), or auto: as many as the function's recent peak needs",
     )
     command.add_argument("--qualifier", help="alias or version to ping")
+    command.add_argument(
+        "--like",
+        metavar="ALIAS",
+        help="warm the qualifier to what ALIAS needs now (its recent peak, as auto reads it; at least "
+        "--concurrency): before moving ALIAS to a new version",
+    )
     for option, name in (("--flag", "flag"), ("--concurrency-field", "concurrency")):
         setting = SETTINGS[name]
         command.add_argument(
@@ -256,11 +264,14 @@ def add_parser(commands: Any) -> None:
 def run(arguments: argparse.Namespace, out: TextIO) -> int:
     """Ping every function named, in parallel; the worst status."""
     targets = parse_refs(_names(arguments), arguments.qualifier)
+    clients = Clients(arguments.profile, arguments.region)
+    if arguments.like:
+        return _run_like(clients, targets, arguments, out)
     ping_format = PingFormat(
         arguments.flag, arguments.concurrency_field, CONCURRENCY_LIMIT, _token(arguments)
     )
     event = ping_format.scheduled_ping(arguments.concurrency)
-    client = Clients(arguments.profile, arguments.region).invoke_client(arguments.timeout)
+    client = clients.invoke_client(arguments.timeout)
     with ThreadPoolExecutor(min(len(targets), MAX_PARALLEL_PINGS)) as pool:
         results = list(pool.map(lambda target: ping(client, target, event, arguments.concurrency), targets))
     if arguments.json:
@@ -272,3 +283,38 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         for result in results:
             print(summary_line(result), file=out)
     return max(result.status for result in results)
+
+
+def _run_like(
+    clients: Clients, targets: list[FunctionRef], arguments: argparse.Namespace, out: TextIO
+) -> int:
+    """``--like ALIAS``: warm one version to what ALIAS needs now, with the function's own settings
+    (its auto headroom and bounds, its ping's field names and token), and verify N of N."""
+    if len(targets) != 1 or not targets[0].qualifier:
+        raise UsageError("--like warms one function's version: name one function and its --qualifier")
+    if arguments.concurrency == AUTO:
+        raise UsageError("--like takes --concurrency N (the least to warm), not auto")
+    target = targets[0]
+    try:
+        clients.lambda_.get_alias(FunctionName=target.function, Name=arguments.like)
+    except Exception as error:
+        if error_code(error) == "ResourceNotFoundException":
+            raise UsageError(f"--like {arguments.like}: {target.name} has no such alias") from None
+        raise
+    deployed = read_function(clients, target)
+    try:
+        config = load_config(environ=deployed.variables)
+    except WarmerConfigError as error:
+        raise UsageError(f"{target.name}'s WARMER_* settings are invalid: {error}") from None
+    cloudwatch = clients.runtime_client(CLOUDWATCH, AUTO_TIMEOUT_MS)
+    need = environments_needed(
+        config, deployed.name, arguments.like, arguments.concurrency, float("inf"), client=cloudwatch
+    )
+    print(f"needed: {need.describe(arguments.like)}", file=out)
+    event = PingFormat.of(config).scheduled_ping(need.instances)
+    result = ping(clients.invoke_client(arguments.timeout), target, event, need.instances)
+    if arguments.json:
+        print(json.dumps(result.answer if result.report else {"error": result.message}, indent=2), file=out)
+    else:
+        print_table(result, out)
+    return result.status

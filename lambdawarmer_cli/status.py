@@ -17,6 +17,7 @@ from lambdawarmer.protocol import AUTO, PingFormat, PingKind
 
 from .clients import Clients
 from .deployed import Deployed, read_function, selected_functions
+from .deploys import how_to_pre_warm, is_alias, pre_warming_hooks
 from .enable import CHAINED_VARIABLE, TOKEN_VARIABLE
 from .exit_status import OK as ALL_PASSED
 from .exit_status import STATUS_FAILED
@@ -279,6 +280,18 @@ def check_observability(deployed: Deployed, values: dict[str, Any]) -> Check:
     return Check("observability", OK, f"{shown}: told that a pinged environment's first request is warm")
 
 
+def check_deploys(clients: Clients, deployed: Deployed) -> Check | None:
+    """For an alias: whether its deploys are pre-warmed (None for a version or no qualifier)."""
+    if not is_alias(clients, deployed):
+        return None
+    hooks = pre_warming_hooks(clients, deployed)
+    if hooks:
+        return Check(
+            "deploys", OK, f"new versions are warmed before {deployed.qualifier} moves, by {', '.join(hooks)}"
+        )
+    return Check("deploys", WARN, how_to_pre_warm(deployed))
+
+
 def run_checks(clients: Clients, deployed: Deployed) -> list[Check]:
     settings, values = check_settings(deployed)
     schedule, concurrency = check_schedule(clients, deployed, values)
@@ -296,7 +309,8 @@ def run_checks(clients: Clients, deployed: Deployed) -> list[Check]:
         check_observability(deployed, values),
     ]
     auto = check_auto(clients, deployed, values, concurrency) if settings.verdict != FAIL else None
-    return checks + ([auto] if auto else [])
+    deploys = check_deploys(clients, deployed)
+    return checks + [check for check in (auto, deploys) if check]
 
 
 def table(label: str, checks: list[Check]) -> list[str]:

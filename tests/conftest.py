@@ -154,6 +154,68 @@ def cloudwatch_endpoint() -> Iterator[str]:
     server.stop()
 
 
+SAM_REQUIREMENT = "aws-sam-cli==1.170.0"
+"""The SAM CLI the template tests run (in an environment of its own: it pins its own boto3)."""
+
+
+@pytest.fixture(scope="session")
+def sam_cli() -> Path:
+    """``sam``, installed from the registry into .venvs/sam on first use (about 40 s; offline after)."""
+    import subprocess
+    import sys
+
+    venvs = Path(os.environ.get("LAMBDA_EMULATOR_VENVS", Path(__file__).resolve().parent.parent / ".venvs"))
+    venv = venvs / "sam"
+    sam, stamp = venv / "bin" / "sam", venv / ".requirement"
+    if sam.exists() and stamp.exists() and stamp.read_text() == SAM_REQUIREMENT:
+        return sam
+    for command in (
+        [sys.executable, "-m", "venv", "--clear", str(venv)],
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            SAM_REQUIREMENT,
+        ],
+    ):
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
+        if done.returncode != 0:
+            pytest.fail(
+                f"installing {SAM_REQUIREMENT} failed: {' '.join(command)}\n{done.stdout}{done.stderr}"
+            )
+    stamp.write_text(SAM_REQUIREMENT)
+    return sam
+
+
+def put_concurrent_executions(
+    cloudwatch: Any, function: str, peaks: dict[int, float], alias: str | None = None
+) -> None:
+    """What Lambda writes for a function (or ``function:alias``): ``ConcurrentExecutions`` of
+    ``peaks[m]`` in the minute ``m`` minutes before the current one."""
+    import datetime
+
+    dimensions = [{"Name": "FunctionName", "Value": function}]
+    if alias:
+        dimensions.append({"Name": "Resource", "Value": f"{function}:{alias}"})
+    stamp = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+    cloudwatch.put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[
+            {
+                "MetricName": "ConcurrentExecutions",
+                "Dimensions": dimensions,
+                "Timestamp": stamp - datetime.timedelta(minutes=minutes) + datetime.timedelta(seconds=5),
+                "Value": value,
+                "Unit": "Count",
+            }
+            for minutes, value in peaks.items()
+        ],
+    )
+
+
 # -- the emulator ------------------------------------------------------------------------------
 
 

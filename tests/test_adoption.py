@@ -632,3 +632,95 @@ def test_status_names_the_observability_libraries_it_can_see(
     status, output = run("status", "orders")
     assert verdicts(output)["observability"] == "WARN"
     assert "report the first request of each pinged environment as a cold start" in output
+
+
+# -- ping --like: warm a new version before the alias moves (a pipeline step) ----------------------
+
+
+def test_ping_like_warms_a_version_to_what_the_alias_needs(
+    aws: dict[str, Any],
+    start_emulator: Start,
+    tmp_path: Path,
+    layer_zip: Path,
+    invocations_to: Callable[..., None],
+) -> None:
+    """moto holds the function, its versions and alias live, and live's ConcurrentExecutions (a peak of
+    6); the emulator runs versions 1 and 2. ``ping orders --qualifier 2 --like live`` warms 6 of 6."""
+    from emulator import FunctionSpec
+
+    from .conftest import OVERLAPPING_HANDLER, put_concurrent_executions
+
+    settings = {"WARMER_AUTO_HEADROOM": "0", "AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper"}
+    code = write_function(tmp_path / "code", OVERLAPPING_HANDLER)
+    spec = FunctionSpec(
+        name="orders",
+        code=code,
+        handler="app.handler",
+        layers=[layer_zip],
+        environment=settings,
+        timeout_s=10,
+        versions=["1", "2"],
+        aliases={"live": "1"},
+    )
+    emulator = start_emulator(spec)
+    invocations_to(emulator)
+    make_function(aws, variables=settings)
+    for _ in range(2):
+        aws["lambda"].publish_version(FunctionName="orders")
+    aws["lambda"].create_alias(FunctionName="orders", Name="live", FunctionVersion="1")
+    put_concurrent_executions(
+        boto3.client("cloudwatch", region_name=REGION), "orders", {3: 6.0}, alias="live"
+    )
+    status, output = run("ping", "orders", "--qualifier", "2", "--like", "live", "--concurrency", "2")
+    assert status == 0, output
+    assert "needed: 6, from live's peak of 6.0 concurrent executions" in output
+    assert "instances warm   6 of 6" in output
+    assert sum(environment.version == "2" for environment in emulator.all_environments) == 6
+    status, output = run("ping", "orders", "--qualifier", "2", "--like", "canary")
+    assert (status, "--like canary: orders has no such alias" in output) == (2, True), output
+    status, output = run("ping", "orders", "--like", "live")
+    assert (status, "name one function and its --qualifier" in output) == (2, True), output
+    status, output = run("ping", "orders", "--qualifier", "9", "--like", "live")
+    assert status == 3, output  # no version 9: not found, as ping says
+
+
+def test_enable_and_status_know_whether_an_aliass_deploys_are_pre_warmed(
+    aws: dict[str, Any],
+    start_emulator: Start,
+    tmp_path: Path,
+    layer_zip: Path,
+    invocations_to: Callable[..., None],
+) -> None:
+    from emulator import FunctionSpec
+
+    code = write_function(tmp_path / "code", "def handler(event, context):\n    return 'real work'\n")
+    spec = layered_spec(code, layer_zip)
+    emulator = start_emulator(FunctionSpec(**{**spec.__dict__, "versions": ["1"], "aliases": {"live": "1"}}))
+    invocations_to(emulator)
+    make_function(aws)
+    aws["lambda"].publish_version(FunctionName="orders")
+    aws["lambda"].create_alias(FunctionName="orders", Name="live", FunctionVersion="1")
+    status, output = run("enable", "orders:live", "--concurrency", "2", "--publish", str(layer_zip))
+    assert status == 0, output
+    assert "note: deploys of orders:live move traffic to a version with no environment" in output
+    assert "lambdawarmer ping orders --qualifier NEW_VERSION --like live" in output
+    status, output = run("status", "orders:live")
+    assert verdicts(output)["deploys"] == "WARN", output
+    aws["lambda"].create_function(
+        FunctionName="CodeDeployHook_shop-prewarm",
+        Runtime="python3.13",
+        Role=make_role(aws),
+        Handler="_lambdawarmer_layer.deploy_hook.handler",
+        Code={"ZipFile": code_zip()},
+        Environment={
+            "Variables": {
+                "WARMER_HOOK_TARGET": f"arn:aws:lambda:{REGION}:123456789012:function:orders:1",
+                "WARMER_HOOK_ALIAS": "live",
+            }
+        },
+    )
+    status, output = run("status", "orders:live")
+    (line,) = [line for line in output.splitlines() if " deploys " in line]
+    assert "OK" in line
+    assert "warmed before live moves, by CodeDeployHook_shop-prewarm" in line
+    assert "deploys" not in verdicts(run("status", "orders")[1])  # no alias: nothing to say

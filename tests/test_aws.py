@@ -22,6 +22,7 @@ from emulator.http import FastHandler, LoopbackEndpoint
 from emulator.signatures import check_signature
 from lambdawarmer.aws import (
     CLOUDWATCH,
+    CODEDEPLOY,
     LAMBDA,
     AwsClient,
     AwsError,
@@ -41,11 +42,16 @@ def partition_regions() -> list[str]:
 
 @pytest.mark.parametrize("fips", [False, True])
 @pytest.mark.parametrize("dual_stack", [False, True])
-@pytest.mark.parametrize("service", [LAMBDA, CLOUDWATCH], ids=["lambda", "cloudwatch"])
+@pytest.mark.parametrize(
+    "service", [LAMBDA, CLOUDWATCH, CODEDEPLOY], ids=["lambda", "cloudwatch", "codedeploy"]
+)
 def test_endpoints_are_boto3s_in_every_region_and_partition(
     monkeypatch: pytest.MonkeyPatch, service: Service, fips: bool, dual_stack: bool
 ) -> None:
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_CLOUDWATCH"):
+    for name in (
+        "AWS_ENDPOINT_URL",
+        *(f"AWS_ENDPOINT_URL_{s.env_name}" for s in (LAMBDA, CLOUDWATCH, CODEDEPLOY)),
+    ):
         monkeypatch.delenv(name, raising=False)
     environ = {
         "AWS_USE_FIPS_ENDPOINT": str(fips).lower(),
@@ -54,7 +60,7 @@ def test_endpoints_are_boto3s_in_every_region_and_partition(
     monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", environ["AWS_USE_FIPS_ENDPOINT"])
     monkeypatch.setenv("AWS_USE_DUALSTACK_ENDPOINT", environ["AWS_USE_DUALSTACK_ENDPOINT"])
     session = boto3.session.Session()
-    boto3_name = "lambda" if service is LAMBDA else "cloudwatch"
+    boto3_name = {LAMBDA: "lambda", CLOUDWATCH: "cloudwatch", CODEDEPLOY: "codedeploy"}[service]
     differ, refused = {}, []
     for region in partition_regions():
         if dual_stack and region.startswith(("us-iso-", "us-isob-", "eu-isoe-", "us-isof-")):

@@ -145,21 +145,9 @@ def test_tree_is_the_zip_unpacked(tmp_path: Path) -> None:
     assert (tmp_path / "tree" / "lambdawarmer-wrapper").stat().st_mode & 0o777 == 0o755
 
 
-def sam_command() -> str | None:
-    found = shutil.which("sam")
-    local = ROOT / ".venvs" / "sam" / "bin" / "sam"
-    return found or (str(local) if local.exists() else None)
-
-
-def test_sam_build_gives_the_same_layout(tmp_path: Path) -> None:
-    """`sam build` (BuildMethod: makefile) must give the zip's layout. Needs the SAM CLI, which is
-    not installed by default (it pins its own boto3): `python3 -m venv .venvs/sam &&
-    .venvs/sam/bin/pip install aws-sam-cli`."""
-    sam = sam_command()
-    if sam is None:
-        import pytest
-
-        pytest.skip("SAM CLI not installed (see this test's docstring to run it)")
+def test_sam_build_gives_the_same_layout(tmp_path: Path, sam_cli: Path) -> None:
+    """`sam build` (BuildMethod: makefile) must give the zip's layout."""
+    sam = str(sam_cli)
     source = tmp_path / "repo"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".venvs", ".git", "dist", "*cache*"))
     subprocess.run([sam, "build", "LambdaWarmerLayer"], cwd=source, check=True, capture_output=True)

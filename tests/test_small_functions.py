@@ -4,7 +4,6 @@ before its deadline (no Sandbox.Timedout), N of N warmed, and the requests after
 
 from __future__ import annotations
 
-import datetime
 import json
 import socket
 from collections.abc import Callable, Iterator
@@ -17,7 +16,14 @@ import pytest
 from emulator import FunctionSpec, LambdaEmulator
 from emulator.cpu import cpu_controller
 
-from .conftest import OVERLAPPING_HANDLER, lambda_client, layered_spec, overlapping_requests, write_function
+from .conftest import (
+    OVERLAPPING_HANDLER,
+    lambda_client,
+    layered_spec,
+    overlapping_requests,
+    put_concurrent_executions,
+    write_function,
+)
 
 Start = Callable[..., LambdaEmulator]
 CPU_SHARES = cpu_controller()
@@ -78,19 +84,7 @@ def test_auto_at_the_default_size_reads_its_metric_and_warms_what_it_chose(
     start_emulator: Start, tmp_path: Path, layer_zip: Path, cloudwatch_endpoint: str
 ) -> None:
     cloudwatch = boto3.client("cloudwatch", endpoint_url=cloudwatch_endpoint, region_name="us-east-1")
-    stamp = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
-    cloudwatch.put_metric_data(
-        Namespace="AWS/Lambda",
-        MetricData=[
-            {
-                "MetricName": "ConcurrentExecutions",
-                "Dimensions": [{"Name": "FunctionName", "Value": "orders"}],
-                "Timestamp": stamp - datetime.timedelta(minutes=3) + datetime.timedelta(seconds=5),
-                "Value": 4.0,
-                "Unit": "Count",
-            }
-        ],
-    )
+    put_concurrent_executions(cloudwatch, "orders", {3: 4.0})
     code = write_function(tmp_path / "code", OVERLAPPING_HANDLER)
     function = small_function(code, layer_zip, 128, AWS_ENDPOINT_URL_CLOUDWATCH=cloudwatch_endpoint)
     emulator = start_emulator(function)

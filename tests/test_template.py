@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -231,4 +233,77 @@ def test_the_dashboard_is_the_one_in_the_repository() -> None:
         "InstancesRequested",
         "InvokesFailed",
         "ConcurrentExecutions",
+    }
+
+
+def _sam(sam: Path, arguments: list[str], source: Path) -> subprocess.CompletedProcess[str]:
+    from layer.runtimes import find_interpreter
+
+    python = find_interpreter("python3.13")  # the example function's runtime: sam build needs it on PATH
+    environment = {
+        **os.environ,
+        "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "SAM_CLI_TELEMETRY": "0",
+    }
+    return subprocess.run(
+        [str(sam), *arguments],
+        cwd=source,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_sam_validates_and_builds_the_template_with_the_deploy_hook(tmp_path: Path, sam_cli: Path) -> None:
+    """``sam validate --lint`` and ``sam build`` on the template as it is: the layer, the example
+    function with its alias and DeploymentPreference, and the pre-traffic hook."""
+    source = tmp_path / "repo"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".venvs", ".git", "dist", "*cache*"))
+    validated = _sam(sam_cli, ["validate", "--lint"], source)
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert "is a valid SAM Template" in validated.stdout + validated.stderr
+    built = _sam(sam_cli, ["build"], source)
+    assert built.returncode == 0, built.stdout + built.stderr
+    template = (source / ".aws-sam" / "build" / "template.yaml").read_text()
+    for resource in ("LambdaWarmerLayer", "ExampleFunction", "PreTrafficWarmUp"):
+        assert f"{resource}:" in template
+    assert (source / ".aws-sam" / "build" / "LambdaWarmerLayer" / "lambdawarmer-wrapper").exists()
+
+
+def test_the_hook_is_named_for_codedeploy_and_may_do_only_its_job() -> None:
+    resources = transformed()["Resources"]
+    hook = resources["PreTrafficWarmUp"]["Properties"]
+    assert hook["FunctionName"] == {"Fn::Sub": "CodeDeployHook_${AWS::StackName}-prewarm"}
+    assert hook["Handler"] == "_lambdawarmer_layer.deploy_hook.handler"
+    (version,) = [name for name, r in resources.items() if r["Type"] == "AWS::Lambda::Version"]
+    assert hook["Environment"]["Variables"]["WARMER_HOOK_TARGET"] == {"Ref": version}  # the new version
+    statements = [
+        statement
+        for policy in resources["PreTrafficWarmUpRole"]["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    application = {"ServerlessDeploymentApplication": "shop-ServerlessDeploymentApplication"}
+    granted = {
+        statement["Action"]: substitute(statement["Resource"], application) for statement in statements
+    }
+    assert granted == {
+        "lambda:InvokeFunction": f"{FUNCTION_ARN}:*",
+        "cloudwatch:GetMetricData": "*",
+        "codedeploy:PutLifecycleEventHookExecutionStatus": (
+            "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:shop-ServerlessDeploymentApplication/*"
+        ),
+    }
+    (alias,) = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Alias"]
+    assert alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["BeforeAllowTrafficHook"] == {
+        "Ref": "PreTrafficWarmUp"
+    }
+    (group,) = [r for r in resources.values() if r["Type"] == "AWS::CodeDeploy::DeploymentGroup"]
+    assert group["Properties"]["DeploymentConfigName"]["Fn::Sub"][1] == {"ConfigName": "AllAtOnce"}
+    canary = transformed({"DeploymentType": "Canary10Percent5Minutes"})["Resources"]
+    (group,) = [r for r in canary.values() if r["Type"] == "AWS::CodeDeploy::DeploymentGroup"]
+    assert group["Properties"]["DeploymentConfigName"]["Fn::Sub"][1] == {
+        "ConfigName": "Canary10Percent5Minutes"
     }

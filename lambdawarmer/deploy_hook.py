@@ -1,0 +1,184 @@
+"""The CodeDeploy pre-traffic hook: warm a new version to what its alias needs, then report.
+
+Deployed as its own function, named ``CodeDeployHook_...`` (the default CodeDeploy service role may
+invoke those), handler ``lambdawarmer.deploy_hook.handler`` from the layer. CodeDeploy invokes it
+with ``{"DeploymentId": ..., "LifecycleEventHookExecutionId": ...}`` before it moves the alias.
+The version comes as SAM's own examples pass it, in a variable (``WARMER_HOOK_TARGET``: the new
+version's ARN, ``!Ref Function.Version``). N is what the alias (``WARMER_HOOK_ALIAS``) needs now
+(prewarm.py), at least ``WARMER_HOOK_CONCURRENCY``; the ping is the function's own scheduled ping
+(its ``WARMER_FLAG``, ``WARMER_CONCURRENCY``, ``WARMER_TOKEN``, set on the hook too). Then
+``PutLifecycleEventHookExecutionStatus``: ``Succeeded`` when N of N are warm; when fewer, ``Succeeded``
+with the shortfall logged (warming never blocks a deploy), or ``Failed`` with
+``WARMER_HOOK_ON_SHORTFALL=fail``. A hook that cannot report logs why and fails its invocation;
+CodeDeploy then waits for the status until the hook's hour runs out, and fails the deployment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from urllib.parse import quote
+
+from .aws import CODEDEPLOY, LAMBDA, AwsClient, LazyClient, codedeploy_call, error_reason
+from .config import CONCURRENCY_LIMIT, load_config
+from .function_ref import parse_function_ref
+from .logs import log_fields, logger
+from .prewarm import environments_needed
+from .protocol import NotAReport, PingFormat, Report
+from .timing import time_left_ms
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .function_ref import FunctionRef
+
+TARGET_VARIABLE = "WARMER_HOOK_TARGET"
+ALIAS_VARIABLE = "WARMER_HOOK_ALIAS"
+CONCURRENCY_VARIABLE = "WARMER_HOOK_CONCURRENCY"
+SHORTFALL_VARIABLE = "WARMER_HOOK_ON_SHORTFALL"
+SHORTFALL_MODES = ("succeed", "fail")
+DEFAULT_ALIAS = "live"
+REPORT_RESERVE_MS = 3_000
+"""Time kept for reporting the status after the warm-up."""
+CALL_TIMEOUT_MS = 5_000
+SUCCEEDED, FAILED = "Succeeded", "Failed"
+
+
+class HookError(ValueError):
+    """The hook cannot run as configured or invoked (the message names what and what is allowed)."""
+
+
+class HookSettings:
+    """The hook's own variables, checked."""
+
+    __slots__ = ("alias", "fail_on_shortfall", "scheduled", "target")
+
+    def __init__(self, environ: dict[str, str] | os._Environ[str]) -> None:
+        raw = environ.get(TARGET_VARIABLE, "")
+        try:
+            target = parse_function_ref(raw)
+        except ValueError:
+            target = None
+        if target is None or not target.qualifier:
+            raise HookError(
+                f"{TARGET_VARIABLE}={raw!r}: expected the new version's ARN, "
+                "arn:aws:lambda:REGION:ACCOUNT:function:NAME:VERSION (SAM: !Ref MyFunction.Version)"
+            )
+        self.target: FunctionRef = target
+        self.alias = environ.get(ALIAS_VARIABLE, DEFAULT_ALIAS)
+        scheduled = environ.get(CONCURRENCY_VARIABLE, "1")
+        if not scheduled.isdigit() or not 1 <= int(scheduled) <= CONCURRENCY_LIMIT:
+            raise HookError(
+                f"{CONCURRENCY_VARIABLE}={scheduled!r}: expected a whole number from 1 to {CONCURRENCY_LIMIT}"
+            )
+        self.scheduled = int(scheduled)
+        mode = environ.get(SHORTFALL_VARIABLE, SHORTFALL_MODES[0]).strip().lower()
+        if mode not in SHORTFALL_MODES:
+            raise HookError(f"{SHORTFALL_VARIABLE}={mode!r}: expected one of {', '.join(SHORTFALL_MODES)}")
+        self.fail_on_shortfall = mode == "fail"
+
+
+def hook_ids(event: object) -> tuple[str, str]:
+    """The deployment's and the hook execution's ids from CodeDeploy's event."""
+    ids = event if isinstance(event, dict) else {}
+    deployment, execution = ids.get("DeploymentId"), ids.get("LifecycleEventHookExecutionId")
+    if not isinstance(deployment, str) or not deployment or not isinstance(execution, str) or not execution:
+        raise HookError(
+            "the event is not a CodeDeploy lifecycle hook's: it needs DeploymentId and "
+            f"LifecycleEventHookExecutionId, got {json.dumps(event)[:200]}"
+        )
+    return deployment, execution
+
+
+def warm(client: AwsClient, target: FunctionRef, event: dict[str, object], timeout_s: float) -> Report:
+    """Send ``target`` its scheduled ping and read the report (raises with the reason when there is none)."""
+    path = f"/2015-03-31/functions/{quote(target.function, safe='-_.~')}/invocations"
+    response = client.call(
+        "POST",
+        path,
+        query=f"Qualifier={quote(str(target.qualifier), safe='-_.~')}",
+        headers={"X-Amz-Invocation-Type": "RequestResponse"},
+        body=json.dumps(event).encode(),
+        timeout_s=timeout_s,
+    )
+    if response.headers.get("x-amz-function-error"):
+        raise HookError(f"the function failed the ping: {response.body[:200].decode(errors='replace')}")
+    try:
+        return Report.from_dict(json.loads(response.body))
+    except (ValueError, NotAReport) as error:
+        raise HookError(
+            f"the answer is not a lambdawarmer report ({error}): is the layer attached?"
+        ) from None
+
+
+def run(event: object, context: Any, environ: dict[str, str] | os._Environ[str]) -> dict[str, object]:
+    """Warm, decide, report; what was done (raises when the status cannot be reported)."""
+    deployment, execution = hook_ids(event)
+    started = time.monotonic()
+    deadline = started + max(0, time_left_ms(context, 60_000) - REPORT_RESERVE_MS) / 1000
+    outcome: dict[str, object] = {"deployment": deployment}
+    try:
+        settings = HookSettings(environ)
+        config = load_config(environ=environ)
+        outcome["target"] = str(settings.target)
+        need = environments_needed(config, settings.target.name, settings.alias, settings.scheduled, deadline)
+        outcome["needed"], outcome["why"] = need.instances, need.describe(settings.alias)
+        client = LazyClient(LAMBDA, max(1_000, int((deadline - time.monotonic()) * 1000)), 1).get()
+        report = warm(
+            client,
+            settings.target,
+            PingFormat.of(config).scheduled_ping(need.instances),
+            deadline - time.monotonic(),
+        )
+        outcome["warmed"] = report.instances_warmed
+        short = report.instances_warmed < need.instances
+        status = FAILED if short and settings.fail_on_shortfall else SUCCEEDED
+        if short:
+            logger.warning(
+                "lambdawarmer hook: %s of %s environments of %s warm%s",
+                report.instances_warmed,
+                need.instances,
+                settings.target,
+                "; reporting Failed (WARMER_HOOK_ON_SHORTFALL=fail)"
+                if status == FAILED
+                else "; the deploy goes on",
+            )
+    except Exception as error:
+        outcome["error"] = str(error) if isinstance(error, HookError) else error_reason(error)
+        fail = environ.get(SHORTFALL_VARIABLE, "").strip().lower() == "fail"
+        status = FAILED if fail else SUCCEEDED
+        logger.error("lambdawarmer hook: warming failed: %s; reporting %s", outcome["error"], status)
+    outcome["status"] = status
+    outcome["warm_up_ms"] = round((time.monotonic() - started) * 1000)
+    try:
+        report_status(deployment, execution, status)
+    except Exception as error:
+        logger.error(
+            "lambdawarmer hook: could not report %s for deployment %s: %s. CodeDeploy waits for the status "
+            "until the hook's hour runs out, then fails the deployment",
+            status,
+            deployment,
+            error_reason(error),
+        )
+        raise
+    log_fields(
+        40 if status == FAILED else 20, "lambdawarmer hook: done", {"action": "deploy hook", **outcome}
+    )
+    return outcome
+
+
+def report_status(deployment: str, execution: str, status: str) -> None:
+    """Tell CodeDeploy the hook's verdict (``codedeploy:PutLifecycleEventHookExecutionStatus``)."""
+    client = LazyClient(CODEDEPLOY, CALL_TIMEOUT_MS, 1).get()
+    codedeploy_call(
+        client,
+        "PutLifecycleEventHookExecutionStatus",
+        {"deploymentId": deployment, "lifecycleEventHookExecutionId": execution, "status": status},
+    )
+
+
+def handler(event: object, context: Any) -> dict[str, object]:
+    """The hook's Lambda handler."""
+    return run(event, context, os.environ)
