@@ -16,6 +16,7 @@ CodeDeploy then waits for the status until the hook's hour runs out, and fails t
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from urllib.parse import quote
@@ -30,6 +31,7 @@ from .timing import time_left_ms
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
     from .function_ref import FunctionRef
@@ -55,7 +57,7 @@ class HookSettings:
 
     __slots__ = ("alias", "fail_on_shortfall", "scheduled", "target")
 
-    def __init__(self, environ: dict[str, str] | os._Environ[str]) -> None:
+    def __init__(self, environ: Mapping[str, str]) -> None:
         raw = environ.get(TARGET_VARIABLE, "")
         try:
             target = parse_function_ref(raw)
@@ -113,7 +115,7 @@ def warm(client: AwsClient, target: FunctionRef, event: dict[str, object], timeo
         ) from None
 
 
-def run(event: object, context: Any, environ: dict[str, str] | os._Environ[str]) -> dict[str, object]:
+def run(event: object, context: Any, environ: Mapping[str, str]) -> dict[str, object]:
     """Warm, decide, report; what was done (raises when the status cannot be reported)."""
     deployment, execution = hook_ids(event)
     started = time.monotonic()
@@ -147,6 +149,7 @@ def run(event: object, context: Any, environ: dict[str, str] | os._Environ[str])
             )
     except Exception as error:
         outcome["error"] = str(error) if isinstance(error, HookError) else error_reason(error)
+        # The settings may be what failed: the shortfall mode is read as given.
         fail = environ.get(SHORTFALL_VARIABLE, "").strip().lower() == "fail"
         status = FAILED if fail else SUCCEEDED
         logger.error("lambdawarmer hook: warming failed: %s; reporting %s", outcome["error"], status)
@@ -163,9 +166,8 @@ def run(event: object, context: Any, environ: dict[str, str] | os._Environ[str])
             error_reason(error),
         )
         raise
-    log_fields(
-        40 if status == FAILED else 20, "lambdawarmer hook: done", {"action": "deploy hook", **outcome}
-    )
+    level = logging.ERROR if status == FAILED else logging.INFO
+    log_fields(level, "lambdawarmer hook: done", {"action": "deploy hook", **outcome})
     return outcome
 
 

@@ -511,12 +511,12 @@ class FanOutReport:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> FanOutReport | None:
-        rounds, failures = data.get("rounds"), data.get("failures")
-        if not isinstance(rounds, list) or not rounds:
+        rounds = [RoundReport.from_dict(one) for one in _list(data.get("rounds")) if isinstance(one, dict)]
+        if not rounds:
             return None
         return cls(
-            [RoundReport.from_dict(one) for one in rounds if isinstance(one, dict)],
-            [Failure.from_dict(one) for one in _list(failures) if isinstance(one, dict)],
+            rounds,
+            [Failure.from_dict(one) for one in _list(data.get("failures")) if isinstance(one, dict)],
             _count(data, "instances_warmed"),
             _count(data, "instances_cold"),
             float(_number(data, "fanout_ms") or 0.0),
