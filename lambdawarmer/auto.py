@@ -33,6 +33,22 @@ MIN_READ_MS = 300
 MINUTE_S = 60
 
 
+def decide(config: WarmerConfig, traffic: dict[int, float], warm_up: set[int]) -> AutoChoice:
+    """N from the per-minute peaks of ``traffic`` (by minute, epoch s) over the window, the minutes in
+    ``warm_up`` left out: the decision alone, whatever the data was read from."""
+    window = config.auto_window
+    minutes = {stamp: value for stamp, value in traffic.items() if stamp not in warm_up}
+    excluded = len(traffic) - len(minutes)
+    if not minutes:
+        fallback = config.auto_fallback_instances
+        reason = f"no ConcurrentExecutions data outside warm-up minutes in the last {window} minutes"
+        return AutoChoice(fallback, window, excluded_minutes=excluded, fallback=reason)
+    peak = max(minutes.values())
+    wanted = math.ceil(peak * (100 + config.auto_headroom) / 100)
+    instances = min(max(wanted, config.auto_min), config.auto_ceiling)
+    return AutoChoice(instances, window, peak=peak, excluded_minutes=excluded)
+
+
 class AutoConcurrency:
     """Chooses N for one function; one bounded CloudWatch client per execution environment."""
 
@@ -47,7 +63,7 @@ class AutoConcurrency:
         """N for the function as invoked through ``qualifier``, read by ``deadline`` (monotonic) less
         ``round_ms``, the time the round itself needs after it."""
         config = self.config
-        fallback = config.auto_min if config.auto_fallback is None else config.auto_fallback
+        fallback = config.auto_fallback_instances
         window = config.auto_window
         read_ms = min(AUTO_TIMEOUT_MS, (deadline - time.monotonic()) * 1000 - round_ms)
         if read_ms < MIN_READ_MS:
@@ -60,15 +76,7 @@ class AutoConcurrency:
             traffic, warm_up = self._read(qualifier, window, read_ms / 1000)
         except Exception as error:
             return AutoChoice(fallback, window, fallback=f"GetMetricData failed: {error_reason(error)}")
-        minutes = {stamp: value for stamp, value in traffic.items() if stamp not in warm_up}
-        excluded = len(traffic) - len(minutes)
-        if not minutes:
-            reason = f"no ConcurrentExecutions data outside warm-up minutes in the last {window} minutes"
-            return AutoChoice(fallback, window, excluded_minutes=excluded, fallback=reason)
-        peak = max(minutes.values())
-        wanted = math.ceil(peak * (100 + config.auto_headroom) / 100)
-        instances = min(max(wanted, config.auto_min), config.auto_ceiling)
-        return AutoChoice(instances, window, peak=peak, excluded_minutes=excluded)
+        return decide(config, traffic, warm_up)
 
     def _read(
         self, qualifier: str | None, window_minutes: int, timeout_s: float

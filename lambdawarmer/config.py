@@ -95,6 +95,11 @@ class WarmerConfig:
         return self.delay + MAX_EXTRA_HOLD_MS + INIT_ALLOWANCE_MS
 
     @property
+    def auto_fallback_instances(self) -> int:
+        """The N ``"concurrency": "auto"`` falls back to without data: ``auto_fallback``, else the floor."""
+        return self.auto_min if self.auto_fallback is None else self.auto_fallback
+
+    @property
     def auto_ceiling(self) -> int:
         """The most ``"concurrency": "auto"`` may choose: ``auto_max``, else the cap."""
         return self.max_concurrency if self.auto_max is None else self.auto_max

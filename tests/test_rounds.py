@@ -20,7 +20,7 @@ import pytest
 
 from emulator import LambdaEmulator
 from emulator.http import FastHandler, LoopbackEndpoint
-from lambdawarmer import warmer
+from lambdawarmer import load_config, warmer
 from lambdawarmer.protocol import FANOUT_KEY
 
 from .conftest import (
@@ -366,3 +366,16 @@ def test_a_ping_for_one_instance_writes_its_round_metrics_too(capsys: pytest.Cap
     assert "fanout_ms" not in report
     (record,) = emf_rounds(capsys.readouterr().out)
     assert (record["InstancesRequested"], record["InstancesWarmed"], record["InvokesFailed"]) == (1, 1, 0)
+
+
+def test_autos_decision_alone_leaves_warm_up_minutes_out_and_keeps_its_bounds() -> None:
+    """auto.decide: the same decision ``choose`` makes after its read, fed any per-minute peaks."""
+    from lambdawarmer.auto import decide
+
+    config = load_config({}, environ={"WARMER_AUTO_HEADROOM": "50", "WARMER_AUTO_MAX": "10"})
+    choice = decide(config, {60: 4.0, 120: 9.0, 180: 2.0}, warm_up={120})
+    assert (choice.instances, choice.peak, choice.excluded_minutes, choice.fallback) == (6, 4.0, 1, None)
+    assert decide(config, {60: 30.0}, set()).instances == 10  # the ceiling
+    fallback = decide(load_config({}, environ={"WARMER_AUTO_FALLBACK": "3"}), {60: 5.0}, {60})
+    assert (fallback.instances, fallback.excluded_minutes) == (3, 1)
+    assert fallback.fallback == "no ConcurrentExecutions data outside warm-up minutes in the last 60 minutes"
