@@ -19,14 +19,14 @@ import json
 import logging
 import os
 import time
-from urllib.parse import quote
 
 from .aws import CODEDEPLOY, LAMBDA, AwsClient, LazyClient, codedeploy_call, error_reason
 from .config import CONCURRENCY_LIMIT, load_config
+from .fanout import SelfInvoke
 from .function_ref import parse_function_ref
 from .logs import log_fields, logger
 from .prewarm import environments_needed
-from .protocol import NotAReport, PingFormat, Report
+from .protocol import NotAReport, PingFormat
 from .timing import time_left_ms
 
 TYPE_CHECKING = False
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .function_ref import FunctionRef
+    from .protocol import Report
 
 TARGET_VARIABLE = "WARMER_HOOK_TARGET"
 ALIAS_VARIABLE = "WARMER_HOOK_ALIAS"
@@ -96,23 +97,10 @@ def hook_ids(event: object) -> tuple[str, str]:
 
 def warm(client: AwsClient, target: FunctionRef, event: dict[str, object], timeout_s: float) -> Report:
     """Send ``target`` its scheduled ping and read the report (raises with the reason when there is none)."""
-    path = f"/2015-03-31/functions/{quote(target.function, safe='-_.~')}/invocations"
-    response = client.call(
-        "POST",
-        path,
-        query=f"Qualifier={quote(str(target.qualifier), safe='-_.~')}",
-        headers={"X-Amz-Invocation-Type": "RequestResponse"},
-        body=json.dumps(event).encode(),
-        timeout_s=timeout_s,
-    )
-    if response.headers.get("x-amz-function-error"):
-        raise HookError(f"the function failed the ping: {response.body[:200].decode(errors='replace')}")
     try:
-        return Report.from_dict(json.loads(response.body))
-    except (ValueError, NotAReport) as error:
-        raise HookError(
-            f"the answer is not a lambdawarmer report ({error}): is the layer attached?"
-        ) from None
+        return SelfInvoke(client, target).report(json.dumps(event).encode(), timeout_s)
+    except NotAReport as error:
+        raise HookError(f"{error} (is the layer attached to {target.name}?)") from None
 
 
 def run(event: object, context: Any, environ: Mapping[str, str]) -> dict[str, object]:

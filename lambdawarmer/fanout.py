@@ -126,19 +126,51 @@ class FanOut:
         )
 
 
+class SelfInvoke:
+    """Synchronous invokes of one target through one client, each answer read as a warm-up report
+    (the fan-out's, and the deploy hook's ping of a new version)."""
+
+    __slots__ = ("client", "path", "query")
+
+    def __init__(self, client: AwsClient, target: FunctionRef) -> None:
+        self.client = client
+        self.path = f"/2015-03-31/functions/{quote(target.function, safe='-_.~')}/invocations"
+        self.query = f"Qualifier={quote(target.qualifier, safe='-_.~')}" if target.qualifier else ""
+
+    def report(self, payload: bytes, timeout_s: float) -> Report:
+        """The report ``payload`` is answered with; raises :class:`~.aws.AwsError` when the call
+        fails, :class:`~.protocol.NotAReport` (saying what came instead) when the answer is none."""
+        response = self.client.call(
+            "POST",
+            self.path,
+            query=self.query,
+            headers={"X-Amz-Invocation-Type": "RequestResponse"},
+            body=payload,
+            timeout_s=timeout_s,
+        )
+        body = response.body
+        function_error = response.headers.get("x-amz-function-error")
+        if function_error:
+            raise NotAReport(f"function error ({function_error}): {body[:200].decode(errors='replace')}")
+        try:
+            return Report.from_dict(json.loads(body))
+        except ValueError:  # not JSON, or NotAReport
+            raise NotAReport(
+                f"the answer is not a warm-up report: {body[:100].decode(errors='replace')}"
+            ) from None
+
+
 class _Dispatch:
     """One round's invokes: where they go, how long each instance holds, when answers are due, and
     when each invoke left (the send spread)."""
 
-    __slots__ = ("client", "deadline", "fanout", "hold_ms", "path", "query", "sent")
+    __slots__ = ("deadline", "fanout", "hold_ms", "invokes", "sent")
 
     def __init__(
         self, fanout: FanOut, client: AwsClient, target: FunctionRef, hold_ms: int, deadline: float
     ) -> None:
         self.fanout = fanout
-        self.client = client
-        self.path = f"/2015-03-31/functions/{quote(target.function, safe='-_.~')}/invocations"
-        self.query = f"Qualifier={quote(target.qualifier, safe='-_.~')}" if target.qualifier else ""
+        self.invokes = SelfInvoke(client, target)
         self.hold_ms = hold_ms
         self.deadline = deadline
         self.sent: list[float] = []
@@ -163,32 +195,16 @@ class _Dispatch:
         left_s = self.deadline - time.monotonic()
         self.sent.append(time.monotonic())
         try:
-            response = self.client.call(
-                "POST",
-                self.path,
-                query=self.query,
-                headers={"X-Amz-Invocation-Type": "RequestResponse"},
-                body=payload,
-                timeout_s=left_s,
-            )
+            return Outcome(index, self.invokes.report(payload, left_s))
+        except NotAReport as error:
+            return _failed(index, str(error))
         except AwsError as error:
             if error.code != "ReadTimeoutError":
                 return _failed(index, error_reason(error))
-            return _failed(
-                index, LATE if left_s < self.client.timeout_s else self.fanout.timed_out(self.hold_ms)
-            )
+            late = left_s < self.invokes.client.timeout_s
+            return _failed(index, LATE if late else self.fanout.timed_out(self.hold_ms))
         except Exception as error:
             return _failed(index, error_reason(error))
-        body = response.body
-        function_error = response.headers.get("x-amz-function-error")
-        if function_error:
-            return _failed(index, f"function error ({function_error}): {body[:200].decode(errors='replace')}")
-        try:
-            return Outcome(index, Report.from_dict(json.loads(body)))
-        except (ValueError, NotAReport):
-            return _failed(
-                index, f"the answer is not a warm-up report: {body[:100].decode(errors='replace')}"
-            )
 
 
 def _failed(index: int, reason: str) -> Outcome:

@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 
 class _Flag:
     """One library's cold-start flag: ``attribute`` of ``module`` (of its class ``owner`` when
-    given), ``cold`` until the library's first call, ``warm`` after it."""
+    given), ``cold`` until the library's first call, the other value after it."""
 
-    __slots__ = ("attribute", "cold", "library", "module", "owner", "warm")
+    __slots__ = ("attribute", "cold", "library", "module", "owner")
 
     def __init__(
         self, library: str, module: str, attribute: str, cold: bool, *, owner: str | None = None
@@ -34,7 +34,6 @@ class _Flag:
         self.attribute = attribute
         self.owner = owner
         self.cold = cold
-        self.warm = not cold
 
     def set_warm(self) -> bool:
         """Set the flag warm if its module is loaded and it holds the cold value; whether it did."""
@@ -44,7 +43,7 @@ class _Flag:
             holder = getattr(module, self.owner, None)
         if holder is None or getattr(holder, self.attribute, None) is not self.cold:
             return False
-        setattr(holder, self.attribute, self.warm)
+        setattr(holder, self.attribute, not self.cold)
         return True
 
 

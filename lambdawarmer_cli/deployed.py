@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from lambdawarmer.config import load_config
 from lambdawarmer.function_ref import FunctionRef, parse_function_ref
-from lambdawarmer.protocol import PingFormat
 
 from .exit_status import UsageError
 from .names import RECORD_TAG, schedule_name, scheduler_role_name
 
 if TYPE_CHECKING:
+    from lambdawarmer.config import WarmerConfig
+
     from .clients import Clients
 
 UPDATE_WAIT_S = 120
@@ -76,10 +77,10 @@ class Deployed:
     def scheduler_role_name(self) -> str:
         return scheduler_role_name(self.ref)
 
-    def ping_format(self, variables: dict[str, str] | None = None) -> PingFormat:
-        """The pings this function answers, from its variables (or ``variables``, as they will be);
-        raises :class:`lambdawarmer.WarmerConfigError` when its settings are invalid."""
-        return PingFormat.of(load_config(environ=self.variables if variables is None else variables))
+    def settings(self, variables: dict[str, str] | None = None) -> WarmerConfig:
+        """The function's settings, read by the layer's code from its variables (or ``variables``, as
+        they will be); raises :class:`lambdawarmer.WarmerConfigError` when they are invalid."""
+        return load_config(environ=self.variables if variables is None else variables)
 
 
 def read_function(clients: Clients, ref: FunctionRef) -> Deployed:

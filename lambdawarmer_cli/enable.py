@@ -20,7 +20,7 @@ from typing import Any
 from lambdawarmer.aws import error_code
 from lambdawarmer.config import SETTINGS, WarmerConfigError
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
-from lambdawarmer.protocol import AUTO
+from lambdawarmer.protocol import AUTO, PingFormat
 
 from .clients import Clients
 from .deployed import Deployed
@@ -93,7 +93,7 @@ def wanted_variables(deployed: Deployed, options: Options) -> tuple[dict[str, st
 def scheduled_input(deployed: Deployed, variables: dict[str, str], concurrency: int | str) -> str:
     """The schedule's input: the ping the function, with ``variables``, takes for a scheduled ping."""
     try:
-        ping_format = deployed.ping_format(variables)
+        ping_format = PingFormat.of(deployed.settings(variables))
     except WarmerConfigError as error:
         raise ChangeError(
             f"its WARMER_* settings are invalid, so the layer would fail its init: {error}; fix them first "

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from lambdawarmer.auto import AUTO_TIMEOUT_MS
 from lambdawarmer.aws import CLOUDWATCH, error_code, error_reason
-from lambdawarmer.config import CONCURRENCY_LIMIT, SETTINGS, WarmerConfigError, load_config
+from lambdawarmer.config import CONCURRENCY_LIMIT, SETTINGS, WarmerConfigError
 from lambdawarmer.function_ref import FunctionRef
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
 from lambdawarmer.prewarm import environments_needed
@@ -129,7 +129,7 @@ def ping(client: Any, target: FunctionRef, event: dict[str, object], concurrency
 
 def ping_as_scheduled(clients: Clients, deployed: Deployed, concurrency: int | str) -> PingResult:
     """The ping the function's schedule sends (its own field names and token), sent once now."""
-    event = deployed.ping_format().scheduled_ping(concurrency)
+    event = PingFormat.of(deployed.settings()).scheduled_ping(concurrency)
     return ping(clients.invoke_client(DEFAULT_TIMEOUT_S), deployed.ref, event, concurrency)
 
 
@@ -274,9 +274,16 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     client = clients.invoke_client(arguments.timeout)
     with ThreadPoolExecutor(min(len(targets), MAX_PARALLEL_PINGS)) as pool:
         results = list(pool.map(lambda target: ping(client, target, event, arguments.concurrency), targets))
-    if arguments.json:
+    return _show(results, arguments.json, out)
+
+
+def _show(results: list[PingResult], as_json: bool, out: TextIO) -> int:
+    """Print the pings' results (raw answers, one table, or a line each); the worst status."""
+    if as_json:
         answers = {str(r.target): r.answer if r.report is not None else {"error": r.message} for r in results}
-        print(json.dumps(answers[str(targets[0])] if len(targets) == 1 else answers, indent=2), file=out)
+        print(
+            json.dumps(answers[str(results[0].target)] if len(results) == 1 else answers, indent=2), file=out
+        )
     elif len(results) == 1:
         print_table(results[0], out)
     else:
@@ -303,7 +310,7 @@ def _run_like(
         raise
     deployed = read_function(clients, target)
     try:
-        config = load_config(environ=deployed.variables)
+        config = deployed.settings()
     except WarmerConfigError as error:
         raise UsageError(f"{target.name}'s WARMER_* settings are invalid: {error}") from None
     cloudwatch = clients.runtime_client(CLOUDWATCH, AUTO_TIMEOUT_MS)
@@ -313,8 +320,4 @@ def _run_like(
     print(f"needed: {need.describe(arguments.like)}", file=out)
     event = PingFormat.of(config).scheduled_ping(need.instances)
     result = ping(clients.invoke_client(arguments.timeout), target, event, need.instances)
-    if arguments.json:
-        print(json.dumps(result.answer if result.report else {"error": result.message}, indent=2), file=out)
-    else:
-        print_table(result, out)
-    return result.status
+    return _show([result], arguments.json, out)
