@@ -24,7 +24,17 @@ ALLOWED = {
     "lambdawarmer_cli": {"lambdawarmer", "lambdawarmer_cli", "boto3", "botocore"},
     "emulator": {"emulator", "layer", "awslambdaric", "boto3", "botocore"},
     "layer": {"layer", "lambdawarmer", "emulator"},
-    "bench": {"bench", "lambdawarmer", "emulator", "layer", "boto3", "botocore", "matplotlib", "moto"},
+    "bench": {
+        "bench",
+        "lambdawarmer",
+        "lambdawarmer_cli",
+        "emulator",
+        "layer",
+        "boto3",
+        "botocore",
+        "matplotlib",
+        "moto",
+    },
 }
 """What each package may import beyond the standard library."""
 

@@ -42,3 +42,23 @@ def test_quick_run_writes_the_report_and_the_plot(tmp_path: Path) -> None:
     ):
         assert heading in report
     assert (tmp_path / "efficacy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_quick_traces_run_writes_the_report_and_the_plot(tmp_path: Path) -> None:
+    """bench/traces.py on subset_100: every policy in the table, the trace cited, the plot written."""
+    subprocess.run(
+        [sys.executable, "-m", "bench.traces", "--quick", "--out", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report = (tmp_path / "traces.md").read_text()
+    for policy in ("no warming", "fixed N = 1", "fixed N = peak", "auto 1.2.0", "**auto** (default)"):
+        assert f"| {policy} |" in report, policy
+    for row in ("oracle, on the schedule", "oracle, skipping", "Provisioned Concurrency"):
+        assert f"| {row} |" in report, row
+    for citation in ("Serverless in the Wild", "USENIX ATC 2020", "CC BY 4.0"):
+        assert citation in report, citation
+    assert (tmp_path / "traces.png").stat().st_size > 10_000
