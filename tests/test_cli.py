@@ -257,10 +257,10 @@ def test_ping_auto_shows_the_chosen_n(
     status, output = cli("ping", "orders", "--concurrency", "auto", endpoint=emulator.url)
     assert status == 0, output
     assert (
-        "auto: 4, from a peak of 3.0 concurrent executions in the last 60 minutes (1 warm-up minute(s)"
+        "auto: 3, from a peak of 3.0 concurrent executions in the last 1440 minutes (1 warm-up minute(s)"
         in output
     )
-    assert "instances warm   4 of 4" in output
+    assert "instances warm   3 of 3" in output
     status, output = cli("ping", "orders", "--concurrency", "many", endpoint=emulator.url)
     assert status == 2
     assert "expected a whole number from 1 to 1000, or 'auto'" in output

@@ -210,15 +210,23 @@ def distinct(call: InvokeCall) -> Answer:
 AUTO = {"warmer": True, "concurrency": "auto"}
 
 
+def test_autos_defaults_warm_the_days_peak_without_headroom(invoke_api: StartApi, cloudwatch: Any) -> None:
+    """The defaults chosen on the Azure Functions trace (bench/traces.md): the last 24 hours' peak."""
+    invoke_api(distinct)
+    seed(cloudwatch, traffic={1300: 7, 600: 2, 10: 1}, pings={})
+    report = warmer(handler)(AUTO, make_context())
+    assert (report["concurrency"], report["auto"]["peak"], report["auto"]["window_minutes"]) == (7, 7.0, 1440)
+
+
 def test_auto_warms_the_recent_peak_plus_headroom(invoke_api: StartApi, cloudwatch: Any) -> None:
     api = invoke_api(distinct)
     seed(cloudwatch, traffic={30: 2, 20: 5, 10: 9, 5: 4}, pings={})
-    report = warmer(handler)(AUTO, make_context())
+    report = warmer(auto_headroom=20)(handler)(AUTO, make_context())
     assert report["concurrency"] == 11  # ceil(9 x 1.2)
     assert report["concurrency_source"] == "auto"
     assert report["auto"] == {
         "peak": 9.0,
-        "window_minutes": 60,
+        "window_minutes": 1440,
         "warm_up_minutes_excluded": 0,
         "fallback": None,
     }
@@ -378,4 +386,5 @@ def test_autos_decision_alone_leaves_warm_up_minutes_out_and_keeps_its_bounds() 
     assert decide(config, {60: 30.0}, set()).instances == 10  # the ceiling
     fallback = decide(load_config({}, environ={"WARMER_AUTO_FALLBACK": "3"}), {60: 5.0}, {60})
     assert (fallback.instances, fallback.excluded_minutes) == (3, 1)
-    assert fallback.fallback == "no ConcurrentExecutions data outside warm-up minutes in the last 60 minutes"
+    reason = "no ConcurrentExecutions data outside warm-up minutes in the last 1440 minutes"
+    assert fallback.fallback == reason

@@ -91,8 +91,8 @@ def test_auto_at_the_default_size_reads_its_metric_and_warms_what_it_chose(
     report = ping(emulator, "auto")
     assert report["auto"]["fallback"] is None, report["auto"]
     assert report["auto"]["peak"] == 4.0
-    assert report["concurrency"] == 5  # ceil(4 x 1.2)
-    assert report["instances_warmed"] == 5
+    assert report["concurrency"] == 4  # the day's peak (the defaults: 1,440 minutes, no headroom)
+    assert report["instances_warmed"] == 4
 
 
 @pytest.fixture
