@@ -20,31 +20,24 @@ import re
 from typing import Any, TextIO
 
 from lambdawarmer.config import SETTINGS
-from lambdawarmer.timing import cpu_share, estimated_send_ms_for, expected_send_spread_ms
+from lambdawarmer.timing import cpu_share
 
+from . import history
 from .clients import Clients
 from .enable import DEFAULT_SCHEDULE
 from .exit_status import OK, UsageError
+from .lambda_model import DEFAULT_IDLE_LIFETIME_MIN, DEFAULT_INIT_MS, ROUND_OVERHEAD_MS, round_shape
+from .prices import (
+    DURATION_PRICE,
+    PRICES_AS_OF,
+    PRICES_SOURCE,
+    PROVISIONED_PRICE,
+    REQUEST_PRICE,
+)
 
-PRICES_AS_OF = "2026-11 (first pricing tier, us-east-1)"
-PRICES_SOURCE = "https://aws.amazon.com/lambda/pricing/"
-REQUEST_PRICE = 0.20 / 1_000_000
-DURATION_PRICE = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
-"""On-demand duration, per GB-second."""
-PROVISIONED_PRICE = {"x86_64": 0.0000041667, "arm64": 0.0000033334}
-"""Provisioned Concurrency, per GB-second provisioned (the duration it serves is billed on top)."""
 SECONDS_PER_MONTH = 730 * 3600
-ROUND_OVERHEAD_MS = 100
-"""The originator's time beyond the hold: sending, the answers' round trip (measured: 50-400 ms at N=40)."""
-INSTANCE_CPU_MS = 1.0
-"""CPU an instance spends on a ping beyond its hold, on a whole vCPU (the runtime's request and
-answer); it takes that over the memory's CPU share."""
-IDLE_RECLAIM_MIN = 10
-"""Taken as how long Lambda keeps an idle environment (undocumented; 5 to 15 minutes is reported)."""
 LIFETIME_H = 2
 """Taken as how long Lambda keeps a busy environment before replacing it (undocumented)."""
-DEFAULT_INIT_MS = 250
-"""Taken as a Python function's init phase when none is given (``--init-ms``)."""
 
 
 MIN_MEMORY_MB = 128
@@ -81,13 +74,11 @@ def monthly_cost(
     if architecture not in DURATION_PRICE:
         raise CostError(f"architecture {architecture!r}: expected one of {', '.join(DURATION_PRICE)}")
     gigabytes = memory_mb / 1024
-    hold_ms = delay_ms + expected_send_spread_ms(estimated_send_ms_for(memory_mb), concurrency, memory_mb)
-    instance_ms = hold_ms + INSTANCE_CPU_MS / cpu_share(memory_mb)
-    per_ping_ms = (concurrency - 1) * instance_ms + hold_ms + ROUND_OVERHEAD_MS
-    billed_ms = math.ceil(per_ping_ms)
+    shape = round_shape(memory_mb, concurrency, delay_ms)
+    billed_ms = math.ceil(shape.billed_ms)
     pings = pings_per_month(schedule)
     requests = pings * concurrency
-    if SECONDS_PER_MONTH / pings > IDLE_RECLAIM_MIN * 60:
+    if SECONDS_PER_MONTH / pings > DEFAULT_IDLE_LIFETIME_MIN * 60:
         inits = requests  # reclaimed between two pings: every ping starts its N environments again
     else:
         inits = concurrency * SECONDS_PER_MONTH / (LIFETIME_H * 3600)
@@ -99,7 +90,7 @@ def monthly_cost(
     return {
         "pings_per_month": pings,
         "requests_per_month": requests,
-        "hold_ms": hold_ms,
+        "hold_ms": shape.hold_ms,
         "inits_per_month": inits,
         "init_gb_seconds_per_month": init_gb_seconds,
         "gb_seconds_per_month": gb_seconds,
@@ -115,8 +106,8 @@ def assumptions(memory_mb: int, init_ms: int) -> list[str]:
         f"CPU: {memory_mb} MB gets {share:.1%} of a vCPU for one thread (1,769 MB = one); sends and holds "
         "are timed at that share",
         f"init: {init_ms} ms per environment a ping starts (--init-ms), billed as duration since 2025-08-01",
-        f"an idle environment is reclaimed after {IDLE_RECLAIM_MIN} minutes, a busy one replaced every "
-        f"{LIFETIME_H} hours (Lambda documents neither)",
+        f"an idle environment is reclaimed after {DEFAULT_IDLE_LIFETIME_MIN} minutes, a busy one replaced "
+        f"every {LIFETIME_H} hours (Lambda documents neither)",
         f"the instance that received the ping runs {ROUND_OVERHEAD_MS} ms beyond the hold",
     ]
 
@@ -130,7 +121,7 @@ def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
         "function", nargs="?", metavar="FUNCTION", help="read memory and architecture from it"
     )
     command.add_argument("--memory", type=int, help="memory size in MB")
-    command.add_argument("--concurrency", type=int, required=True, help="N")
+    command.add_argument("--concurrency", type=int, help="N (not with --history)")
     command.add_argument("--schedule", default=DEFAULT_SCHEDULE, help="the ping's schedule")
     command.add_argument("--arch", choices=sorted(DURATION_PRICE), default=None, help="default x86_64")
     command.add_argument(
@@ -139,10 +130,20 @@ def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
         default=None,
         help=f"the function's init phase in ms (default: {DEFAULT_INIT_MS})",
     )
+    history.add_arguments(command)
 
 
 def run(arguments: argparse.Namespace, out: TextIO) -> int:
-    """Print the estimate and its assumptions; usage errors for what cannot be priced."""
+    """Print the estimate and its assumptions (or, with ``--history``, the replay); usage errors
+    for what cannot be priced."""
+    if arguments.history:
+        if arguments.concurrency is not None or arguments.memory is not None:
+            raise UsageError(
+                "--history reads N and the memory from the function: drop --concurrency and --memory"
+            )
+        return history.run(arguments, out)
+    if arguments.concurrency is None:
+        raise UsageError("give --concurrency N (or --history to replay the function's own traffic)")
     memory, architecture = arguments.memory, arguments.arch
     if arguments.function:
         from .deployed import parse_refs

@@ -8,6 +8,7 @@
     4  the function did not answer as lambdawarmer does (not attached, or a function error)
     5  enable or disable: a change failed, or the function cannot be changed as asked
     6  status found a FAIL
+    7  cost --history: CloudWatch holds too little of the function's traffic to replay
    70  an internal error (a bug in lambdawarmer; the traceback is printed)
 
 With several functions, the worst status wins (the highest number).
@@ -22,6 +23,7 @@ AWS_FAILED = 3
 NOT_LAMBDAWARMER = 4
 CHANGE_FAILED = 5
 STATUS_FAILED = 6
+NO_HISTORY = 7
 INTERNAL_ERROR = 70
 """sysexits.h's EX_SOFTWARE: Python's own 1 for an uncaught exception would read as "fewer warm"."""
 

@@ -448,8 +448,10 @@ def test_cost_figures_checked_by_hand() -> None:
     # share 1024/1769 = 0.5789; hold: 75 ms + 0.4 ms / 0.5789 per invoke x 8 + 100 ms x (1 - 0.5789)
     #   = 75 + 5.53 + 42.11 = 122.64 ms
     assert cost["hold_ms"] == pytest.approx(122.64, abs=0.01)
-    # per ping: 9 instances x (122.64 + 1 / 0.5789) + 122.64 + 100 = 1,341.96 ms -> 1,342 ms billed (ceil)
-    per_ping_s = 1342 / 1000
+    # per ping: 9 instances x (122.64 + 1 / 0.5789) and the originator, which sends over the spread
+    # (47.64 ms), then waits out the last instance's hold and the answers: 47.64 + 122.64 + 100
+    #   = 9 x 124.37 + 270.28 = 1,389.61 ms -> 1,390 ms billed (ceil)
+    per_ping_s = 1390 / 1000
     # inits: pinged every 5 minutes, kept; replaced every 2 hours: 10 x 730 / 2 = 3,650 inits of 250 ms
     assert cost["inits_per_month"] == pytest.approx(3650)
     init_gb_s = 3650 * 0.25 * 1.0
@@ -466,6 +468,9 @@ def test_cost_figures_checked_by_hand() -> None:
     assert cost["provisioned_usd"] == pytest.approx(10 * 1.0 * 730 * 3600 * 0.0000041667)  # about $109.50
     arm = monthly_cost(1024, 10, "rate(5 minutes)", "arm64")
     assert arm["provisioned_usd"] < cost["provisioned_usd"]
+    # N = 1: nothing is sent; the originator answers at once (1 ms of CPU at a whole vCPU's share)
+    alone = monthly_cost(1024, 1, "rate(5 minutes)", "x86_64")
+    assert alone["gb_seconds_per_month"] == pytest.approx(8760 * 0.002 + 365 * 0.25)
 
 
 def test_cost_command_reads_memory_and_architecture_from_the_function(aws: dict[str, Any]) -> None:

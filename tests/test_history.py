@@ -1,0 +1,179 @@
+"""``lambdawarmer cost FUNCTION --history``: a trace function's 8 hours put into moto's CloudWatch,
+read back by the command, replayed under every policy; and its refusals.
+
+Data: the Azure Functions Trace 2019 (Shahrad et al., "Serverless in the Wild", USENIX ATC 2020;
+Microsoft, CC BY 4.0), read from ../shared/traces/azure2019.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from typing import Any
+
+import boto3
+import pytest
+
+from bench import azure_trace
+from lambdawarmer_cli.clients import Clients
+from lambdawarmer_cli.deployed import parse_refs
+from lambdawarmer_cli.history import NoHistory, read_history, weighted_durations
+from lambdawarmer_cli.lambda_model import Assumptions, Workload
+from lambdawarmer_cli.replay import Totals, recommendation, replay_function, totals
+
+from .test_adoption import REGION, aws, make_function, run  # noqa: F401  (aws: a fixture)
+
+TRACE_FUNCTION = "59ddc5807131"
+"""A primary-set function of 608 requests in 8 hours, up to 4 at once, idle for minutes between."""
+
+
+def trace_function() -> Workload:
+    return next(w for w in azure_trace.primary() if w.name == TRACE_FUNCTION)
+
+
+def put_history(endpoint: str, workload: Workload, end: datetime.datetime, function: str = "orders") -> None:
+    """The workload's minutes as CloudWatch would hold them, the last ending at ``end``: requests,
+    a per-minute average duration drawn from its percentiles, and Little's law's concurrency."""
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION, endpoint_url=endpoint)
+    draw = workload.durations.sampler("percentiles", random.Random(7))
+    dimensions = [{"Name": "FunctionName", "Value": function}]
+    data = []
+    first = end - datetime.timedelta(minutes=len(workload.counts))
+    for minute, count in enumerate(workload.counts):
+        if not count:
+            continue
+        stamp = first + datetime.timedelta(minutes=minute, seconds=30)
+        duration = draw()
+        for name, value in (
+            ("Invocations", count),
+            ("Duration", duration),
+            ("ConcurrentExecutions", max(1, round(count * duration / 60_000))),
+        ):
+            data.append({"MetricName": name, "Dimensions": dimensions, "Timestamp": stamp, "Value": value})
+    for start in range(0, len(data), 500):
+        cloudwatch.put_metric_data(Namespace="AWS/Lambda", MetricData=data[start : start + 500])
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+
+
+def test_history_replays_the_functions_own_traffic(aws: dict[str, Any]) -> None:  # noqa: F811
+    make_function(aws, memory=256)
+    workload = trace_function()
+    put_history(aws["endpoint"], workload, now())
+    history = read_history(Clients(region=REGION), parse_refs(["orders"])[0], 1, now())
+    # every request read back, minute by minute (the first and last minute with traffic bound it)
+    first = next(i for i, count in enumerate(workload.counts) if count)
+    last = max(i for i, count in enumerate(workload.counts) if count)
+    assert history.counts == list(workload.counts[first : last + 1])
+    assert history.period_s == 60
+
+    status, output = run("cost", "orders", "--history", "--days", "1")
+    assert status == 0, output
+    for policy in (
+        "no warming",
+        "fixed N = 1",
+        "fixed N = peak",
+        "auto 1.2.0",
+        "auto",
+        "Provisioned Concurrency",
+    ):
+        assert f"{policy:<26}" in output, policy
+    assert "oracle" not in output.split("  * ")[0]
+    assert "recommended: " in output
+    assert f"{sum(history.counts):,} requests" in output
+    # the printed figures are the replay's, per month of scored traffic
+    replayed = Workload("orders", history.counts, history.durations, 256)
+    summed = totals([(replayed, replay_function(replayed, Assumptions()))], Assumptions())
+    months = (len(history.counts) - Assumptions().scored_from_min) / (730 * 60)
+    none = summed["no warming"]
+    assert f"{none.cold_starts / months:>12,.0f}{none.cold_rate:>9.2%}" in output
+    assert none.cold_starts > summed["auto"].cold_starts  # warming saves cold starts here
+
+
+def test_history_beyond_15_days_reads_5_minute_data(aws: dict[str, Any]) -> None:  # noqa: F811
+    make_function(aws)
+    workload = trace_function()
+    put_history(aws["endpoint"], workload, now())
+    history = read_history(Clients(region=REGION), parse_refs(["orders"])[0], 20, now())
+    assert history.period_s == 300
+    assert sum(history.counts) == sum(workload.counts)  # each period's requests spread over its minutes
+
+
+def test_history_refuses_what_it_cannot_judge(aws: dict[str, Any]) -> None:  # noqa: F811
+    make_function(aws)
+    status, output = run("cost", "orders", "--history")
+    assert (status, output.strip()) == (
+        7,
+        "cannot judge orders: CloudWatch has no Invocations for orders in the last 14 days",
+    )
+    short = Workload("short", [3] * 60, trace_function().durations, 128)
+    put_history(aws["endpoint"], short, now())
+    status, output = run("cost", "orders", "--history")
+    assert status == 7
+    assert "orders has 60 minutes of traffic in the last 14 days; the replay needs at least 180" in output
+    status, output = run("cost", "missing", "--history")
+    assert status == 3
+    assert "missing" in output
+    for argv, message in (
+        (("--days", "0"), "--days 0: expected 1 to 63"),
+        (("--days", "64"), "--days 64: expected 1 to 63"),
+        (("--concurrency", "3"), "--history reads N and the memory from the function"),
+    ):
+        status, output = run("cost", "orders", "--history", *argv)
+        assert (status, message in output) == (2, True), output
+    status, output = run("cost", "--history")
+    assert (status, "--history needs a FUNCTION" in output) == (2, True)
+    status, output = run("cost", "orders")
+    assert (status, "give --concurrency N" in output) == (2, True)
+
+
+def test_read_history_names_a_function_with_invocations_but_no_duration(aws: dict[str, Any]) -> None:  # noqa: F811
+    make_function(aws)
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION, endpoint_url=aws["endpoint"])
+    dimensions = [{"Name": "FunctionName", "Value": "orders"}]
+    start = now() - datetime.timedelta(minutes=300)
+    cloudwatch.put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[
+            {"MetricName": "Invocations", "Dimensions": dimensions, "Value": 1, "Timestamp": start + delta}
+            for delta in (datetime.timedelta(minutes=1), datetime.timedelta(minutes=290))
+        ],
+    )
+    with pytest.raises(NoHistory, match="Invocations but no Duration"):
+        read_history(Clients(region=REGION), parse_refs(["orders"])[0], 1, now())
+
+
+def test_weighted_durations_are_the_percentiles_of_the_minute_averages() -> None:
+    durations = weighted_durations([(100.0, 1), (200.0, 98), (900.0, 1), (5.0, 0)])
+    assert dict(durations.percentiles) == {
+        0.0: 100.0,
+        0.01: 100.0,
+        0.25: 200.0,
+        0.5: 200.0,
+        0.75: 200.0,
+        0.99: 200.0,
+        1.0: 900.0,
+    }
+    assert durations.mean_ms == pytest.approx((100 + 200 * 98 + 900) / 100)
+
+
+def _totals(name: str, cold: int, usd: float) -> Totals:
+    return Totals(name, requests=10_000, cold_starts=cold, warming_usd=usd)
+
+
+def test_the_recommendation_is_nothing_warming_or_provisioned_concurrency() -> None:
+    def summed(none_cold: int, auto: tuple[int, float], provisioned_usd: float) -> dict[str, Totals]:
+        return {
+            "no warming": _totals("no warming", none_cold, 0.0),
+            "auto": _totals("auto", *auto),
+            "Provisioned Concurrency": _totals("Provisioned Concurrency", 0, provisioned_usd),
+        }
+
+    assert recommendation(summed(3, (3, 0.1), 20.0), months=1).startswith(
+        "nothing: warming would have saved 0.0"
+    )
+    assert recommendation(summed(300, (10, 0.5), 20.0), 1).startswith('warming with "concurrency": "auto"')
+    busy = recommendation(summed(300, (10, 30.0), 20.0), 1)
+    assert busy.startswith("Provisioned Concurrency: $20.00 a month against warming's $30.00")
