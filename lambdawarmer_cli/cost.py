@@ -26,7 +26,13 @@ from . import history
 from .clients import Clients
 from .enable import DEFAULT_SCHEDULE
 from .exit_status import OK, UsageError
-from .lambda_model import DEFAULT_IDLE_LIFETIME_MIN, DEFAULT_INIT_MS, ROUND_OVERHEAD_MS, round_shape
+from .lambda_model import (
+    DEFAULT_IDLE_LIFETIME_MIN,
+    DEFAULT_INIT_MS,
+    ROUND_OVERHEAD_MS,
+    Assumptions,
+    round_shape,
+)
 from .prices import (
     DURATION_PRICE,
     PRICES_AS_OF,
@@ -48,8 +54,8 @@ class CostError(ValueError):
     """The schedule or an argument cannot be priced."""
 
 
-def pings_per_month(schedule: str) -> float:
-    """How often ``rate(N minutes|hours|days)`` fires in a month of 730 hours."""
+def period_s(schedule: str) -> int:
+    """The seconds between two firings of ``rate(N minutes|hours|days)``."""
     found = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", schedule.strip())
     if not found:
         raise CostError(
@@ -58,7 +64,12 @@ def pings_per_month(schedule: str) -> float:
     every_s = int(found.group(1)) * {"minute": 60, "hour": 3600, "day": 86_400}[found.group(2).rstrip("s")]
     if every_s == 0:
         raise CostError("a rate of 0 never fires")
-    return SECONDS_PER_MONTH / every_s
+    return every_s
+
+
+def pings_per_month(schedule: str) -> float:
+    """How often ``rate(N minutes|hours|days)`` fires in a month of 730 hours."""
+    return SECONDS_PER_MONTH / period_s(schedule)
 
 
 def monthly_cost(
@@ -136,12 +147,11 @@ def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
 def run(arguments: argparse.Namespace, out: TextIO) -> int:
     """Print the estimate and its assumptions (or, with ``--history``, the replay); usage errors
     for what cannot be priced."""
+    init_ms = DEFAULT_INIT_MS if arguments.init_ms is None else arguments.init_ms
+    if init_ms < 0:
+        raise UsageError(f"--init-ms {init_ms}: expected 0 or more milliseconds")
     if arguments.history:
-        if arguments.concurrency is not None or arguments.memory is not None:
-            raise UsageError(
-                "--history reads N and the memory from the function: drop --concurrency and --memory"
-            )
-        return history.run(arguments, out)
+        return _run_history(arguments, init_ms, out)
     if arguments.concurrency is None:
         raise UsageError("give --concurrency N (or --history to replay the function's own traffic)")
     memory, architecture = arguments.memory, arguments.arch
@@ -157,10 +167,7 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     if memory is None:
         raise UsageError("give --memory MB, or a FUNCTION to read it from")
     architecture = architecture or "x86_64"
-    init_ms = DEFAULT_INIT_MS if arguments.init_ms is None else arguments.init_ms
     try:
-        if init_ms < 0:
-            raise CostError(f"--init-ms {init_ms}: expected 0 or more milliseconds")
         if not MIN_MEMORY_MB <= memory <= MAX_MEMORY_MB:
             raise CostError(f"--memory {memory}: Lambda allows {MIN_MEMORY_MB} to {MAX_MEMORY_MB} MB")
         if arguments.concurrency < 1:
@@ -190,3 +197,33 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     for assumption in assumptions(memory, init_ms):
         print(f"  - {assumption}", file=out)
     return OK
+
+
+def _run_history(arguments: argparse.Namespace, init_ms: int, out: TextIO) -> int:
+    """``--history``: what the function itself says is read from it, the rest from the arguments."""
+    given = [
+        flag
+        for flag, value in (
+            ("--concurrency", arguments.concurrency),
+            ("--memory", arguments.memory),
+            ("--arch", arguments.arch),
+        )
+        if value is not None
+    ]
+    if given:
+        raise UsageError(
+            f"--history reads N, the memory and the architecture from the function: drop {', '.join(given)}"
+        )
+    if not arguments.function:
+        raise UsageError("--history needs a FUNCTION to read its traffic from")
+    try:
+        every_min = period_s(arguments.schedule) // 60
+    except CostError as error:
+        raise UsageError(str(error)) from None
+    return history.run(
+        arguments.function,
+        days=arguments.days,
+        assumptions=Assumptions(init_ms=init_ms, ping_every_min=every_min),
+        clients=Clients(arguments.profile, arguments.region),
+        out=out,
+    )

@@ -136,19 +136,25 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     )
 
 
-def run(arguments: argparse.Namespace, out: TextIO, now: datetime.datetime | None = None) -> int:
-    """Replay and print; the function's settings, memory and architecture are read from it."""
+def run(
+    function: str,
+    *,
+    days: int,
+    assumptions: Assumptions,
+    clients: Clients,
+    out: TextIO,
+    now: datetime.datetime | None = None,
+) -> int:
+    """Replay the last ``days`` of ``function`` under ``assumptions`` and print; the function's
+    settings, memory and architecture are read from it."""
     from .deployed import parse_refs, read_function
 
-    if not arguments.function:
-        raise UsageError("--history needs a FUNCTION to read its traffic from")
-    if not 1 <= arguments.days <= MAX_DAYS:
+    if not 1 <= days <= MAX_DAYS:
         raise UsageError(
-            f"--days {arguments.days}: expected 1 to {MAX_DAYS} (CloudWatch keeps 1-minute data "
+            f"--days {days}: expected 1 to {MAX_DAYS} (CloudWatch keeps 1-minute data "
             f"{FINE_DAYS} days, 5-minute data {MAX_DAYS})"
         )
-    ref = parse_refs([arguments.function])[0]
-    clients = Clients(arguments.profile, arguments.region)
+    ref = parse_refs([function])[0]
     deployed = read_function(clients, ref)
     try:
         config = deployed.settings()
@@ -158,12 +164,10 @@ def run(arguments: argparse.Namespace, out: TextIO, now: datetime.datetime | Non
     architecture = deployed.configuration.get("Architectures", ["x86_64"])[0]
     now = now or datetime.datetime.now(datetime.timezone.utc)
     try:
-        history = read_history(clients, ref, arguments.days, now)
+        history = read_history(clients, ref, days, now)
     except NoHistory as error:
         print(f"cannot judge {ref}: {error}", file=out)
         return NO_HISTORY
-    init_ms = arguments.init_ms
-    assumptions = Assumptions() if init_ms is None else Assumptions(init_ms=init_ms)
     workload = Workload(str(ref), history.counts, history.durations, memory)
     results = replay_function(workload, assumptions, config, architecture)
     summed = totals([(workload, results)], assumptions)

@@ -83,6 +83,7 @@ def test_history_replays_the_functions_own_traffic(aws: dict[str, Any]) -> None:
     assert "oracle" not in output.split("  * ")[0]
     assert "recommended: " in output
     assert f"{sum(history.counts):,} requests" in output
+    assert "250 ms init, a ping every 5 min" in output
     # the printed figures are the replay's, per month of scored traffic
     replayed = Workload("orders", history.counts, history.durations, 256)
     summed = totals([(replayed, replay_function(replayed, Assumptions()))], Assumptions())
@@ -119,7 +120,9 @@ def test_history_refuses_what_it_cannot_judge(aws: dict[str, Any]) -> None:  # n
     for argv, message in (
         (("--days", "0"), "--days 0: expected 1 to 63"),
         (("--days", "64"), "--days 64: expected 1 to 63"),
-        (("--concurrency", "3"), "--history reads N and the memory from the function"),
+        (("--concurrency", "3", "--arch", "arm64"), "from the function: drop --concurrency, --arch"),
+        (("--init-ms", "-1"), "--init-ms -1: expected 0 or more milliseconds"),
+        (("--schedule", "cron(0 * * * ? *)"), "expected rate(N minutes), rate(N hours) or rate(N days)"),
     ):
         status, output = run("cost", "orders", "--history", *argv)
         assert (status, message in output) == (2, True), output
@@ -177,3 +180,13 @@ def test_the_recommendation_is_nothing_warming_or_provisioned_concurrency() -> N
     assert recommendation(summed(300, (10, 0.5), 20.0), 1).startswith('warming with "concurrency": "auto"')
     busy = recommendation(summed(300, (10, 30.0), 20.0), 1)
     assert busy.startswith("Provisioned Concurrency: $20.00 a month against warming's $30.00")
+
+
+def test_history_replays_the_schedule_and_init_it_is_given(aws: dict[str, Any]) -> None:  # noqa: F811
+    make_function(aws)
+    put_history(aws["endpoint"], trace_function(), now())
+    status, output = run(
+        "cost", "orders", "--history", "--days", "1", "--schedule", "rate(15 minutes)", "--init-ms", "900"
+    )
+    assert status == 0, output
+    assert "900 ms init, a ping every 15 min" in output
