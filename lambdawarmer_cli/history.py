@@ -21,7 +21,7 @@ from lambdawarmer.function_ref import FunctionRef
 
 from .clients import Clients
 from .exit_status import NO_HISTORY, OK, UsageError
-from .lambda_model import Assumptions, Durations, Workload
+from .lambda_model import DEFAULT_SCORED_FROM_MIN, Assumptions, Durations, Workload
 from .prices import PRICES_AS_OF, PRICES_SOURCE
 from .replay import Totals, recommendation, replay_function, totals
 from .warming_policies import AUTO, ORACLES
@@ -32,8 +32,9 @@ MAX_DAYS = 63
 """How long it keeps 5-minute data."""
 DEFAULT_DAYS = 14
 QUANTILES = (0.0, 0.01, 0.25, 0.5, 0.75, 0.99, 1.0)
-MIN_HISTORY_MIN = 180
-"""Less traffic history than this (the model learns from the first 2 hours) cannot be judged."""
+MIN_HISTORY_MIN = DEFAULT_SCORED_FROM_MIN + 60
+"""Less traffic history than this cannot be judged: the replay learns from the first minutes
+(:data:`~.lambda_model.DEFAULT_SCORED_FROM_MIN`) and scores at least an hour after them."""
 
 
 class NoHistory(Exception):
@@ -105,7 +106,7 @@ def read_history(clients: Clients, ref: FunctionRef, days: int, now: datetime.da
     if minutes < MIN_HISTORY_MIN:
         raise NoHistory(
             f"{ref} has {minutes} minutes of traffic in the last {days} days; the replay needs at least "
-            f"{MIN_HISTORY_MIN} (it learns from the first 2 hours)"
+            f"{MIN_HISTORY_MIN} (it learns from the first {DEFAULT_SCORED_FROM_MIN // 60} hours)"
         )
     counts = [0] * minutes
     for stamp, value in invocations.items():
