@@ -17,7 +17,7 @@ import math
 import time
 
 from .aws import CLOUDWATCH, LazyClient, cloudwatch_call, error_reason
-from .metrics import round_dimensions
+from .metrics import query_dimensions
 from .protocol import AutoChoice
 
 TYPE_CHECKING = False
@@ -83,8 +83,7 @@ class AutoConcurrency:
     ) -> tuple[dict[int, float], set[int]]:
         """The traffic's per-minute peaks, and the minutes with a warm-up round, by minute (epoch s)."""
         end = int(time.time()) // MINUTE_S * MINUTE_S  # the current, partial minute is left out
-        most_specific = round_dimensions(self.function_name, qualifier)[-1]
-        dimensions = [{"Name": name, "Value": value} for name, value in most_specific.items()]
+        dimensions = query_dimensions(self.function_name, qualifier)
 
         def query(query_id: str, namespace: str, metric: str, stat: str) -> dict[str, Any]:
             metric_spec = {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions}

@@ -47,6 +47,13 @@ def round_dimensions(function_name: str, qualifier: str | None) -> list[dict[str
     return [function, {**function, RESOURCE_DIMENSION: f"{function_name}:{qualifier}"}]
 
 
+def query_dimensions(function_name: str, qualifier: str | None) -> list[dict[str, str]]:
+    """The most specific of those sets as GetMetricData takes it (``Name``/``Value`` pairs): the
+    function's own metrics as reached through ``qualifier``."""
+    most_specific = round_dimensions(function_name, qualifier)[-1]
+    return [{"Name": name, "Value": value} for name, value in most_specific.items()]
+
+
 METRICS_TIMEOUT_MS = 2_000
 
 

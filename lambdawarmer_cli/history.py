@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from lambdawarmer.config import WarmerConfigError
 from lambdawarmer.function_ref import FunctionRef
+from lambdawarmer.metrics import query_dimensions
 
 from .clients import Clients
 from .exit_status import NO_HISTORY, OK, UsageError
@@ -55,10 +56,9 @@ class History:
 def _series(
     clients: Clients, ref: FunctionRef, start: datetime.datetime, end: datetime.datetime, period: int
 ) -> dict[str, dict[datetime.datetime, float]]:
-    """Each metric's values by period start, every page of GetMetricData read."""
-    dimensions = [{"Name": "FunctionName", "Value": ref.function}]
-    if ref.qualifier:
-        dimensions.append({"Name": "Resource", "Value": str(ref)})
+    """Each metric's values by period start, every page of GetMetricData read (the dimensions are
+    the ones ``auto`` reads: the function by name, and ``Resource`` through a qualifier)."""
+    dimensions = query_dimensions(ref.name, ref.qualifier)
 
     def query(query_id: str, metric: str, stat: str) -> dict[str, Any]:
         spec = {"Namespace": "AWS/Lambda", "MetricName": metric, "Dimensions": dimensions}

@@ -31,12 +31,17 @@ def trace_function() -> Workload:
     return next(w for w in azure_trace.primary() if w.name == TRACE_FUNCTION)
 
 
-def put_history(endpoint: str, workload: Workload, end: datetime.datetime, function: str = "orders") -> None:
-    """The workload's minutes as CloudWatch would hold them, the last ending at ``end``: requests,
-    a per-minute average duration drawn from its percentiles, and Little's law's concurrency."""
+def put_history(
+    endpoint: str, workload: Workload, end: datetime.datetime, qualifier: str | None = None
+) -> None:
+    """The workload's minutes as CloudWatch would hold them for ``orders`` (through ``qualifier``),
+    the last ending at ``end``: requests, a per-minute average duration drawn from its percentiles,
+    and Little's law's concurrency."""
     cloudwatch = boto3.client("cloudwatch", region_name=REGION, endpoint_url=endpoint)
     draw = workload.durations.sampler("percentiles", random.Random(7))
-    dimensions = [{"Name": "FunctionName", "Value": function}]
+    dimensions = [{"Name": "FunctionName", "Value": "orders"}]
+    if qualifier:
+        dimensions.append({"Name": "Resource", "Value": f"orders:{qualifier}"})
     data = []
     first = end - datetime.timedelta(minutes=len(workload.counts))
     for minute, count in enumerate(workload.counts):
@@ -190,3 +195,14 @@ def test_history_replays_the_schedule_and_init_it_is_given(aws: dict[str, Any]) 
     )
     assert status == 0, output
     assert "900 ms init, a ping every 15 min" in output
+
+
+def test_history_through_an_alias_reads_its_own_metrics_by_any_name(aws: dict[str, Any]) -> None:  # noqa: F811
+    """An ARN with a qualifier reads ``FunctionName`` = the name and ``Resource`` = ``name:alias``."""
+    arn = make_function(aws)["FunctionArn"]
+    put_history(aws["endpoint"], trace_function(), now(), qualifier="live")
+    status, output = run("cost", f"{arn}:live", "--history", "--days", "1")
+    assert status == 0, output
+    assert f"{sum(trace_function().counts):,} requests" in output
+    status, output = run("cost", "orders", "--history", "--days", "1")
+    assert status == 7, output  # the function's own, unqualified, has none
