@@ -29,7 +29,7 @@ from layer.build_layer import write_zip
 
 from . import azure_trace
 from .calibration import Calibration, replay
-from .traces_report import Run, write_plot, write_report
+from .traces_report import ROUGH_LABEL, ROUGH_RULES, Run, write_plot, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 LIFETIMES_MIN = (5, 10, 15)
@@ -101,6 +101,7 @@ def runs(quick: bool, pool: ProcessPoolExecutor) -> Iterator[Run]:
     for lifetime in LIFETIMES_MIN:
         yield run_set("24-hour set", day, Assumptions(idle_lifetime_min=lifetime), pool)
     yield run_set("all 500, 8 h", primary, replace(Assumptions(), durations="mean"), pool)
+    yield run_set(ROUGH_LABEL, azure_trace.primary("subset_100"), ROUGH_RULES, pool)
 
 
 def calibrate() -> list[Calibration]:

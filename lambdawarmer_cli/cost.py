@@ -119,14 +119,16 @@ def assumptions(memory_mb: int, init_ms: int) -> list[str]:
         f"init: {init_ms} ms per environment a ping starts (--init-ms), billed as duration since 2025-08-01",
         f"an idle environment is reclaimed after {DEFAULT_IDLE_LIFETIME_MIN} minutes, a busy one replaced "
         f"every {LIFETIME_H} hours (Lambda documents neither)",
-        f"the instance that received the ping runs {ROUND_OVERHEAD_MS} ms beyond the hold",
+        f"the instance that received the ping runs the send spread, the hold and {ROUND_OVERHEAD_MS} ms more",
     ]
 
 
 def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
     """The ``cost`` command's arguments (``aws``: profile, region)."""
     command = commands.add_parser(
-        "cost", parents=[aws], help="monthly cost of warming vs Provisioned Concurrency"
+        "cost",
+        parents=[aws],
+        help="monthly cost of warming vs Provisioned Concurrency (--history: every policy on your traffic)",
     )
     command.add_argument(
         "function", nargs="?", metavar="FUNCTION", help="read memory and architecture from it"

@@ -6,6 +6,7 @@
     lambdawarmer enable orders --concurrency 3 --dry-run
     lambdawarmer status orders
     lambdawarmer cost orders --concurrency 3
+    lambdawarmer cost orders --history --days 14
 
 Each command lives in its own module (``add_parser`` and ``run``); exit_status.py has the table.
 """
