@@ -176,6 +176,7 @@ def import_time_ms(runs: int) -> dict[str, float]:
             ("compiled at import", copy, False),
         ):
             env = {**os.environ, "PYTHONPATH": path}
+            env.pop("PYTHONDONTWRITEBYTECODE", None)  # a machine that sets it would never cache
             if not write_bytecode:
                 env["PYTHONDONTWRITEBYTECODE"] = "1"
             samples = []
