@@ -251,7 +251,8 @@ def write_report(results: dict[str, Any], path: Path) -> None:
         "reclaimed, as Lambda reclaims idle ones. CloudWatch (moto's server) holds what Lambda and",
         "CloudWatch Logs would have written by then: `ConcurrentExecutions` per minute (the ping's N in",
         "its minute, the traffic in the others) and each ping's round metric; `auto` reads it back with",
-        f"GetMetricData (a {results['traffic']['window_minutes']}-minute window, +20%). Each cell: the N the "
+        f"GetMetricData (a {results['traffic']['window_minutes']}-minute window, "
+        f"+{results['traffic']['headroom_percent']}% headroom, the default). Each cell: the N the "
         "ping warmed / cold starts among",
         "that tick's real requests; the totals: invocations spent on warming / cold starts.",
         "",

@@ -28,6 +28,7 @@ import boto3
 
 from emulator import LambdaEmulator
 from emulator.client import invoke_client
+from lambdawarmer.config import SETTINGS
 from lambdawarmer.protocol import Report
 
 from .functions import PINGS, make_function
@@ -155,6 +156,7 @@ def run_traffic(quick: bool, layer_zip: Path) -> dict[str, Any]:
         "profile": profile,
         "tick_minutes": TICK_MINUTES,
         "window_minutes": WINDOW_MINUTES,
+        "headroom_percent": SETTINGS["auto_headroom"].default,
         "strategies": results,
     }
 
