@@ -1,6 +1,6 @@
 """Warming policies judged on real traffic: the Azure Functions 2019 trace through the model.
 
-    python -m bench.traces            # bench/traces.md and bench/traces.png (a few minutes)
+    python -m bench.traces            # bench/traces.md and bench/traces.png (about 10 minutes)
     python -m bench.traces --quick --out DIR   # subset_100 at one lifetime, for the smoke test
 
 The new ``auto`` settings are tuned on ``subset_100.txt`` (the grid is in the report), then every
