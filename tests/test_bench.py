@@ -13,15 +13,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_quick_run_writes_the_report_and_the_plot(tmp_path: Path) -> None:
+def quick_run(module: str, out: Path, timeout_s: int) -> None:
+    """``python -m <module> --quick --out <out>`` from the checkout; fails with its output if it fails."""
     subprocess.run(
-        [sys.executable, "-m", "bench.run", "--quick", "--out", str(tmp_path)],
+        [sys.executable, "-m", module, "--quick", "--out", str(out)],
         cwd=ROOT,
         check=True,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout_s,
     )
+
+
+def test_quick_run_writes_the_report_and_the_plot(tmp_path: Path) -> None:
+    quick_run("bench.run", tmp_path, 600)
     results = json.loads((tmp_path / "results.json").read_text())
     assert {row["implementation"] for row in results["efficacy"]} == {"layer", "seed"}
     assert set(results["cold_start_ms"]) == {"bare", "layer", "seed"}
@@ -46,14 +51,7 @@ def test_quick_run_writes_the_report_and_the_plot(tmp_path: Path) -> None:
 
 def test_quick_traces_run_writes_the_report_and_the_plot(tmp_path: Path) -> None:
     """bench/traces.py on subset_100: every policy in the table, the trace cited, the plot written."""
-    subprocess.run(
-        [sys.executable, "-m", "bench.traces", "--quick", "--out", str(tmp_path)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    quick_run("bench.traces", tmp_path, 300)
     report = (tmp_path / "traces.md").read_text()
     for policy in ("no warming", "fixed N = 1", "fixed N = peak", "auto 1.2.0", "**auto** (default)"):
         assert f"| {policy} |" in report, policy
