@@ -1,8 +1,11 @@
 """The ``enable`` and ``disable`` commands: their arguments, the plans shown and applied, the first ping.
 
 Exit statuses: 0 done (enable: and its first ping warmed N of N); 1, 3 or 4 as that ping says;
-2 usage; 5 a change failed or a function cannot be changed as asked (what was applied is reported;
-run the command again to finish).
+2 usage (refused before any change: names, ARNs of another account or region, the schedule, the
+layer); 3 a function could not be read (not found, denied); 4 enable: the version the qualifier
+serves does not have the layer (not pinged, its schedule disabled; the note says what to publish);
+5 a change failed or a function cannot be changed as asked (what was applied is reported; run the
+command again to finish).
 """
 
 from __future__ import annotations
@@ -13,16 +16,23 @@ from typing import Any, TextIO
 
 from lambdawarmer.aws import error_reason
 from lambdawarmer.config import METRICS_MODES, SETTINGS
+from lambdawarmer.function_ref import FunctionRef
 
 from .clients import Clients
-from .deployed import read_function, selected_functions
+from .deployed import Deployed, read_function, selected_functions
 from .deploys import how_to_pre_warm, is_alias, pre_warming_hooks
 from .disable import plan_disable
-from .enable import DEFAULT_SCHEDULE, Options, plan_enable
-from .exit_status import CHANGE_FAILED, OK, UsageError
-from .layers import newest_layer_version, publish_layer_version
+from .enable import Options, plan_enable
+from .exit_status import AWS_FAILED, CHANGE_FAILED, NOT_LAMBDAWARMER, OK, USAGE, UsageError
+from .layers import LayerError, check_layer_arn, publish_layer_version, read_layer_zip
 from .ping import concurrency_argument, ping_as_scheduled, summary_line
+from .plan import ConfigurationChanged, Plan
 from .resources import ChangeError
+from .schedules import DEFAULT_SCHEDULE, ScheduleError
+from .schedules import check as check_schedule
+
+MAX_PLANS = 3
+"""How many times a target is read and planned when it keeps changing under the command."""
 
 
 def add_parsers(commands: Any, which: argparse.ArgumentParser, aws: argparse.ArgumentParser) -> None:
@@ -38,7 +48,9 @@ def add_parsers(commands: Any, which: argparse.ArgumentParser, aws: argparse.Arg
     enable.add_argument("--schedule", default=DEFAULT_SCHEDULE, help="EventBridge Scheduler expression")
     enable.add_argument("--qualifier", help="alias or version the schedule pings (default: as named)")
     layer = enable.add_mutually_exclusive_group()
-    layer.add_argument("--layer-arn", help="the layer version to attach (default: the newest lambdawarmer)")
+    layer.add_argument(
+        "--layer-arn", help="the layer version to attach (default: the version of ours the function has)"
+    )
     layer.add_argument(
         "--publish", metavar="ZIP", help="publish this layer zip first (unless already the newest)"
     )
@@ -57,66 +69,104 @@ def add_parsers(commands: Any, which: argparse.ArgumentParser, aws: argparse.Arg
 
 
 def run(arguments: argparse.Namespace, out: TextIO) -> int:
-    """Plan, show and apply ``enable`` or ``disable`` on every function selected; the worst status."""
+    """Plan, show and apply ``enable`` or ``disable`` on every function selected; the worst status.
+    Everything that can be refused (names, ARNs, the schedule, the layer) is, before any change."""
     clients = Clients(arguments.profile, arguments.region)
     targets = selected_functions(clients, arguments.functions, arguments.tag, arguments.qualifier)
     options = _enable_options(clients, arguments) if arguments.command == "enable" else None
     status = OK
     for target in targets:
-        try:
-            deployed = read_function(clients, target)
-        except Exception as error:
-            print(f"{target}: cannot read it: {error_reason(error)}", file=out)
-            status = max(status, CHANGE_FAILED)
-            continue
-        try:
-            plan = plan_enable(clients, deployed, options) if options else plan_disable(clients, deployed)
-        except Exception as error:
-            reason = str(error) if isinstance(error, ChangeError) else error_reason(error)
-            print(f"{deployed.label}: cannot {arguments.command}: {reason}", file=out)
-            status = max(status, CHANGE_FAILED)
-            continue
-        for line in plan.show():
-            print(line, file=out)
-        if arguments.dry_run:
-            continue
-        if plan.changes and not _confirmed(arguments, plan.label, out):
-            print(f"{plan.label}: skipped, nothing changed", file=out)
-            continue
-        if not plan.apply(lambda line: print(line, file=out)):
-            status = max(status, CHANGE_FAILED)
-            continue
-        if options is not None and is_alias(clients, deployed) and not pre_warming_hooks(clients, deployed):
-            plan.notes.append(how_to_pre_warm(deployed))
-        for note in plan.notes:
-            print(f"note: {note}", file=out)
-        if options is not None:
-            result = ping_as_scheduled(clients, read_function(clients, target), options.concurrency)
-            print(summary_line(result), file=out)
-            status = max(status, result.status)
+        status = max(status, _adopt(clients, target, options, arguments, out))
     if arguments.dry_run:
         print("dry run: nothing was changed", file=out)
     return status
 
 
-def _enable_options(clients: Clients, arguments: argparse.Namespace) -> Options:
-    """What enable was asked for, with the layer version to attach."""
-    layer = arguments.layer_arn
-    if arguments.publish and not arguments.dry_run:
+def _adopt(
+    clients: Clients, target: FunctionRef, options: Options | None, arguments: argparse.Namespace, out: TextIO
+) -> int:
+    """Enable or disable one target: read, plan, show, ask, apply; read and plan again (and ask again)
+    when the function changed in between, so that a change made meanwhile is never undone."""
+    for _ in range(MAX_PLANS):
         try:
-            layer = publish_layer_version(clients, arguments.publish)
-        except OSError as error:
-            raise UsageError(f"--publish: {error}") from None
-    layer = layer or newest_layer_version(clients)
-    if layer is None and arguments.publish:
-        layer = f"(a new version from {arguments.publish})"  # a dry run publishes nothing
-    if layer is None:
-        raise UsageError("no lambdawarmer layer in this account and region: --publish ZIP or --layer-arn ARN")
+            deployed = read_function(clients, target)
+        except Exception as error:
+            print(f"{target}: cannot read it: {error_reason(error)}", file=out)
+            return AWS_FAILED
+        try:
+            plan = plan_enable(clients, deployed, options) if options else plan_disable(clients, deployed)
+        except (ChangeError, UsageError) as error:
+            print(f"{deployed.label}: cannot {arguments.command}: {error}", file=out)
+            return USAGE if isinstance(error, UsageError) else CHANGE_FAILED
+        for line in plan.show():
+            print(line, file=out)
+        if arguments.dry_run:
+            _say_notes(plan, out)
+            return OK
+        if plan.changes and not _confirmed(arguments, plan.label, out):
+            print(f"{plan.label}: skipped, nothing changed", file=out)
+            return OK
+        try:
+            applied = plan.apply(lambda line: print(line, file=out))
+        except ConfigurationChanged:
+            print(
+                f"{plan.label}: changed by someone else since it was read; nothing was written, "
+                "reading it again",
+                file=out,
+            )
+            continue
+        if not applied:
+            return CHANGE_FAILED
+        if options is None:
+            _say_notes(plan, out)
+            return OK
+        return _after_enable(clients, deployed, plan, options, out)
+    print(
+        f"{target}: it kept changing while being planned ({MAX_PLANS} times): nothing more was "
+        "written; run again",
+        file=out,
+    )
+    return CHANGE_FAILED
+
+
+def _after_enable(clients: Clients, deployed: Deployed, plan: Plan, options: Options, out: TextIO) -> int:
+    """The notes, then the first ping, unless the target cannot take one yet."""
+    if is_alias(clients, deployed) and not pre_warming_hooks(clients, deployed):
+        plan.notes.append(how_to_pre_warm(deployed))
+    _say_notes(plan, out)
+    if plan.not_ready:
+        print(f"{deployed.label}  NOT PINGED  {plan.not_ready}", file=out)
+        return NOT_LAMBDAWARMER
+    result = ping_as_scheduled(clients, read_function(clients, deployed.ref), options.concurrency)
+    print(summary_line(result), file=out)
+    return result.status
+
+
+def _say_notes(plan: Plan, out: TextIO) -> None:
+    for note in plan.notes:
+        print(f"note: {note}", file=out)
+
+
+def _enable_options(clients: Clients, arguments: argparse.Namespace) -> Options:
+    """What enable was asked for, every part checked (a dry run checks the same), with the layer
+    version to attach (None: the one of ours each function has)."""
+    try:
+        schedule = check_schedule(arguments.schedule)
+        data = read_layer_zip(arguments.publish) if arguments.publish else None
+        layer = check_layer_arn(clients, arguments.layer_arn) if arguments.layer_arn else None
+    except (ScheduleError, LayerError) as error:
+        raise UsageError(f"--schedule {error}" if isinstance(error, ScheduleError) else str(error)) from None
+    if data is not None:
+        layer = (
+            f"(a new version from {arguments.publish})"
+            if arguments.dry_run
+            else publish_layer_version(clients, data)
+        )
     default_mode = str(SETTINGS["metrics_mode"].default)
     metrics_mode = arguments.metrics_mode or (default_mode if arguments.metrics else None)
     return Options(
         concurrency=arguments.concurrency,
-        schedule=arguments.schedule,
+        schedule=schedule,
         layer_arn=layer,
         metrics_mode=metrics_mode,
         token=not arguments.no_token,

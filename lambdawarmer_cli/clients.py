@@ -17,6 +17,13 @@ CONTROL_PLANE_READ_TIMEOUT_S = 60
 MAX_PARALLEL_PINGS = 16
 
 
+def is_aws_error(error: BaseException) -> bool:
+    """Whether ``error`` is boto3's: a refused call, no credentials or region, no connection."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return isinstance(error, (BotoCoreError, ClientError))
+
+
 class Clients:
     """boto3 clients for one AWS configuration (profile, region)."""
 
@@ -25,6 +32,7 @@ class Clients:
 
         self._session = boto3.session.Session(profile_name=profile, region_name=region)
         self._clients: dict[str, Any] = {}
+        self._caller: dict[str, Any] | None = None
 
     def __getattr__(self, attribute: str) -> Any:
         """``clients.iam``, ``clients.scheduler``... (``clients.lambda_`` for Lambda)."""
@@ -45,6 +53,21 @@ class Clients:
     @property
     def region(self) -> str:
         return str(self._session.region_name)
+
+    @property
+    def account(self) -> str:
+        """The account the credentials belong to."""
+        return str(self._identity()["Account"])
+
+    @property
+    def partition(self) -> str:
+        """The partition (aws, aws-cn, aws-us-gov...) the credentials belong to."""
+        return str(self._identity()["Arn"]).split(":")[1]
+
+    def _identity(self) -> dict[str, Any]:
+        if self._caller is None:
+            self._caller = dict(self.sts.get_caller_identity())
+        return self._caller
 
     def invoke_client(self, timeout_s: float) -> Any:
         """A Lambda client for pings: one attempt (a retried ping would warm again), ``timeout_s`` to

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 from typing import Any, TextIO
 
 from lambdawarmer.config import SETTINGS
@@ -24,7 +23,6 @@ from lambdawarmer.timing import cpu_share
 
 from . import history
 from .clients import Clients
-from .enable import DEFAULT_SCHEDULE
 from .exit_status import OK, UsageError
 from .lambda_model import (
     DEFAULT_IDLE_LIFETIME_MIN,
@@ -40,6 +38,7 @@ from .prices import (
     PROVISIONED_PRICE,
     REQUEST_PRICE,
 )
+from .schedules import DEFAULT_SCHEDULE, ScheduleError, period_s
 
 SECONDS_PER_MONTH = 730 * 3600
 LIFETIME_H = 2
@@ -51,20 +50,7 @@ MAX_MEMORY_MB = 10_240
 
 
 class CostError(ValueError):
-    """The schedule or an argument cannot be priced."""
-
-
-def period_s(schedule: str) -> int:
-    """The seconds between two firings of ``rate(N minutes|hours|days)``."""
-    found = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", schedule.strip())
-    if not found:
-        raise CostError(
-            f"cannot price the schedule {schedule!r}: expected rate(N minutes), rate(N hours) or rate(N days)"
-        )
-    every_s = int(found.group(1)) * {"minute": 60, "hour": 3600, "day": 86_400}[found.group(2).rstrip("s")]
-    if every_s == 0:
-        raise CostError("a rate of 0 never fires")
-    return every_s
+    """An argument cannot be priced."""
 
 
 def pings_per_month(schedule: str) -> float:
@@ -177,6 +163,8 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         cost = monthly_cost(memory, arguments.concurrency, arguments.schedule, architecture, init_ms=init_ms)
     except CostError as error:
         raise UsageError(str(error)) from None
+    except ScheduleError as error:
+        raise UsageError(f"cannot price the schedule: {error}") from None
     region = arguments.region or "us-east-1"
     print(
         f"{arguments.concurrency} environments of {memory} MB ({architecture}), pinged {arguments.schedule}:",
@@ -220,7 +208,7 @@ def _run_history(arguments: argparse.Namespace, init_ms: int, out: TextIO) -> in
         raise UsageError("--history needs a FUNCTION to read its traffic from")
     try:
         every_min = period_s(arguments.schedule) // 60
-    except CostError as error:
+    except ScheduleError as error:
         raise UsageError(str(error)) from None
     return history.run(
         arguments.function,

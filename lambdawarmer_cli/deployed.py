@@ -1,4 +1,8 @@
-"""A deployed function as the control plane describes it: read by name, qualifier or ARN, or by tag."""
+"""A deployed function as the control plane describes it: read by name, qualifier or ARN, or by tag.
+
+Two configurations: ``$LATEST``'s, which ``enable`` and ``disable`` change, and the one the
+qualifier serves (an alias's version, a version), which pings reach and ``status`` checks.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from lambdawarmer.config import load_config
 from lambdawarmer.function_ref import FunctionRef, parse_function_ref
 
 from .exit_status import UsageError
-from .names import RECORD_TAG, schedule_name, scheduler_role_name
+from .names import RECORD_TAG, SCHEDULE_GROUP, schedule_name, scheduler_role_name, self_invoke_policy_name
+from .record import Record
 
 if TYPE_CHECKING:
     from lambdawarmer.config import WarmerConfig
@@ -20,10 +25,18 @@ UPDATE_WAIT_S = 120
 
 
 class Deployed:
-    """One function: its configuration, its tags, and the qualifier pings go to (None: as named)."""
+    """One function: its configuration (``$LATEST``'s), the one its qualifier serves (``served``;
+    the same without a qualifier), its tags, and the qualifier pings go to (None: as named)."""
 
-    def __init__(self, configuration: dict[str, Any], qualifier: str | None, tags: dict[str, str]) -> None:
+    def __init__(
+        self,
+        configuration: dict[str, Any],
+        qualifier: str | None,
+        tags: dict[str, str],
+        served: dict[str, Any] | None = None,
+    ) -> None:
         self.configuration = configuration
+        self.served = configuration if served is None else served
         self.qualifier = qualifier
         self.tags = tags
         self.ref = parse_function_ref(str(configuration["FunctionArn"])).qualified(qualifier)
@@ -49,25 +62,53 @@ class Deployed:
 
     @property
     def layers(self) -> list[str]:
-        return [layer["Arn"] for layer in self.configuration.get("Layers", [])]
+        return _layers(self.configuration)
 
     @property
     def variables(self) -> dict[str, str]:
-        return dict(self.configuration.get("Environment", {}).get("Variables", {}))
+        return _variables(self.configuration)
+
+    @property
+    def served_layers(self) -> list[str]:
+        """The layers of the version the qualifier serves."""
+        return _layers(self.served)
+
+    @property
+    def served_variables(self) -> dict[str, str]:
+        """The variables of the version the qualifier serves: what a ping meets."""
+        return _variables(self.served)
+
+    @property
+    def served_version(self) -> str:
+        return str(self.served.get("Version", "$LATEST"))
+
+    @property
+    def revision(self) -> str | None:
+        """``$LATEST``'s RevisionId, for an update that must not undo a change made since it was read."""
+        revision = self.configuration.get("RevisionId")
+        return str(revision) if revision else None
 
     @property
     def role_name(self) -> str:
-        return str(self.configuration["Role"]).rsplit("/", 1)[-1]
+        return _role_name(self.configuration)
+
+    @property
+    def served_role_name(self) -> str:
+        """The execution role the version the qualifier serves runs with (the fan-out signs with it)."""
+        return _role_name(self.served)
 
     @property
     def account(self) -> str:
         return str(self.ref.account)
 
     @property
-    def added_variables(self) -> list[str]:
-        """The variables ``enable`` recorded as its own."""
-        record = self.tags.get(RECORD_TAG, "")
-        return [name for name in record.split(" ") if name]
+    def region(self) -> str:
+        return self.arn.split(":")[3]
+
+    @property
+    def record(self) -> Record:
+        """What ``enable`` recorded that it set."""
+        return Record.parse(self.tags.get(RECORD_TAG))
 
     @property
     def schedule_name(self) -> str:
@@ -75,7 +116,18 @@ class Deployed:
 
     @property
     def scheduler_role_name(self) -> str:
-        return scheduler_role_name(self.ref)
+        return scheduler_role_name(self.region, self.ref)
+
+    @property
+    def policy_name(self) -> str:
+        """The execution role's inline policy for this target."""
+        return self_invoke_policy_name(self.region, self.ref)
+
+    @property
+    def schedule_arn(self) -> str:
+        partition = self.arn.split(":")[1]
+        where = f"{partition}:scheduler:{self.region}:{self.account}"
+        return f"arn:{where}:schedule/{SCHEDULE_GROUP}/{self.schedule_name}"
 
     def settings(self, variables: dict[str, str] | None = None) -> WarmerConfig:
         """The function's settings, read by the layer's code from its variables (or ``variables``, as
@@ -83,12 +135,29 @@ class Deployed:
         return load_config(environ=self.variables if variables is None else variables)
 
 
+def _layers(configuration: dict[str, Any]) -> list[str]:
+    return [layer["Arn"] for layer in configuration.get("Layers", [])]
+
+
+def _variables(configuration: dict[str, Any]) -> dict[str, str]:
+    return dict(configuration.get("Environment", {}).get("Variables", {}))
+
+
+def _role_name(configuration: dict[str, Any]) -> str:
+    return str(configuration["Role"]).rsplit("/", 1)[-1]
+
+
 def read_function(clients: Clients, ref: FunctionRef) -> Deployed:
-    """The function ``ref`` names, as it is now."""
+    """The function ``ref`` names, as it is now (``$LATEST``, and what its qualifier serves)."""
     configuration = clients.lambda_.get_function_configuration(FunctionName=ref.function)
+    served = None
+    if ref.qualifier and ref.qualifier != "$LATEST":
+        served = clients.lambda_.get_function_configuration(
+            FunctionName=ref.function, Qualifier=ref.qualifier
+        )
     unqualified = parse_function_ref(str(configuration["FunctionArn"])).function
     tags = clients.lambda_.list_tags(Resource=unqualified)["Tags"]
-    return Deployed(configuration, ref.qualifier, tags)
+    return Deployed(configuration, ref.qualifier, tags, served)
 
 
 def functions_tagged(clients: Clients, tag: str) -> list[str]:
@@ -127,7 +196,23 @@ def selected_functions(
     refs = parse_refs(names, qualifier)
     if not refs:
         raise UsageError("name a function, or --tag KEY=VALUE matching one")
+    for ref in refs:
+        if ref.is_arn:
+            check_home(clients, ref)
     return refs
+
+
+def check_home(clients: Clients, ref: FunctionRef) -> None:
+    """Refuse an ARN of another partition, region or account than the credentials' and region's:
+    what is read and what is written must be the same function."""
+    _, partition, _, region, account, *_ = ref.function.split(":")
+    home = (clients.partition, clients.region, clients.account)
+    if (partition, region, account) == home:
+        return
+    raise UsageError(
+        f"{ref} is in {partition}/{region}, account {account}, but this run works in {home[0]}/{home[1]}, "
+        f"account {home[2]}: run it with credentials for account {account} (--profile) and --region {region}"
+    )
 
 
 def wait_for_update(clients: Clients, function: str) -> str:

@@ -1,50 +1,83 @@
-"""``lambdawarmer disable``: the plan that removes exactly what ``enable`` added, and nothing else.
+"""``lambdawarmer disable``: the plan that removes what ``enable`` added for a target, and nothing else.
 
-A chained wrapper becomes the function's own ``AWS_LAMBDA_EXEC_WRAPPER`` again; the schedule group
-stays (other functions may use it).
+- The layer goes (every other layer stays in its order).
+- The wrapper: when ``AWS_LAMBDA_EXEC_WRAPPER`` is still ours, the wrapper chained behind it
+  (``WARMER_EXEC_WRAPPER``, whoever set it) becomes the function's own again, or the variable goes;
+  when someone set another wrapper since, theirs stays.
+- Every other variable goes only when ``enable`` set it and it still has the value ``enable`` set
+  (the tag's digest says so); one changed since, or recorded without a digest, stays and is named.
+  Only lambdawarmer's own names are ever candidates, and no removed value is printed.
+- The tag, this target's policy on the execution role, its schedule and the schedule's role go;
+  the schedule group stays (other functions use it).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
 
-from .clients import Clients
-from .deployed import Deployed
 from .enable import CHAINED_VARIABLE
 from .layers import is_ours
-from .names import POLICY_NAME, RECORD_TAG, SCHEDULE_GROUP
+from .legacy import plan_legacy_removal
+from .names import RECORD_TAG, SCHEDULE_GROUP
 from .plan import Plan
-from .resources import inline_policy, masked_input, plan_configuration, role_arn, schedule
+from .resources import delete_role, inline_policy, masked_input, plan_configuration, role_arn, schedule
+
+if TYPE_CHECKING:
+    from .clients import Clients
+    from .deployed import Deployed
+
+
+def variables_after_disable(deployed: Deployed) -> tuple[dict[str, str], list[str]]:
+    """The variables once ``enable``'s are gone, and the recorded ones kept because they changed."""
+    variables = deployed.variables
+    record = deployed.record
+    if variables.get(EXEC_WRAPPER_VARIABLE) == WRAPPER_PATH:
+        chained = variables.pop(CHAINED_VARIABLE, None)
+        if chained:
+            variables[EXEC_WRAPPER_VARIABLE] = chained  # theirs is the function's own again
+        else:
+            del variables[EXEC_WRAPPER_VARIABLE]
+    kept = []
+    for name in record.digests:
+        if name not in variables or name == EXEC_WRAPPER_VARIABLE:
+            continue
+        if record.set_it(name, variables[name]):
+            del variables[name]
+        else:
+            kept.append(name)
+    return variables, kept
+
+
+def _plan_policy_removal(clients: Clients, plan: Plan, role: str, name: str) -> None:
+    plan.add(
+        f"role {role}: inline policy {name}",
+        inline_policy(clients, role, name),
+        None,
+        lambda: clients.iam.delete_role_policy(RoleName=role, PolicyName=name),
+    )
 
 
 def plan_disable(clients: Clients, deployed: Deployed) -> Plan:
-    """Every change disable makes: exactly what enable added goes, nothing else."""
+    """Every change disable makes: what enable added for this target goes, nothing else."""
     plan = Plan(deployed.label)
     layers = [arn for arn in deployed.layers if not is_ours(arn)]
-    variables = deployed.variables
-    owned = deployed.added_variables
-    if CHAINED_VARIABLE in owned and CHAINED_VARIABLE in variables:
-        variables[EXEC_WRAPPER_VARIABLE] = variables.pop(
-            CHAINED_VARIABLE
-        )  # theirs is the function's own again
-        owned = [name for name in owned if name not in (CHAINED_VARIABLE, EXEC_WRAPPER_VARIABLE)]
-    if not owned and variables.get(EXEC_WRAPPER_VARIABLE) == WRAPPER_PATH:
-        owned = [EXEC_WRAPPER_VARIABLE]  # enabled by hand: only the wrapper is surely ours
-    for name in owned:
-        variables.pop(name, None)
+    variables, kept = variables_after_disable(deployed)
     plan_configuration(clients, deployed, layers, variables, plan)
+    if kept:
+        plan.notes.append(
+            f"{deployed.label}: kept {', '.join(kept)}: changed since enable set it (or set by a "
+            "lambdawarmer older than 1.4, which kept no digest); remove it yourself if it is not yours"
+        )
     plan.add(
         f"tag {RECORD_TAG}",
         deployed.tags.get(RECORD_TAG),
         None,
         lambda: clients.lambda_.untag_resource(Resource=deployed.arn, TagKeys=[RECORD_TAG]),
     )
-    plan.add(
-        f"role {deployed.role_name}: inline policy {POLICY_NAME}",
-        inline_policy(clients, deployed.role_name, POLICY_NAME),
-        None,
-        lambda: clients.iam.delete_role_policy(RoleName=deployed.role_name, PolicyName=POLICY_NAME),
-    )
+    for role in dict.fromkeys([deployed.role_name, deployed.served_role_name]):
+        _plan_policy_removal(clients, plan, role, deployed.policy_name)
     current = schedule(clients, deployed.schedule_name)
     plan.add(
         f"schedule {SCHEDULE_GROUP}/{deployed.schedule_name}",
@@ -53,11 +86,6 @@ def plan_disable(clients: Clients, deployed: Deployed) -> Plan:
         lambda: clients.scheduler.delete_schedule(Name=deployed.schedule_name, GroupName=SCHEDULE_GROUP),
     )
     role = deployed.scheduler_role_name
-    plan.add(f"scheduler role {role}", role_arn(clients, role), None, lambda: _delete_role(clients, role))
+    plan.add(f"scheduler role {role}", role_arn(clients, role), None, lambda: delete_role(clients, role))
+    plan_legacy_removal(clients, deployed, plan, disabling=True)
     return plan
-
-
-def _delete_role(clients: Clients, role: str) -> None:
-    for policy in clients.iam.list_role_policies(RoleName=role)["PolicyNames"]:
-        clients.iam.delete_role_policy(RoleName=role, PolicyName=policy)
-    clients.iam.delete_role(RoleName=role)

@@ -1,13 +1,17 @@
 """``lambdawarmer enable``: the plan that attaches everything warming needs to a function.
 
-For each function: the layer (added, or replacing an older version of ours, every other layer kept
-in its order), the variables (every other kept; an exec wrapper already there is chained through
-``WARMER_EXEC_WRAPPER``, never overwritten; a random ``WARMER_TOKEN``), a tag recording the
-variables it added, an inline policy on the execution role letting the function invoke itself (and
-the CloudWatch permission its metrics mode or auto concurrency needs), and an EventBridge Scheduler
-schedule, in its own group, with a role that may invoke that target only. The schedule's input is
-the scheduled ping built from the function's own settings (its field names, its token), so the
-function takes it for a ping whatever it calls its fields.
+For each target (a function, through its qualifier): the layer (added, or replacing an older
+version of ours, every other layer kept in its order), the variables (every other kept; the exec
+wrapper in effect is chained through ``WARMER_EXEC_WRAPPER``, never dropped; a random
+``WARMER_TOKEN``), a tag recording which variables it set and a digest of each value, an inline
+policy of this target's own on the execution role letting the function invoke itself (and the
+CloudWatch permission its own metrics settings or auto concurrency need), and an EventBridge
+Scheduler schedule, in its own group, with a role that may invoke that target only and that only
+that schedule may assume. The schedule's input is the scheduled ping built from the settings of the
+version the target serves (its field names, its token).
+
+A target whose qualifier serves a version without the layer is never pinged: its ``$LATEST`` is
+changed, the schedule is created disabled, and the plan says what to publish and shift.
 """
 
 from __future__ import annotations
@@ -15,24 +19,29 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdawarmer.aws import error_code
-from lambdawarmer.config import SETTINGS, WarmerConfigError
+from lambdawarmer.config import METRICS_MODES, SETTINGS, WarmerConfig, WarmerConfigError
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
 from lambdawarmer.protocol import AUTO, PingFormat
 
-from .clients import Clients
-from .deployed import Deployed
-from .layers import wanted_layers
-from .names import POLICY_NAME, RECORD_TAG, SCHEDULE_GROUP, SCHEDULER_ROLE_POLICY
+from .exit_status import UsageError
+from .layers import is_ours, wanted_layers
+from .legacy import plan_legacy_removal
+from .names import RECORD_TAG, SCHEDULE_GROUP, SCHEDULER_ROLE_POLICY
 from .plan import Plan
 from .policies import scheduler_policy, scheduler_trust, self_invoke_policy
+from .record import Record
 from .resources import ChangeError, inline_policy, masked_input, plan_configuration, role_arn, schedule
+from .schedules import DEFAULT_SCHEDULE
+
+if TYPE_CHECKING:
+    from .clients import Clients
+    from .deployed import Deployed
 
 CHAINED_VARIABLE = SETTINGS["exec_wrapper"].env
 TOKEN_VARIABLE = SETTINGS["token"].env
-DEFAULT_SCHEDULE = "rate(5 minutes)"
 MAX_LAYERS = 5
 MAX_ENVIRONMENT_BYTES = 4096
 ROLE_PROPAGATION_ATTEMPTS = 10
@@ -40,14 +49,14 @@ ROLE_PROPAGATION_PAUSE_S = 2.0
 
 
 class Options:
-    """What ``enable`` was asked for."""
+    """What ``enable`` was asked for (``layer_arn`` None: keep the version of ours attached)."""
 
     def __init__(
         self,
         *,
         concurrency: int | str,
         schedule: str = DEFAULT_SCHEDULE,
-        layer_arn: str,
+        layer_arn: str | None,
         metrics_mode: str | None = None,
         token: bool = True,
     ) -> None:
@@ -58,22 +67,26 @@ class Options:
         self.token = token
 
 
-def wanted_variables(deployed: Deployed, options: Options) -> tuple[dict[str, str], list[str]]:
-    """The variables after enable, and the names enable owns (recorded for disable)."""
+def wanted_variables(deployed: Deployed, options: Options) -> tuple[dict[str, str], Record]:
+    """The variables after enable, and the record of those enable set (for disable)."""
     variables = deployed.variables
-    owned = list(deployed.added_variables)
+    record = deployed.record
+    kept = {
+        name: value
+        for name, value in record.digests.items()
+        if name in variables and (value is None or record.set_it(name, variables[name]))
+    }
+    set_now: list[str] = []
 
     def own(name: str, value: str) -> None:
-        if name not in variables:
-            owned.append(name)
-        variables[name] = value
+        if variables.get(name) != value:
+            variables[name] = value
+            set_now.append(name)
 
     wrapper = variables.get(EXEC_WRAPPER_VARIABLE)
-    if wrapper and wrapper != WRAPPER_PATH and CHAINED_VARIABLE not in variables:
-        own(CHAINED_VARIABLE, wrapper)  # theirs runs too, chained behind ours
     if wrapper != WRAPPER_PATH:
-        if EXEC_WRAPPER_VARIABLE in variables and EXEC_WRAPPER_VARIABLE not in owned:
-            owned.append(EXEC_WRAPPER_VARIABLE)  # replaced: disable puts theirs back from the chained one
+        if wrapper:
+            own(CHAINED_VARIABLE, wrapper)  # the wrapper in effect runs too, chained behind ours
         own(EXEC_WRAPPER_VARIABLE, WRAPPER_PATH)
     if options.metrics_mode:
         own(SETTINGS["send_metric"].env, "true")
@@ -87,19 +100,32 @@ def wanted_variables(deployed: Deployed, options: Options) -> tuple[dict[str, st
             f"the function's variables would take {size} bytes, over Lambda's {MAX_ENVIRONMENT_BYTES}: "
             "remove some first"
         )
-    return variables, list(dict.fromkeys(owned))
+    fresh = Record.of(variables, set_now)
+    return variables, Record({**kept, **fresh.digests})
 
 
-def scheduled_input(deployed: Deployed, variables: dict[str, str], concurrency: int | str) -> str:
-    """The schedule's input: the ping the function, with ``variables``, takes for a scheduled ping."""
+def _settings(deployed: Deployed, variables: dict[str, str]) -> WarmerConfig:
+    """The settings ``variables`` give the layer; raises :class:`ChangeError` when it would refuse them."""
     try:
-        ping_format = PingFormat.of(deployed.settings(variables))
+        return deployed.settings(variables)
     except WarmerConfigError as error:
         raise ChangeError(
             f"its WARMER_* settings are invalid, so the layer would fail its init: {error}; fix them first "
             "(lambdawarmer config checks them)"
         ) from None
-    return json.dumps(ping_format.scheduled_ping(concurrency), separators=(",", ":"))
+
+
+def not_ready(deployed: Deployed) -> str | None:
+    """Why the version the target's qualifier serves cannot take a ping (None: it can, or the
+    target is ``$LATEST``, which this plan sets up)."""
+    if deployed.served is deployed.configuration:
+        return None
+    version = f"version {deployed.served_version}, which {deployed.qualifier} serves,"
+    if not any(is_ours(arn) for arn in deployed.served_layers):
+        return f"{version} does not have the lambdawarmer layer"
+    if deployed.served_variables.get(EXEC_WRAPPER_VARIABLE) != WRAPPER_PATH:
+        return f"{version} does not set {EXEC_WRAPPER_VARIABLE}={WRAPPER_PATH}"
+    return None
 
 
 def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
@@ -109,44 +135,64 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
             "a container image takes no layers: copy the layer into the image and make the wrapper its "
             "ENTRYPOINT (see the README's container images)"
         )
-    layers = wanted_layers(deployed.layers, options.layer_arn)
+    ours = options.layer_arn or next((arn for arn in deployed.layers if is_ours(arn)), None)
+    if ours is None:
+        raise UsageError(
+            "it has no lambdawarmer layer: name the one to attach with --publish ZIP or --layer-arn ARN"
+        )
+    layers = wanted_layers(deployed.layers, ours)
     if len(layers) > MAX_LAYERS:
         raise ChangeError(
             f"the function already has {len(deployed.layers)} layers: with lambdawarmer's it would have "
             f"{len(layers)}, over Lambda's limit of {MAX_LAYERS}; merge or remove one first"
         )
-    variables, owned = wanted_variables(deployed, options)
-    event = scheduled_input(deployed, variables, options.concurrency)
+    variables, record = wanted_variables(deployed, options)
+    settings = _settings(deployed, variables)
     plan = Plan(deployed.label)
     plan_configuration(clients, deployed, layers, variables, plan)
-    record = " ".join(owned)
     plan.add(
         f"tag {RECORD_TAG}",
         deployed.tags.get(RECORD_TAG),
-        record,
-        lambda: clients.lambda_.tag_resource(Resource=deployed.arn, Tags={RECORD_TAG: record}),
+        str(record),
+        lambda: clients.lambda_.tag_resource(Resource=deployed.arn, Tags={RECORD_TAG: str(record)}),
     )
+    metrics = settings.send_metric and settings.metrics_mode == METRICS_MODES[1]
     policy = self_invoke_policy(
-        deployed.arn, metrics_mode=options.metrics_mode, auto=options.concurrency == AUTO
+        deployed.arn,
+        metrics_namespace=settings.metrics_namespace if metrics else None,
+        auto=options.concurrency == AUTO,
     )
-    plan.add(
-        f"role {deployed.role_name}: inline policy {POLICY_NAME}",
-        inline_policy(clients, deployed.role_name, POLICY_NAME),
-        policy,
-        lambda: clients.iam.put_role_policy(
-            RoleName=deployed.role_name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy)
-        ),
+    for role in dict.fromkeys([deployed.role_name, deployed.served_role_name]):
+        _plan_policy(clients, plan, role, deployed.policy_name, policy)
+    plan.not_ready = not_ready(deployed)
+    same = plan.not_ready or deployed.served is deployed.configuration
+    served_variables = variables if same else deployed.served_variables
+    event = json.dumps(
+        PingFormat.of(_settings(deployed, served_variables)).scheduled_ping(options.concurrency),
+        separators=(",", ":"),
     )
     _plan_schedule(clients, deployed, options, event, plan)
-    if deployed.qualifier:
+    plan_legacy_removal(clients, deployed, plan, disabling=False)
+    if plan.not_ready:
         plan.notes.append(
-            f"{deployed.label}: configuration changes reach $LATEST only. For them to reach "
-            f"{deployed.qualifier}, publish a version and point it there: aws lambda publish-version "
-            f"--function-name {deployed.name}, then aws lambda update-alias --function-name "
-            f"{deployed.name} --name {deployed.qualifier} --function-version <the new version> (the "
-            "schedule already targets it)"
+            f"{plan.not_ready}: it is not pinged, and its schedule stays DISABLED. Configuration changes "
+            f"reach $LATEST only: publish a version (aws lambda publish-version --function-name "
+            f"{deployed.name}), point {deployed.qualifier} at it (aws lambda update-alias --function-name "
+            f"{deployed.name} --name {deployed.qualifier} --function-version <the new version>), then run "
+            "lambdawarmer enable again"
         )
     return plan
+
+
+def _plan_policy(clients: Clients, plan: Plan, role: str, name: str, policy: dict[str, Any]) -> None:
+    plan.add(
+        f"role {role}: inline policy {name}",
+        inline_policy(clients, role, name),
+        policy,
+        lambda: clients.iam.put_role_policy(
+            RoleName=role, PolicyName=name, PolicyDocument=json.dumps(policy)
+        ),
+    )
 
 
 def _plan_schedule(clients: Clients, deployed: Deployed, options: Options, event: str, plan: Plan) -> None:
@@ -158,19 +204,19 @@ def _plan_schedule(clients: Clients, deployed: Deployed, options: Options, event
         lambda: clients.scheduler.create_schedule_group(Name=SCHEDULE_GROUP),
     )
     role = deployed.scheduler_role_name
-    trust, permission = scheduler_trust(deployed.account), scheduler_policy(deployed.target_arn)
-    current_permission = (
-        inline_policy(clients, role, SCHEDULER_ROLE_POLICY) if role_arn(clients, role) else None
-    )
+    trust = scheduler_trust(deployed.account, deployed.schedule_arn)
+    permission = scheduler_policy(deployed.target_arn)
+    current_role = _scheduler_role(clients, role)
     plan.add(
         f"scheduler role {role}",
-        current_permission,
-        permission,
+        current_role,
+        {"trust": trust, "permission": permission},
         lambda: _put_scheduler_role(clients, role, trust, permission),
     )
+    state = "DISABLED" if plan.not_ready else "ENABLED"
     wanted = {
         "expression": options.schedule,
-        "state": "ENABLED",
+        "state": state,
         "target": deployed.target_arn,
         "input": event,
         "flexible window": "OFF",
@@ -183,7 +229,7 @@ def _plan_schedule(clients: Clients, deployed: Deployed, options: Options, event
             "GroupName": SCHEDULE_GROUP,
             "ScheduleExpression": options.schedule,
             "FlexibleTimeWindow": {"Mode": "OFF"},
-            "State": "ENABLED",
+            "State": state,
             "Description": f"lambdawarmer warm-up ping for {deployed.label}",
             "Target": {"Arn": deployed.target_arn, "RoleArn": role_arn(clients, role), "Input": event},
         }
@@ -213,8 +259,22 @@ def _schedule_view(found: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def _scheduler_role(clients: Clients, role: str) -> dict[str, Any] | None:
+    """A schedule's role as the plan compares it: its trust and its permission (None: no role)."""
+    try:
+        found = clients.iam.get_role(RoleName=role)["Role"]
+    except clients.iam.exceptions.NoSuchEntityException:
+        return None
+    trust = found.get("AssumeRolePolicyDocument")
+    return {
+        "trust": json.loads(trust) if isinstance(trust, str) else trust,
+        "permission": inline_policy(clients, role, SCHEDULER_ROLE_POLICY),
+    }
+
+
 def _retry_while_the_role_propagates(call: Any) -> None:
-    """A new IAM role takes seconds to be usable; Scheduler refuses it meanwhile (ValidationException)."""
+    """A new IAM role takes seconds to be usable; Scheduler refuses it meanwhile (ValidationException).
+    The expression was checked before anything changed, so this is the role."""
     for attempt in range(ROLE_PROPAGATION_ATTEMPTS):
         try:
             call()
@@ -232,8 +292,10 @@ def _put_scheduler_role(
         clients.iam.create_role(
             RoleName=role,
             AssumeRolePolicyDocument=json.dumps(trust),
-            Description="lambdawarmer: lets EventBridge Scheduler invoke one function's warm-up target",
+            Description="lambdawarmer: lets one EventBridge Scheduler schedule invoke its warm-up target",
         )
+    else:
+        clients.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
     clients.iam.put_role_policy(
         RoleName=role, PolicyName=SCHEDULER_ROLE_POLICY, PolicyDocument=json.dumps(permission)
     )

@@ -158,11 +158,11 @@ def run(
     ref = parse_refs([function])[0]
     deployed = read_function(clients, ref)
     try:
-        config = deployed.settings()
+        config = deployed.settings(deployed.served_variables)
     except WarmerConfigError as error:
         raise UsageError(f"{ref}'s lambdawarmer settings are invalid: {error}") from None
-    memory = int(deployed.configuration["MemorySize"])
-    architecture = deployed.configuration.get("Architectures", ["x86_64"])[0]
+    memory = int(deployed.served["MemorySize"])
+    architecture = deployed.served.get("Architectures", ["x86_64"])[0]
     now = now or datetime.datetime.now(datetime.timezone.utc)
     try:
         history = read_history(clients, ref, days, now)

@@ -22,6 +22,7 @@ from lambdawarmer.aws import error_reason
 from lambdawarmer.version import __version__
 
 from . import adopt, config_command, cost, ping, status
+from .clients import is_aws_error
 from .exit_status import AWS_FAILED, INTERNAL_ERROR, USAGE, UsageError
 
 COMMANDS = {
@@ -55,13 +56,6 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
-def _is_aws_error(error: Exception) -> bool:
-    """Whether ``error`` is boto3's: a refused call, no credentials or region, no connection."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    return isinstance(error, (BotoCoreError, ClientError))
-
-
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Run the ``lambdawarmer`` command; its exit status."""
     arguments = parser().parse_args(argv)
@@ -71,7 +65,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         print(f"lambdawarmer {arguments.command}: {error}", file=sys.stderr)
         return USAGE
     except Exception as error:
-        if _is_aws_error(error):
+        if is_aws_error(error):
             print(f"lambdawarmer {arguments.command}: {error_reason(error)}", file=sys.stderr)
             return AWS_FAILED
         traceback.print_exc()

@@ -1,4 +1,10 @@
-"""The names lambdawarmer gives what it adds beside a function: layer, policy, schedule, role, tag."""
+"""The names lambdawarmer gives what it adds beside a function: layer, policy, schedule, role, tag.
+
+Every name is per target (function and qualifier) and, where the resource is global (IAM), per
+region, so that any number of functions may share an execution role and no two targets ever share
+a name: parts are joined with ``.``, which no function, alias or region name contains, and a name
+that had to be shortened or had a character dropped ends in a digest of the exact target.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +13,29 @@ import hashlib
 from lambdawarmer.function_ref import FunctionRef
 
 LAYER_NAME = "lambdawarmer"
-POLICY_NAME = "lambdawarmer-self-invoke"
-"""The inline policy on the function's execution role."""
 SCHEDULE_GROUP = "lambdawarmer"
 SCHEDULER_ROLE_POLICY = "invoke-target"
 """The inline policy of a schedule's role."""
 RECORD_TAG = "lambdawarmer:added"
-"""The function tag that lists the variables ``enable`` added, so ``disable`` removes exactly those."""
+"""The function tag that records which variables ``enable`` set, and a digest of each value."""
 MAX_NAME_LENGTH = 64
-"""IAM's and Scheduler's limit on a role's or a schedule's name."""
+"""IAM's limit on a role's name, Scheduler's on a schedule's (an inline policy's is 128)."""
+SEPARATOR = "."
+DIGEST_LENGTH = 10
+
+LEGACY_POLICY_NAME = "lambdawarmer-self-invoke"
+"""The one inline policy name of versions up to 1.3, shared by every function on a role."""
 
 
-def short_name(prefix: str, *parts: str) -> str:
-    """A resource name from ``parts`` that fits :data:`MAX_NAME_LENGTH` (a digest keeps it unique)."""
-    name = "-".join((prefix, *parts)).replace("$", "")
-    if len(name) <= MAX_NAME_LENGTH:
+def unique_name(prefix: str, *parts: str) -> str:
+    """``prefix.part.part``, within :data:`MAX_NAME_LENGTH` and the characters IAM and Scheduler
+    allow; shortened or with a ``$`` dropped, it ends in a digest of the exact parts."""
+    exact = SEPARATOR.join((prefix, *parts))
+    name = exact.replace("$", "")
+    if name == exact and len(name) <= MAX_NAME_LENGTH:
         return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
-    return f"{name[: MAX_NAME_LENGTH - 11]}-{digest}"
+    digest = hashlib.sha256(exact.encode()).hexdigest()[:DIGEST_LENGTH]
+    return f"{name[: MAX_NAME_LENGTH - DIGEST_LENGTH - 1]}-{digest}"
 
 
 def _parts(target: FunctionRef) -> list[str]:
@@ -32,10 +43,31 @@ def _parts(target: FunctionRef) -> list[str]:
 
 
 def schedule_name(target: FunctionRef) -> str:
-    """The schedule that pings ``target``: ``lambdawarmer-<function>[-<qualifier>]``."""
-    return short_name("lambdawarmer", *_parts(target))
+    """The schedule that pings ``target``: ``lambdawarmer.<function>[.<qualifier>]`` (regional)."""
+    return unique_name("lambdawarmer", *_parts(target))
 
 
-def scheduler_role_name(target: FunctionRef) -> str:
-    """The role the schedule of ``target`` invokes it with."""
-    return short_name("lambdawarmer-scheduler", *_parts(target))
+def scheduler_role_name(region: str, target: FunctionRef) -> str:
+    """The role the schedule of ``target`` invokes it with (IAM is global: the region is in it)."""
+    return unique_name("lambdawarmer-scheduler", region, *_parts(target))
+
+
+def self_invoke_policy_name(region: str, target: FunctionRef) -> str:
+    """The execution role's inline policy that lets ``target`` invoke itself: one per target, so
+    functions sharing a role never replace or delete each other's."""
+    return unique_name("lambdawarmer", region, *_parts(target))
+
+
+def legacy_names(target: FunctionRef) -> tuple[str, str]:
+    """The schedule and scheduler role names versions up to 1.3 gave ``target`` (``-``-joined, no
+    region: they collided), so that ``enable`` and ``disable`` remove what is left of them."""
+    joined = "-".join(_parts(target)).replace("$", "")
+
+    def legacy(prefix: str) -> str:
+        name = f"{prefix}-{joined}"
+        if len(name) <= MAX_NAME_LENGTH:
+            return name
+        digest = hashlib.sha256(name.encode()).hexdigest()[:DIGEST_LENGTH]
+        return f"{name[: MAX_NAME_LENGTH - DIGEST_LENGTH - 1]}-{digest}"
+
+    return legacy("lambdawarmer"), legacy("lambdawarmer-scheduler")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from lambdawarmer.auto import AUTO_TIMEOUT_MS
 from lambdawarmer.aws import CLOUDWATCH, error_code, error_reason
-from lambdawarmer.config import CONCURRENCY_LIMIT, SETTINGS, WarmerConfigError
+from lambdawarmer.config import CONCURRENCY_LIMIT, SETTINGS, TOKEN_FIELD, WarmerConfigError, mask
 from lambdawarmer.function_ref import FunctionRef
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
 from lambdawarmer.prewarm import environments_needed
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .deployed import Deployed
 
 DEFAULT_TIMEOUT_S = 120.0
+MAX_TIMEOUT_S = 900.0
 NOT_SENT_HINTS = {
     "AccessDeniedException": "access denied: these credentials may not call lambda:InvokeFunction on it",
     "ResourceNotFoundException": "not found: check the name, the qualifier and the region",
@@ -85,7 +86,7 @@ def ping(client: Any, target: FunctionRef, event: dict[str, object], concurrency
     started = time.monotonic()
     try:
         response = client.invoke(**call)
-        body = response["Payload"].read()
+        body = _without_token(response["Payload"].read(), event.get(TOKEN_FIELD))
     except Exception as error:
         result.elapsed_s = time.monotonic() - started
         hint = NOT_SENT_HINTS.get(error_code(error), "the ping was not answered")
@@ -127,9 +128,18 @@ def ping(client: Any, target: FunctionRef, event: dict[str, object], concurrency
     return result
 
 
+def _without_token(body: bytes, token: object) -> bytes:
+    """The answer with the token sent replaced wherever it appears (a handler that took the ping for
+    an event may echo it), so that nothing printed or returned shows it."""
+    if not isinstance(token, str) or not token:
+        return body
+    return body.replace(token.encode(), str(mask(token)).encode())
+
+
 def ping_as_scheduled(clients: Clients, deployed: Deployed, concurrency: int | str) -> PingResult:
-    """The ping the function's schedule sends (its own field names and token), sent once now."""
-    event = PingFormat.of(deployed.settings()).scheduled_ping(concurrency)
+    """The ping the function's schedule sends (the field names and token of the version its
+    qualifier serves), sent once now."""
+    event = PingFormat.of(deployed.settings(deployed.served_variables)).scheduled_ping(concurrency)
     return ping(clients.invoke_client(DEFAULT_TIMEOUT_S), deployed.ref, event, concurrency)
 
 
@@ -209,12 +219,36 @@ def _names(arguments: argparse.Namespace) -> list[str]:
 
 
 def _token(arguments: argparse.Namespace) -> str | None:
+    """The token to send: from this shell's environment or a file (never the command line's own
+    text, which the process list and the shell's history keep), or ``--token``."""
+    variable = SETTINGS["token"].env
+    if arguments.token_file:
+        try:
+            token = Path(arguments.token_file).read_text().strip()
+        except OSError as error:
+            raise UsageError(f"--token-file: {error.strerror or error}") from None
+        if not token:
+            raise UsageError(f"--token-file {arguments.token_file}: the file is empty")
+        return token
     if not arguments.token_from_env:
         return arguments.token  # type: ignore[no-any-return]
-    token = os.environ.get(SETTINGS["token"].env)
-    if not token:
-        raise UsageError(f"--token-from-env: {SETTINGS['token'].env} is not set")
-    return token
+    found = os.environ.get(variable)
+    if not found:
+        raise UsageError(f"--token-from-env: {variable} is not set")
+    return found
+
+
+def timeout_argument(text: str) -> float:
+    """``--timeout``: seconds, more than 0 and at most 900 (Lambda's longest run)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds, more than 0 and at most {MAX_TIMEOUT_S:g}; got {text!r}"
+        )
+    return seconds
 
 
 def add_parser(commands: Any) -> None:
@@ -249,13 +283,17 @@ def add_parser(commands: Any) -> None:
             help=f"the function's {setting.env} (default {setting.default})",
         )
     token = command.add_mutually_exclusive_group()
-    token.add_argument("--token", help="the function's WARMER_TOKEN, sent in the ping's token field")
     token.add_argument(
         "--token-from-env", action="store_true", help="send the WARMER_TOKEN of this shell's environment"
     )
+    token.add_argument("--token-file", metavar="FILE", help="send the token this file holds")
+    token.add_argument(
+        "--token",
+        help="the token itself (the process list and your shell's history keep it: prefer the two above)",
+    )
     command.add_argument("--json", action="store_true", help="print the raw report(s)")
     command.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds to wait for an answer"
+        "--timeout", type=timeout_argument, default=DEFAULT_TIMEOUT_S, help="seconds to wait for an answer"
     )
     command.add_argument("--profile", help="AWS profile (default: the usual configuration)")
     command.add_argument("--region", help="AWS region (default: the usual configuration)")

@@ -13,13 +13,22 @@ from typing import Any
 
 from lambdawarmer.aws import error_reason
 from lambdawarmer.config import SETTINGS, mask
+from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE
 
-SECRET_VARIABLES = {setting.env for setting in SETTINGS.values() if setting.secret}
+
+class ConfigurationChanged(RuntimeError):
+    """The function's configuration changed after it was read (its RevisionId no longer matches, or
+    an update was under way): nothing was written; read it again and plan again."""
+
+
+SHOWN_VARIABLES = {EXEC_WRAPPER_VARIABLE, *(s.env for s in SETTINGS.values() if not s.secret)}
+"""The variables whose values a plan prints: lambdawarmer's own, not secret. Any other (the token,
+the user's own) is shown as its length only."""
 
 
 def shown(name: str, value: Any) -> str:
-    """A variable's value as it may be printed (a secret never is)."""
-    return str(mask(value)) if name in SECRET_VARIABLES else str(value)
+    """A variable's value as it may be printed (a secret, or anything of the user's, never is)."""
+    return str(value) if name in SHOWN_VARIABLES else str(mask(value))
 
 
 class Change:
@@ -63,6 +72,8 @@ class Plan:
         self.label = label
         self.changes: list[Change] = []
         self.notes: list[str] = []
+        self.not_ready: str | None = None
+        """Why the target cannot be pinged once the plan is applied (None: it can)."""
 
     def add(self, resource: str, before: Any, after: Any, apply: Callable[[], None]) -> None:
         """Plan ``resource``'s change, unless it is already as wanted."""
@@ -79,11 +90,15 @@ class Plan:
         return lines
 
     def apply(self, say: Callable[[str], None]) -> bool:
-        """Apply every change in order; False (after saying what was applied) at the first failure."""
+        """Apply every change in order; False (after saying what was applied) at the first failure.
+        Raises :class:`ConfigurationChanged` when the function changed since it was read (the
+        configuration is the first change, so nothing was applied)."""
         done: list[str] = []
         for change in self.changes:
             try:
                 change.apply()
+            except ConfigurationChanged:
+                raise
             except Exception as error:
                 applied = ", ".join(done) or "nothing"
                 say(

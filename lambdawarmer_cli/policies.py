@@ -1,8 +1,9 @@
 """The IAM documents warming needs, and reading what a role's policies allow.
 
-Written: the execution role's inline policy (invoke this function, any qualifier; the CloudWatch
-calls its metrics mode or auto concurrency makes), and a schedule's role (trusted by EventBridge
-Scheduler from this account, allowed to invoke its one target). Read: whether a role's inline and
+Written: the execution role's inline policy for one target (invoke this function, any qualifier;
+the CloudWatch calls its metrics mode or auto concurrency makes, PutMetricData to its own
+namespace only), and a schedule's role (trusted by EventBridge Scheduler for that one schedule,
+allowed to invoke its one target). Read: whether a role's inline and
 attached policies allow an action on a resource (its Allow statements; IAM's policy simulator
 would also weigh denies and boundaries).
 """
@@ -13,8 +14,6 @@ import fnmatch
 import json
 from typing import TYPE_CHECKING, Any
 
-from lambdawarmer.config import SETTINGS
-
 if TYPE_CHECKING:
     from .clients import Clients
 
@@ -22,9 +21,10 @@ POLICY_VERSION = "2012-10-17"
 Document = dict[str, Any]
 
 
-def self_invoke_policy(function_arn: str, *, metrics_mode: str | None, auto: bool) -> Document:
-    """The execution role's inline policy: invoke ``function_arn`` (any qualifier) and nothing else,
-    plus PutMetricData (our namespace) in that metrics mode and GetMetricData for ``auto``."""
+def self_invoke_policy(function_arn: str, *, metrics_namespace: str | None, auto: bool) -> Document:
+    """The execution role's inline policy for one target: invoke ``function_arn`` (any qualifier)
+    and nothing else, plus PutMetricData to the function's own namespace when its metrics mode sends
+    them (``metrics_namespace``), and GetMetricData for ``auto``."""
     statements: list[Document] = [
         {
             "Sid": "LambdaWarmerSelfInvoke",
@@ -33,16 +33,14 @@ def self_invoke_policy(function_arn: str, *, metrics_mode: str | None, auto: boo
             "Resource": [function_arn, f"{function_arn}:*"],
         }
     ]
-    if metrics_mode == "put_metric_data":
+    if metrics_namespace is not None:
         statements.append(
             {
                 "Sid": "LambdaWarmerMetrics",
                 "Effect": "Allow",
                 "Action": "cloudwatch:PutMetricData",
                 "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"cloudwatch:namespace": SETTINGS["metrics_namespace"].default}
-                },
+                "Condition": {"StringEquals": {"cloudwatch:namespace": metrics_namespace}},
             }
         )
     if auto:
@@ -57,8 +55,9 @@ def self_invoke_policy(function_arn: str, *, metrics_mode: str | None, auto: boo
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 
-def scheduler_trust(account: str) -> Document:
-    """Who may assume a schedule's role: EventBridge Scheduler, for schedules of ``account`` only."""
+def scheduler_trust(account: str, schedule_arn: str) -> Document:
+    """Who may assume a schedule's role: EventBridge Scheduler, for that one schedule only
+    (``aws:SourceArn``) of ``account`` (``aws:SourceAccount``): the confused-deputy guard."""
     return {
         "Version": POLICY_VERSION,
         "Statement": [
@@ -66,7 +65,7 @@ def scheduler_trust(account: str) -> Document:
                 "Effect": "Allow",
                 "Principal": {"Service": "scheduler.amazonaws.com"},
                 "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                "Condition": {"StringEquals": {"aws:SourceAccount": account, "aws:SourceArn": schedule_arn}},
             }
         ],
     }

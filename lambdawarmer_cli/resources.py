@@ -6,19 +6,23 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from lambdawarmer.aws import error_code
 from lambdawarmer.config import TOKEN_FIELD, mask
 
 from .deployed import wait_for_update
 from .names import SCHEDULE_GROUP
+from .plan import ConfigurationChanged, Plan
 
 if TYPE_CHECKING:
     from .clients import Clients
     from .deployed import Deployed
-    from .plan import Plan
 
 
 class ChangeError(RuntimeError):
     """A function cannot be changed as asked (the message says why and what to do)."""
+
+
+CHANGED_CODES = ("PreconditionFailedException", "ResourceConflictException")
 
 
 def inline_policy(clients: Clients, role: str, name: str) -> dict[str, Any] | None:
@@ -36,6 +40,13 @@ def role_arn(clients: Clients, role: str) -> str | None:
         return str(clients.iam.get_role(RoleName=role)["Role"]["Arn"])
     except clients.iam.exceptions.NoSuchEntityException:
         return None
+
+
+def delete_role(clients: Clients, role: str) -> None:
+    """Delete a role of ours, its inline policies first (IAM refuses a role that has any)."""
+    for policy in clients.iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        clients.iam.delete_role_policy(RoleName=role, PolicyName=policy)
+    clients.iam.delete_role(RoleName=role)
 
 
 def schedule(clients: Clients, name: str) -> dict[str, Any] | None:
@@ -62,12 +73,19 @@ def masked_input(text: Any) -> Any:
 def plan_configuration(
     clients: Clients, deployed: Deployed, layers: list[str], variables: dict[str, str], plan: Plan
 ) -> None:
-    """The layers and the variables: shown apart, applied in one update, waited for."""
+    """The layers and the variables: shown apart, applied in one update, waited for. The update
+    carries the RevisionId read, so a change made meanwhile (a pipeline's) is never undone."""
 
     def update() -> None:
-        clients.lambda_.update_function_configuration(
-            FunctionName=deployed.name, Layers=layers, Environment={"Variables": variables}
-        )
+        revision = {"RevisionId": deployed.revision} if deployed.revision else {}
+        try:
+            clients.lambda_.update_function_configuration(
+                FunctionName=deployed.name, Layers=layers, Environment={"Variables": variables}, **revision
+            )
+        except Exception as error:
+            if error_code(error) in CHANGED_CODES:
+                raise ConfigurationChanged(error_code(error)) from error
+            raise
         status = wait_for_update(clients, deployed.name)
         if status != "Successful":
             raise ChangeError(f"the configuration update ended {status}")

@@ -1,34 +1,53 @@
 """``lambdawarmer status`` (doctor): is warming set up right on a function, and if not, what to do.
 
-One check per line, OK / WARN / FAIL. The settings, the schedule's input and ``auto`` are checked
-with the same code the layer runs. Exit status 0 when no check FAILs, 6 when one does, 2 usage.
+One check per line, OK / WARN / FAIL. A qualified target is checked as the version its qualifier
+serves (its layers, variables and role), which is what a ping meets. The settings, the schedule's
+input and ``auto`` are checked with the same code the layer runs, the timeout with the same round
+model ``cost`` prices. A check that cannot read what it needs says so (WARN) and names the
+permission; the other checks still run.
+
+Exit statuses: 0 no check FAILs; 2 usage; 3 a function could not be read (not found, denied, no
+credentials); 6 a check FAILed. With several functions, the highest.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from lambdawarmer.aws import error_code, error_reason
 from lambdawarmer.config import SETTINGS, WarmerConfig, resolve_settings
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
 from lambdawarmer.protocol import AUTO, PingFormat, PingKind
+from lambdawarmer.timing import DEADLINE_MARGIN_MS
 
-from .clients import Clients
+from .clients import Clients, is_aws_error
 from .deployed import Deployed, read_function, selected_functions
 from .deploys import how_to_pre_warm, is_alias, pre_warming_hooks
-from .enable import CHAINED_VARIABLE, TOKEN_VARIABLE
+from .enable import CHAINED_VARIABLE, TOKEN_VARIABLE, not_ready
+from .exit_status import AWS_FAILED, STATUS_FAILED
 from .exit_status import OK as ALL_PASSED
-from .exit_status import STATUS_FAILED
-from .layers import is_ours
+from .lambda_model import round_shape
+from .layers import is_ours, newest_layer_version
 from .libraries import carried
-from .names import LAYER_NAME, POLICY_NAME, SCHEDULE_GROUP
+from .names import LAYER_NAME, SCHEDULE_GROUP
 from .policies import allows, role_statements
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
-ROUND_NEEDS_MS = 3_000
-"""Time a round needs on top of the delay, for warm instances (cold ones may need up to 10 s more)."""
+NEEDS = {
+    "layer": "lambda:ListLayerVersions",
+    "self-invoke": "iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy, "
+    "iam:GetPolicyVersion",
+    "schedule": "scheduler:GetSchedule",
+    "reserved concurrency": "lambda:GetFunctionConcurrency",
+    "provisioned concurrency": "lambda:GetProvisionedConcurrencyConfig",
+    "network": "ec2:DescribeSubnets, ec2:DescribeVpcEndpoints, ec2:DescribeRouteTables",
+    "auto concurrency": "cloudwatch:GetMetricData",
+    "deploys": "lambda:ListFunctions, lambda:GetAlias",
+}
+"""What each check that calls AWS reads with, named when it is denied."""
 
 
 class Check:
@@ -43,22 +62,36 @@ class Check:
         return {"check": self.name, "status": self.verdict, "detail": self.detail}
 
 
+def _where(deployed: Deployed) -> str:
+    """Which configuration a check read: the version a qualifier serves, or the function's."""
+    if deployed.served is deployed.configuration:
+        return ""
+    return f" (version {deployed.served_version}, which {deployed.qualifier} serves)"
+
+
 def check_layer(clients: Clients, deployed: Deployed) -> Check:
-    ours = [arn for arn in deployed.layers if is_ours(arn)]
+    ours = [arn for arn in deployed.served_layers if is_ours(arn)]
     if not ours:
-        return Check("layer", FAIL, f"no {LAYER_NAME} layer attached: run lambdawarmer enable")
+        return Check(
+            "layer", FAIL, f"no {LAYER_NAME} layer attached{_where(deployed)}: run lambdawarmer enable"
+        )
     attached = ours[0]
-    versions = clients.lambda_.list_layer_versions(LayerName=LAYER_NAME).get("LayerVersions", [])
-    newest = versions[0]["LayerVersionArn"] if versions else attached
+    newest = newest_layer_version(clients) or attached
     if attached != newest:
-        return Check("layer", WARN, f"{attached} attached; {newest} is newer: run lambdawarmer enable again")
-    return Check("layer", OK, f"{attached} (the newest)")
+        return Check(
+            "layer",
+            WARN,
+            f"{attached} attached{_where(deployed)}; {newest} is newer in this account: if you trust it, "
+            f"lambdawarmer enable --layer-arn {newest}",
+        )
+    return Check("layer", OK, f"{attached}{_where(deployed)} (the newest)")
 
 
 def check_wrapper(deployed: Deployed) -> Check:
-    value = deployed.variables.get(EXEC_WRAPPER_VARIABLE)
+    variables = deployed.served_variables
+    value = variables.get(EXEC_WRAPPER_VARIABLE)
     if value == WRAPPER_PATH:
-        chained = deployed.variables.get(CHAINED_VARIABLE)
+        chained = variables.get(CHAINED_VARIABLE)
         return Check("wrapper", OK, WRAPPER_PATH + (f", then {chained}" if chained else ""))
     if value:
         return Check(
@@ -72,7 +105,7 @@ def check_wrapper(deployed: Deployed) -> Check:
 def check_settings(deployed: Deployed) -> tuple[Check, dict[str, Any]]:
     """The settings, checked by the layer's own code; the values the other checks use (a setting
     that is not valid counts at its default there, the FAIL here saying so)."""
-    resolution = resolve_settings(environ=deployed.variables)
+    resolution = resolve_settings(environ=deployed.served_variables)
     if resolution.errors:
         defaults = {name: setting.default for name, setting in SETTINGS.items()}
         valid = {name: resolution.values.get(name, defaults[name]) for name in SETTINGS}
@@ -83,17 +116,15 @@ def check_settings(deployed: Deployed) -> tuple[Check, dict[str, Any]]:
 
 def check_self_invoke(clients: Clients, deployed: Deployed) -> Check:
     """Read from the role's policies (IAM's policy simulator would also weigh denies and boundaries)."""
-    try:
-        statements = role_statements(clients, deployed.role_name)
-    except Exception as error:
-        return Check("self-invoke", WARN, f"cannot read role {deployed.role_name}: {error_code(error)}")
+    role = deployed.served_role_name
+    statements = role_statements(clients, role)
     if any(allows(s, "lambda:InvokeFunction", deployed.target_arn) for s in statements):
-        return Check("self-invoke", OK, f"role {deployed.role_name} may invoke {deployed.target_arn}")
+        return Check("self-invoke", OK, f"role {role} may invoke {deployed.target_arn}")
     return Check(
         "self-invoke",
         FAIL,
-        f"role {deployed.role_name} may not invoke {deployed.target_arn}: every fan-out invoke will be "
-        f"denied; run lambdawarmer enable (inline policy {POLICY_NAME})",
+        f"role {role} may not invoke {deployed.target_arn}: every fan-out invoke will be "
+        f"denied; run lambdawarmer enable (inline policy {deployed.policy_name})",
     )
 
 
@@ -105,6 +136,8 @@ def check_schedule(
     try:
         schedule = clients.scheduler.get_schedule(Name=deployed.schedule_name, GroupName=SCHEDULE_GROUP)
     except Exception as error:
+        if error_code(error) != "ResourceNotFoundException":
+            raise
         return Check(
             "schedule",
             FAIL,
@@ -113,7 +146,14 @@ def check_schedule(
         ), None
     target = schedule.get("Target", {})
     problems = []
-    if schedule.get("State") != "ENABLED":
+    unserved = not_ready(deployed)
+    if unserved and schedule.get("State") == "ENABLED":
+        problems.append(f"it pings {deployed.target_arn}, but {unserved}: the handler gets the pings")
+    elif unserved:
+        problems.append(
+            f"it is {schedule.get('State')} until {unserved.split(',')[0]} is replaced by one with the layer"
+        )
+    elif schedule.get("State") != "ENABLED":
         problems.append(f"it is {schedule.get('State')}")
     if target.get("Arn") != deployed.target_arn:
         problems.append(f"it targets {target.get('Arn')}, not {deployed.target_arn}")
@@ -133,7 +173,7 @@ def check_schedule(
             problems.append(ping.warning)
     if problems:
         return Check("schedule", FAIL, "; ".join(problems)), concurrency
-    token = deployed.variables.get(TOKEN_VARIABLE)
+    token = deployed.served_variables.get(TOKEN_VARIABLE)
     detail = f"{schedule.get('ScheduleExpression')}, concurrency {concurrency}, to {deployed.target_arn}"
     return Check("schedule", OK, detail + (", token matches" if token else "")), concurrency
 
@@ -223,20 +263,22 @@ def check_vpc(clients: Clients, deployed: Deployed) -> Check:
     )
 
 
-def check_timeout(deployed: Deployed, values: dict[str, Any]) -> Check:
-    timeout_ms = int(deployed.configuration.get("Timeout", 3)) * 1000
-    delay = int(values["delay"])
-    needed = delay + ROUND_NEEDS_MS
-    if timeout_ms < needed:
-        return Check(
-            "timeout",
-            FAIL,
-            f"{timeout_ms // 1000} s: a round needs the delay ({delay} ms) plus "
-            f"~{ROUND_NEEDS_MS // 1000} s; raise it",
-        )
-    return Check(
-        "timeout", OK, f"{timeout_ms // 1000} s (a cold instance may need up to 10 s more to answer)"
+def check_timeout(deployed: Deployed, values: dict[str, Any], concurrency: int | str | None) -> Check:
+    """Whether a round fits the function's timeout: the send spread and the hold the fan-out sizes
+    at the function's memory, the answers, and the margin the layer keeps back (``cost``'s model)."""
+    timeout_ms = int(deployed.served.get("Timeout", 3)) * 1000
+    memory_mb = int(deployed.served.get("MemorySize", 128))
+    instances = WarmerConfig(values).auto_fallback_instances if concurrency == AUTO else int(concurrency or 1)
+    shape = round_shape(memory_mb, instances, int(values["delay"]))
+    needed_ms = shape.billed_ms + DEADLINE_MARGIN_MS
+    detail = (
+        f"{timeout_ms / 1000:g} s; a round of {instances} at {memory_mb} MB needs ~{needed_ms:,.0f} ms "
+        f"(send spread {shape.send_spread_ms:.0f} ms, hold {shape.hold_ms:.0f} ms, answers, and "
+        f"{DEADLINE_MARGIN_MS} ms kept back)"
     )
+    if timeout_ms < needed_ms:
+        return Check("timeout", FAIL, f"{detail}: raise it, or lower WARMER_DELAY")
+    return Check("timeout", OK, f"{detail}; a cold instance's init comes on top")
 
 
 def check_auto(
@@ -292,25 +334,45 @@ def check_deploys(clients: Clients, deployed: Deployed) -> Check | None:
     return Check("deploys", WARN, how_to_pre_warm(deployed))
 
 
+def guarded(name: str, check: Callable[[], Check | None]) -> Check | None:
+    """``check()``, or, when AWS refuses or does not answer what it reads, a WARN saying so and the
+    permission it needs (the other checks still run)."""
+    try:
+        return check()
+    except Exception as error:
+        if not is_aws_error(error):
+            raise
+        needs = f" (it needs {NEEDS[name]})" if name in NEEDS else ""
+        return Check(name, WARN, f"cannot check it: {error_code(error) or error_reason(error)}{needs}")
+
+
 def run_checks(clients: Clients, deployed: Deployed) -> list[Check]:
     settings, values = check_settings(deployed)
-    schedule, concurrency = check_schedule(clients, deployed, values)
+    concurrency: int | str | None = None
+
+    def schedule() -> Check:
+        nonlocal concurrency
+        check, concurrency = check_schedule(clients, deployed, values)
+        return check
+
+    found = guarded("schedule", schedule)
     checks = [
-        check_layer(clients, deployed),
+        guarded("layer", lambda: check_layer(clients, deployed)),
         check_wrapper(deployed),
         settings,
-        check_self_invoke(clients, deployed),
-        schedule,
-        check_reserved(clients, deployed, concurrency),
-        check_provisioned(clients, deployed, concurrency),
+        guarded("self-invoke", lambda: check_self_invoke(clients, deployed)),
+        found,
+        guarded("reserved concurrency", lambda: check_reserved(clients, deployed, concurrency)),
+        guarded("provisioned concurrency", lambda: check_provisioned(clients, deployed, concurrency)),
         check_snapstart(deployed),
-        check_vpc(clients, deployed),
-        check_timeout(deployed, values),
+        guarded("network", lambda: check_vpc(clients, deployed)),
+        check_timeout(deployed, values, concurrency),
         check_observability(deployed, values),
     ]
-    auto = check_auto(clients, deployed, values, concurrency) if settings.verdict != FAIL else None
-    deploys = check_deploys(clients, deployed)
-    return checks + [check for check in (auto, deploys) if check]
+    if settings.verdict != FAIL:
+        checks.append(guarded("auto concurrency", lambda: check_auto(clients, deployed, values, concurrency)))
+    checks.append(guarded("deploys", lambda: check_deploys(clients, deployed)))
+    return [check for check in checks if check]
 
 
 def table(label: str, checks: list[Check]) -> list[str]:
@@ -332,20 +394,23 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     clients = Clients(arguments.profile, arguments.region)
     targets = selected_functions(clients, arguments.functions, arguments.tag, arguments.qualifier)
     reports: dict[str, list[dict[str, str]]] = {}
-    failed = False
+    status = ALL_PASSED
     for target in targets:
         try:
             deployed = read_function(clients, target)
         except Exception as error:
-            checks = [Check("function", FAIL, error_reason(error))]
-            label = str(target)
+            if not is_aws_error(error):
+                raise
+            checks = [Check("function", FAIL, f"cannot read it: {error_reason(error)}")]
+            label, status = str(target), max(status, AWS_FAILED)
         else:
             checks, label = run_checks(clients, deployed), deployed.label
-        failed = failed or any(check.verdict == FAIL for check in checks)
+            if any(check.verdict == FAIL for check in checks):
+                status = max(status, STATUS_FAILED)
         reports[label] = [check.as_dict() for check in checks]
         if not arguments.json:
             for line in table(label, checks):
                 print(line, file=out)
     if arguments.json:
         print(json.dumps(reports, indent=2), file=out)
-    return STATUS_FAILED if failed else ALL_PASSED
+    return status

@@ -29,6 +29,7 @@ from emulator.http import FastHandler, LoopbackEndpoint
 from lambdawarmer_cli import main as cli
 from lambdawarmer_cli.cost import monthly_cost, pings_per_month
 from lambdawarmer_cli.names import RECORD_TAG, SCHEDULE_GROUP
+from lambdawarmer_cli.record import digest
 
 from .conftest import layered_spec, write_function
 
@@ -188,9 +189,11 @@ def test_enable_keeps_every_layer_and_variable_and_sets_up_the_rest(
     assert variables["WARMER_SEND_METRIC"] == "true"
     assert len(variables["WARMER_TOKEN"]) >= 16
     assert variables["WARMER_TOKEN"] not in output
-    assert after["tags"][RECORD_TAG] == "AWS_LAMBDA_EXEC_WRAPPER WARMER_SEND_METRIC WARMER_TOKEN"
+    recorded = dict(entry.split("=") for entry in after["tags"][RECORD_TAG].split())
+    assert list(recorded) == ["AWS_LAMBDA_EXEC_WRAPPER", "WARMER_SEND_METRIC", "WARMER_TOKEN"]
+    assert recorded["WARMER_TOKEN"] == digest("WARMER_TOKEN", variables["WARMER_TOKEN"])  # never the value
     assert after["tags"]["team"] == "shop"
-    policy = aws["iam"].get_role_policy(RoleName="orders-role", PolicyName="lambdawarmer-self-invoke")[
+    policy = aws["iam"].get_role_policy(RoleName="orders-role", PolicyName="lambdawarmer.us-east-1.orders")[
         "PolicyDocument"
     ]
     (statement,) = policy["Statement"]
@@ -199,7 +202,7 @@ def test_enable_keeps_every_layer_and_variable_and_sets_up_the_rest(
         "lambda:InvokeFunction",
         [function_arn, f"{function_arn}:*"],
     )
-    schedule = aws["scheduler"].get_schedule(Name="lambdawarmer-orders", GroupName=SCHEDULE_GROUP)
+    schedule = aws["scheduler"].get_schedule(Name="lambdawarmer.orders", GroupName=SCHEDULE_GROUP)
     assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
     assert schedule["ScheduleExpression"] == "rate(5 minutes)"
     assert schedule["Target"]["Arn"] == function_arn
@@ -261,7 +264,8 @@ def test_a_dry_run_shows_the_plan_and_changes_nothing(aws: dict[str, Any], layer
     make_function(aws)
     aws["lambda"].publish_layer_version(LayerName="lambdawarmer", Content={"ZipFile": layer_zip.read_bytes()})
     before = snapshot(aws)
-    status, output = run("enable", "orders", "--concurrency", "4", "--dry-run")
+    layer = f"arn:aws:lambda:{REGION}:123456789012:layer:lambdawarmer:1"
+    status, output = run("enable", "orders", "--concurrency", "4", "--layer-arn", layer, "--dry-run")
     assert status == 0, output
     assert snapshot(aws) == before
     assert "dry run: nothing was changed" in output
@@ -293,13 +297,13 @@ def test_a_failure_halfway_says_what_was_applied_and_a_rerun_finishes(
     aws["iam"].delete_role(RoleName="orders-role")  # the execution role is gone: its policy cannot go on
     status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
     assert status == 5
-    assert "FAILED at role orders-role: inline policy lambdawarmer-self-invoke" in output
+    assert "FAILED at role orders-role: inline policy lambdawarmer.us-east-1.orders" in output
     assert "applied before it: layers, variables, tag lambdawarmer:added" in output
     make_role(aws)
     status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
     assert status == 0, output
     assert "layers:" not in output  # done the first time
-    assert "role orders-role: inline policy lambdawarmer-self-invoke" in output
+    assert "role orders-role: inline policy lambdawarmer.us-east-1.orders" in output
 
 
 # -- disable --------------------------------------------------------------------------------------
@@ -396,12 +400,13 @@ def test_status_of_a_broken_function_says_what_to_do(aws: dict[str, Any]) -> Non
 def test_status_finds_schedule_problems_reserved_concurrency_and_a_short_timeout(
     aws: dict[str, Any], warm_orders: LambdaEmulator, layer_zip: Path
 ) -> None:
-    make_function(aws, timeout=2)
+    make_function(aws, timeout=2)  # a round of 5 at 512 MB fits 2 s; with a 2 s delay it does not
     run("enable", "orders", "--concurrency", "5", "--publish", str(layer_zip))
     aws["lambda"].put_function_concurrency(FunctionName="orders", ReservedConcurrentExecutions=3)
     variables = snapshot(aws)["variables"]
     aws["lambda"].update_function_configuration(
-        FunctionName="orders", Environment={"Variables": {**variables, "WARMER_TOKEN": "x" * 20}}
+        FunctionName="orders",
+        Environment={"Variables": {**variables, "WARMER_TOKEN": "x" * 20, "WARMER_DELAY": "2000"}},
     )
     status, output = run("status", "orders")
     assert status == 6
@@ -534,7 +539,7 @@ def test_enable_schedules_the_ping_a_function_with_its_own_field_names_answers(
     status, output = run("enable", "orders", "--concurrency", "3", "--publish", str(layer_zip), *extra)
     assert status == 0, output
     assert "orders  3/3 warm" in output  # enable's first ping, as the schedule sends it
-    schedule = aws["scheduler"].get_schedule(Name="lambdawarmer-orders", GroupName=SCHEDULE_GROUP)
+    schedule = aws["scheduler"].get_schedule(Name="lambdawarmer.orders", GroupName=SCHEDULE_GROUP)
     event = json.loads(schedule["Target"]["Input"])
     wanted = {"am_i_a_warmer": True, "how_many_lambdas": 3}
     assert event == ({**wanted, "token": settings["WARMER_TOKEN"]} if "WARMER_TOKEN" in settings else wanted)
@@ -576,14 +581,18 @@ def test_status_fails_a_schedule_the_function_would_not_take_for_a_ping(
         (("disable", "--tag", "=shop"), 2, "expected KEY=VALUE"),
         (("status", "a:b:c:d:e"), 2, "is not a function reference"),
         (("status",), 2, "name a function"),
-        (("enable", "orders", "--concurrency", "2"), 2, "no lambdawarmer layer in this account"),
+        (("enable", "orders", "--concurrency", "2"), 2, "it has no lambdawarmer layer: name the one"),
         (("enable", "orders", "--concurrency", "0"), 2, "expected a whole number from 1 to 1000"),
-        (("enable", "orders", "--concurrency", "2", "--publish", "/no/such.zip"), 2, "--publish:"),
+        (
+            ("enable", "orders", "--concurrency", "2", "--publish", "/no/such.zip"),
+            2,
+            "--publish /no/such.zip",
+        ),
         (("cost", "--concurrency", "2"), 2, "give --memory MB"),
         (("cost", "--memory", "64", "--concurrency", "2"), 2, "Lambda allows 128 to 10240 MB"),
         (("cost", "missing", "--concurrency", "2"), 3, "ResourceNotFoundException"),
-        (("disable", "missing"), 5, "missing: cannot read it: ResourceNotFoundException"),
-        (("status", "missing"), 6, "FAIL"),
+        (("disable", "missing"), 3, "missing: cannot read it: ResourceNotFoundException"),
+        (("status", "missing"), 3, "FAIL  function  cannot read it: ResourceNotFoundException"),
     ],
 )
 def test_each_error_exits_with_its_documented_status(
@@ -670,7 +679,8 @@ def test_ping_like_warms_a_version_to_what_the_alias_needs(
     emulator = start_emulator(spec)
     invocations_to(emulator)
     make_function(aws, variables=settings)
-    for _ in range(2):
+    for version in ("1", "2"):  # Lambda publishes a version only when something changed
+        aws["lambda"].update_function_configuration(FunctionName="orders", Description=f"release {version}")
         aws["lambda"].publish_version(FunctionName="orders")
     aws["lambda"].create_alias(FunctionName="orders", Name="live", FunctionVersion="1")
     put_concurrent_executions(
@@ -703,9 +713,10 @@ def test_enable_and_status_know_whether_an_aliass_deploys_are_pre_warmed(
     emulator = start_emulator(FunctionSpec(**{**spec.__dict__, "versions": ["1"], "aliases": {"live": "1"}}))
     invocations_to(emulator)
     make_function(aws)
-    aws["lambda"].publish_version(FunctionName="orders")
+    assert run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))[0] == 0
+    aws["lambda"].publish_version(FunctionName="orders")  # version 1 has the layer
     aws["lambda"].create_alias(FunctionName="orders", Name="live", FunctionVersion="1")
-    status, output = run("enable", "orders:live", "--concurrency", "2", "--publish", str(layer_zip))
+    status, output = run("enable", "orders:live", "--concurrency", "2")
     assert status == 0, output
     assert "note: deploys of orders:live move traffic to a version with no environment" in output
     assert "lambdawarmer ping orders --qualifier NEW_VERSION --like live" in output

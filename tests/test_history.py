@@ -127,7 +127,7 @@ def test_history_refuses_what_it_cannot_judge(aws: dict[str, Any]) -> None:  # n
         (("--days", "64"), "--days 64: expected 1 to 63"),
         (("--concurrency", "3", "--arch", "arm64"), "from the function: drop --concurrency, --arch"),
         (("--init-ms", "-1"), "--init-ms -1: expected 0 or more milliseconds"),
-        (("--schedule", "cron(0 * * * ? *)"), "expected rate(N minutes), rate(N hours) or rate(N days)"),
+        (("--schedule", "cron(0 * * * ? *)"), "has no fixed period: give the rate(...) nearest to it"),
     ):
         status, output = run("cost", "orders", "--history", *argv)
         assert (status, message in output) == (2, True), output
@@ -200,6 +200,8 @@ def test_history_replays_the_schedule_and_init_it_is_given(aws: dict[str, Any]) 
 def test_history_through_an_alias_reads_its_own_metrics_by_any_name(aws: dict[str, Any]) -> None:  # noqa: F811
     """An ARN with a qualifier reads ``FunctionName`` = the name and ``Resource`` = ``name:alias``."""
     arn = make_function(aws)["FunctionArn"]
+    aws["lambda"].publish_version(FunctionName="orders")
+    aws["lambda"].create_alias(FunctionName="orders", Name="live", FunctionVersion="1")
     put_history(aws["endpoint"], trace_function(), now(), qualifier="live")
     status, output = run("cost", f"{arn}:live", "--history", "--days", "1")
     assert status == 0, output
