@@ -270,7 +270,7 @@ def check_timeout(deployed: Deployed, values: dict[str, Any], concurrency: int |
     memory_mb = int(deployed.served.get("MemorySize", 128))
     instances = WarmerConfig(values).auto_fallback_instances if concurrency == AUTO else int(concurrency or 1)
     shape = round_shape(memory_mb, instances, int(values["delay"]))
-    needed_ms = shape.billed_ms + DEADLINE_MARGIN_MS
+    needed_ms = shape.originator_ms + DEADLINE_MARGIN_MS
     detail = (
         f"{timeout_ms / 1000:g} s; a round of {instances} at {memory_mb} MB needs ~{needed_ms:,.0f} ms "
         f"(send spread {shape.send_spread_ms:.0f} ms, hold {shape.hold_ms:.0f} ms, answers, and "

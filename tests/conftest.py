@@ -23,6 +23,8 @@ from lambdawarmer import logs
 from lambdawarmer.instance import ENVIRONMENT
 from layer.runtimes import SUPPORTED_RUNTIMES
 
+from .control_plane import aws, invocations_to  # noqa: F401  (fixtures for every test module)
+
 FUNCTION = "orders"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

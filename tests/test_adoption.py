@@ -2,162 +2,41 @@
 
 moto implements Lambda configuration, layers, aliases, tags, reserved concurrency, IAM roles and
 inline policies, EventBridge Scheduler, EC2 VPC endpoints and CloudWatch. Invoking a function needs
-Docker there, so the prewarm ping after ``enable`` goes, through a small router on 127.0.0.1, to the
-emulator running the function with the real layer. moto has no Provisioned Concurrency API: that
+Docker there, so the prewarm ping after ``enable`` goes to the emulator running the function with
+the real layer (``control_plane``). moto has no Provisioned Concurrency API: that
 check is exercised with a stubbed answer (said where it is).
 """
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import io
 import json
-import re
-import urllib.request
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import boto3
 import pytest
 
 from emulator import LambdaEmulator
-from emulator.http import FastHandler, LoopbackEndpoint
-from lambdawarmer_cli import main as cli
 from lambdawarmer_cli.cost import monthly_cost, pings_per_month
 from lambdawarmer_cli.names import RECORD_TAG, SCHEDULE_GROUP
 from lambdawarmer_cli.record import digest
 
 from .conftest import layered_spec, write_function
+from .control_plane import (
+    OTHER_LAYERS,
+    REGION,
+    VARIABLES,
+    code_zip,
+    make_function,
+    make_role,
+    run,
+    snapshot,
+    verdicts,
+)
 
 Start = Callable[..., LambdaEmulator]
-REGION = "us-east-1"
-OTHER_LAYERS = [f"arn:aws:lambda:{REGION}:123456789012:layer:tools-{n}:{n}" for n in (1, 2, 3)]
-VARIABLES = {f"APP_SETTING_{n}": f"value {n}" for n in range(10)}
-
-
-class Router(FastHandler):
-    """Invocations to the emulator, every other request to moto: one endpoint for boto3's Lambda client."""
-
-    def _forward(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        invoking = self.path.split("?")[0].endswith("/invocations")
-        upstream = urlparse(self.server.emulator_url if invoking else self.server.moto_url)  # type: ignore[attr-defined]
-        connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
-        headers = dict(self.headers.items())  # Host included: the caller signed it
-        connection.request(self.command, self.path, body=body, headers=headers)
-        response = connection.getresponse()
-        answer = response.read()
-        skip = {"content-length", "transfer-encoding", "connection"}
-        self.reply(response.status, answer, {k: v for k, v in response.getheaders() if k.lower() not in skip})
-        connection.close()
-
-    do_GET = do_POST = do_PUT = do_DELETE = _forward
-
-
-@pytest.fixture
-def aws(cloudwatch_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """moto's server, emptied, as the AWS every client here and in the command talks to."""
-    urllib.request.urlopen(urllib.request.Request(f"{cloudwatch_endpoint}/moto-api/reset", method="POST"))
-    monkeypatch.setenv("AWS_ENDPOINT_URL", cloudwatch_endpoint)
-    monkeypatch.delenv("AWS_ENDPOINT_URL_LAMBDA", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL_CLOUDWATCH", raising=False)
-    clients = {name: boto3.client(name, region_name=REGION) for name in ("lambda", "iam", "scheduler", "ec2")}
-    return {"endpoint": cloudwatch_endpoint, **clients}
-
-
-@pytest.fixture
-def invocations_to(
-    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[[LambdaEmulator], None]]:
-    """Route Lambda invocations to an emulator (the rest of Lambda's API stays moto's)."""
-    routers: list[LoopbackEndpoint] = []
-
-    def route(emulator: LambdaEmulator) -> None:
-        router = LoopbackEndpoint(Router, emulator_url=emulator.url, moto_url=aws["endpoint"])
-        routers.append(router)
-        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", router.url)
-
-    yield route
-    for router in routers:
-        router.close()
-
-
-def code_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return 'real work'\n")
-    return buffer.getvalue()
-
-
-def make_role(aws: dict[str, Any], name: str = "orders-role") -> str:
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    try:
-        return str(
-            aws["iam"].create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-        )
-    except aws["iam"].exceptions.EntityAlreadyExistsException:
-        return str(aws["iam"].get_role(RoleName=name)["Role"]["Arn"])
-
-
-def make_function(aws: dict[str, Any], name: str = "orders", **extra: Any) -> dict[str, Any]:
-    """A function as users have them: other layers, many variables, its own tags."""
-    for arn in OTHER_LAYERS:
-        layer = arn.split(":")[6]
-        while len(aws["lambda"].list_layer_versions(LayerName=layer).get("LayerVersions", [])) < int(
-            arn.split(":")[7]
-        ):
-            aws["lambda"].publish_layer_version(LayerName=layer, Content={"ZipFile": code_zip()})
-    variables = {**VARIABLES, **extra.pop("variables", {})}
-    return dict(
-        aws["lambda"].create_function(
-            FunctionName=name,
-            Runtime="python3.12",
-            Role=make_role(aws),
-            Handler="app.handler",
-            Code={"ZipFile": code_zip()},
-            Layers=extra.pop("layers", OTHER_LAYERS),
-            Environment={"Variables": variables},
-            Timeout=extra.pop("timeout", 30),
-            MemorySize=extra.pop("memory", 512),
-            Tags=extra.pop("tags", {"team": "shop"}),
-            **extra,
-        )
-    )
-
-
-def snapshot(aws: dict[str, Any], name: str = "orders") -> dict[str, Any]:
-    """Everything enable may touch, to compare field by field."""
-    configuration = aws["lambda"].get_function_configuration(FunctionName=name)
-    role = configuration["Role"].rsplit("/", 1)[-1]
-    schedules = [s["Name"] for s in aws["scheduler"].list_schedules()["Schedules"]]
-    return {
-        "layers": [layer["Arn"] for layer in configuration.get("Layers", [])],
-        "variables": configuration.get("Environment", {}).get("Variables", {}),
-        "tags": aws["lambda"].list_tags(Resource=configuration["FunctionArn"])["Tags"],
-        "role policies": aws["iam"].list_role_policies(RoleName=role)["PolicyNames"],
-        "roles": sorted(r["RoleName"] for r in aws["iam"].list_roles()["Roles"]),
-        "schedules": schedules,
-    }
-
-
-def run(*argv: str) -> tuple[int, str]:
-    """The command's exit status, and all it printed (errors included)."""
-    out = io.StringIO()
-    with contextlib.redirect_stderr(out):
-        try:
-            status = cli.main(list(argv), out)
-        except SystemExit as exit:  # argparse's own usage errors
-            status = int(exit.code or 0)
-    return status, out.getvalue()
 
 
 @pytest.fixture
@@ -338,12 +217,6 @@ def test_disable_restores_the_exact_original_configuration(
 
 
 # -- status ---------------------------------------------------------------------------------------
-
-
-def verdicts(output: str) -> dict[str, str]:
-    """check name -> OK / WARN / FAIL, from status's table (columns two spaces apart)."""
-    rows = [re.split(r" {2,}", line.strip()) for line in output.splitlines() if line.startswith("  ")]
-    return {row[1]: row[0] for row in rows if len(row) >= 2}
 
 
 def test_status_of_a_healthy_function_is_all_ok(

@@ -21,7 +21,7 @@ from lambdawarmer_cli.history import NoHistory, read_history, weighted_durations
 from lambdawarmer_cli.lambda_model import Assumptions, Workload
 from lambdawarmer_cli.replay import Totals, recommendation, replay_function, totals
 
-from .test_adoption import REGION, aws, make_function, run  # noqa: F401  (aws: a fixture)
+from .control_plane import REGION, make_function, run
 
 TRACE_FUNCTION = "59ddc5807131"
 """A primary-set function of 608 requests in 8 hours, up to 4 at once, idle for minutes between."""
@@ -63,7 +63,7 @@ def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
 
 
-def test_history_replays_the_functions_own_traffic(aws: dict[str, Any]) -> None:  # noqa: F811
+def test_history_replays_the_functions_own_traffic(aws: dict[str, Any]) -> None:
     make_function(aws, memory=256)
     workload = trace_function()
     put_history(aws["endpoint"], workload, now())
@@ -98,7 +98,7 @@ def test_history_replays_the_functions_own_traffic(aws: dict[str, Any]) -> None:
     assert none.cold_starts > summed["auto"].cold_starts  # warming saves cold starts here
 
 
-def test_history_beyond_15_days_reads_5_minute_data(aws: dict[str, Any]) -> None:  # noqa: F811
+def test_history_beyond_15_days_reads_5_minute_data(aws: dict[str, Any]) -> None:
     make_function(aws)
     workload = trace_function()
     put_history(aws["endpoint"], workload, now())
@@ -107,7 +107,7 @@ def test_history_beyond_15_days_reads_5_minute_data(aws: dict[str, Any]) -> None
     assert sum(history.counts) == sum(workload.counts)  # each period's requests spread over its minutes
 
 
-def test_history_refuses_what_it_cannot_judge(aws: dict[str, Any]) -> None:  # noqa: F811
+def test_history_refuses_what_it_cannot_judge(aws: dict[str, Any]) -> None:
     make_function(aws)
     status, output = run("cost", "orders", "--history")
     assert (status, output.strip()) == (
@@ -137,7 +137,7 @@ def test_history_refuses_what_it_cannot_judge(aws: dict[str, Any]) -> None:  # n
     assert (status, "give --concurrency N" in output) == (2, True)
 
 
-def test_read_history_names_a_function_with_invocations_but_no_duration(aws: dict[str, Any]) -> None:  # noqa: F811
+def test_read_history_names_a_function_with_invocations_but_no_duration(aws: dict[str, Any]) -> None:
     make_function(aws)
     cloudwatch = boto3.client("cloudwatch", region_name=REGION, endpoint_url=aws["endpoint"])
     dimensions = [{"Name": "FunctionName", "Value": "orders"}]
@@ -187,7 +187,7 @@ def test_the_recommendation_is_nothing_warming_or_provisioned_concurrency() -> N
     assert busy.startswith("Provisioned Concurrency: $20.00 a month against warming's $30.00")
 
 
-def test_history_replays_the_schedule_and_init_it_is_given(aws: dict[str, Any]) -> None:  # noqa: F811
+def test_history_replays_the_schedule_and_init_it_is_given(aws: dict[str, Any]) -> None:
     make_function(aws)
     put_history(aws["endpoint"], trace_function(), now())
     status, output = run(
@@ -197,7 +197,7 @@ def test_history_replays_the_schedule_and_init_it_is_given(aws: dict[str, Any]) 
     assert "900 ms init, a ping every 15 min" in output
 
 
-def test_history_through_an_alias_reads_its_own_metrics_by_any_name(aws: dict[str, Any]) -> None:  # noqa: F811
+def test_history_through_an_alias_reads_its_own_metrics_by_any_name(aws: dict[str, Any]) -> None:
     """An ARN with a qualifier reads ``FunctionName`` = the name and ``Resource`` = ``name:alias``."""
     arn = make_function(aws)["FunctionArn"]
     aws["lambda"].publish_version(FunctionName="orders")

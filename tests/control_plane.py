@@ -1,0 +1,162 @@
+"""The AWS control plane the command line's tests talk to: moto's server, emptied for each test, with
+each function's invocations routed to the emulator running it (moto's own invoke needs Docker); the
+functions as users have them, and the command run as a user runs it.
+
+``aws`` and ``invocations_to`` are fixtures (conftest imports them); the rest are helpers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import io
+import json
+import re
+import urllib.request
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import boto3
+import pytest
+
+from emulator import LambdaEmulator
+from emulator.http import FastHandler, LoopbackEndpoint
+from lambdawarmer.function_ref import parse_function_ref
+from lambdawarmer_cli import main as cli
+
+REGION = "us-east-1"
+OTHER_LAYERS = [f"arn:aws:lambda:{REGION}:123456789012:layer:tools-{n}:{n}" for n in (1, 2, 3)]
+VARIABLES = {f"APP_SETTING_{n}": f"value {n}" for n in range(10)}
+
+
+class Router(FastHandler):
+    """Invocations to the emulator running that function, every other request to moto: one endpoint
+    for boto3's Lambda client."""
+
+    def _forward(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        path = self.path.split("?")[0]
+        emulators: dict[str, str] = self.server.emulators  # type: ignore[attr-defined]
+        function = (
+            parse_function_ref(unquote(path.split("/")[3])).name if path.endswith("/invocations") else ""
+        )
+        upstream = urlparse(emulators.get(function, self.server.moto_url))  # type: ignore[attr-defined]
+        connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
+        headers = dict(self.headers.items())  # Host included: the caller signed it
+        connection.request(self.command, self.path, body=body, headers=headers)
+        response = connection.getresponse()
+        answer = response.read()
+        skip = {"content-length", "transfer-encoding", "connection"}
+        self.reply(response.status, answer, {k: v for k, v in response.getheaders() if k.lower() not in skip})
+        connection.close()
+
+    do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+
+@pytest.fixture
+def aws(cloudwatch_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """moto's server, emptied, as the AWS every client here and in the command talks to."""
+    urllib.request.urlopen(urllib.request.Request(f"{cloudwatch_endpoint}/moto-api/reset", method="POST"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", cloudwatch_endpoint)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_LAMBDA", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_CLOUDWATCH", raising=False)
+    clients = {name: boto3.client(name, region_name=REGION) for name in ("lambda", "iam", "scheduler", "ec2")}
+    return {"endpoint": cloudwatch_endpoint, **clients}
+
+
+@pytest.fixture
+def invocations_to(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[LambdaEmulator], None]]:
+    """Route a function's invocations to the emulator running it (the rest of Lambda's API, and
+    invocations of any other function, stay moto's)."""
+    router = LoopbackEndpoint(Router, emulators={}, moto_url=aws["endpoint"])
+
+    def route(emulator: LambdaEmulator) -> None:
+        router.server.emulators[emulator.function.name] = emulator.url  # type: ignore[attr-defined]
+        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", router.url)
+
+    yield route
+    router.close()
+
+
+def code_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return 'real work'\n")
+    return buffer.getvalue()
+
+
+def make_role(aws: dict[str, Any], name: str = "orders-role") -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    try:
+        return str(
+            aws["iam"].create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        )
+    except aws["iam"].exceptions.EntityAlreadyExistsException:
+        return str(aws["iam"].get_role(RoleName=name)["Role"]["Arn"])
+
+
+def make_function(aws: dict[str, Any], name: str = "orders", **extra: Any) -> dict[str, Any]:
+    """A function as users have them: other layers, many variables, its own tags."""
+    for arn in OTHER_LAYERS:
+        layer = arn.split(":")[6]
+        while len(aws["lambda"].list_layer_versions(LayerName=layer).get("LayerVersions", [])) < int(
+            arn.split(":")[7]
+        ):
+            aws["lambda"].publish_layer_version(LayerName=layer, Content={"ZipFile": code_zip()})
+    variables = {**VARIABLES, **extra.pop("variables", {})}
+    return dict(
+        aws["lambda"].create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=make_role(aws),
+            Handler="app.handler",
+            Code={"ZipFile": code_zip()},
+            Layers=extra.pop("layers", OTHER_LAYERS),
+            Environment={"Variables": variables},
+            Timeout=extra.pop("timeout", 30),
+            MemorySize=extra.pop("memory", 512),
+            Tags=extra.pop("tags", {"team": "shop"}),
+            **extra,
+        )
+    )
+
+
+def snapshot(aws: dict[str, Any], name: str = "orders") -> dict[str, Any]:
+    """Everything enable may touch, to compare field by field."""
+    configuration = aws["lambda"].get_function_configuration(FunctionName=name)
+    role = configuration["Role"].rsplit("/", 1)[-1]
+    schedules = [s["Name"] for s in aws["scheduler"].list_schedules()["Schedules"]]
+    return {
+        "layers": [layer["Arn"] for layer in configuration.get("Layers", [])],
+        "variables": configuration.get("Environment", {}).get("Variables", {}),
+        "tags": aws["lambda"].list_tags(Resource=configuration["FunctionArn"])["Tags"],
+        "role policies": aws["iam"].list_role_policies(RoleName=role)["PolicyNames"],
+        "roles": sorted(r["RoleName"] for r in aws["iam"].list_roles()["Roles"]),
+        "schedules": schedules,
+    }
+
+
+def run(*argv: str) -> tuple[int, str]:
+    """The command's exit status, and all it printed (errors included)."""
+    out = io.StringIO()
+    with contextlib.redirect_stderr(out):
+        try:
+            status = cli.main(list(argv), out)
+        except SystemExit as exit:  # argparse's own usage errors
+            status = int(exit.code or 0)
+    return status, out.getvalue()
+
+
+def verdicts(output: str) -> dict[str, str]:
+    """check name -> OK / WARN / FAIL, from status's table (columns two spaces apart)."""
+    rows = [re.split(r" {2,}", line.strip()) for line in output.splitlines() if line.startswith("  ")]
+    return {row[1]: row[0] for row in rows if len(row) >= 2}
