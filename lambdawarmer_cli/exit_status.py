@@ -3,9 +3,12 @@
     0  done: every ping warmed N of N; status found no FAIL; config found no error
     1  a ping warmed fewer than N (capped, failed invokes, reused instances); config: an invalid
        setting
-    2  usage: an argument, a file or a name that cannot be used (the message says which)
-    3  an AWS call was refused or not answered (denied, not found, throttled, unreachable)
-    4  the function did not answer as lambdawarmer does (not attached, or a function error)
+    2  usage: an argument, a file or a name that cannot be used (the message says which); an ARN
+       of another account, region or partition; refused before any change
+    3  an AWS call was refused or not answered (denied, not found, throttled, unreachable, no
+       credentials); enable, disable, status: a function could not be read
+    4  the function did not answer as lambdawarmer does (not attached, or a function error);
+       enable: the version the qualifier serves does not have the layer (not pinged)
     5  enable or disable: a change failed, or the function cannot be changed as asked
     6  status found a FAIL
     7  cost --history: CloudWatch holds too little of the function's traffic to replay
