@@ -20,8 +20,11 @@ read; at init in the PutMetricData mode, where every request calls).
   socket is readable: the close arrived), is dropped before use, and a request on a kept-alive
   connection that fails before any answer came back is sent once more on a new one: it never
   reached the service. Nothing else is retried.
-* **Every call is bounded**: connect within min(timeout, 3 s), the answer within the timeout, both
-  cut to what the caller has left.
+* **Every call is bounded**: connect within min(timeout, 3 s), and the whole call (connect, TLS,
+  send, headers, body) ends by its deadline, the timeout cut to what the caller has left, whatever
+  the server does: a watchdog shuts the socket at the deadline (watchdog.py), so a server that
+  trickles bytes cannot stretch it. No answer longer than the service's limit is read (Invoke's
+  6 MB, less elsewhere): memory stays bounded.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import threading
 import time
 
 from .sigv4 import authorization
+from .watchdog import WATCHDOG
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -48,6 +52,8 @@ MAX_IDLE_S = 340.0
 flows after 350 s without a word, and a request sent into one would wait out its whole timeout."""
 REFRESH_BEFORE_EXPIRY_S = 15 * 60
 CREDENTIALS_TIMEOUT_S = 2.0
+RETRY_FETCH_S = 10.0
+"""How long a failed credentials fetch is not tried again, while credentials still valid serve."""
 CONTAINER_HOST = "169.254.170.2"
 CONTAINER_HOSTS = frozenset((CONTAINER_HOST, "169.254.170.23", "fd00:ec2::23", "[fd00:ec2::23]", "localhost"))
 REGION_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?")
@@ -106,20 +112,28 @@ def error_reason(error: BaseException) -> str:
 class Service:
     """An AWS service as its endpoint and its signature name it."""
 
-    __slots__ = ("endpoint_prefix", "env_name", "fips_is_plain_in", "signing_name")
+    __slots__ = ("endpoint_prefix", "env_name", "fips_is_plain_in", "max_answer_bytes", "signing_name")
 
     def __init__(
-        self, endpoint_prefix: str, signing_name: str, env_name: str, fips_is_plain_in: tuple[str, ...] = ()
+        self,
+        endpoint_prefix: str,
+        signing_name: str,
+        env_name: str,
+        max_answer_bytes: int,
+        fips_is_plain_in: tuple[str, ...] = (),
     ) -> None:
         self.endpoint_prefix = endpoint_prefix
         self.signing_name = signing_name
         self.env_name = env_name  # AWS_ENDPOINT_URL_<this>: the service id, upper case
+        self.max_answer_bytes = max_answer_bytes  # a longer answer is refused, never held in memory
         self.fips_is_plain_in = fips_is_plain_in  # partitions whose plain endpoint is the FIPS one
 
 
-LAMBDA = Service("lambda", "lambda", "LAMBDA")
-CLOUDWATCH = Service("monitoring", "monitoring", "CLOUDWATCH", fips_is_plain_in=("aws-us-gov",))
-CODEDEPLOY = Service("codedeploy", "codedeploy", "CODEDEPLOY")
+KIB = 1024
+LAMBDA = Service("lambda", "lambda", "LAMBDA", 6 * KIB * KIB + 64 * KIB)  # Invoke answers 6 MB at most
+CLOUDWATCH = Service("monitoring", "monitoring", "CLOUDWATCH", KIB * KIB, fips_is_plain_in=("aws-us-gov",))
+CODEDEPLOY = Service("codedeploy", "codedeploy", "CODEDEPLOY", 256 * KIB)
+MAX_CREDENTIALS_BYTES = 64 * KIB
 
 
 def region(environ: Mapping[str, str] | None = None) -> str:
@@ -173,33 +187,61 @@ class Credentials:
 
 class CredentialSource:
     """The function's credentials, looked up on each call (the environment first, as botocore does);
-    the container endpoint's are kept until 15 minutes before they expire. ``given``: those, always
-    (the command line passes its boto3 session's)."""
+    the container endpoint's are kept until 15 minutes before they expire, then fetched again by one
+    caller while the others go on signing with the ones still valid (a fan-out does not fetch them
+    once per invoke). A failed fetch is not tried again for :data:`RETRY_FETCH_S` while the old
+    ones last. ``given``: those, always (the command line passes its boto3 session's)."""
 
-    __slots__ = ("_fetched", "_given", "_lock")
+    __slots__ = ("_failure", "_fetched", "_fetching", "_given", "_retry_at", "_wake")
 
     def __init__(self, given: Credentials | None = None) -> None:
         self._given = given
         self._fetched: Credentials | None = None
-        self._lock = threading.Lock()
+        self._fetching = False
+        self._retry_at = 0.0
+        self._failure: AwsError | None = None
+        self._wake = threading.Condition(threading.Lock())
 
     def get(self, timeout_s: float = CREDENTIALS_TIMEOUT_S) -> Credentials:
-        """Credentials to sign with; fetching them waits ``timeout_s`` at most."""
+        """Credentials to sign with; waiting for a fetch takes ``timeout_s`` at most."""
         if self._given is not None:
             return self._given
         environ = os.environ
         access_key, secret_key = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
         if access_key and secret_key:
             return Credentials(access_key, secret_key, environ.get("AWS_SESSION_TOKEN") or None, None)
-        with self._lock:
-            fetched = self._fetched
-            if fetched is None or _expires_within(fetched, REFRESH_BEFORE_EXPIRY_S):
-                try:
-                    self._fetched = fetched = _fetch_container_credentials(environ, timeout_s)
-                except AwsError:
-                    if fetched is None or _expires_within(fetched, 60):
-                        raise
-            return fetched
+        deadline = time.monotonic() + timeout_s
+        with self._wake:
+            while True:
+                fetched = self._fetched
+                usable = fetched is not None and not _expires_within(fetched, 60)
+                if fetched is not None and not _expires_within(fetched, REFRESH_BEFORE_EXPIRY_S):
+                    return fetched
+                if usable and (self._fetching or time.monotonic() < self._retry_at):
+                    return fetched  # type: ignore[return-value]
+                if not self._fetching:
+                    if self._failure is not None and time.monotonic() < self._retry_at:
+                        raise self._failure
+                    self._fetching = True
+                    break
+                left_s = deadline - time.monotonic()
+                if left_s <= 0:
+                    raise AwsError("CredentialRetrievalError", "timed out waiting for the credentials fetch")
+                self._wake.wait(left_s)
+        try:
+            fetched_now = _fetch_container_credentials(environ, max(0.001, deadline - time.monotonic()))
+        except AwsError as error:
+            with self._wake:
+                self._fetching, self._failure = False, error
+                self._retry_at = time.monotonic() + RETRY_FETCH_S
+                self._wake.notify_all()
+            if usable:
+                return fetched  # type: ignore[return-value]
+            raise
+        with self._wake:
+            self._fetched, self._fetching, self._failure = fetched_now, False, None
+            self._wake.notify_all()
+        return fetched_now
 
 
 def _expires_within(credentials: Credentials, seconds: float) -> bool:
@@ -228,32 +270,48 @@ def _fetch_container_credentials(environ: Mapping[str, str], timeout_s: float) -
     token = _container_token(environ)
     if token:
         headers["Authorization"] = token
+    deadline = time.monotonic() + timeout_s
     connection: http.client.HTTPConnection | None = None
     try:
-        connection = _connection(scheme, host, port, min(timeout_s, MAX_CONNECT_TIMEOUT_S))
-        connection.request("GET", path, headers=headers)
-        connection.sock.settimeout(timeout_s)
-        answer = connection.getresponse()
-        status, body = answer.status, answer.read()
-    except (OSError, http.client.HTTPException) as error:
-        raise AwsError("CredentialRetrievalError", f"container credentials endpoint: {error}") from None
+        connection = _connection(scheme, host, port, deadline)
+        status, _, body, _ = _exchange(
+            connection, _Request("GET", path, headers, b""), deadline, MAX_CREDENTIALS_BYTES
+        )
+    except _CallFailed as failed:
+        raise AwsError("CredentialRetrievalError", f"container credentials endpoint: {failed.why}") from None
     finally:
         if connection is not None:
             connection.close()
+    return _parse_credentials(status, body)
+
+
+def _parse_credentials(status: int, body: bytes) -> Credentials:
+    """The keys in a container credentials answer. What is wrong with one is named, never shown: the
+    body holds the secret key and the session token."""
+
+    def refused(why: str) -> AwsError:
+        return AwsError(
+            "CredentialRetrievalError", f"container credentials endpoint answered {status}: {why}"
+        )
+
     try:
         data = json.loads(body)
-        expiration = data.get("Expiration")
-        return Credentials(
-            data["AccessKeyId"],
-            data["SecretAccessKey"],
-            data.get("Token"),
-            _epoch(expiration) if expiration else None,
-        )
-    except (ValueError, KeyError, TypeError, AttributeError):
-        shown = body[:200].decode(errors="replace")
-        raise AwsError(
-            "CredentialRetrievalError", f"container credentials endpoint answered {status}: {shown}"
-        ) from None
+    except ValueError:
+        raise refused(f"not JSON ({len(body)} bytes)") from None
+    if not isinstance(data, dict):
+        raise refused(f"a JSON {type(data).__name__}, not an object")
+    keys = [data.get(name) for name in ("AccessKeyId", "SecretAccessKey")]
+    if not all(isinstance(key, str) and key for key in keys):
+        raise refused("no AccessKeyId and SecretAccessKey strings in it")
+    token = data.get("Token")
+    expiration = data.get("Expiration")
+    try:
+        expires_at = None if expiration in (None, "") else _epoch(expiration)
+    except (ValueError, TypeError, OverflowError):
+        raise refused("its Expiration is neither an ISO 8601 time nor epoch seconds") from None
+    return Credentials(
+        str(keys[0]), str(keys[1]), token if isinstance(token, str) and token else None, expires_at
+    )
 
 
 def _container_token(environ: Mapping[str, str]) -> str | None:
@@ -273,10 +331,17 @@ def _container_token(environ: Mapping[str, str]) -> str | None:
     return token or None
 
 
-def _epoch(stamp: str) -> float:
-    """``2026-12-01T10:00:00Z`` (or with ``+00:00``, fractions) as epoch seconds."""
+def _epoch(stamp: object) -> float:
+    """``2026-12-01T10:00:00Z`` (or with ``+00:00``, fractions), or epoch seconds (botocore takes
+    both), as epoch seconds; raises ValueError or TypeError for anything else."""
     import calendar
 
+    if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
+        return float(stamp)
+    if not isinstance(stamp, str):
+        raise TypeError(f"a {type(stamp).__name__}")
+    if re.fullmatch(r"\d+(\.\d+)?", stamp):
+        return float(stamp)
     return float(calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")))
 
 
@@ -311,18 +376,88 @@ def _tls_context() -> SSLContext:
     return _tls[0]
 
 
-def _connection(scheme: str, host: str, port: int, connect_timeout_s: float) -> http.client.HTTPConnection:
-    """A connected connection to ``host``; raises ``OSError`` (``TimeoutError``) as connecting does."""
+class _CallFailed(Exception):
+    """A connection or an exchange that failed: ``kind`` is ``timeout`` (the deadline passed),
+    ``connect``, ``tls``, ``reset`` (closed before any answer), ``closed`` (broken during the
+    answer) or ``too large``; ``why`` says it in words (never with a body)."""
+
+    def __init__(self, kind: str, why: str) -> None:
+        super().__init__(why)
+        self.kind = kind
+        self.why = why
+
+
+def _connection(scheme: str, host: str, port: int, deadline: float) -> http.client.HTTPConnection:
+    """A connection to ``host``, connected (and its TLS handshake done) by ``deadline``
+    (``time.monotonic()``), in at most :data:`MAX_CONNECT_TIMEOUT_S`; raises :class:`_CallFailed`."""
     bare_host = host.strip("[]")
-    connection: http.client.HTTPConnection
+    remaining_s = min(MAX_CONNECT_TIMEOUT_S, deadline - time.monotonic())
+    if remaining_s <= 0:
+        raise _CallFailed("timeout", "no time left to connect")
+    connection = http.client.HTTPConnection(bare_host, port, timeout=remaining_s)
+    try:
+        connection.connect()
+    except TimeoutError:
+        raise _CallFailed("timeout", "connect timed out") from None
+    except OSError as error:
+        raise _CallFailed("connect", f"could not connect: {error.strerror or error}") from None
     if scheme == "https":
-        connection = http.client.HTTPSConnection(
-            bare_host, port, timeout=connect_timeout_s, context=_tls_context()
-        )
-    else:
-        connection = http.client.HTTPConnection(bare_host, port, timeout=connect_timeout_s)
-    connection.connect()
+        watched = WATCHDOG.watch(connection.sock, min(deadline, time.monotonic() + MAX_CONNECT_TIMEOUT_S))
+        try:
+            tls = _tls_context().wrap_socket(
+                connection.sock, server_hostname=bare_host, do_handshake_on_connect=False
+            )
+            connection.sock = watched.sock = tls
+            tls.do_handshake()
+        except OSError as error:
+            connection.close()
+            if watched.cut or isinstance(error, TimeoutError):
+                raise _CallFailed("timeout", "the TLS handshake timed out") from None
+            raise _CallFailed("tls", f"TLS failed: {getattr(error, 'reason', None) or error}") from None
+        finally:
+            WATCHDOG.release(watched)
     return connection
+
+
+def _exchange(
+    connection: http.client.HTTPConnection, request: _Request, deadline: float, max_bytes: int
+) -> tuple[int, dict[str, str], bytes, bool]:
+    """(status, headers, body, whether the connection may be kept) of ``request``: all of it by
+    ``deadline``, whatever the server does (the watchdog cuts the socket then), and no body longer
+    than ``max_bytes`` held; raises :class:`_CallFailed`."""
+    if deadline - time.monotonic() <= 0 or connection.sock is None:
+        raise _CallFailed("timeout", "no time left")
+    connection.sock.settimeout(deadline - time.monotonic())
+    watched = WATCHDOG.watch(connection.sock, deadline)
+    answered = False
+    try:
+        connection.request(request.method, request.target, body=request.body, headers=request.headers)
+        answer = connection.getresponse()
+        answered = True
+        length = answer.getheader("content-length")
+        if length and length.isdigit() and int(length) > max_bytes:
+            raise _CallFailed("too large", f"an answer of {length} bytes, over the {max_bytes} read")
+        chunks, size = [], 0
+        while chunk := answer.read1(64 * 1024):
+            size += len(chunk)
+            if size > max_bytes:
+                raise _CallFailed("too large", f"an answer longer than the {max_bytes} bytes read")
+            chunks.append(chunk)
+        answer.close()  # all of it read: the connection may send the next request
+    except (OSError, http.client.HTTPException) as error:
+        if watched.cut or isinstance(error, TimeoutError):
+            raise _CallFailed("timeout", "timed out") from None
+        if not answered and isinstance(
+            error, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+        ):
+            raise _CallFailed("reset", "closed before any answer") from None  # RemoteDisconnected too
+        raise _CallFailed("closed", "the connection broke") from None
+    finally:
+        WATCHDOG.release(watched)
+    if watched.cut:  # the cut can also look like an answer that ended early
+        raise _CallFailed("timeout", "timed out")
+    headers = {name.lower(): value for name, value in answer.getheaders()}
+    return answer.status, headers, b"".join(chunks), not answer.will_close
 
 
 class Response:
@@ -417,15 +552,18 @@ class AwsClient:
             amz_date=amz_date,
         )
         request = _Request(method, target, signed, body)
+        deadline = started + limit_s
         while True:
-            connection, reused = self._take(started, limit_s)
+            connection, reused = self._take(deadline)
             try:
-                status, answer_headers, answer_body, keep = self._exchange(
-                    connection, reused, request, limit_s - (time.monotonic() - started)
+                status, answer_headers, answer_body, keep = _exchange(
+                    connection, request, deadline, self.service.max_answer_bytes
                 )
-            except _Stale:
+            except _CallFailed as failed:
                 connection.close()
-                continue  # the service had closed that kept-alive connection: the request never reached it
+                if failed.kind == "reset" and reused:
+                    continue  # the service closed that kept-alive connection: the request never reached it
+                raise self._error(failed) from None
             except BaseException:
                 connection.close()
                 raise
@@ -438,45 +576,22 @@ class AwsClient:
             raise _service_error(status, answer_headers, answer_body)
         return Response(status, answer_headers, answer_body)
 
-    def _exchange(
-        self, connection: http.client.HTTPConnection, reused: bool, request: _Request, remaining_s: float
-    ) -> tuple[int, dict[str, str], bytes, bool]:
-        """(status, headers, body, whether the connection may be kept) of ``request`` on ``connection``."""
-        if remaining_s <= 0 or connection.sock is None:
-            raise self._timed_out()
-        connection.sock.settimeout(remaining_s)
-        try:
-            connection.request(request.method, request.target, body=request.body, headers=request.headers)
-            answer = connection.getresponse()
-        except TimeoutError:
-            raise self._timed_out() from None
-        except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError):
-            # Nothing came back (RemoteDisconnected is one of these): on a reused connection, the
-            # service had closed it while it sat idle.
-            if reused:
-                raise _Stale from None
-            raise self._closed() from None
-        except (OSError, http.client.HTTPException):
-            raise self._closed() from None
-        try:
-            answer_body = answer.read()
-        except TimeoutError:
-            raise self._timed_out() from None
-        except (OSError, http.client.HTTPException):
-            raise self._closed() from None
-        answer_headers = {name.lower(): value for name, value in answer.getheaders()}
-        return answer.status, answer_headers, answer_body, not answer.will_close
-
-    def _timed_out(self) -> AwsError:
-        return AwsError("ReadTimeoutError", f'Read timeout on endpoint URL: "{self.url}"')
-
-    def _closed(self) -> AwsError:
+    def _error(self, failed: _CallFailed) -> AwsError:
+        """``failed`` as botocore names it."""
+        url = f'endpoint URL: "{self.url}"'
+        if failed.kind == "timeout":
+            return AwsError("ReadTimeoutError", f"Read timeout on {url}")
+        if failed.kind == "connect":
+            return AwsError("EndpointConnectionError", f"Could not connect to the {url} ({failed.why})")
+        if failed.kind == "tls":
+            return AwsError("SSLError", f"SSL validation failed for {url}: {failed.why}")
+        if failed.kind == "too large":
+            return AwsError("ResponseTooLarge", f"{failed.why} from {url}")
         return AwsError(
-            "ConnectionClosedError",
-            f'Connection was closed before we received a valid response from endpoint URL: "{self.url}".',
+            "ConnectionClosedError", f"Connection was closed before we received a valid response from {url}."
         )
 
-    def _take(self, started: float, limit_s: float) -> tuple[http.client.HTTPConnection, bool]:
+    def _take(self, deadline: float) -> tuple[http.client.HTTPConnection, bool]:
         """A kept-alive connection still open (and whether it was reused), else a new one."""
         with self._lock:
             while self._idle:
@@ -489,17 +604,14 @@ class AwsClient:
                 ):
                     return idle.connection, True
                 idle.connection.close()
-        connect_s = min(MAX_CONNECT_TIMEOUT_S, limit_s - (time.monotonic() - started))
-        if connect_s <= 0:
-            raise AwsError("ConnectTimeoutError", f'Connect timeout on endpoint URL: "{self.url}"')
         try:
-            return _connection(self.scheme, self.host, self.port, connect_s), False
-        except TimeoutError:
-            raise AwsError("ConnectTimeoutError", f'Connect timeout on endpoint URL: "{self.url}"') from None
-        except OSError:
-            raise AwsError(
-                "EndpointConnectionError", f'Could not connect to the endpoint URL: "{self.url}"'
-            ) from None
+            return _connection(self.scheme, self.host, self.port, deadline), False
+        except _CallFailed as failed:
+            if failed.kind == "timeout":
+                raise AwsError(
+                    "ConnectTimeoutError", f'Connect timeout on endpoint URL: "{self.url}"'
+                ) from None
+            raise self._error(failed) from None
 
     def _give(self, connection: http.client.HTTPConnection) -> None:
         with self._lock:
@@ -592,10 +704,6 @@ class LazyClient:
             if self._client is None:
                 self._client = AwsClient(self._service, self._timeout_ms, self._pool_size, **self._options)
             return self._client
-
-
-class _Stale(Exception):
-    """A kept-alive connection turned out closed before the request reached the service."""
 
 
 def _service_error(status: int, headers: Mapping[str, str], body: bytes) -> AwsError:

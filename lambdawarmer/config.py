@@ -108,11 +108,14 @@ class WarmerConfig:
         """The settings as a plain dict."""
         return {name: getattr(self, name) for name in SETTINGS}
 
+    def shown(self, name: str) -> str:
+        """Setting ``name`` as it may be printed: its repr, or, for a secret, only its length."""
+        value = getattr(self, name)
+        return str(mask(value)) if SETTINGS[name].secret and value is not None else repr(value)
+
     def __repr__(self) -> str:
-        shown = {
-            name: mask(value) if SETTINGS[name].secret else value for name, value in self.as_dict().items()
-        }
-        return f"WarmerConfig({shown!r})"
+        shown = ", ".join(f"{name!r}: {self.shown(name)}" for name in SETTINGS)
+        return f"WarmerConfig({{{shown}}})"
 
 
 def mask(value: object) -> str | None:

@@ -74,7 +74,7 @@ def _explain_stepping_aside(arguments: dict[str, Any], mine: WarmerConfig) -> No
     """Say which of the decorator's arguments the layer's settings overrule, and how to keep them."""
     layer = load_config()
     overruled = [
-        f"{name}={getattr(mine, name)!r} (the layer has {getattr(layer, name)!r}; set "
+        f"{name}={mine.shown(name)} (the layer has {layer.shown(name)}; set "
         f"{SETTINGS[name].env} on the function to keep it)"
         for name in ARGUMENTS
         if arguments.get(name) is not None and getattr(mine, name) != getattr(layer, name)

@@ -7,7 +7,8 @@ lambda-warmer-py reported) and ``FunctionName`` + ``Invocation`` (``request`` fo
 
 * ``emf`` (default): one CloudWatch Embedded Metric Format line on stdout. No network call and no
   IAM permission: CloudWatch Logs extracts the metrics.
-* ``put_metric_data``: a bounded PutMetricData call (needs ``cloudwatch:PutMetricData``). Its AWS
+* ``put_metric_data``: PutMetricData calls (needs ``cloudwatch:PutMetricData``) from a thread of
+  their own, never on an invocation's path: a CloudWatch that hangs delays no request. Its AWS
   client is loaded when the recorder is made, in the init phase (unthrottled at every memory size),
   not by the first request. A failure is logged and never reaches the caller.
 
@@ -21,7 +22,9 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
+from collections import deque
 
 from .logs import logger
 
@@ -55,6 +58,10 @@ def query_dimensions(function_name: str, qualifier: str | None) -> list[dict[str
 
 
 METRICS_TIMEOUT_MS = 2_000
+MAX_PENDING = 2_000
+"""Metric values waiting for PutMetricData at most (500 invocations' worth); older ones are dropped."""
+BATCH = 1_000
+"""Values per PutMetricData call: the most it takes."""
 
 
 class EmfRecorder:
@@ -112,55 +119,91 @@ def _write(line: str) -> None:
 
 
 class PutMetricDataRecorder:
-    """Sends the metrics with one PutMetricData call per invocation, bounded in time."""
+    """Sends the metrics with PutMetricData from a thread of its own, so that no call to CloudWatch,
+    answering or not, ever delays an invocation. Values wait in a bounded queue (the oldest are
+    dropped past :data:`MAX_PENDING`, and counted) and leave in batches; each carries the time it
+    was recorded. Lambda freezes the environment between invocations: what is still queued then
+    leaves at the next thaw, and is lost if Lambda retires the environment first."""
 
-    __slots__ = ("_call", "_client", "_function_name", "_namespace", "_reason")
+    __slots__ = ("_client", "_dropped", "_function_name", "_namespace", "_pending", "_sender", "_wake")
 
     def __init__(self, namespace: str, function_name: str) -> None:
-        from .aws import CLOUDWATCH, LazyClient, cloudwatch_call, error_reason
+        from .aws import CLOUDWATCH, LazyClient
 
         self._namespace = namespace
         self._function_name = function_name
-        self._client = LazyClient(CLOUDWATCH, METRICS_TIMEOUT_MS, pool_size=4)
-        self._call = cloudwatch_call
-        self._reason = error_reason
+        self._client = LazyClient(CLOUDWATCH, METRICS_TIMEOUT_MS, pool_size=1)
+        self._pending: deque[dict[str, object]] = deque()
+        self._dropped = 0
+        self._wake = threading.Condition(threading.Lock())
+        self._sender: threading.Thread | None = None
 
     def record(self, cold: bool, warmup: bool) -> None:
-        """Send the metrics for one invocation; log and swallow any failure."""
+        """Queue the metrics of one invocation."""
         function = {"Name": FUNCTION_DIMENSION, "Value": self._function_name}
         invocation = {"Name": INVOCATION_DIMENSION, "Value": "warmup" if warmup else "request"}
-        data = [
-            {"MetricName": name, "Dimensions": dimensions, "Value": float(value), "Unit": "Count"}
-            for dimensions in ([function], [function, invocation])
-            for name, value in (("ColdStart", cold), ("WarmStart", not cold))
-        ]
-        self._put(data, "this invocation")
+        self._queue(
+            [
+                {"MetricName": name, "Dimensions": dimensions, "Value": float(value), "Unit": "Count"}
+                for dimensions in ([function], [function, invocation])
+                for name, value in (("ColdStart", cold), ("WarmStart", not cold))
+            ]
+        )
 
     def record_round(self, qualifier: str | None, values: tuple[int, int, int]) -> None:
-        """Send the round metrics (:data:`ROUND_METRICS`, in that order) of one warm-up ping."""
-        data = [
-            {
-                "MetricName": name,
-                "Dimensions": [{"Name": key, "Value": value} for key, value in dimensions.items()],
-                "Value": float(number),
-                "Unit": "Count",
-            }
-            for dimensions in round_dimensions(self._function_name, qualifier)
-            for name, number in zip(ROUND_METRICS, values)
-        ]
-        self._put(data, "this warm-up round")
+        """Queue the round metrics (:data:`ROUND_METRICS`, in that order) of one warm-up ping."""
+        self._queue(
+            [
+                {
+                    "MetricName": name,
+                    "Dimensions": [{"Name": key, "Value": value} for key, value in dimensions.items()],
+                    "Value": float(number),
+                    "Unit": "Count",
+                }
+                for dimensions in round_dimensions(self._function_name, qualifier)
+                for name, number in zip(ROUND_METRICS, values)
+            ]
+        )
 
-    def _put(self, data: list[dict[str, object]], what: str) -> None:
+    def _queue(self, data: list[dict[str, object]]) -> None:
+        now = time.time()
+        with self._wake:
+            for datum in data:
+                datum["Timestamp"] = now
+            self._pending.extend(data)
+            while len(self._pending) > MAX_PENDING:
+                self._pending.popleft()
+                self._dropped += 1
+            if self._sender is None:
+                self._sender = threading.Thread(
+                    target=self._send_forever, name="lambdawarmer-metrics", daemon=True
+                )
+                self._sender.start()
+            self._wake.notify()
+
+    def _send_forever(self) -> None:
         from .aws import cloudwatch_call, error_reason
 
-        try:
-            cloudwatch_call(
-                self._client.get(), "PutMetricData", {"Namespace": self._namespace, "MetricData": data}
-            )
-        except Exception as error:
-            logger.warning(
-                "lambdawarmer: PutMetricData failed, metrics for %s are lost: %s", what, error_reason(error)
-            )
+        while True:
+            with self._wake:
+                while not self._pending:
+                    self._wake.wait()
+                batch = [self._pending.popleft() for _ in range(min(BATCH, len(self._pending)))]
+                dropped, self._dropped = self._dropped, 0
+            if dropped:
+                logger.warning(
+                    "lambdawarmer: %d metric values dropped: PutMetricData could not keep up", dropped
+                )
+            try:
+                cloudwatch_call(
+                    self._client.get(), "PutMetricData", {"Namespace": self._namespace, "MetricData": batch}
+                )
+            except Exception as error:
+                logger.warning(
+                    "lambdawarmer: PutMetricData failed, %d metric values are lost: %s",
+                    len(batch),
+                    error_reason(error),
+                )
 
 
 def make_recorder(config: WarmerConfig, function_name: str) -> Recorder | None:

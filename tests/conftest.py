@@ -314,3 +314,14 @@ def write_function(directory: Path, source: str, module: str = "app") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{module}.py").write_text(textwrap.dedent(source))
     return directory
+
+
+def settled(probe: Callable[[], Any], expected: Any, timeout_s: float = 10.0) -> Any:
+    """``probe()``'s value once it equals ``expected``, or its last one after ``timeout_s`` (for what
+    a background thread sends: PutMetricData leaves from the layer's own thread)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = probe()
+        if found == expected or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)

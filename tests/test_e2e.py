@@ -16,7 +16,7 @@ import pytest
 
 from emulator import FunctionSpec, LambdaEmulator, runtime_python
 
-from .conftest import OVERLAPPING_HANDLER, lambda_client, overlapping_requests, write_function
+from .conftest import OVERLAPPING_HANDLER, lambda_client, overlapping_requests, settled, write_function
 from .test_metrics import read_back
 
 pytestmark = pytest.mark.e2e
@@ -195,14 +195,12 @@ def test_put_metric_data_mode_through_the_runtime(
     call(emulator, {"warmer": True, "concurrency": 2})
     call(emulator, {"order": 1})
     function = {"Name": "FunctionName", "Value": f"orders-{runtime}"}
-    assert read_back(cloudwatch_endpoint, [function, {"Name": "Invocation", "Value": "warmup"}]) == {
-        "ColdStart": 2,
-        "WarmStart": 0,
-    }
-    assert read_back(cloudwatch_endpoint, [function, {"Name": "Invocation", "Value": "request"}]) == {
-        "ColdStart": 0,
-        "WarmStart": 1,
-    }
+    warmups = [function, {"Name": "Invocation", "Value": "warmup"}]
+    expected = {"ColdStart": 2, "WarmStart": 0}
+    assert settled(lambda: read_back(cloudwatch_endpoint, warmups), expected) == expected
+    requests = [function, {"Name": "Invocation", "Value": "request"}]
+    expected = {"ColdStart": 0, "WarmStart": 1}
+    assert settled(lambda: read_back(cloudwatch_endpoint, requests), expected) == expected
     assert not [line for line in emulator.output() if line.startswith('{"_aws"')]
 
 

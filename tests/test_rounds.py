@@ -32,6 +32,7 @@ from .conftest import (
     lambda_client,
     layered_spec,
     make_context,
+    settled,
     write_function,
 )
 
@@ -152,8 +153,12 @@ def test_round_metrics_through_put_metric_data(
     wrapped = warmer(send_metric=True, metrics_mode="put_metric_data", metrics_namespace=namespace)(handler)
     wrapped({"warmer": True, "concurrency": 3}, make_context())
     cloudwatch = boto3.client("cloudwatch", endpoint_url=cloudwatch_endpoint)
-    names = {m["MetricName"] for m in cloudwatch.list_metrics(Namespace=namespace)["Metrics"]}
-    assert {"InstancesRequested", "InstancesWarmed", "InvokesFailed"} <= names
+    wanted = {"InstancesRequested", "InstancesWarmed", "InvokesFailed"}
+
+    def names() -> bool:
+        return wanted <= {m["MetricName"] for m in cloudwatch.list_metrics(Namespace=namespace)["Metrics"]}
+
+    assert settled(names, True)  # sent by the layer's own thread
 
 
 # -- auto concurrency --------------------------------------------------------------------------------

@@ -1,0 +1,76 @@
+"""An absolute deadline for a socket: at that instant it is shut down, whatever it is waiting for.
+
+A socket timeout bounds one operation: a server that trickles a byte a second keeps every read
+under it and holds a call for as long as it likes (the TLS handshake, the status line, each header,
+the body). One watchdog thread per process keeps the deadlines of the sockets in use and shuts each
+down when its deadline passes, so the call waiting on it ends at once with an error. It sleeps
+while nothing is due; a call costs a heap push and pop under a lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import socket
+import threading
+import time
+
+
+class Watched:
+    """One socket's deadline; ``sock`` may be replaced (a TLS socket wraps the plain one)."""
+
+    __slots__ = ("cut", "deadline", "sock")
+
+    def __init__(self, sock: socket.socket | None, deadline: float) -> None:
+        self.sock = sock
+        self.deadline = deadline
+        self.cut = False
+        """Whether the watchdog shut it down (its call ran out of time)."""
+
+
+class Watchdog:
+    """Shuts down watched sockets at their deadlines (``time.monotonic()``), from one daemon thread."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, Watched]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition(threading.Lock())
+        self._thread: threading.Thread | None = None
+
+    def watch(self, sock: socket.socket | None, deadline: float) -> Watched:
+        """Start watching ``sock``; :meth:`release` it when its call is over."""
+        watched = Watched(sock, deadline)
+        with self._wake:
+            heapq.heappush(self._due, (deadline, next(self._order), watched))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="lambdawarmer-watchdog", daemon=True)
+                self._thread.start()
+            elif self._due[0][2] is watched:
+                self._wake.notify()
+        return watched
+
+    def release(self, watched: Watched) -> None:
+        """Stop watching (the entry is dropped when it comes due)."""
+        watched.sock = None
+
+    def _run(self) -> None:
+        with self._wake:
+            while True:
+                now = time.monotonic()
+                while self._due and (self._due[0][0] <= now or self._due[0][2].sock is None):
+                    _, _, watched = heapq.heappop(self._due)
+                    if watched.sock is not None:
+                        watched.cut = True
+                        _shut(watched.sock)
+                self._wake.wait(self._due[0][0] - now if self._due else None)
+
+
+def _shut(sock: socket.socket) -> None:
+    """Shut ``sock`` down at the socket level (a TLS socket's own ``shutdown`` would touch its TLS
+    state from this thread): the thread blocked on it wakes with an error or end of file."""
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+WATCHDOG = Watchdog()
