@@ -24,9 +24,9 @@ from .aws import CODEDEPLOY, LAMBDA, AwsClient, LazyClient, codedeploy_call, err
 from .config import CONCURRENCY_LIMIT, load_config
 from .fanout import SelfInvoke
 from .function_ref import parse_function_ref
-from .logs import log_fields, logger
+from .logs import apply_level, log_fields, logger
 from .prewarm import environments_needed
-from .protocol import NotAReport, PingFormat
+from .protocol import NotAReport, PingFormat, bounded
 from .timing import time_left_ms
 
 TYPE_CHECKING = False
@@ -90,7 +90,7 @@ def hook_ids(event: object) -> tuple[str, str]:
     if not isinstance(deployment, str) or not deployment or not isinstance(execution, str) or not execution:
         raise HookError(
             "the event is not a CodeDeploy lifecycle hook's: it needs DeploymentId and "
-            f"LifecycleEventHookExecutionId, got {json.dumps(event)[:200]}"
+            f"LifecycleEventHookExecutionId, got {bounded(event)}"
         )
     return deployment, execution
 
@@ -110,8 +110,9 @@ def run(event: object, context: Any, environ: Mapping[str, str]) -> dict[str, ob
     deadline = started + max(0, time_left_ms(context, 60_000) - REPORT_RESERVE_MS) / 1000
     outcome: dict[str, object] = {"deployment": deployment}
     try:
-        settings = HookSettings(environ)
         config = load_config(environ=environ)
+        apply_level(config.log_level)
+        settings = HookSettings(environ)
         outcome["target"] = str(settings.target)
         need = environments_needed(config, settings.target.name, settings.alias, settings.scheduled, deadline)
         outcome["needed"], outcome["why"] = need.instances, need.describe(settings.alias)

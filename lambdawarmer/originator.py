@@ -183,7 +183,17 @@ class Originator:
         return result
 
     def _top_up_extra_ms(self, tally: Tally, total: int, deadline: float, used_ms: float) -> float | None:
-        """The top-up's extra hold: twice what the short round measured or used; None: no time for it."""
+        """The top-up's extra hold: twice what the short round measured or used; None: no time for it,
+        or no token (anyone who can invoke the function could send a tokenless ping: it gets one
+        round, N - 1 invocations at most, never two)."""
+        if self.config.token is None:
+            logger.warning(
+                "lambdawarmer: %s of %s warmed; a top-up round is sent only for pings carrying "
+                "WARMER_TOKEN (without one, a ping causes one round at most)",
+                len(tally.instances),
+                total,
+            )
+            return None
         first = tally.rounds[0]
         extra_ms = TOP_UP_FACTOR * max(first.send_spread_ms or 0, first.arrival_spread_ms or 0, used_ms)
         if (deadline - time.monotonic()) * 1000 < self.config.delay + extra_ms + TOP_UP_ALLOWANCE_MS:

@@ -44,6 +44,9 @@ PLUGIN_SOURCE = "serverless-plugin-warmup"
 SOURCE_FIELD = "source"
 AUTO = "auto"
 """The concurrency a scheduled ping may ask for instead of a number: as many as recent traffic needs."""
+EVENTBRIDGE_FIELDS = frozenset(("detail-type", "detail"))
+"""The fields of an EventBridge event's envelope: an event with them is never a ping, whatever its
+``source`` (anyone may put an event with ``source: serverless-plugin-warmup`` on a bus)."""
 PROOF_FIELD = "proof"
 MAX_CORRELATION_ID_LENGTH = 128
 MAX_LOGGED_VALUE_LENGTH = 64
@@ -96,8 +99,19 @@ class Ping:
 
 
 def bounded(value: object, limit: int = MAX_LOGGED_VALUE_LENGTH) -> str:
-    """``repr`` of a value from an event, cut to ``limit`` characters so logs stay small."""
-    text = repr(value)
+    """A value from an event as a log line may show it, in at most ``limit`` characters and at a
+    cost that does not grow with the value: a string's start, a number, or a container's kind and
+    size (never its repr, which for a 6 MB event costs seconds at 128 MB)."""
+    if isinstance(value, str):
+        text = repr(value[:limit])
+    elif isinstance(value, bool) or value is None or isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, int):
+        text = repr(value) if value.bit_length() <= 64 else f"a whole number of {value.bit_length()} bits"
+    elif isinstance(value, (dict, list)):
+        text = f"a JSON {'object' if isinstance(value, dict) else 'array'} of {len(value)} items"
+    else:
+        text = f"a {type(value).__name__}"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -119,13 +133,26 @@ def _as_bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+PROVEN_FIELDS = ("index", "total", "hold_ms", "correlation_id")
+
+
+def _well_typed(data: Mapping[str, object]) -> bool:
+    """Whether a fanned-out payload's fields have the types :func:`fanout_payload` writes (whole
+    numbers, a short string), checked before anything reads them further."""
+    index, total, hold_ms, correlation_id = (data.get(name) for name in PROVEN_FIELDS)
+    numbers_ok = all(_whole(value) is not None for value in (index, total)) and (
+        hold_ms is None or _whole(hold_ms) is not None
+    )
+    return numbers_ok and isinstance(correlation_id, str) and len(correlation_id) <= MAX_CORRELATION_ID_LENGTH
+
+
 def proof(token: str, data: Mapping[str, object]) -> str:
-    """The proof a fanned-out payload carries: an HMAC-SHA256, keyed with the token, of its fields."""
+    """The proof a fanned-out payload carries: an HMAC-SHA256, keyed with the token, of its fields
+    (well typed: see :func:`_well_typed`)."""
     import hashlib
     import hmac
 
-    fields = [data.get(name) for name in ("index", "total", "hold_ms", "correlation_id")]
-    message = json.dumps(fields, separators=(",", ":"), default=str)
+    message = json.dumps([data.get(name) for name in PROVEN_FIELDS], separators=(",", ":"))
     return hmac.new(_as_bytes(token), _as_bytes(message), hashlib.sha256).hexdigest()
 
 
@@ -192,7 +219,10 @@ class PingFormat:
         so an event holding none of them is known not to be a ping without the call (the wrapper's
         fast check). A ping-shaped event without the token is logged (bounded, no values). Never raises.
         """
-        found = self._recognise(event)
+        try:
+            found = self._recognise(event)
+        except Exception:  # an event no one planned for is not a ping: it goes to the handler
+            return None
         if isinstance(found, _Refused):
             _untrusted(found.reason)
             return None
@@ -216,8 +246,8 @@ class PingFormat:
         fanout_field, flag, source_field = self.trigger_fields
         fanned_out = event.get(fanout_field)
         if isinstance(fanned_out, dict):
-            if self.token is not None and not _same(
-                proof(self.token, fanned_out), fanned_out.get(PROOF_FIELD)
+            if self.token is not None and not (
+                _well_typed(fanned_out) and _same(proof(self.token, fanned_out), fanned_out.get(PROOF_FIELD))
             ):
                 return _Refused("a fanned-out payload without a valid proof", self._fanned_out(fanned_out))
             return self._fanned_out(fanned_out)
@@ -230,7 +260,7 @@ class PingFormat:
             elif self.reads_legacy_payloads and LEGACY_INDEX in event:
                 return self._legacy(event)
             return self._scheduled(event)
-        if event.get(source_field) == PLUGIN_SOURCE:
+        if event.get(source_field) == PLUGIN_SOURCE and not EVENTBRIDGE_FIELDS & event.keys():
             if self.token is not None:
                 return _Refused("serverless-plugin-warmup's ping", Ping(PingKind.PLUGIN, 1, 1, None))
             return Ping(PingKind.PLUGIN, 1, 1, None)

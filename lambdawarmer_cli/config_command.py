@@ -30,7 +30,9 @@ def read_env_file(path: Path) -> dict[str, str]:
             continue
         name, separator, value = line.removeprefix("export ").partition("=")
         if not separator:
-            raise ValueError(f"{path}:{number}: expected NAME=value, got {raw!r}")
+            raise ValueError(
+                f"{path}:{number}: expected NAME=value (the line is not shown: it may hold a secret)"
+            )
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]

@@ -16,8 +16,10 @@ version of ours) comes first on sys.path and keeps its ``import lambdawarmer``, 
 handler still loads from the layer.
 
 /opt is read-only in Lambda, so without bytecode in the layer every cold start would compile the
-package again (~7 ms). The .pyc files are "unchecked-hash" ones, valid whatever the files' times
-after unpacking. The build makes them for every runtime in layer/runtimes.py, or fails naming the
+package again (~7 ms). The .pyc files are "checked-hash" ones, valid whatever the files' times
+after unpacking: the import checks each against its source's hash, so a later layer that replaces
+one of our files (layers unpack over each other in /opt) has its source used, never our stale
+bytecode. The build makes them for every runtime in layer/runtimes.py, or fails naming the
 ones this machine lacks, except those left out on purpose (``WITHOUT_BYTECODE`` in
 layer/runtimes.py by default, or ``--no-bytecode-for RUNTIME``): their functions compile the source
 at each cold start. So the zip's bytes depend on the sources and the
@@ -76,7 +78,7 @@ for source in sorted(tree.rglob("*.py")):
         cfile=importlib.util.cache_from_source(str(source)),
         dfile=f"/opt/python/{source.relative_to(tree).as_posix()}",
         doraise=True,
-        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH,
     )
 """
 

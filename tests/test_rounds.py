@@ -76,10 +76,15 @@ class ShortFirstRound:
         return answer(call, "reused" if data["index"] == 2 else f"instance-{data['index']}", base)
 
 
+TOKEN = "a-token-for-the-top-up-rounds"
+OWNERS_PING = {"warmer": True, "token": TOKEN}
+"""A top-up round is sent only for a ping carrying the token (the owner's)."""
+
+
 def test_a_short_round_is_topped_up_with_a_longer_hold(invoke_api: StartApi) -> None:
     script = ShortFirstRound(total=5)
     invoke_api(script)
-    report = warmer(delay=50)(handler)({"warmer": True, "concurrency": 5}, make_context())
+    report = warmer(delay=50, token=TOKEN)(handler)({**OWNERS_PING, "concurrency": 5}, make_context())
     assert report["instances_warmed"] == 5
     assert report["invocations_sent"] == 8
     first, second = report["rounds"]
@@ -87,6 +92,14 @@ def test_a_short_round_is_topped_up_with_a_longer_hold(invoke_api: StartApi) -> 
     assert first["arrival_spread_ms"] == 400
     assert second["hold_ms"] >= 50 + 2 * 400  # twice what the short round measured
     assert set(script.holds[4:]) == {second["hold_ms"]}
+
+
+def test_a_tokenless_ping_gets_one_round_only(invoke_api: StartApi, caplog: pytest.LogCaptureFixture) -> None:
+    """Anyone who can invoke the function can send a tokenless ping: N - 1 invocations at most."""
+    api = invoke_api(ShortFirstRound(total=5))
+    report = warmer(delay=50)(handler)({"warmer": True, "concurrency": 5}, make_context())
+    assert (len(report["rounds"]), report["invocations_sent"], len(api.calls)) == (1, 4, 4)
+    assert "a top-up round is sent only for pings carrying WARMER_TOKEN" in caplog.text
 
 
 def test_no_top_up_when_failures_explain_the_shortfall(invoke_api: StartApi) -> None:
@@ -112,7 +125,9 @@ def test_the_top_up_can_be_turned_off(invoke_api: StartApi) -> None:
 def test_no_top_up_past_the_deadline(invoke_api: StartApi, caplog: pytest.LogCaptureFixture) -> None:
     invoke_api(ShortFirstRound(total=4))
     started = time.monotonic()
-    report = warmer(delay=800)(handler)({"warmer": True, "concurrency": 4}, make_context(remaining_ms=2_500))
+    report = warmer(delay=800, token=TOKEN)(handler)(
+        {**OWNERS_PING, "concurrency": 4}, make_context(remaining_ms=2_500)
+    )
     assert time.monotonic() - started < 2.5
     assert len(report["rounds"]) == 1
     assert "no time left for a top-up round" in caplog.text
@@ -362,12 +377,10 @@ def test_jittered_invokes_end_n_of_n_every_time(
     code = write_function(tmp_path / "code", "def handler(event, context):\n    return 'real work'\n")
     results = []
     for _ in range(3):
-        emulator = start_emulator(layered_spec(code, layer_zip), route_jitter_ms=400)
+        emulator = start_emulator(layered_spec(code, layer_zip, WARMER_TOKEN=TOKEN), route_jitter_ms=400)
         client = lambda_client(emulator)
         for _ in range(3):
-            body = client.invoke(
-                FunctionName="orders", Payload=json.dumps({"warmer": True, "concurrency": 8})
-            )
+            body = client.invoke(FunctionName="orders", Payload=json.dumps({**OWNERS_PING, "concurrency": 8}))
             report = json.loads(body["Payload"].read())
             results.append((report["instances_warmed"], [r["hold_ms"] for r in report["rounds"]]))
         emulator.close()

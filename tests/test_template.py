@@ -27,6 +27,9 @@ PSEUDO = {
     "AWS::StackName": STACK,
 }
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{STACK}-example"
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:WarmTokenSecret-AbCdEf"
+GENERATED = f"{{{{resolve:secretsmanager:{SECRET_ARN}:SecretString}}}}"
+"""What CloudFormation resolves, at deploy, to the generated token."""
 
 
 def test_cfn_lint_passes() -> None:
@@ -83,9 +86,9 @@ def test_schedule_sends_the_warm_up_event_to_the_alias(concurrency: str) -> None
     (schedule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
     target = schedule["Properties"]["Target"]
     parameters = {**defaults(output), "WarmConcurrency": concurrency}
-    conditions = {"HasToken": False, "AutoConcurrency": False}
-    event = json.loads(resolve(target["Input"], parameters, conditions))
-    assert event == {"warmer": True, "concurrency": int(concurrency)}
+    conditions = {"GenerateToken": True, "AutoConcurrency": False}
+    event = json.loads(resolve(target["Input"], {**parameters, "WarmTokenSecret": SECRET_ARN}, conditions))
+    assert event == {"warmer": True, "concurrency": int(concurrency), "token": GENERATED}
     assert target["Arn"] == {"Ref": "ExampleFunctionAliaslive"}
     assert schedule["Properties"]["ScheduleExpression"] == {"Ref": "WarmSchedule"}
     assert schedule["Properties"]["FlexibleTimeWindow"] == {"Mode": "OFF"}
@@ -157,21 +160,13 @@ def test_a_token_goes_to_both_the_function_and_the_schedule() -> None:
     token = "s3cr3t-t0ken-0123456789"
     output = transformed({"WarmToken": token})
     assert output["Parameters"]["WarmToken"]["NoEcho"] is True
-    assert output["Parameters"]["WarmToken"]["Default"] == ""
-    assert output["Conditions"]["HasToken"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "WarmToken"}, ""]}]}
+    assert output["Conditions"]["GenerateToken"] == {"Fn::Equals": [{"Ref": "WarmToken"}, ""]}
     variables = output["Resources"]["ExampleFunction"]["Properties"]["Environment"]["Variables"]
-    assert variables["WARMER_TOKEN"] == {
-        "Fn::If": ["HasToken", {"Ref": "WarmToken"}, {"Ref": "AWS::NoValue"}]
-    }
     (schedule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
-    parameters = {**defaults(output), "WarmToken": token}
-    event = json.loads(
-        resolve(
-            schedule["Properties"]["Target"]["Input"],
-            parameters,
-            {"HasToken": True, "AutoConcurrency": False},
-        )
-    )
+    parameters = {**defaults(output), "WarmToken": token, "WarmTokenSecret": SECRET_ARN}
+    given = {"GenerateToken": False, "AutoConcurrency": False}
+    assert resolve(variables["WARMER_TOKEN"], parameters, given) == token
+    event = json.loads(resolve(schedule["Properties"]["Target"]["Input"], parameters, given))
     assert event == {"warmer": True, "concurrency": 3, "token": token}
     pattern = re.compile(output["Parameters"]["WarmToken"]["AllowedPattern"])
     assert pattern.match(token)
@@ -180,18 +175,37 @@ def test_a_token_goes_to_both_the_function_and_the_schedule() -> None:
     assert not pattern.match('quote"inside-the-token')
 
 
+def test_by_default_a_token_is_generated_never_a_tokenless_schedule() -> None:
+    """The default WarmToken is empty: a Secrets Manager secret is generated and resolved into the
+    function's WARMER_TOKEN, the hook's and the schedule's input, the same dynamic reference each."""
+    output = transformed({})
+    assert output["Parameters"]["WarmToken"]["Default"] == ""
+    secret = output["Resources"]["WarmTokenSecret"]
+    assert (secret["Type"], secret["Condition"]) == ("AWS::SecretsManager::Secret", "GenerateToken")
+    generated = secret["Properties"]["GenerateSecretString"]
+    assert (generated["PasswordLength"], generated["ExcludePunctuation"]) == (32, True)
+    parameters = {**defaults(output), "WarmTokenSecret": SECRET_ARN}
+    conditions = {"GenerateToken": True, "AutoConcurrency": False}
+    for function in ("ExampleFunction", "PreTrafficWarmUp"):
+        variables = output["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert resolve(variables["WARMER_TOKEN"], parameters, conditions) == GENERATED
+    (schedule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    event = json.loads(resolve(schedule["Properties"]["Target"]["Input"], parameters, conditions))
+    assert event["token"] == GENERATED
+
+
 def test_auto_concurrency_sends_auto_and_may_read_the_metric_only_then() -> None:
     output = transformed({"WarmConcurrency": "auto"})
     (schedule,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
-    parameters = {**defaults(output), "WarmConcurrency": "auto"}
+    parameters = {**defaults(output), "WarmConcurrency": "auto", "WarmTokenSecret": SECRET_ARN}
     event = json.loads(
         resolve(
             schedule["Properties"]["Target"]["Input"],
             parameters,
-            {"HasToken": False, "AutoConcurrency": True},
+            {"GenerateToken": True, "AutoConcurrency": True},
         )
     )
-    assert event == {"warmer": True, "concurrency": "auto"}
+    assert event == {"warmer": True, "concurrency": "auto", "token": GENERATED}
     (read,) = [s for s in statements(output) if s["Action"] == "cloudwatch:GetMetricData"]
     assert read["OnlyIf"] == "AutoConcurrency"
     assert output["Conditions"]["AutoConcurrency"] == {"Fn::Equals": [{"Ref": "WarmConcurrency"}, "auto"]}

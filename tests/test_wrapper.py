@@ -61,14 +61,15 @@ def test_layer_elsewhere_adds_itself_and_keeps_the_runtimes_layer_folders(report
     )
 
 
-def test_an_existing_pythonpath_is_kept_after_ours(reporter: Path) -> None:
+def test_an_existing_pythonpath_is_kept_before_ours(reporter: Path) -> None:
+    """The function's own entries first: a module it imports by a name a layer also has stays its own."""
     seen = run(
         [str(WRAPPER), str(reporter), "/var/runtime/bootstrap.py"],
         {"_HANDLER": "app.handler", "PYTHONPATH": "/var/task/vendor"},
     )
     env = seen["env"]
     assert isinstance(env, dict)
-    assert env["PYTHONPATH"] == f"{WRAPPER.parent}/python:/var/task/vendor"
+    assert env["PYTHONPATH"] == f"/var/task/vendor:{WRAPPER.parent}/python"
 
 
 def test_container_image_form_rewrites_the_last_argument(reporter: Path) -> None:
