@@ -3,11 +3,13 @@
 # runs the example function with the zip in the local Lambda emulator (real awslambdaric), pings it
 # with concurrency 3 and sends real requests. Exits non-zero if any of it fails.
 # Sets up what it needs by itself (.venv from requirements-dev.txt, the emulator's runtime).
+# Arguments go to layer/build_layer.py: --strict for a release (every runtime's bytecode, or fail),
+# --no-bytecode-for RUNTIME. With one Python on the machine, the others' functions get source only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")" && pwd)
 cd "$root"
 echo "== building the layer"
-python3 layer/build_layer.py --zip dist/lambdawarmer-layer.zip
+python3 layer/build_layer.py --zip dist/lambdawarmer-layer.zip "$@"
 echo "== proving it in the emulator"
 # shellcheck source=scripts/venv.sh
 . "$root/scripts/venv.sh"

@@ -1,12 +1,13 @@
-"""The Azure Functions Trace 2019 samples in ``../shared/traces/azure2019``, read as model workloads.
+"""The Azure Functions Trace 2019 samples in ``bench/data/azure2019``, read as model workloads.
 
 The data is Microsoft's, under CC BY 4.0 (github.com/Azure/AzurePublicDataset). Every use cites:
 M. Shahrad, R. Fonseca, Í. Goiri, G. Chaudhry, P. Batum, J. Cooke, E. Laureano, C. Tresness,
 M. Russinovich, R. Bianchini. "Serverless in the Wild: Characterizing and Optimizing the Serverless
 Workload at a Large Cloud Provider". USENIX ATC 2020.
 
-It is read where it lies (``LAMBDAWARMER_TRACES``, else ``../shared/traces/azure2019`` beside the
-repository) and never copied into the project.
+The samples live in the repository (``bench/data/azure2019``, byte for byte with their README: the
+licence, the attribution and where each file came from; ``SHA256SUMS`` checks them), so the bench
+and its tests work from any clone; ``LAMBDAWARMER_TRACES`` reads another copy.
 
 - ``primary`` (500 functions x 480 minutes): counts, durations and memory of the same functions.
 - ``day`` (200 functions x 1,440 minutes): counts only. Its durations and memory rows belong to other
@@ -42,7 +43,7 @@ class TraceMissing(FileNotFoundError):
 
 def trace_dir() -> Path:
     """Where the samples lie; :class:`TraceMissing` names where it looked."""
-    default = Path(__file__).resolve().parent.parent.parent / "shared" / "traces" / "azure2019"
+    default = Path(__file__).resolve().parent / "data" / "azure2019"
     path = Path(os.environ.get("LAMBDAWARMER_TRACES", default))
     if not (path / PRIMARY / "invocations.csv").is_file():
         raise TraceMissing(f"the Azure Functions 2019 trace is not at {path} (set LAMBDAWARMER_TRACES)")

@@ -6,7 +6,8 @@
 The new ``auto`` settings are tuned on ``subset_100.txt`` (the grid is in the report), then every
 policy is reported on all 500 functions of the primary set for each idle lifetime (5, 10, 15 min)
 and arrival rule (uniform, Poisson), and on the 24-hour set. Figures are reported, never asserted.
-Data: the Azure Functions Trace 2019 (Shahrad et al., USENIX ATC 2020), read from ../shared.
+Data: the Azure Functions Trace 2019 (Shahrad et al., USENIX ATC 2020), kept in bench/data/azure2019
+(CC BY 4.0, attribution in its README).
 """
 
 from __future__ import annotations

@@ -177,9 +177,10 @@ def write_report(
         "processes), the rest the calibration in the emulator. "
         "Figures are reported, never asserted.",
         "",
-        f"Data, cited as its README asks: {CITATION} Read from `../shared/traces/azure2019` "
+        f"Data, cited as its README asks: {CITATION} Read from `bench/data/azure2019` "
         "(two samples the vHive/InVitro sampler drew: 500 functions over 8 hours with their durations "
-        "and memory, and 200 over 24 hours with counts only); never copied into this repository.",
+        "and memory, and 200 over 24 hours with counts only), kept byte for byte with their licence and "
+        "attribution.",
         "",
         "## The model (lambdawarmer_cli/lambda_model.py)",
         "",

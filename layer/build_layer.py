@@ -19,11 +19,12 @@ handler still loads from the layer.
 package again (~7 ms). The .pyc files are "checked-hash" ones, valid whatever the files' times
 after unpacking: the import checks each against its source's hash, so a later layer that replaces
 one of our files (layers unpack over each other in /opt) has its source used, never our stale
-bytecode. The build makes them for every runtime in layer/runtimes.py, or fails naming the
-ones this machine lacks, except those left out on purpose (``WITHOUT_BYTECODE`` in
-layer/runtimes.py by default, or ``--no-bytecode-for RUNTIME``): their functions compile the source
-at each cold start. So the zip's bytes depend on the sources and the
-options only, never on the machine: entries sorted, one fixed timestamp, fixed modes.
+bytecode. The build makes them for every runtime in layer/runtimes.py that this machine has an interpreter
+for, and says which ship source only (their functions compile the source at each cold start);
+``--strict`` (a release) fails instead, naming the ones missing. Runtimes may also be left out on
+purpose (``WITHOUT_BYTECODE`` in layer/runtimes.py by default, or ``--no-bytecode-for RUNTIME``).
+So a strict zip's bytes depend on the sources and the options only, never on the machine: entries
+sorted, one fixed timestamp, fixed modes.
 """
 
 from __future__ import annotations
@@ -107,6 +108,18 @@ def _sources() -> dict[str, bytes]:
     return files
 
 
+def without_interpreter(skipped: frozenset[str]) -> list[str]:
+    """The runtimes, not skipped, that this machine has no interpreter for."""
+    missing = []
+    for runtime in SUPPORTED_RUNTIMES:
+        if runtime not in skipped:
+            try:
+                find_interpreter(runtime)
+            except RuntimeUnavailable:
+                missing.append(runtime)
+    return missing
+
+
 def _bytecode(sources: dict[str, bytes], skipped: frozenset[str]) -> dict[str, bytes]:
     """``<folder>/__pycache__/<module>.cpython-3XX.pyc`` for every supported runtime not skipped."""
     unknown = sorted(skipped - set(SUPPORTED_RUNTIMES))
@@ -183,6 +196,12 @@ def main(argv: list[str]) -> int:
     where.add_argument("--zip", type=Path, help="write the layer zip here")
     where.add_argument("--tree", type=Path, help="write the unpacked layer into this folder")
     parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail unless every runtime not left out gets its bytecode (a release: the same zip on "
+        "every machine); default: runtimes this machine has no interpreter for ship source only",
+    )
+    parser.add_argument(
         "--no-bytecode-for",
         action="append",
         metavar="RUNTIME",
@@ -192,6 +211,9 @@ def main(argv: list[str]) -> int:
     arguments = parser.parse_args(argv)
     no_bytecode_for = WITHOUT_BYTECODE if arguments.no_bytecode_for is None else arguments.no_bytecode_for
     skipped = frozenset(no_bytecode_for)
+    unknown = sorted(skipped - set(SUPPORTED_RUNTIMES))
+    missing = [] if unknown or arguments.strict else without_interpreter(skipped)
+    skipped |= frozenset(missing)
     try:
         if arguments.tree:
             write_tree(arguments.tree, skipped)
@@ -207,6 +229,11 @@ def main(argv: list[str]) -> int:
     print(f"sha256:    {hashlib.sha256(data).hexdigest()}")
     with_bytecode = [runtime for runtime in SUPPORTED_RUNTIMES if runtime not in skipped]
     print(f"bytecode:  {', '.join(with_bytecode) or 'none'}")
+    if missing:
+        print(
+            f"source only, no interpreter here: {', '.join(missing)} (their functions compile the layer "
+            "at each cold start, a few ms; this zip differs from a release build: --strict makes one)"
+        )
     return 0
 
 

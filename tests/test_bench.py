@@ -60,3 +60,18 @@ def test_quick_traces_run_writes_the_report_and_the_plot(tmp_path: Path) -> None
     for citation in ("Serverless in the Wild", "USENIX ATC 2020", "CC BY 4.0"):
         assert citation in report, citation
     assert (tmp_path / "traces.png").stat().st_size > 10_000
+
+
+def test_the_trace_samples_are_the_published_bytes() -> None:
+    """bench/data/azure2019 holds the samples byte for byte (CC BY 4.0: their README carries the
+    licence and the attribution); SHA256SUMS lists each file's digest."""
+    import hashlib
+
+    from bench.azure_trace import trace_dir
+
+    folder = trace_dir()
+    assert "CC BY 4.0" in (folder / "README.md").read_text()
+    listed = [line.split() for line in (folder / "SHA256SUMS").read_text().splitlines() if line.strip()]
+    assert len(listed) >= 6
+    for digest, name in listed:
+        assert hashlib.sha256((folder / name.lstrip("*")).read_bytes()).hexdigest() == digest, name

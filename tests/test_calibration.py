@@ -4,7 +4,7 @@ and with a ping of N = 2 every 5 minutes, gives the cold starts the model gives 
 requests, within :data:`TOLERANCE` (bench/traces.md reports longer slices of more functions).
 
 Data: the Azure Functions Trace 2019 (Shahrad et al., "Serverless in the Wild", USENIX ATC 2020;
-Microsoft, CC BY 4.0), read from ../shared/traces/azure2019.
+Microsoft, CC BY 4.0), read from bench/data/azure2019.
 """
 
 from __future__ import annotations

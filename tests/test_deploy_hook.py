@@ -284,3 +284,17 @@ def test_bad_input_and_a_status_that_cannot_be_reported(
     assert any(
         "could not report Succeeded for deployment d-ABCDEF123" in line for line in hook_function.output()
     )
+
+
+def test_the_hook_honours_warmer_log_level() -> None:
+    """WARMER_LOG_LEVEL sets the hook's logger as it sets the layer's, before anything is logged."""
+    import logging
+
+    from lambdawarmer import deploy_hook, logs
+
+    from .conftest import make_context
+
+    event = {"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "e-1"}
+    with pytest.raises(Exception, match=r"ConnectionClosedError|EndpointConnectionError"):
+        deploy_hook.run(event, make_context(), {"WARMER_LOG_LEVEL": "ERROR"})  # no CodeDeploy here
+    assert logs.logger.level == logging.ERROR

@@ -2,7 +2,7 @@
 read back by the command, replayed under every policy; and its refusals.
 
 Data: the Azure Functions Trace 2019 (Shahrad et al., "Serverless in the Wild", USENIX ATC 2020;
-Microsoft, CC BY 4.0), read from ../shared/traces/azure2019.
+Microsoft, CC BY 4.0), read from bench/data/azure2019.
 """
 
 from __future__ import annotations

@@ -85,15 +85,38 @@ def test_the_layer_ships_the_runtime_package_whole_and_nothing_else() -> None:
     assert others == {WRAPPER_NAME}
 
 
-def test_the_build_fails_naming_the_runtimes_it_cannot_compile_for(tmp_path: Path) -> None:
-    """A machine without the other Pythons (no pyenv, a bare PATH) must not silently ship less bytecode."""
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "layer" / "build_layer.py"), "--zip", str(tmp_path / "layer.zip")],
+def build_with_one_python(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """The build on a machine with this Python alone (no pyenv, a bare PATH)."""
+    return subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "layer" / "build_layer.py"),
+            "--zip",
+            str(tmp_path / "layer.zip"),
+            *flags,
+        ],
         env={"PATH": "/nonexistent", "HOME": str(tmp_path)},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_with_one_python_the_build_ships_source_for_the_others_and_says_so(tmp_path: Path) -> None:
+    result = build_with_one_python(tmp_path)
+    assert result.returncode == 0, result.stderr
+    this = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    missing = [r for r in SUPPORTED_RUNTIMES if r not in WITHOUT_BYTECODE and r != this]
+    assert f"bytecode:  {this}" in result.stdout
+    assert f"source only, no interpreter here: {', '.join(missing)}" in result.stdout
+    with zipfile.ZipFile(tmp_path / "layer.zip") as archive:
+        tags = {name.rsplit(".", 2)[-2] for name in archive.namelist() if name.endswith(".pyc")}
+    assert tags == {f"cpython-{sys.version_info.major}{sys.version_info.minor}"}
+
+
+def test_a_strict_build_fails_naming_the_runtimes_it_cannot_compile_for(tmp_path: Path) -> None:
+    """A release must not silently ship less bytecode."""
+    result = build_with_one_python(tmp_path, "--strict")
     assert result.returncode == 2
     assert not (tmp_path / "layer.zip").exists()
     this = f"python{sys.version_info.major}.{sys.version_info.minor}"
