@@ -3,10 +3,10 @@
     python -m emulator serve example --handler app.handler --layer dist/lambdawarmer-layer.zip \\
         --env AWS_LAMBDA_EXEC_WRAPPER=/opt/lambdawarmer-wrapper --port 9001
 
-then, from another shell, ``aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name
-example --payload '{"warmer": true, "concurrency": 3}' out.json`` (AWS CLI v2 also wants
-``--cli-binary-format raw-in-base64-out``), or boto3 with ``AWS_ENDPOINT_URL_LAMBDA``. Ctrl-C
-stops it and prints what happened.
+then, from another shell, ``AWS_ACCESS_KEY_ID=emulator AWS_SECRET_ACCESS_KEY=emulator aws lambda
+invoke --region us-east-1 --endpoint-url http://127.0.0.1:9001 --function-name example
+--cli-binary-format raw-in-base64-out --payload '{"warmer": true, "concurrency": 3}' out.json``, or
+boto3 with ``AWS_ENDPOINT_URL_LAMBDA``. Ctrl-C stops it and prints what happened.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ import json
 import signal
 import sys
 import threading
+import zipfile
 from pathlib import Path
+
+from layer.runtimes import SUPPORTED_RUNTIMES, RuntimeUnavailable
 
 from .cpu import cpu_share
 from .function import FunctionSpec
@@ -76,6 +79,34 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class ServeError(ValueError):
+    """An argument ``serve`` cannot run with (the message names it and what is allowed)."""
+
+
+def check(arguments: argparse.Namespace) -> None:
+    """Refuse what Lambda would refuse, or what cannot run, before anything starts."""
+    if not arguments.code.is_dir():
+        raise ServeError(f"{arguments.code}: no such folder (the function's code folder, its task root)")
+    if "." not in arguments.handler:
+        raise ServeError(f"--handler {arguments.handler!r}: expected module.function, e.g. app.handler")
+    if arguments.runtime not in SUPPORTED_RUNTIMES:
+        raise ServeError(f"--runtime {arguments.runtime!r}: expected one of {', '.join(SUPPORTED_RUNTIMES)}")
+    for layer in arguments.layer:
+        if not zipfile.is_zipfile(layer):
+            raise ServeError(
+                f"--layer {layer}: not a zip file (./build.sh makes dist/lambdawarmer-layer.zip)"
+            )
+    bounds = (
+        ("--memory", arguments.memory, 128, 10_240, "MB"),
+        ("--timeout", arguments.timeout, 1, 900, "seconds"),
+        ("--concurrency", arguments.concurrency, 1, 10_000, ""),
+        ("--port", arguments.port, 0, 65_535, ""),
+    )
+    for flag, value, least, most, unit in bounds:
+        if not least <= value <= most:
+            raise ServeError(f"{flag} {value:g}: Lambda allows {least} to {most}{f' {unit}' if unit else ''}")
+
+
 def serve(arguments: argparse.Namespace) -> int:
     function = FunctionSpec(
         name=arguments.name or arguments.code.resolve().name,
@@ -124,7 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         for runtime, status in available_runtimes().items():
             print(f"{runtime}: {status}")
         return 0
-    return serve(arguments)
+    try:
+        check(arguments)
+        return serve(arguments)
+    except (ServeError, RuntimeUnavailable) as error:
+        print(f"python -m emulator serve: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

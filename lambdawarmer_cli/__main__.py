@@ -1,7 +1,5 @@
 """``python -m lambdawarmer_cli``: the ``lambdawarmer`` command."""
 
-import sys
+from .main import console
 
-from .main import main
-
-sys.exit(main())
+console()

@@ -41,8 +41,9 @@ def add_parsers(commands: Any, which: argparse.ArgumentParser, aws: argparse.Arg
         "enable",
         parents=[which, aws],
         help="attach the layer, the variables, the permission and the schedule; then ping",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Attach the lambdawarmer layer, its variables, the self-invoke permission and a "
+        "warm-up schedule to each function named (a plan first; --dry-run changes nothing), then ping it "
+        "once. Run it again to change nothing; lambdawarmer disable takes it back.",
     )
     enable.add_argument("--concurrency", type=concurrency_argument, required=True, help="N, or auto")
     enable.add_argument("--schedule", default=DEFAULT_SCHEDULE, help="EventBridge Scheduler expression")

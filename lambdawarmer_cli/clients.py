@@ -19,8 +19,10 @@ MAX_PARALLEL_PINGS = 16
 
 def is_aws_error(error: BaseException) -> bool:
     """Whether ``error`` is boto3's: a refused call, no credentials or region, no connection."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # without boto3 nothing raised is boto3's
+        return False
     return isinstance(error, (BotoCoreError, ClientError))
 
 

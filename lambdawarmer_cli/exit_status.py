@@ -33,3 +33,32 @@ INTERNAL_ERROR = 70
 
 class UsageError(Exception):
     """The command was asked for something it cannot use; exits :data:`USAGE` with the message."""
+
+
+MEANINGS = {
+    OK: "done (N of N warm; no FAIL; no invalid setting)",
+    NOT_ALL_WARM: "a ping warmed fewer than N; config: an invalid setting",
+    USAGE: "usage: an argument, a file or a name that cannot be used; nothing was changed",
+    AWS_FAILED: "an AWS call was refused or not answered (denied, not found, throttled, no credentials)",
+    NOT_LAMBDAWARMER: "the function did not answer as lambdawarmer does, or cannot be pinged yet",
+    CHANGE_FAILED: "a change failed or cannot be made (what was applied is said; run again to finish)",
+    STATUS_FAILED: "a check FAILed",
+    NO_HISTORY: "too little CloudWatch history to replay",
+    INTERNAL_ERROR: "an internal error (a bug in lambdawarmer: please report it)",
+}
+"""Each status in a line, for the commands' ``--help``."""
+COMMAND_STATUSES = {
+    "ping": (OK, NOT_ALL_WARM, USAGE, AWS_FAILED, NOT_LAMBDAWARMER, INTERNAL_ERROR),
+    "config": (OK, INVALID_SETTINGS, USAGE, INTERNAL_ERROR),
+    "enable": (OK, NOT_ALL_WARM, USAGE, AWS_FAILED, NOT_LAMBDAWARMER, CHANGE_FAILED, INTERNAL_ERROR),
+    "disable": (OK, USAGE, AWS_FAILED, CHANGE_FAILED, INTERNAL_ERROR),
+    "status": (OK, USAGE, AWS_FAILED, STATUS_FAILED, INTERNAL_ERROR),
+    "cost": (OK, USAGE, AWS_FAILED, NO_HISTORY, INTERNAL_ERROR),
+}
+"""The statuses each command can end with."""
+
+
+def epilog(command: str) -> str:
+    """The exit statuses of ``command``, as its ``--help`` ends."""
+    lines = [f"  {code:>2}  {MEANINGS[code]}" for code in COMMAND_STATUSES[command]]
+    return "exit statuses (several functions: the highest):\n" + "\n".join(lines)

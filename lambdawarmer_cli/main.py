@@ -14,6 +14,8 @@ Each command lives in its own module (``add_parser`` and ``run``); exit_status.p
 from __future__ import annotations
 
 import argparse
+import difflib
+import signal
 import sys
 import traceback
 from typing import TextIO
@@ -23,7 +25,7 @@ from lambdawarmer.version import __version__
 
 from . import adopt, config_command, cost, ping, status
 from .clients import is_aws_error
-from .exit_status import AWS_FAILED, INTERNAL_ERROR, USAGE, UsageError
+from .exit_status import AWS_FAILED, INTERNAL_ERROR, USAGE, UsageError, epilog
 
 COMMANDS = {
     "ping": ping.run,
@@ -38,7 +40,9 @@ COMMANDS = {
 def parser() -> argparse.ArgumentParser:
     """Every command's arguments (argparse exits :data:`USAGE` on a bad one)."""
     main = argparse.ArgumentParser(
-        prog="lambdawarmer", description="Keep functions warm with lambdawarmer: adopt it, check it, ping."
+        prog="lambdawarmer",
+        description="Keep functions warm with lambdawarmer: adopt it, check it, ping.",
+        allow_abbrev=False,
     )
     main.add_argument("--version", action="version", version=f"lambdawarmer {__version__}")
     commands = main.add_subparsers(dest="command", required=True)
@@ -53,16 +57,53 @@ def parser() -> argparse.ArgumentParser:
     adopt.add_parsers(commands, which, aws)
     status.add_parser(commands, which, aws)
     cost.add_parser(commands, aws)
+    for name, command in commands.choices.items():
+        command.epilog = epilog(name)
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
+        command.allow_abbrev = False
     return main
+
+
+def check_options(main: argparse.ArgumentParser, argv: list[str]) -> None:
+    """Refuse an option the command does not have, naming the one meant (argparse would first
+    report a required option as missing: ``--concurency 3`` said ``--concurrency`` was missing)."""
+    commands = next(a for a in main._actions if isinstance(a, argparse._SubParsersAction))
+    name = next((token for token in argv if not token.startswith("-")), None)
+    chosen = commands.choices.get(name) if name else None
+    known = set((chosen or main)._option_string_actions)  # argparse keeps every option string here
+    for token in argv:
+        if token == "--":
+            return
+        option = token.split("=", 1)[0]
+        if option.startswith("--") and option not in known:
+            close = difflib.get_close_matches(option, known, n=1)
+            hint = f": did you mean {close[0]}?" if close else ""
+            raise UsageError(f"unknown option {option}{hint}")
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Run the ``lambdawarmer`` command; its exit status."""
-    arguments = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    commands = parser()
+    try:
+        check_options(commands, argv)
+    except UsageError as error:
+        print(f"lambdawarmer: {error}", file=sys.stderr)
+        return USAGE
+    arguments = commands.parse_args(argv)
     try:
         return COMMANDS[arguments.command](arguments, out or sys.stdout)
     except UsageError as error:
         print(f"lambdawarmer {arguments.command}: {error}", file=sys.stderr)
+        return USAGE
+    except ModuleNotFoundError as error:
+        if error.name not in ("boto3", "botocore"):
+            raise
+        print(
+            f"lambdawarmer {arguments.command}: the command line needs boto3, which this installation "
+            "lacks: pip install 'lambdawarmer[cli]'",
+            file=sys.stderr,
+        )
         return USAGE
     except Exception as error:
         if is_aws_error(error):
@@ -71,3 +112,11 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         traceback.print_exc()
         print(f"lambdawarmer {arguments.command}: internal error (a bug: please report it)", file=sys.stderr)
         return INTERNAL_ERROR
+
+
+def console() -> None:
+    """The ``lambdawarmer`` script: as command-line tools do, a closed pipe (``| head``) ends it
+    quietly, by the default SIGPIPE action, instead of a traceback."""
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(main())

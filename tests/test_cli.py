@@ -264,3 +264,87 @@ def test_ping_auto_shows_the_chosen_n(
     status, output = cli("ping", "orders", "--concurrency", "many", endpoint=emulator.url)
     assert status == 2
     assert "expected a whole number from 1 to 1000, or 'auto'" in output
+
+
+# -- what a newcomer meets -----------------------------------------------------------------------------
+
+
+def run_module(
+    *argv: str, stdin_pipe: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env=env,
+        input=stdin_pipe,
+    )
+
+
+def test_a_typo_in_an_option_names_the_option_meant() -> None:
+    result = run_module("-m", "lambdawarmer_cli", "enable", "orders", "--concurency", "3")
+    assert result.returncode == 2
+    assert "unknown option --concurency: did you mean --concurrency?" in result.stderr
+    assert "required" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["ping", "config", "enable", "disable", "status", "cost"])
+def test_every_commands_help_names_its_exit_statuses(command: str) -> None:
+    from lambdawarmer_cli.exit_status import COMMAND_STATUSES, MEANINGS
+
+    result = run_module("-m", "lambdawarmer_cli", command, "--help")
+    assert result.returncode == 0
+    assert "exit statuses" in result.stdout
+    for code in COMMAND_STATUSES[command]:
+        assert f"{code:>2}  {MEANINGS[code]}" in result.stdout
+    assert "``" not in result.stdout  # no reStructuredText for users
+
+
+def test_without_boto3_the_command_says_what_to_install() -> None:
+    """Installed without the [cli] extra: one line and status 2, not a double traceback."""
+    probe = (
+        "import sys; sys.modules['boto3'] = None; sys.modules['botocore'] = None\n"
+        "from lambdawarmer_cli.main import main\n"
+        "sys.exit(main(['ping', 'orders']))"
+    )
+    result = run_module("-c", probe)
+    assert result.returncode == 2, result.stderr
+    assert "pip install 'lambdawarmer[cli]'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_closed_pipe_ends_the_command_quietly() -> None:
+    """``lambdawarmer cost ... | head -1``: as command-line tools do, no BrokenPipeError."""
+    shell = f"{sys.executable} -m lambdawarmer_cli cost --memory 128 --concurrency 3 | head -1"
+    result = subprocess.run(["sh", "-c", shell], capture_output=True, text=True, check=False, cwd=ROOT)
+    assert result.stdout.startswith("3 environments of 128 MB")
+    assert "Traceback" not in result.stderr
+    assert "BrokenPipeError" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["/no/such/folder", "--handler", "app.handler"], "no such folder"),
+        (
+            ["example", "--handler", "app.handler", "--memory", "5"],
+            "--memory 5: Lambda allows 128 to 10240 MB",
+        ),
+        (
+            ["example", "--handler", "app.handler", "--layer", "README.md"],
+            "--layer README.md: not a zip file",
+        ),
+        (
+            ["example", "--handler", "app.handler", "--runtime", "python2.7"],
+            "--runtime 'python2.7': expected one of",
+        ),
+        (["example", "--handler", "apphandler"], "expected module.function"),
+    ],
+)
+def test_the_emulator_refuses_what_cannot_run(argv: list[str], says: str) -> None:
+    result = run_module("-m", "emulator", "serve", *argv)
+    assert result.returncode == 2
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import stat
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+import pytest
 
 from lambdawarmer.layer_paths import WRAPPER_NAME
 from layer.build_layer import layer_files, layer_package, write_tree, write_zip
@@ -132,11 +135,16 @@ def test_runtimes_left_out_on_purpose_ship_source_only(tmp_path: Path) -> None:
     assert "python/_lambdawarmer_layer/handler.py" in names
 
 
-def test_the_same_sources_give_the_same_sha256(tmp_path: Path) -> None:
+def test_the_same_sources_give_the_same_sha256(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built twice, the second time from a copy of the package with new times: the same bytes (the
+    working tree's files are left as they are)."""
     first, second = tmp_path / "first.zip", tmp_path / "second.zip"
     write_zip(first)  # bytecode included: compiled again, in new interpreters
-    for source in (ROOT / "lambdawarmer").iterdir():  # new mtimes must not change a byte
-        source.touch()
+    copy = tmp_path / "lambdawarmer"
+    shutil.copytree(ROOT / "lambdawarmer", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    for source in copy.iterdir():  # new mtimes must not change a byte
+        os.utime(source, (1_900_000_000, 1_900_000_000))
+    monkeypatch.setattr("layer.build_layer.PACKAGE", copy)
     write_zip(second)
     assert hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest()
 
@@ -182,3 +190,45 @@ def test_sam_build_gives_the_same_layout(tmp_path: Path, sam_cli: Path) -> None:
     )
     assert listing == expected
     assert (built / "lambdawarmer-wrapper").stat().st_mode & 0o777 == 0o755
+
+
+def test_the_package_metadata_is_complete_and_passes_twine_check(tmp_path: Path) -> None:
+    """What PyPI would show: the licence file, Python versions as tested (layer/runtimes.py), and a
+    description twine renders. Built from a copy: the working tree stays untouched."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    versions = {
+        c.rsplit(" :: ", 1)[-1]
+        for c in project["classifiers"]
+        if c.startswith("Programming Language :: Python :: 3.")
+    }
+    assert versions == {runtime.removeprefix("python") for runtime in SUPPORTED_RUNTIMES}
+    assert project["requires-python"] == f">={min(versions, key=lambda v: tuple(map(int, v.split('.'))))}"
+    assert project["license-files"] == ["LICENSE"]
+    copy = tmp_path / "project"
+    for name in ("pyproject.toml", "README.md", "LICENSE", "lambdawarmer", "lambdawarmer_cli"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name)
+    wheels = tmp_path / "wheels"
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), str(copy)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = wheels.glob("lambdawarmer-*.whl")
+    checked = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", str(wheel)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    with zipfile.ZipFile(wheel) as archive:
+        assert any(name.endswith("licenses/LICENSE") for name in archive.namelist())
