@@ -264,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent, help="where to write")
     arguments = parser.parse_args(argv)
     plan = Plan(arguments.quick)
+    print(f"writing {arguments.out / 'results.md'} and efficacy.png (--out DIR: elsewhere)", flush=True)
     arguments.out.mkdir(parents=True, exist_ok=True)
     ensure_seed()
     with tempfile.TemporaryDirectory() as scratch:

@@ -129,11 +129,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="subset_100 at one lifetime")
     parser.add_argument("--out", type=Path, default=ROOT / "bench", help="where traces.md and traces.png go")
     arguments = parser.parse_args(argv)
+    print(f"writing {arguments.out / 'traces.md'} and traces.png (--out DIR to write elsewhere)", flush=True)
 
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=2) as pool:
         grid = [] if arguments.quick else tune(azure_trace.primary("subset_100"), pool)
-        reported = list(runs(arguments.quick, pool))
+        print(f"tuned auto's settings on subset_100 ({time.perf_counter() - started:.0f} s)", flush=True)
+        reported = []
+        for done in runs(arguments.quick, pool):
+            reported.append(done)
+            print(f"replayed {done.label} ({time.perf_counter() - started:.0f} s)", flush=True)
     model_seconds = time.perf_counter() - started
     calibrations = [] if arguments.quick else calibrate()
     elapsed = time.perf_counter() - started

@@ -8,7 +8,6 @@ functions as users have them, and the command run as a user runs it.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import io
 import json
 import re
@@ -16,43 +15,17 @@ import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import boto3
 import pytest
 
 from emulator import LambdaEmulator
-from emulator.http import FastHandler, LoopbackEndpoint
-from lambdawarmer.function_ref import parse_function_ref
+from emulator.lab import router as lab_router
 from lambdawarmer_cli import main as cli
 
 REGION = "us-east-1"
 OTHER_LAYERS = [f"arn:aws:lambda:{REGION}:123456789012:layer:tools-{n}:{n}" for n in (1, 2, 3)]
 VARIABLES = {f"APP_SETTING_{n}": f"value {n}" for n in range(10)}
-
-
-class Router(FastHandler):
-    """Invocations to the emulator running that function, every other request to moto: one endpoint
-    for boto3's Lambda client."""
-
-    def _forward(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        path = self.path.split("?")[0]
-        emulators: dict[str, str] = self.server.emulators  # type: ignore[attr-defined]
-        function = (
-            parse_function_ref(unquote(path.split("/")[3])).name if path.endswith("/invocations") else ""
-        )
-        upstream = urlparse(emulators.get(function, self.server.moto_url))  # type: ignore[attr-defined]
-        connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
-        headers = dict(self.headers.items())  # Host included: the caller signed it
-        connection.request(self.command, self.path, body=body, headers=headers)
-        response = connection.getresponse()
-        answer = response.read()
-        skip = {"content-length", "transfer-encoding", "connection"}
-        self.reply(response.status, answer, {k: v for k, v in response.getheaders() if k.lower() not in skip})
-        connection.close()
-
-    do_GET = do_POST = do_PUT = do_DELETE = _forward
 
 
 @pytest.fixture
@@ -72,7 +45,7 @@ def invocations_to(
 ) -> Iterator[Callable[[LambdaEmulator], None]]:
     """Route a function's invocations to the emulator running it (the rest of Lambda's API, and
     invocations of any other function, stay moto's)."""
-    router = LoopbackEndpoint(Router, emulators={}, moto_url=aws["endpoint"])
+    router = lab_router(aws["endpoint"])
 
     def route(emulator: LambdaEmulator) -> None:
         router.server.emulators[emulator.function.name] = emulator.url  # type: ignore[attr-defined]

@@ -1,0 +1,185 @@
+"""The documentation says what is so: it builds strict, its tables follow the code, its samples run,
+its transcripts are what the commands print, and the README stays short with links that resolve."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib.util
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lambdawarmer.config import SETTINGS
+from lambdawarmer_cli import main as cli
+from lambdawarmer_cli.exit_status import MEANINGS
+from scripts.docs_tables import architecture_table, dotted, modules
+
+from .conftest import make_context
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+README_MAX_LINES = 150
+
+
+def page(name: str) -> str:
+    return (DOCS / name).read_text()
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The cells of every Markdown table row (header and rule rows included)."""
+    return [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith("| ")
+    ]
+
+
+def test_the_site_builds_strict(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "site" / "index.html").is_file()
+
+
+def test_the_architecture_page_lists_every_module_as_its_docstring_says() -> None:
+    assert architecture_table() in page("how-it-works/architecture.md"), (
+        "docs/how-it-works/architecture.md is out of date: paste in what python scripts/docs_tables.py prints"
+    )
+
+
+def test_the_contributing_map_names_every_module_and_only_tests_that_exist() -> None:
+    text = page("contributing.md")
+    mapped = text[text.index("## Which tests cover which module") :]
+    for module in modules():
+        assert f"`{dotted(module)}`" in mapped, f"{dotted(module)} is not in docs/contributing.md's map"
+    for named in set(re.findall(r"`(test_\w+\.py)`", mapped)):
+        assert (ROOT / "tests" / named).is_file(), named
+
+
+def test_the_settings_table_is_the_code_s() -> None:
+    rows = {row[1].strip("`"): row for row in table_rows(page("reference/settings.md")) if len(row) >= 3}
+    for name, setting in SETTINGS.items():
+        row = rows.get(setting.env)
+        assert row is not None, f"{setting.env} is not in docs/reference/settings.md"
+        default = row[2]
+        if setting.default is None:
+            assert default.startswith("unset"), (setting.env, default)
+        else:
+            shown = (
+                str(setting.default).lower() if isinstance(setting.default, bool) else str(setting.default)
+            )
+            assert default == f"`{shown}`", (setting.env, default)
+        if setting.argument:
+            assert row[0] == f"`{name}`", (setting.env, row[0])
+
+
+def test_the_exit_status_table_is_the_code_s() -> None:
+    rows = table_rows(page("reference/cli.md"))
+    codes = [int(row[0]) for row in rows if row and row[0].isdigit()]
+    assert codes == sorted(MEANINGS), codes
+
+
+def test_every_report_field_is_documented() -> None:
+    """Every key an ``as_dict`` of the protocol writes is named in the report's table."""
+    tree = ast.parse((ROOT / "lambdawarmer" / "protocol.py").read_text())
+    keys = {
+        key.value
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef) and function.name == "as_dict"
+        for node in ast.walk(function)
+        if isinstance(node, ast.Dict)
+        for key in node.keys
+        if isinstance(key, ast.Constant) and isinstance(key.value, str)
+    }
+    from lambdawarmer.protocol import ROUND_FIELDS
+
+    text = page("reference/protocol.md")
+    missing = sorted(key for key in keys | set(ROUND_FIELDS) if f"`{key}`" not in text)
+    assert not missing, f"report fields not in docs/reference/protocol.md: {missing}"
+
+
+def test_every_python_sample_is_a_file_that_runs() -> None:
+    """Each ```python block of the docs is a file in docs/samples/, byte for byte; each runs here."""
+    samples = {path.read_text(): path for path in (DOCS / "samples").glob("*.py")}
+    for markdown in DOCS.rglob("*.md"):
+        for block in re.findall(r"```python\n(.*?)```", markdown.read_text(), re.S):
+            assert block in samples, (
+                f"a python block of {markdown.relative_to(ROOT)} is not a docs/samples file"
+            )
+    for path in samples.values():
+        spec = importlib.util.spec_from_file_location(f"sample_{path.stem}", path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        report = module.handler({"warmer": True, "concurrency": 1}, make_context())
+        assert report["warmed"] is True
+        assert module.handler({"order": 1}, make_context()) is None  # the handler's own answer
+        assert module.other_handler({"am_i_a_warmer": True}, make_context())["warmed"] is True
+
+
+def normalised(line: str) -> str:
+    """A printed line as a pattern: figures and digests may differ from run to run, the rest may not."""
+    pieces = []
+    for token in re.split(r"(\b[0-9a-f]{12}\b|\d+(?:\.\d+)?)", line.rstrip()):
+        if re.fullmatch(r"[0-9a-f]{12}", token):
+            pieces.append("[0-9a-f]{12}")
+        elif re.fullmatch(r"\d+(?:\.\d+)?", token):
+            pieces.append(r"[\d.]+")
+        else:
+            pieces.append(re.escape(token))
+    return "".join(pieces)
+
+
+def test_the_try_it_locally_transcript_is_what_the_commands_print(
+    layer_zip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command of docs/getting-started/try-locally.md, run in the lab: each exits 0 and prints
+    each line the page shows (timings, cold counts and digests aside)."""
+    from emulator.lab import Lab
+
+    text = page("getting-started/try-locally.md")
+    transcript = re.search(r"```console\n(.*?)```", text, re.S)
+    assert transcript is not None
+    steps: list[tuple[str, list[str]]] = []
+    for line in transcript.group(1).splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        else:
+            steps[-1][1].append(line)
+    assert [command.split()[1] for command, _ in steps] == ["enable", "status", "ping", "disable"]
+    with Lab(layer_zip, ROOT / "example") as lab:
+        for name, value in lab.environment.items():
+            monkeypatch.setenv(name, value)
+        for command, expected in steps:
+            argv = [
+                str(layer_zip) if word == "dist/lambdawarmer-layer.zip" else word
+                for word in command.split()[1:]
+            ]
+            out = io.StringIO()
+            with contextlib.redirect_stderr(out):
+                status = cli.main(argv, out)
+            printed = out.getvalue().splitlines()
+            assert status == 0, (command, out.getvalue())
+            for line in expected:
+                assert any(re.fullmatch(normalised(line), seen.rstrip()) for seen in printed), (command, line)
+
+
+def test_the_readme_is_short_and_its_links_resolve() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= README_MAX_LINES
+    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme):
+        if not target.startswith(("http://", "https://")):
+            assert (ROOT / target).exists(), f"README links to {target}, which is not there"
