@@ -143,38 +143,52 @@ def normalised(line: str) -> str:
     return "".join(pieces)
 
 
-def test_the_try_it_locally_transcript_is_what_the_commands_print(
-    layer_zip: Path, monkeypatch: pytest.MonkeyPatch
+TRANSCRIPTS = ["getting-started/try-locally.md", "getting-started/enable.md"]
+"""The pages whose ``console`` blocks are command-line sessions in the lab."""
+
+
+def sessions(text: str) -> list[list[tuple[str, list[str]]]]:
+    """Each console block as its commands, each with the lines it printed."""
+    found = []
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
+        steps: list[tuple[str, list[str]]] = []
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                steps.append((line[2:], []))
+            else:
+                steps[-1][1].append(line)
+        found.append(steps)
+    return found
+
+
+@pytest.mark.parametrize("name", TRANSCRIPTS)
+def test_the_adoption_transcripts_are_what_the_commands_print(
+    name: str, layer_zip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every command of docs/getting-started/try-locally.md, run in the lab: each exits 0 and prints
-    each line the page shows (timings, cold counts and digests aside)."""
+    """Every command of the page's sessions, run as written in a fresh lab (from a folder whose
+    ``dist/`` holds the layer ``./build.sh`` makes): each exits 0 and prints each line the page
+    shows (figures and digests aside)."""
     from emulator.lab import Lab
 
-    text = page("getting-started/try-locally.md")
-    transcript = re.search(r"```console\n(.*?)```", text, re.S)
-    assert transcript is not None
-    steps: list[tuple[str, list[str]]] = []
-    for line in transcript.group(1).splitlines():
-        if line.startswith("$ "):
-            steps.append((line[2:], []))
-        else:
-            steps[-1][1].append(line)
-    assert [command.split()[1] for command, _ in steps] == ["enable", "status", "ping", "disable"]
-    with Lab(layer_zip, ROOT / "example") as lab:
-        for name, value in lab.environment.items():
-            monkeypatch.setenv(name, value)
-        for command, expected in steps:
-            argv = [
-                str(layer_zip) if word == "dist/lambdawarmer-layer.zip" else word
-                for word in command.split()[1:]
-            ]
-            out = io.StringIO()
-            with contextlib.redirect_stderr(out):
-                status = cli.main(argv, out)
-            printed = out.getvalue().splitlines()
-            assert status == 0, (command, out.getvalue())
-            for line in expected:
-                assert any(re.fullmatch(normalised(line), seen.rstrip()) for seen in printed), (command, line)
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "lambdawarmer-layer.zip").write_bytes(layer_zip.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    found = sessions(page(name))
+    assert found, f"{name} shows no session"
+    for steps in found:
+        with Lab(layer_zip, ROOT / "example") as lab:
+            for variable, value in lab.environment.items():
+                monkeypatch.setenv(variable, value)
+            for command, expected in steps:
+                words = command.split()
+                assert words[0] == "lambdawarmer", command
+                out = io.StringIO()
+                with contextlib.redirect_stderr(out):
+                    status = cli.main(words[1:], out)
+                printed = [seen.rstrip() for seen in out.getvalue().splitlines()]
+                assert status == 0, (command, out.getvalue())
+                for line in expected:
+                    assert any(re.fullmatch(normalised(line), seen) for seen in printed), (command, line)
 
 
 def test_the_readme_is_short_and_its_links_resolve() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -207,7 +208,7 @@ def test_the_package_metadata_is_complete_and_passes_twine_check(tmp_path: Path)
     assert project["requires-python"] == f">={min(versions, key=lambda v: tuple(map(int, v.split('.'))))}"
     assert project["license-files"] == ["LICENSE"]
     copy = tmp_path / "project"
-    for name in ("pyproject.toml", "README.md", "LICENSE", "lambdawarmer", "lambdawarmer_cli"):
+    for name in ("pyproject.toml", "docs/pypi.md", "LICENSE", "lambdawarmer", "lambdawarmer_cli"):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -232,3 +233,7 @@ def test_the_package_metadata_is_complete_and_passes_twine_check(tmp_path: Path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     with zipfile.ZipFile(wheel) as archive:
         assert any(name.endswith("licenses/LICENSE") for name in archive.namelist())
+        metadata = next(archive.read(n).decode() for n in archive.namelist() if n.endswith("METADATA"))
+    description = metadata.split("\n\n", 1)[1]
+    assert "pip install 'lambdawarmer[cli]'" in description
+    assert not re.search(r"\]\((?!https?://)", description), "a relative link, broken on PyPI"
