@@ -143,8 +143,10 @@ def normalised(line: str) -> str:
     return "".join(pieces)
 
 
-TRANSCRIPTS = ["getting-started/try-locally.md", "getting-started/enable.md"]
-"""The pages whose ``console`` blocks are command-line sessions in the lab."""
+TRANSCRIPTS = sorted(
+    path.relative_to(DOCS).as_posix() for path in DOCS.rglob("*.md") if "```console" in path.read_text()
+)
+"""The pages with command-line sessions (``console`` blocks): every one is run in the lab."""
 
 
 def sessions(text: str) -> list[list[tuple[str, list[str]]]]:
@@ -159,6 +161,12 @@ def sessions(text: str) -> list[list[tuple[str, list[str]]]]:
                 steps[-1][1].append(line)
         found.append(steps)
     return found
+
+
+def test_the_sessions_shown_are_the_ones_run() -> None:
+    assert {"getting-started/try-locally.md", "getting-started/enable.md", "reference/cli.md"} <= set(
+        TRANSCRIPTS
+    )
 
 
 @pytest.mark.parametrize("name", TRANSCRIPTS)
