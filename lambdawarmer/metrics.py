@@ -21,6 +21,7 @@ version) when it was invoked through a qualifier.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -133,6 +134,12 @@ class PutMetricDataRecorder:
         self._namespace = namespace
         self._function_name = function_name
         self._client = LazyClient(CLOUDWATCH, METRICS_TIMEOUT_MS, pool_size=1)
+        self._fresh()
+        if hasattr(os, "register_at_fork"):
+            # A forked worker has no sender thread, and may have a lock the parent's sender held.
+            os.register_at_fork(after_in_child=self._fresh)
+
+    def _fresh(self) -> None:
         self._pending: deque[dict[str, object]] = deque()
         self._dropped = 0
         self._wake = threading.Condition(threading.Lock())

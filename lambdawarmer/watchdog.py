@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import os
 import socket
 import threading
 import time
@@ -33,6 +34,13 @@ class Watchdog:
     """Shuts down watched sockets at their deadlines (``time.monotonic()``), from one daemon thread."""
 
     def __init__(self) -> None:
+        self._fresh()
+        if hasattr(os, "register_at_fork"):
+            # A forked worker (awslambdaric's multi-concurrent mode) has no watchdog thread, and may
+            # have a lock the parent's threads held: it starts a new watchdog of its own.
+            os.register_at_fork(after_in_child=self._fresh)
+
+    def _fresh(self) -> None:
         self._due: list[tuple[float, int, Watched]] = []
         self._order = itertools.count()
         self._wake = threading.Condition(threading.Lock())

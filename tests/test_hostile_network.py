@@ -9,6 +9,7 @@ asserted are contracts (the call ends long before the server would let it), not 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -165,5 +166,38 @@ def test_a_fan_out_into_a_trickling_lambda_api_answers_the_ping_in_time(
         assert (answer.status, report["warmed"]) == ("success", True), answer.payload
         assert report["invocations_failed"] + report["invocations_not_sent"] == 2, report
         assert emulator.invoke({"order": 1}).payload == b'"real work"'
+    finally:
+        server.close()
+
+
+def test_a_forked_worker_keeps_its_deadlines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """awslambdaric's multi-concurrent mode forks workers: the watchdog thread is not inherited, so
+    each worker starts its own, and a call there still ends by its deadline."""
+    import os
+
+    server = Hostile("trickle")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", server.url)
+    with contextlib.suppress(AwsError):
+        _lambda(server.url)  # the parent's watchdog thread exists before the fork
+    child = os.fork()
+    if child == 0:  # the worker
+        started = time.monotonic()
+        try:
+            _lambda(server.url)
+        except AwsError as error:
+            os._exit(0 if error.code == "ReadTimeoutError" and time.monotonic() - started < BOUND_S else 1)
+        os._exit(2)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(child, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(child, 9)
+            os.waitpid(child, 0)
+            pytest.fail("the forked worker's call outlived its deadline")
+        assert os.waitstatus_to_exitcode(status) == 0
     finally:
         server.close()
