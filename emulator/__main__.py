@@ -76,41 +76,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     serve.add_argument("--latency-ms", type=float, default=0.0, help="modelled Invoke API round trip")
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     commands.add_parser("runtimes", help="which runtimes this machine can emulate")
-    lab = commands.add_parser(
-        "lab", help="an AWS account on this machine: moto's control plane, the example's invokes here"
-    )
-    lab.add_argument("--layer", type=Path, default=Path("dist/lambdawarmer-layer.zip"), help="the layer zip")
-    lab.add_argument(
-        "--code", type=Path, default=Path("example"), help="the function's code (default example/)"
-    )
-    lab.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
-    lab.add_argument("--env-file", type=Path, help="also write the export lines here, to source")
     return parser.parse_args(argv)
-
-
-def run_lab(arguments: argparse.Namespace) -> int:
-    """Start the lab, print what to export, wait for Ctrl-C."""
-    from .lab import Lab
-
-    if not zipfile.is_zipfile(arguments.layer):
-        raise ServeError(
-            f"--layer {arguments.layer}: not a zip file (./build.sh makes dist/lambdawarmer-layer.zip)"
-        )
-    if not arguments.code.is_dir():
-        raise ServeError(f"--code {arguments.code}: no such folder")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Lab(arguments.layer, arguments.code, port=arguments.port) as lab:
-        print(
-            "lab ready: moto's server for the control plane, the emulator for invokes of example", flush=True
-        )
-        exports = "".join(f"export {name}={value}\n" for name, value in lab.environment.items())
-        print(exports, end="", flush=True)
-        if arguments.env_file:
-            arguments.env_file.write_text(exports)
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
-    return 0
 
 
 class ServeError(ValueError):
@@ -190,8 +156,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{runtime}: {status}")
         return 0
     try:
-        if arguments.command == "lab":
-            return run_lab(arguments)
         check(arguments)
         return serve(arguments)
     except (ServeError, RuntimeUnavailable) as error:

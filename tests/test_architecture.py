@@ -22,7 +22,7 @@ PROVIDED_BY_LAMBDA = {"awslambdaric", "snapshot_restore_py"}
 ALLOWED = {
     "lambdawarmer": {"lambdawarmer"},
     "lambdawarmer_cli": {"lambdawarmer", "lambdawarmer_cli", "boto3", "botocore"},
-    "emulator": {"emulator", "layer", "awslambdaric", "boto3", "botocore"},
+    "emulator": {"emulator", "layer", "awslambdaric", "boto3", "botocore", "moto"},
     "layer": {"layer", "lambdawarmer", "emulator"},
     "bench": {
         "bench",

@@ -176,7 +176,7 @@ def test_the_adoption_transcripts_are_what_the_commands_print(
     """Every command of the page's sessions, run as written in a fresh lab (from a folder whose
     ``dist/`` holds the layer ``./build.sh`` makes): each exits 0 and prints each line the page
     shows (figures and digests aside)."""
-    from emulator.lab import Lab
+    from layer.lab import example_lab
 
     (tmp_path / "dist").mkdir()
     (tmp_path / "dist" / "lambdawarmer-layer.zip").write_bytes(layer_zip.read_bytes())
@@ -184,8 +184,9 @@ def test_the_adoption_transcripts_are_what_the_commands_print(
     found = sessions(page(name))
     assert found, f"{name} shows no session"
     for steps in found:
-        with Lab(layer_zip, ROOT / "example") as lab:
-            for variable, value in lab.environment.items():
+        lab, environment = example_lab(layer_zip, ROOT / "example")
+        with lab:
+            for variable, value in environment.items():
                 monkeypatch.setenv(variable, value)
             for command, expected in steps:
                 words = command.split()
@@ -205,3 +206,14 @@ def test_the_readme_is_short_and_its_links_resolve() -> None:
     for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme):
         if not target.startswith(("http://", "https://")):
             assert (ROOT / target).exists(), f"README links to {target}, which is not there"
+
+
+def test_the_lab_command_refuses_what_it_cannot_run() -> None:
+    for argv, says in (
+        (["--layer", "README.md"], "not a zip file"),
+        (["--code", "/no/such"], "no such folder"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "layer.lab", *argv], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        assert (result.returncode, says in result.stderr) == (2, True), result.stderr
