@@ -39,7 +39,13 @@ def warmer(  # noqa: F811 (ruff does not see through the overload shim)
     invoke_timeout: int | None = None,
     log_level: str | None = None,
     token: str | None = None,
+    top_up: bool | None = None,
     fix_cold_start_flags: bool | None = None,
+    auto_window: int | None = None,
+    auto_headroom: int | None = None,
+    auto_min: int | None = None,
+    auto_max: int | None = None,
+    auto_fallback: int | None = None,
 ) -> Callable[[Handler], Handler]: ...
 
 
@@ -48,9 +54,9 @@ def warmer(func: Handler | None = None, **settings: Any) -> Handler | Callable[[
 
     An argument left at ``None`` comes from its ``WARMER_*`` environment variable, else from its
     default: ``flag='warmer'``, ``concurrency='concurrency'`` (names of event fields), ``delay=75``
-    (ms), ``send_metric=False``; also ``metrics_mode``, ``metrics_namespace``, ``max_concurrency``,
-    ``invoke_timeout``, ``log_level``, ``token`` and ``fix_cold_start_flags`` (the README has the
-    table). The settings are validated here, at import: a bad or unknown one raises
+    (ms), ``send_metric=False``; and every other setting but ``exec_wrapper`` (the layer's), by its
+    name (docs/reference/settings.md has the table; a test holds this signature to it). The
+    settings are validated here, at import: a bad or unknown one raises
     :class:`lambdawarmer.WarmerConfigError`.
 
     Under the lambdawarmer layer the decorator steps aside (the handler comes back as it is): the

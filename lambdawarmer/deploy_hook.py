@@ -42,6 +42,8 @@ ALIAS_VARIABLE = "WARMER_HOOK_ALIAS"
 CONCURRENCY_VARIABLE = "WARMER_HOOK_CONCURRENCY"
 SHORTFALL_VARIABLE = "WARMER_HOOK_ON_SHORTFALL"
 SHORTFALL_MODES = ("succeed", "fail")
+HOOK_VARIABLES = (TARGET_VARIABLE, ALIAS_VARIABLE, CONCURRENCY_VARIABLE, SHORTFALL_VARIABLE)
+"""The hook's own variables (``lambdawarmer config`` knows them beside the settings)."""
 DEFAULT_ALIAS = "live"
 REPORT_RESERVE_MS = 3_000
 """Time kept for reporting the status after the warm-up."""

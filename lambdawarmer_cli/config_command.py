@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from lambdawarmer.config import SETTINGS, WarmerConfig, mask, resolve_settings
+from lambdawarmer.deploy_hook import HOOK_VARIABLES
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, HANDLER_VARIABLE, WRAPPER_NAME, WRAPPER_PATH
 
 from .exit_status import INVALID_SETTINGS, OK, UsageError
@@ -75,7 +76,7 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     except (OSError, ValueError) as error:
         raise UsageError(str(error)) from None
     resolution = resolve_settings(environ=environ)
-    known = {setting.env for setting in SETTINGS.values()}
+    known = {setting.env for setting in SETTINGS.values()} | set(HOOK_VARIABLES)
     for name in sorted(n for n in environ if n.startswith("WARMER_") and n not in known):
         guess = difflib.get_close_matches(name, known, n=1)
         hint = f" (did you mean {guess[0]}?)" if guess else ""

@@ -18,7 +18,7 @@ import argparse
 import math
 from typing import Any, TextIO
 
-from lambdawarmer.config import SETTINGS
+from lambdawarmer.config import SETTINGS, WarmerConfigError, load_config
 from lambdawarmer.timing import cpu_share
 
 from . import history
@@ -143,6 +143,7 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     if arguments.concurrency is None:
         raise UsageError("give --concurrency N (or --history to replay the function's own traffic)")
     memory, architecture = arguments.memory, arguments.arch
+    delay_ms = int(SETTINGS["delay"].default)  # type: ignore[call-overload]
     if arguments.function:
         from .deployed import parse_refs
 
@@ -152,6 +153,11 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         )
         memory = memory or int(configuration["MemorySize"])
         architecture = architecture or configuration.get("Architectures", ["x86_64"])[0]
+        variables = configuration.get("Environment", {}).get("Variables", {})
+        try:
+            delay_ms = load_config(environ=variables).delay  # the hold the function's own settings give
+        except WarmerConfigError as error:
+            raise UsageError(f"{target}'s WARMER_* settings are invalid: {error}") from None
     if memory is None:
         raise UsageError("give --memory MB, or a FUNCTION to read it from")
     architecture = architecture or "x86_64"
@@ -160,14 +166,17 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
             raise CostError(f"--memory {memory}: Lambda allows {MIN_MEMORY_MB} to {MAX_MEMORY_MB} MB")
         if arguments.concurrency < 1:
             raise CostError(f"--concurrency {arguments.concurrency}: expected 1 or more")
-        cost = monthly_cost(memory, arguments.concurrency, arguments.schedule, architecture, init_ms=init_ms)
+        cost = monthly_cost(
+            memory, arguments.concurrency, arguments.schedule, architecture, delay_ms, init_ms=init_ms
+        )
     except CostError as error:
         raise UsageError(str(error)) from None
     except ScheduleError as error:
         raise UsageError(f"cannot price the schedule: {error}") from None
     region = arguments.region or "us-east-1"
     print(
-        f"{arguments.concurrency} environments of {memory} MB ({architecture}), pinged {arguments.schedule}:",
+        f"{arguments.concurrency} environments of {memory} MB ({architecture}), pinged {arguments.schedule}, "
+        f"each holding its WARMER_DELAY ({delay_ms} ms) and the send spread:",
         file=out,
     )
     print(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -364,6 +365,20 @@ def test_cost_command_reads_memory_and_architecture_from_the_function(aws: dict[
     status, output = run("cost", "--memory", "128", "--concurrency", "2", "--schedule", "cron(0 * * * ? *)")
     assert status == 2
     assert "cannot price the schedule" in output
+
+
+def test_cost_of_a_function_prices_its_own_delay(aws: dict[str, Any]) -> None:
+    """The hold is the function's WARMER_DELAY, not the default's (a 2 s delay bills 2 s a hold)."""
+    make_function(aws, "slow", memory=1024, variables={"WARMER_DELAY": "2000"})
+    make_function(aws, "quick", memory=1024)
+    slow, quick = run("cost", "slow", "--concurrency", "4")[1], run("cost", "quick", "--concurrency", "4")[1]
+    assert "each holding its WARMER_DELAY (2000 ms)" in slow
+    assert "each holding its WARMER_DELAY (75 ms)" in quick
+    held = [
+        float(re.search(r"each instance holds ~([\d,]+) ms", text).group(1).replace(",", ""))
+        for text in (slow, quick)
+    ]
+    assert held[0] - held[1] == pytest.approx(2000 - 75, abs=1)
 
 
 def test_at_a_terminal_enable_asks_first(

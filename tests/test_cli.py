@@ -348,3 +348,14 @@ def test_the_emulator_refuses_what_cannot_run(argv: list[str], says: str) -> Non
     assert result.returncode == 2
     assert says in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_config_knows_the_deploy_hooks_variables(tmp_path: Path) -> None:
+    """The hook's own WARMER_HOOK_* are not "not a lambdawarmer setting"."""
+    env_file = tmp_path / "hook.env"
+    env_file.write_text(
+        "WARMER_HOOK_TARGET=arn:aws:lambda:us-east-1:123456789012:function:orders:7\nWARMER_HOOK_ALIAS=live\n"
+    )
+    result = run_module("-m", "lambdawarmer_cli", "config", "--env-file", str(env_file))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is not a lambdawarmer setting" not in result.stdout

@@ -209,3 +209,23 @@ def test_with_a_token_no_field_may_be_named_token() -> None:
     with pytest.raises(WarmerConfigError, match="names the field a ping carries WARMER_TOKEN in"):
         load_config(environ={"WARMER_CONCURRENCY": "token", "WARMER_TOKEN": "a-long-enough-token"})
     assert load_config(environ={"WARMER_CONCURRENCY": "token"}).concurrency == "token"
+
+
+def test_the_decorators_typed_signature_takes_every_argument_setting() -> None:
+    """mypy --strict checks calls against the overload: it must name every setting the decorator
+    takes (``@lambdawarmer.warmer(top_up=False)`` was rejected when it listed 11 of 17)."""
+    import ast
+    from pathlib import Path
+
+    from lambdawarmer.config import ARGUMENTS
+
+    source = (Path(__file__).resolve().parent.parent / "lambdawarmer" / "decorator.py").read_text()
+    overloads = [
+        node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef)
+        and node.name == "warmer"
+        and any(isinstance(d, ast.Name) and d.id == "overload" for d in node.decorator_list)
+    ]
+    typed = {argument.arg for node in overloads for argument in node.args.kwonlyargs}
+    assert typed == set(ARGUMENTS)
