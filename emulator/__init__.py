@@ -3,11 +3,10 @@
 A development and test tool of this repository; never part of the layer.
 """
 
-from layer.runtimes import RuntimeUnavailable
-
 from .environment import Environment, Invocation
 from .faults import Fault
 from .function import FunctionSpec
+from .interpreters import RuntimeUnavailable
 from .runtimes import available_runtimes, runtime_python
 from .service import LambdaEmulator
 

@@ -20,10 +20,9 @@ import threading
 import zipfile
 from pathlib import Path
 
-from layer.runtimes import SUPPORTED_RUNTIMES, RuntimeUnavailable
-
 from .cpu import cpu_share
 from .function import FunctionSpec
+from .interpreters import PYTHON_RUNTIMES, RuntimeUnavailable
 from .runtimes import available_runtimes
 from .service import LambdaEmulator
 from .signatures import ACCESS_KEY, SECRET_KEY
@@ -89,8 +88,8 @@ def check(arguments: argparse.Namespace) -> None:
         raise ServeError(f"{arguments.code}: no such folder (the function's code folder, its task root)")
     if "." not in arguments.handler:
         raise ServeError(f"--handler {arguments.handler!r}: expected module.function, e.g. app.handler")
-    if arguments.runtime not in SUPPORTED_RUNTIMES:
-        raise ServeError(f"--runtime {arguments.runtime!r}: expected one of {', '.join(SUPPORTED_RUNTIMES)}")
+    if arguments.runtime not in PYTHON_RUNTIMES:
+        raise ServeError(f"--runtime {arguments.runtime!r}: expected one of {', '.join(PYTHON_RUNTIMES)}")
     for layer in arguments.layer:
         if not zipfile.is_zipfile(layer):
             raise ServeError(

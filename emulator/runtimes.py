@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from layer.runtimes import SUPPORTED_RUNTIMES, RuntimeUnavailable, find_interpreter
+from .interpreters import PYTHON_RUNTIMES, RuntimeUnavailable, find_interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "requirements-runtime.txt"
@@ -45,7 +45,7 @@ def runtime_python(runtime: str) -> Path:
 def available_runtimes() -> dict[str, str]:
     """Each supported runtime: ``"ok"`` or why it is unavailable here."""
     status = {}
-    for runtime in SUPPORTED_RUNTIMES:
+    for runtime in PYTHON_RUNTIMES:
         try:
             find_interpreter(runtime)
             status[runtime] = "ok"

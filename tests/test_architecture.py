@@ -3,7 +3,8 @@
 The runtime package (``lambdawarmer``, exactly what the layer ships) imports the standard library
 and itself only (and the runtime's own modules Lambda provides, guarded); the command line
 (``lambdawarmer_cli``) imports the runtime, never the other way round; the emulator, Lambda's
-stand-in, imports neither, so it cannot share our mistakes. No module takes part in an import cycle,
+stand-in, imports neither, nor the layer's build (which uses the emulator: one direction), so it
+cannot share our mistakes. No module takes part in an import cycle,
 counting every import: at the top, inside functions, and for type checking only.
 """
 
@@ -22,7 +23,7 @@ PROVIDED_BY_LAMBDA = {"awslambdaric", "snapshot_restore_py"}
 ALLOWED = {
     "lambdawarmer": {"lambdawarmer"},
     "lambdawarmer_cli": {"lambdawarmer", "lambdawarmer_cli", "boto3", "botocore"},
-    "emulator": {"emulator", "layer", "awslambdaric", "boto3", "botocore", "moto"},
+    "emulator": {"emulator", "awslambdaric", "boto3", "botocore", "moto"},
     "layer": {"layer", "lambdawarmer", "emulator"},
     "bench": {
         "bench",
