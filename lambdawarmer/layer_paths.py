@@ -5,5 +5,8 @@ WRAPPER_NAME = "lambdawarmer-wrapper"
 WRAPPER_PATH = f"/opt/{WRAPPER_NAME}"
 EXEC_WRAPPER_VARIABLE = "AWS_LAMBDA_EXEC_WRAPPER"
 """Lambda's variable naming the exec wrapper the runtime starts through."""
+PRIVATE_PACKAGE = "_lambdawarmer_layer"
+"""The name the layer ships this package under, which no function's own code has: the build writes
+it into the wrapper's handler setting (``{PRIVATE_PACKAGE}.handler.handler``)."""
 HANDLER_VARIABLE = "LAMBDAWARMER_HANDLER"
 """Where the exec wrapper keeps the user's handler name (``_HANDLER`` then names ours)."""

@@ -10,10 +10,10 @@ Layout (what Lambda unpacks into /opt):
                                                   package under its public name
     python/**/__pycache__/*.cpython-3XX.pyc       bytecode for every supported runtime
 
-The private name is what the wrapper's handler setting names (``ours=`` in the wrapper, read from
-there): a deployment package that vendors its own ``lambdawarmer`` (lambda-warmer-py, another
-version of ours) comes first on sys.path and keeps its ``import lambdawarmer``, while the layer's
-handler still loads from the layer.
+The private name (``PRIVATE_PACKAGE`` in lambdawarmer/layer_paths.py, written by the build into the
+wrapper's handler setting): a deployment package that vendors its own ``lambdawarmer``
+(lambda-warmer-py, another version of ours) comes first on sys.path and keeps its
+``import lambdawarmer``, while the layer's handler still loads from the layer.
 
 /opt is read-only in Lambda, so without bytecode in the layer every cold start would compile the
 package again (~7 ms). The .pyc files are "checked-hash" ones, valid whatever the files' times
@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import re
 import stat
 import subprocess
 import sys
@@ -43,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lambdawarmer.layer_paths import WRAPPER_NAME  # noqa: E402
+from lambdawarmer.layer_paths import PRIVATE_PACKAGE, WRAPPER_NAME  # noqa: E402
 from layer.runtimes import (  # noqa: E402
     SUPPORTED_RUNTIMES,
     WITHOUT_BYTECODE,
@@ -52,6 +51,8 @@ from layer.runtimes import (  # noqa: E402
 )
 
 WRAPPER = ROOT / "wrapper" / WRAPPER_NAME
+WRAPPER_PLACEHOLDER = "@PRIVATE_PACKAGE@"
+"""Where the wrapper's source leaves the private package name for the build to write."""
 PACKAGE = ROOT / "lambdawarmer"
 """The runtime package: everything in it ships (the command line is another package, lambdawarmer_cli)."""
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -89,11 +90,16 @@ class BuildError(RuntimeError):
 
 
 def layer_package() -> str:
-    """The layer's private package name: the one the wrapper's handler setting names."""
-    found = re.search(r"^ours=([A-Za-z_][A-Za-z0-9_]*)\.handler\.handler$", WRAPPER.read_text(), re.M)
-    if found is None:
-        raise BuildError(f"{WRAPPER} has no line ours=<package>.handler.handler")
-    return found.group(1)
+    """The layer's private package name (``lambdawarmer/layer_paths.py``, its one definition)."""
+    return PRIVATE_PACKAGE
+
+
+def wrapper_script() -> bytes:
+    """The exec wrapper as the layer ships it: the private package name written into its handler."""
+    text = WRAPPER.read_text()
+    if WRAPPER_PLACEHOLDER not in text:
+        raise BuildError(f"{WRAPPER} has no {WRAPPER_PLACEHOLDER} for the layer's package name")
+    return text.replace(WRAPPER_PLACEHOLDER, PRIVATE_PACKAGE).encode()
 
 
 def _sources() -> dict[str, bytes]:
@@ -160,7 +166,7 @@ def layer_files(
     no_bytecode_for: frozenset[str] = frozenset(WITHOUT_BYTECODE),
 ) -> list[tuple[str, bytes, int]]:
     """(path in the layer, content, mode) for every file of the layer, sorted by path."""
-    files = [(WRAPPER_NAME, WRAPPER.read_bytes(), EXECUTABLE)]
+    files = [(WRAPPER_NAME, wrapper_script(), EXECUTABLE)]
     sources = _sources()
     for name, data in {**sources, **_bytecode(sources, no_bytecode_for)}.items():
         files.append((f"python/{name}", data, READABLE))

@@ -7,17 +7,22 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 from emulator.service import can_mount_opt
-from layer.build_layer import write_tree
+from lambdawarmer.layer_paths import PRIVATE_PACKAGE, WRAPPER_NAME
+from layer.build_layer import wrapper_script, write_tree
 
 ROOT = Path(__file__).resolve().parent.parent
-WRAPPER = ROOT / "wrapper" / "lambdawarmer-wrapper"
-OURS = "_lambdawarmer_layer.handler.handler"
+WRAPPER = Path(tempfile.mkdtemp(prefix="lambdawarmer-wrapper-")) / WRAPPER_NAME
+"""The wrapper as the build ships it (the package name written in), beside no layer."""
+WRAPPER.write_bytes(wrapper_script())
+WRAPPER.chmod(0o755)
+OURS = f"{PRIVATE_PACKAGE}.handler.handler"
 REPORTER = """import json, os, sys
 names = ("_HANDLER", "LAMBDAWARMER_HANDLER", "PYTHONPATH")
 print(json.dumps({"argv": sys.argv[1:], "env": {n: os.environ.get(n) for n in names}}))
