@@ -1,7 +1,7 @@
 """Checking a request's Signature Version 4 as an AWS service does, with botocore's own signer.
 
 The emulator's Invoke API refuses what Lambda refuses (403, with Lambda's error types), so every
-end-to-end test proves the layer's signing (lambdawarmer/sigv4.py) against an implementation that is
+end-to-end test proves the layer's signing (lambdawarmer/aws/sigv4.py) against an implementation that is
 not ours.
 """
 

@@ -1,7 +1,8 @@
 """Keep AWS Lambda functions warm: answer warm-up pings, fan out to N environments, count cold starts.
 
 The runtime package: what the layer ships, whole. Standard library only, and never boto3: its own
-AWS client (aws.py) is loaded by the first fan-out or auto read, or at init in the PutMetricData mode.
+AWS client (the aws package) is loaded by the first fan-out or auto read, or at init in the
+PutMetricData mode.
 """
 
 from .config import WarmerConfig, WarmerConfigError, load_config

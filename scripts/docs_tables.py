@@ -17,7 +17,12 @@ PACKAGES = ("lambdawarmer", "lambdawarmer_cli", "layer", "emulator", "bench")
 
 def modules() -> list[Path]:
     """Every module of the packages, in order."""
-    return [path for package in PACKAGES for path in sorted((ROOT / package).glob("*.py"))]
+    return [
+        path
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if not any(part.startswith(".") for part in path.relative_to(ROOT).parts)  # bench/.seed: installed
+    ]
 
 
 def first_line(path: Path) -> str:

@@ -355,10 +355,10 @@ def test_https_with_a_ca_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     context.load_cert_chain(certificate, key)
     api.endpoint.server.socket = context.wrap_socket(api.endpoint.server.socket, server_side=True)
     monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH", f"https://127.0.0.1:{api.endpoint.port}")
-    monkeypatch.setattr("lambdawarmer.aws._tls", [])
+    monkeypatch.setattr("lambdawarmer.aws.connections._tls", [])
     with pytest.raises(AwsError, match=r"SSLError: SSL validation failed .*CERTIFICATE_VERIFY_FAILED"):
         cloudwatch_call(AwsClient(CLOUDWATCH, 2000, 1), "PutMetricData", {"Namespace": "n", "MetricData": []})
-    monkeypatch.setattr("lambdawarmer.aws._tls", [])
+    monkeypatch.setattr("lambdawarmer.aws.connections._tls", [])
     monkeypatch.setenv("AWS_CA_BUNDLE", str(certificate))
     client = AwsClient(CLOUDWATCH, 2000, 1)
     for _ in range(2):

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator.signatures import SignatureError, check_signature
-from lambdawarmer.sigv4 import authorization
+from lambdawarmer.aws.sigv4 import authorization
 
 HOST = "lambda.eu-west-1.amazonaws.com"
 # Every character a function name, an ARN, a qualifier or a query value can bring, and more.
