@@ -24,9 +24,9 @@ from .aws import CODEDEPLOY, LAMBDA, AwsClient, LazyClient, codedeploy_call, err
 from .config import CONCURRENCY_LIMIT, load_config
 from .fanout import SelfInvoke
 from .function_ref import parse_function_ref
-from .logs import apply_level, log_fields, logger
+from .logs import apply_level, bounded, log_fields, logger
 from .prewarm import environments_needed
-from .protocol import NotAReport, PingFormat, bounded
+from .protocol import NotAReport, PingFormat
 from .timing import time_left_ms
 
 TYPE_CHECKING = False

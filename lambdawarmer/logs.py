@@ -56,3 +56,23 @@ def log_fields(level: int, message: str, fields: dict[str, object]) -> None:
         logger.log(level, message, extra=fields)
     else:
         logger.log(level, json.dumps(fields, separators=(",", ":")))
+
+
+MAX_LOGGED_VALUE_LENGTH = 64
+
+
+def bounded(value: object, limit: int = MAX_LOGGED_VALUE_LENGTH) -> str:
+    """A value from an event as a log line may show it, in at most ``limit`` characters and at a
+    cost that does not grow with the value: a string's start, a number, or a container's kind and
+    size (never its repr, which for a 6 MB event costs seconds at 128 MB)."""
+    if isinstance(value, str):
+        text = repr(value[:limit])
+    elif isinstance(value, bool) or value is None or isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, int):
+        text = repr(value) if value.bit_length() <= 64 else f"a whole number of {value.bit_length()} bits"
+    elif isinstance(value, (dict, list)):
+        text = f"a JSON {'object' if isinstance(value, dict) else 'array'} of {len(value)} items"
+    else:
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

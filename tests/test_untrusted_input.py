@@ -27,7 +27,8 @@ from emulator.http import FastHandler, LoopbackEndpoint
 from lambdawarmer import load_config, warmer
 from lambdawarmer.aws import AwsError, CredentialSource
 from lambdawarmer.instance import LAYER_WARMER_ENV
-from lambdawarmer.protocol import FANOUT_KEY, PLUGIN_SOURCE, PingFormat, bounded, fanout_payload
+from lambdawarmer.logs import bounded
+from lambdawarmer.protocol import FANOUT_KEY, PLUGIN_SOURCE, PingFormat, fanout_payload
 from lambdawarmer_cli import main as cli
 
 from .conftest import make_context

@@ -1,0 +1,79 @@
+"""What goes over the wire, two vocabularies: what a ping is (``pings``), and what it answers (``reports``).
+
+Three kinds of ping are recognised:
+
+* a scheduled ping, ``{"<flag>": true, "<concurrency>": N}`` (with ``"token"`` when one is set):
+  the only kind that may fan out. :meth:`PingFormat.scheduled_ping` builds it from the function's
+  own settings, for everything that sends one (``ping``, ``enable``'s schedule, the bench);
+* a fanned-out ping, ``{"__lambdawarmer__": {"index": i, "total": N, "correlation_id": c}}``. All
+  of its data sits under one reserved key whose value is an object, never ``true``, so it cannot
+  be read as a scheduled ping whatever field names are configured;
+* what other warmers send: the fanned-out payloads of lambda-warmer (JS) and lambda-warmer-py
+  (``__WARMER_INVOCATION__`` beside the flag) and serverless-plugin-warmup's
+  ``{"source": "serverless-plugin-warmup"}``. None of them fans out.
+
+With a token set (``WARMER_TOKEN``) only the owner's pings count: a scheduled ping must carry it in
+its ``token`` field, a fanned-out payload must carry a proof made with it (an HMAC of its fields,
+not the token itself), and other warmers' payloads are not recognised. Anything else shaped like a
+ping is a normal event: it goes to the handler untouched, and one bounded warning says so.
+
+A ping is answered with a :class:`Report` (its rounds :class:`RoundReport`, its auto choice
+:class:`AutoChoice`): built as objects, sent as JSON by :meth:`Report.as_dict`, read back by
+:meth:`Report.from_dict`, the only two conversions.
+"""
+
+from .pings import (
+    AUTO,
+    EVENTBRIDGE_FIELDS,
+    FANOUT_KEY,
+    LEGACY_CORRELATION_IDS,
+    LEGACY_INDEX,
+    LEGACY_TOTAL,
+    PLUGIN_SOURCE,
+    PROOF_FIELD,
+    SOURCE_FIELD,
+    Ping,
+    PingFormat,
+    PingKind,
+    fanout_payload,
+    proof,
+)
+from .reports import (
+    ROUND_FIELDS,
+    AutoChoice,
+    Failure,
+    FanOutReport,
+    NotAReport,
+    Origination,
+    PingFailedInside,
+    Report,
+    RoundReport,
+    failure_answer,
+)
+
+__all__ = [
+    "AUTO",
+    "EVENTBRIDGE_FIELDS",
+    "FANOUT_KEY",
+    "LEGACY_CORRELATION_IDS",
+    "LEGACY_INDEX",
+    "LEGACY_TOTAL",
+    "PLUGIN_SOURCE",
+    "PROOF_FIELD",
+    "ROUND_FIELDS",
+    "SOURCE_FIELD",
+    "AutoChoice",
+    "Failure",
+    "FanOutReport",
+    "NotAReport",
+    "Origination",
+    "Ping",
+    "PingFailedInside",
+    "PingFormat",
+    "PingKind",
+    "Report",
+    "RoundReport",
+    "failure_answer",
+    "fanout_payload",
+    "proof",
+]
