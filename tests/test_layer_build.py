@@ -63,13 +63,20 @@ def test_the_bytecode_is_used_as_it_is_in_a_read_only_opt(tmp_path: Path) -> Non
         cwd=tmp_path,
     )
     modules = eval(result.stdout.strip().splitlines()[-1])
-    imported = {name.split(".")[1] if "." in name else "__init__" for name in modules}
+    imported = {name.partition(".")[2] or "__init__" for name in modules}  # sub-packages too
+
+    def loaded(line: str) -> str:
+        """``protocol.pings`` from ``# code object from '.../protocol/__pycache__/pings.cpython-3X.pyc'``."""
+        folder, _, pyc = line.split(f"{package}/", 1)[1].rstrip("'").rpartition("__pycache__/")
+        module = ".".join([*folder.strip("/").split("/"), pyc.split(".")[0]]).strip(".")
+        return module.removesuffix(".__init__") if module != "__init__" else module
+
     from_bytecode = {
-        line.split("__pycache__/")[1].split(".")[0]
+        loaded(line)
         for line in result.stderr.splitlines()
-        if line.startswith(f"# code object from '{package}/__pycache__/")
+        if line.startswith(f"# code object from '{package}/") and "__pycache__/" in line
     }
-    assert "handler" in imported
+    assert {"handler", "protocol.pings", "protocol.reports"} <= imported
     assert from_bytecode == imported
 
 
