@@ -174,9 +174,9 @@ class PutMetricDataRecorder:
 
     def _queue(self, data: list[dict[str, object]]) -> None:
         now = time.time()
+        for datum in data:
+            datum["Timestamp"] = now
         with self._wake:
-            for datum in data:
-                datum["Timestamp"] = now
             self._pending.extend(data)
             while len(self._pending) > MAX_PENDING:
                 self._pending.popleft()

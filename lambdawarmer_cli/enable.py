@@ -165,11 +165,10 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
     for role in dict.fromkeys([deployed.role_name, deployed.served_role_name]):
         _plan_policy(clients, plan, role, deployed.policy_name, policy)
     plan.not_ready = not_ready(deployed)
-    same = plan.not_ready or deployed.served is deployed.configuration
-    served_variables = variables if same else deployed.served_variables
+    as_latest = plan.not_ready or deployed.served is deployed.configuration
+    served_settings = settings if as_latest else _settings(deployed, deployed.served_variables)
     event = json.dumps(
-        PingFormat.of(_settings(deployed, served_variables)).scheduled_ping(options.concurrency),
-        separators=(",", ":"),
+        PingFormat.of(served_settings).scheduled_ping(options.concurrency), separators=(",", ":")
     )
     _plan_schedule(clients, deployed, options, event, plan)
     plan_legacy_removal(clients, deployed, plan, disabling=False)

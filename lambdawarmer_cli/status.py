@@ -151,7 +151,8 @@ def check_schedule(
         problems.append(f"it pings {deployed.target_arn}, but {unserved}: the handler gets the pings")
     elif unserved:
         problems.append(
-            f"it is {schedule.get('State')} until {unserved.split(',')[0]} is replaced by one with the layer"
+            f"it is {schedule.get('State')} until version {deployed.served_version} is replaced by one with "
+            "the layer"
         )
     elif schedule.get("State") != "ENABLED":
         problems.append(f"it is {schedule.get('State')}")
