@@ -22,7 +22,7 @@ import os
 import random
 from pathlib import Path
 
-from lambdawarmer_cli.lambda_model import Durations, Workload
+from lambdawarmer_model.traffic import Durations, Workload
 
 CITATION = (
     "M. Shahrad, R. Fonseca, Í. Goiri, G. Chaudhry, P. Batum, J. Cooke, E. Laureano, C. Tresness, "

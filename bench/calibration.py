@@ -25,8 +25,9 @@ from typing import Any
 from emulator import LambdaEmulator
 from emulator.client import invoke_client
 from lambdawarmer.timing import ONE_VCPU_MB
-from lambdawarmer_cli.lambda_model import MINUTE_S, PING_PHASE_MIN, Assumptions, Requests, Workload, simulate
-from lambdawarmer_cli.warming_policies import Fixed, NoWarming
+from lambdawarmer_model.policies import Fixed, NoWarming
+from lambdawarmer_model.simulation import PING_PHASE_MIN, Assumptions, Requests, simulate
+from lambdawarmer_model.traffic import MINUTE_S, Workload
 
 from .functions import PINGS, make_function
 

@@ -23,9 +23,10 @@ from functools import partial
 from pathlib import Path
 
 from lambdawarmer.config import load_config
-from lambdawarmer_cli.lambda_model import ARRIVAL_RULES, Assumptions, Requests, Workload, simulate
-from lambdawarmer_cli.replay import Priced, Totals, price, replay_function, totals
-from lambdawarmer_cli.warming_policies import Auto
+from lambdawarmer_model.policies import Auto
+from lambdawarmer_model.replay import Priced, Totals, price, replay_function, totals
+from lambdawarmer_model.simulation import Assumptions, Requests, simulate
+from lambdawarmer_model.traffic import ARRIVAL_RULES, Workload
 from layer.build_layer import write_zip
 
 from . import azure_trace

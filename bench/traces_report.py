@@ -7,10 +7,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdawarmer.config import SETTINGS
-from lambdawarmer_cli.lambda_model import METRIC_LAG_MIN, Assumptions
-from lambdawarmer_cli.replay import PROVISIONED, Totals
-from lambdawarmer_cli.warming_policies import AUTO, AUTO_1_2, ORACLES, RELEASE_1_2_AUTO
+from lambdawarmer.settings import SETTINGS
+from lambdawarmer_model.policies import AUTO_1_2_POLICY, AUTO_POLICY, ORACLES, RELEASE_1_2_AUTO
+from lambdawarmer_model.replay import PROVISIONED, Totals
+from lambdawarmer_model.simulation import METRIC_LAG_MIN, Assumptions
 
 from .azure_trace import CITATION, LAMBDA_SIZES_MB
 from .calibration import SPEEDUP, TOLERANCE, Calibration
@@ -26,7 +26,7 @@ ROUGH_FIGURES = {
     "no warming": (563, 0),
     "fixed N = 1": (72, None),
     "fixed N = peak": (14, 11_904),
-    AUTO_1_2: (27, 17_457),
+    AUTO_1_2_POLICY: (27, 17_457),
     "oracle, skipping": (16, 5_749),
 }
 """What that model gave (cold starts, warm-up invocations), as the issue quotes it."""
@@ -67,7 +67,7 @@ def policy_table(run: Run) -> list[str]:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, total in run.totals.items():
-        shown = f"**{name}** (default)" if name == AUTO else name
+        shown = f"**{name}** (default)" if name == AUTO_POLICY else name
         lines.append(
             f"| {shown} | {total.cold_starts:,} | {_pct(total.cold_rate)} | "
             f"{_pct(total.rate_quantile(0.5))}, {_pct(total.rate_quantile(0.75))} | "
@@ -81,14 +81,14 @@ def policy_table(run: Run) -> list[str]:
 def goal_lines(runs: list[Run]) -> list[str]:
     """For each run: does the default beat 1.2.0's auto on both axes, and how far is it from each oracle."""
     lines = [
-        f"| set | assumptions | cold: default / {AUTO_1_2} | invocations: default / {AUTO_1_2} "
+        f"| set | assumptions | cold: default / {AUTO_1_2_POLICY} | invocations: default / {AUTO_1_2_POLICY} "
         "| beats it on both "
         f"| cold / {ORACLES[0]} | invocations / it | within {GOAL_MARGIN:.0%} | cold / {ORACLES[1]} "
         f"| invocations / it | within {GOAL_MARGIN:.0%} |",
         "| --- | --- | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | --- |",
     ]
     for run in runs:
-        new, old = run.totals[AUTO], run.totals[AUTO_1_2]
+        new, old = run.totals[AUTO_POLICY], run.totals[AUTO_1_2_POLICY]
         beats = new.cold_starts < old.cold_starts and new.warmup_invocations < old.warmup_invocations
         cells = [
             run.label,
@@ -133,7 +133,7 @@ def grid_table(grid: list[tuple[dict[str, int], dict[int, Totals]]]) -> list[str
     defaults = {name: SETTINGS[name].default for name in RELEASE_1_2_AUTO}
     old = RELEASE_1_2_AUTO
     for setting, by_lifetime in grid:
-        mark = "the default" if setting == defaults else AUTO_1_2 if setting == old else ""
+        mark = "the default" if setting == defaults else AUTO_1_2_POLICY if setting == old else ""
         colds = " | ".join(f"{by_lifetime[lifetime].cold_starts:,}" for lifetime in lifetimes)
         invocations = by_lifetime[lifetimes[-1]].warmup_invocations
         lines.append(
@@ -182,7 +182,7 @@ def write_report(
         "and memory, and 200 over 24 hours with counts only), kept byte for byte with their licence and "
         "attribution.",
         "",
-        "## The model (lambdawarmer_cli/lambda_model.py)",
+        "## The model (lambdawarmer_model/simulation.py)",
         "",
         "- Each function is one Lambda function; its configured memory is the first of "
         f"{', '.join(map(str, LAMBDA_SIZES_MB))} MB at least its allocated memory (the trace's memory is per "
@@ -199,12 +199,14 @@ def write_report(
         f"({a.delay_ms} ms) plus that spread; requests that arrive meanwhile find those environments busy.",
         "- `auto` is the layer's own `decide`, fed the model's per-minute `ConcurrentExecutions` (pings "
         f"included) and warm-up minutes, each minute readable {METRIC_LAG_MIN} minute after it ends. "
-        f"`{AUTO_1_2}` is the same code with that release's defaults (a 60-minute window, 20 % headroom).",
+        f"`{AUTO_1_2_POLICY}` is the same code with that release's defaults (a 60-minute window, "
+        "20 % headroom).",
         "- The oracles know each coming interval's need (the most requests running at once in it): "
         f"`{ORACLES[0]}` warms that (at least 1: the schedule fires anyway); `{ORACLES[1]}` sends no ping "
         "when nothing comes, which no fixed schedule can do.",
         f"- {PROVISIONED}: the function's peak, provisioned all the time; its fee less what its lower "
-        "duration rate saves on the traffic it serves. Prices: us-east-1, x86_64 (lambdawarmer_cli/cost.py).",
+        "duration rate saves on the traffic it serves. Prices: us-east-1, x86_64 "
+        "(lambdawarmer_model/prices.py).",
         "",
         f"## {main.label} ({main.describe})",
         "",
@@ -240,7 +242,8 @@ def write_report(
             lines.append(f"| {name} | {total.cold_starts:,} / {total.warmup_invocations:,} | {theirs} |")
         lines += [
             "",
-            f"Requests: {rough.totals[AUTO].requests:,} in both. Without warming the two agree exactly; the "
+            f"Requests: {rough.totals[AUTO_POLICY].requests:,} in both. Without warming the two agree "
+            "exactly; the "
             "invocations agree within 3 %. With warming this model lets more through, for two reasons. "
             "Its first ping comes at minute 2 (a rate schedule's phase is not the clock's), so each of the "
             "54 functions with a request in minutes 0 and 1 starts it cold under every policy. And its "

@@ -28,8 +28,8 @@ import boto3
 
 from emulator import LambdaEmulator
 from emulator.client import invoke_client
-from lambdawarmer.config import SETTINGS
 from lambdawarmer.protocol import Report
+from lambdawarmer.settings import SETTINGS
 
 from .functions import PINGS, make_function
 

@@ -19,14 +19,19 @@ import math
 import time
 
 from .aws import CLOUDWATCH, LazyClient, cloudwatch_call, error_reason
-from .metrics import query_dimensions
+from .metrics import metric_query, query_dimensions
 from .protocol import AutoChoice
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
     from typing import Any
 
     from .config import WarmerConfig
+
+    MetricReader = Callable[[dict[str, Any], float], Mapping[str, Any]]
+    """A GetMetricData call: the request's parameters and a timeout (s) to the answer, its
+    ``Timestamps`` in epoch seconds. The layer's is :func:`layer_reader`; the command line wraps boto3."""
 
 AUTO_TIMEOUT_MS = 2_000
 """The most the GetMetricData call may take, connecting included (it counts against the ping's deadline)."""
@@ -51,15 +56,59 @@ def decide(config: WarmerConfig, traffic: dict[int, float], warm_up: set[int]) -
     return AutoChoice(instances, window, peak=peak, excluded_minutes=excluded)
 
 
+def traffic_request(
+    config: WarmerConfig, function_name: str, qualifier: str | None, now_s: float
+) -> dict[str, Any]:
+    """The GetMetricData request ``auto`` makes: over the window before the current (partial) minute,
+    the function's ``ConcurrentExecutions`` Maximum and its warm-up rounds, per minute."""
+    end = int(now_s) // MINUTE_S * MINUTE_S
+    where: dict[str, Any] = {"dimensions": query_dimensions(function_name, qualifier), "period_s": MINUTE_S}
+    return {
+        "MetricDataQueries": [
+            metric_query("traffic", "ConcurrentExecutions", "Maximum", namespace="AWS/Lambda", **where),
+            metric_query(
+                "warmup", "InstancesRequested", "SampleCount", namespace=config.metrics_namespace, **where
+            ),
+        ],
+        "StartTime": end - config.auto_window * MINUTE_S,
+        "EndTime": end,
+    }
+
+
+def traffic_from_answer(answer: Mapping[str, Any]) -> tuple[dict[int, float], set[int]]:
+    """The traffic's per-minute peaks, and the minutes with a warm-up round (epoch s), from the answer
+    to :func:`traffic_request`."""
+    series = {result.get("Id"): result for result in answer.get("MetricDataResults", [])}
+
+    def by_minute(query_id: str) -> dict[int, float]:
+        result = series.get(query_id, {})
+        return {
+            int(stamp) // MINUTE_S * MINUTE_S: float(value)
+            for stamp, value in zip(result.get("Timestamps", []), result.get("Values", []))
+        }
+
+    return by_minute("traffic"), set(by_minute("warmup"))
+
+
+def layer_reader() -> MetricReader:
+    """GetMetricData through the layer's own client (one kept-alive connection per environment)."""
+    client = LazyClient(CLOUDWATCH, AUTO_TIMEOUT_MS, pool_size=1)
+
+    def read(request: dict[str, Any], timeout_s: float) -> Mapping[str, Any]:
+        return cloudwatch_call(client.get(), "GetMetricData", request, timeout_s)
+
+    return read
+
+
 class AutoConcurrency:
-    """Chooses N for one function; one bounded CloudWatch client per execution environment."""
+    """Chooses N for one function, reading its traffic through ``read`` (the layer's client by default)."""
 
-    __slots__ = ("client", "config", "function_name")
+    __slots__ = ("config", "function_name", "read")
 
-    def __init__(self, config: WarmerConfig, function_name: str, client: LazyClient | None = None) -> None:
+    def __init__(self, config: WarmerConfig, function_name: str, read: MetricReader | None = None) -> None:
         self.config = config
         self.function_name = function_name
-        self.client = client or LazyClient(CLOUDWATCH, AUTO_TIMEOUT_MS, pool_size=1)
+        self.read = read or layer_reader()
 
     def choose(self, qualifier: str | None, deadline: float, round_ms: float) -> AutoChoice:
         """N for the function as invoked through ``qualifier``, read by ``deadline`` (monotonic) less
@@ -74,43 +123,9 @@ class AutoConcurrency:
                 f"after the round's {round(round_ms)} ms; {MIN_READ_MS} ms needed)"
             )
             return AutoChoice(fallback, window, fallback=reason)
+        request = traffic_request(config, self.function_name, qualifier, time.time())
         try:
-            traffic, warm_up = self._read(qualifier, window, read_ms / 1000)
+            traffic, warm_up = traffic_from_answer(self.read(request, read_ms / 1000))
         except Exception as error:
             return AutoChoice(fallback, window, fallback=f"GetMetricData failed: {error_reason(error)}")
         return decide(config, traffic, warm_up)
-
-    def _read(
-        self, qualifier: str | None, window_minutes: int, timeout_s: float
-    ) -> tuple[dict[int, float], set[int]]:
-        """The traffic's per-minute peaks, and the minutes with a warm-up round, by minute (epoch s)."""
-        end = int(time.time()) // MINUTE_S * MINUTE_S  # the current, partial minute is left out
-        dimensions = query_dimensions(self.function_name, qualifier)
-
-        def query(query_id: str, namespace: str, metric: str, stat: str) -> dict[str, Any]:
-            metric_spec = {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions}
-            return {"Id": query_id, "MetricStat": {"Metric": metric_spec, "Period": MINUTE_S, "Stat": stat}}
-
-        answer = cloudwatch_call(
-            self.client.get(),
-            "GetMetricData",
-            {
-                "MetricDataQueries": [
-                    query("traffic", "AWS/Lambda", "ConcurrentExecutions", "Maximum"),
-                    query("warmup", self.config.metrics_namespace, "InstancesRequested", "SampleCount"),
-                ],
-                "StartTime": end - window_minutes * MINUTE_S,
-                "EndTime": end,
-            },
-            timeout_s,
-        )
-        series = {result["Id"]: result for result in answer.get("MetricDataResults", [])}
-
-        def by_minute(query_id: str) -> dict[int, float]:
-            result = series.get(query_id, {})
-            return {
-                int(stamp) // MINUTE_S * MINUTE_S: float(value)
-                for stamp, value in zip(result.get("Timestamps", []), result.get("Values", []))
-            }
-
-        return by_minute("traffic"), set(by_minute("warmup"))

@@ -7,28 +7,13 @@ value raises :class:`WarmerConfigError` naming the setting, the value and what i
 from __future__ import annotations
 
 import os
-import re
+
+from .settings import ARGUMENTS, HOOK, SETTINGS, TOKEN_FIELD, WARMER_SCOPES, Setting, mask
+from .timing import INIT_ALLOWANCE_MS, MAX_EXTRA_HOLD_MS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-
-_NUMERIC = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_TRUE = frozenset({"true", "1", "yes", "on"})
-_FALSE = frozenset({"false", "0", "no", "off"})
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-METRICS_MODES = ("emf", "put_metric_data")
-MAX_FIELD_NAME_LENGTH = 128
-CONCURRENCY_LIMIT = 1000
-MIN_TOKEN_LENGTH = 16
-MAX_TOKEN_LENGTH = 256
-TOKEN_FIELD = "token"
-"""The field of a scheduled ping that carries the token: defined here, where the field names are
-checked against it; protocol.py sends and reads it."""
-MAX_EXTRA_HOLD_MS = 10_000
-"""The most a fanned-out instance holds beyond the configured delay, whatever its payload asks."""
-INIT_ALLOWANCE_MS = 10_000
-"""Lambda's limit on an environment's init phase: a cold fanned-out instance may take this long to start."""
+    from collections.abc import Mapping
 
 
 class WarmerConfigError(ValueError):
@@ -38,26 +23,8 @@ class WarmerConfigError(ValueError):
 class WarmerConfig:
     """The validated settings of one warmer. Build it with :func:`load_config`."""
 
-    __slots__ = (
-        "auto_fallback",
-        "auto_headroom",
-        "auto_max",
-        "auto_min",
-        "auto_window",
-        "concurrency",
-        "delay",
-        "exec_wrapper",
-        "fix_cold_start_flags",
-        "flag",
-        "invoke_timeout",
-        "log_level",
-        "max_concurrency",
-        "metrics_mode",
-        "metrics_namespace",
-        "send_metric",
-        "token",
-        "top_up",
-    )
+    __slots__ = tuple(name for name, setting in SETTINGS.items() if setting.scope != HOOK)
+    # Each slot's type, for type checkers; a test holds these names to the table's.
 
     flag: str
     concurrency: str
@@ -106,7 +73,7 @@ class WarmerConfig:
 
     def as_dict(self) -> dict[str, object]:
         """The settings as a plain dict."""
-        return {name: getattr(self, name) for name in SETTINGS}
+        return {name: getattr(self, name) for name in self.__slots__}
 
     def shown(self, name: str) -> str:
         """Setting ``name`` as it may be printed: its repr, or, for a secret, only its length."""
@@ -114,136 +81,8 @@ class WarmerConfig:
         return str(mask(value)) if SETTINGS[name].secret and value is not None else repr(value)
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{name!r}: {self.shown(name)}" for name in SETTINGS)
+        shown = ", ".join(f"{name!r}: {self.shown(name)}" for name in self.__slots__)
         return f"WarmerConfig({{{shown}}})"
-
-
-def mask(value: object) -> str | None:
-    """A secret setting as it may be shown: never its value, only that it is set and its length."""
-    return None if value is None else f"<hidden, {len(str(value))} characters>"
-
-
-def _field_name(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("a non-empty event field name")
-    if len(value) > MAX_FIELD_NAME_LENGTH:
-        raise ValueError(f"an event field name of at most {MAX_FIELD_NAME_LENGTH} characters")
-    if _NUMERIC.fullmatch(value.strip()):
-        raise ValueError(
-            "the name of an event field, not a number (the number of environments to warm goes in "
-            "the warm-up event itself)"
-        )
-    return value
-
-
-def _whole_number(low: int, high: int, unit: str) -> Callable[[object], int]:
-    allowed = (
-        f"a whole number of {unit} from {low} to {high}" if unit else f"a whole number from {low} to {high}"
-    )
-
-    def parse(value: object) -> int:
-        if isinstance(value, bool):
-            raise ValueError(allowed)
-        if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,12}\s*", value):
-            value = int(value)
-        if not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(allowed)
-        return value
-
-    return parse
-
-
-def _boolean(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in _TRUE:
-            return True
-        if word in _FALSE:
-            return False
-    raise ValueError("true or false (also 1/0, yes/no, on/off)")
-
-
-def _one_of(choices: tuple[str, ...], normalise: Callable[[str], str]) -> Callable[[object], str]:
-    def parse(value: object) -> str:
-        if isinstance(value, str) and normalise(value.strip()) in choices:
-            return normalise(value.strip())
-        raise ValueError("one of " + ", ".join(choices))
-
-    return parse
-
-
-def _executable_path(value: object) -> str:
-    if isinstance(value, str) and value.startswith("/") and value.isprintable() and " " not in value:
-        return value
-    raise ValueError("the absolute path of an executable, e.g. /opt/otel-instrument")
-
-
-def _token(value: object) -> str:
-    if (
-        isinstance(value, str)
-        and MIN_TOKEN_LENGTH <= len(value) <= MAX_TOKEN_LENGTH
-        and value.isprintable()
-        and value.strip() == value
-    ):
-        return value
-    raise ValueError(
-        f"a secret of {MIN_TOKEN_LENGTH} to {MAX_TOKEN_LENGTH} printable characters, no spaces at the ends "
-        "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
-    )
-
-
-def _namespace(value: object) -> str:
-    if isinstance(value, str) and 1 <= len(value) <= 255 and value.isprintable() and value.strip() == value:
-        return value
-    raise ValueError("a CloudWatch namespace of 1 to 255 printable characters")
-
-
-class _Setting:
-    __slots__ = ("argument", "default", "env", "parse", "secret")
-
-    def __init__(
-        self,
-        env: str,
-        default: object,
-        parse: Callable[[object], object],
-        *,
-        argument: bool = True,
-        secret: bool = False,
-    ) -> None:
-        self.env = env
-        self.default = default
-        self.parse = parse
-        self.argument = argument  # False: a layer setting, read by the exec wrapper, not a decorator argument
-        self.secret = secret  # True: never shown, not even in an error
-
-
-SETTINGS: dict[str, _Setting] = {
-    "flag": _Setting("WARMER_FLAG", "warmer", _field_name),
-    "concurrency": _Setting("WARMER_CONCURRENCY", "concurrency", _field_name),
-    "delay": _Setting("WARMER_DELAY", 75, _whole_number(0, 60_000, "milliseconds")),
-    "send_metric": _Setting("WARMER_SEND_METRIC", False, _boolean),
-    "metrics_mode": _Setting("WARMER_METRICS_MODE", "emf", _one_of(METRICS_MODES, str.lower)),
-    "metrics_namespace": _Setting("WARMER_METRICS_NAMESPACE", "LambdaWarmer", _namespace),
-    "max_concurrency": _Setting("WARMER_MAX_CONCURRENCY", 100, _whole_number(1, CONCURRENCY_LIMIT, "")),
-    "invoke_timeout": _Setting("WARMER_INVOKE_TIMEOUT", None, _whole_number(100, 900_000, "milliseconds")),
-    "log_level": _Setting("WARMER_LOG_LEVEL", None, _one_of(_LOG_LEVELS, str.upper)),
-    "exec_wrapper": _Setting("WARMER_EXEC_WRAPPER", None, _executable_path, argument=False),
-    "token": _Setting("WARMER_TOKEN", None, _token, secret=True),
-    "top_up": _Setting("WARMER_TOP_UP", True, _boolean),
-    "fix_cold_start_flags": _Setting("WARMER_FIX_COLD_START_FLAGS", True, _boolean),
-    "auto_window": _Setting("WARMER_AUTO_WINDOW", 1440, _whole_number(5, 1440, "minutes")),
-    "auto_headroom": _Setting("WARMER_AUTO_HEADROOM", 0, _whole_number(0, 1000, "percent")),
-    "auto_min": _Setting("WARMER_AUTO_MIN", 1, _whole_number(1, CONCURRENCY_LIMIT, "")),
-    "auto_max": _Setting("WARMER_AUTO_MAX", None, _whole_number(1, CONCURRENCY_LIMIT, "")),
-    "auto_fallback": _Setting("WARMER_AUTO_FALLBACK", None, _whole_number(1, CONCURRENCY_LIMIT, "")),
-}
-"""Every setting: its decorator argument name, environment variable, default and parser. A default of
-``None`` means "derived": the invoke timeout from the hold, the log level from the function's."""
-
-ARGUMENTS = tuple(name for name, setting in SETTINGS.items() if setting.argument)
-"""The settings the decorator takes as arguments."""
 
 
 class Resolution:
@@ -259,11 +98,13 @@ class Resolution:
 
 
 def resolve_settings(
-    overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None
+    overrides: Mapping[str, object] | None = None,
+    environ: Mapping[str, str] | None = None,
+    scopes: tuple[str, ...] = WARMER_SCOPES,
 ) -> Resolution:
-    """Resolve every setting: ``overrides`` (decorator arguments, ``None`` meaning unset), then
-    ``environ`` (``os.environ`` by default), then the default; collect every error, not just the first.
-    """
+    """Resolve every setting of ``scopes``: ``overrides`` (decorator arguments, ``None`` meaning unset),
+    then ``environ`` (``os.environ`` by default), then the default; collect every error, not just the
+    first."""
     overrides = overrides or {}
     environ = os.environ if environ is None else environ
     resolution = Resolution()
@@ -271,6 +112,8 @@ def resolve_settings(
     if unknown:
         resolution.errors.append(f"unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(ARGUMENTS)}")
     for name, setting in SETTINGS.items():
+        if setting.scope not in scopes:
+            continue
         if overrides.get(name) is not None:
             raw, source = overrides[name], "argument"
             shown = f"{name}={mask(raw) if setting.secret else repr(raw)} (decorator argument)"
@@ -279,6 +122,8 @@ def resolve_settings(
             shown = f"{setting.env}={mask(raw) if setting.secret else repr(raw)}"
         else:
             resolution.values[name], resolution.sources[name] = setting.default, "default"
+            if setting.required:
+                resolution.errors.append(f"{setting.env} is not set: expected {_allowed(setting)}")
             continue
         resolution.shown[name] = shown
         try:
@@ -287,6 +132,15 @@ def resolve_settings(
             resolution.errors.append(f"invalid setting {shown}: expected {allowed}")
     _check_combinations(resolution)
     return resolution
+
+
+def _allowed(setting: Setting) -> str:
+    """What ``setting`` allows, in its check's words."""
+    try:
+        setting.parse(None)
+    except ValueError as allowed:
+        return str(allowed)
+    return "a value"
 
 
 def _check_auto_bounds(resolution: Resolution) -> None:

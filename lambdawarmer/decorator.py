@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from .config import ARGUMENTS, SETTINGS, load_config
+from .config import load_config
 from .instance import layer_warms_this_process
 from .logs import logger
+from .settings import ARGUMENTS, SETTINGS
 from .warmup import Warmer
 
 TYPE_CHECKING = False

@@ -21,12 +21,12 @@ import os
 import time
 
 from .aws import CODEDEPLOY, LAMBDA, AwsClient, LazyClient, codedeploy_call, error_reason
-from .config import CONCURRENCY_LIMIT, load_config
+from .config import load_config, resolve_settings
 from .fanout import SelfInvoke
-from .function_ref import parse_function_ref
 from .logs import apply_level, bounded, log_fields, logger
 from .prewarm import environments_needed
 from .protocol import NotAReport, PingFormat
+from .settings import HOOK, SETTINGS
 from .timing import time_left_ms
 
 TYPE_CHECKING = False
@@ -37,18 +37,11 @@ if TYPE_CHECKING:
     from .function_ref import FunctionRef
     from .protocol import Report
 
-TARGET_VARIABLE = "WARMER_HOOK_TARGET"
-ALIAS_VARIABLE = "WARMER_HOOK_ALIAS"
-CONCURRENCY_VARIABLE = "WARMER_HOOK_CONCURRENCY"
-SHORTFALL_VARIABLE = "WARMER_HOOK_ON_SHORTFALL"
-SHORTFALL_MODES = ("succeed", "fail")
-HOOK_VARIABLES = (TARGET_VARIABLE, ALIAS_VARIABLE, CONCURRENCY_VARIABLE, SHORTFALL_VARIABLE)
-"""The hook's own variables (``lambdawarmer config`` knows them beside the settings)."""
-DEFAULT_ALIAS = "live"
 REPORT_RESERVE_MS = 3_000
 """Time kept for reporting the status after the warm-up."""
 CALL_TIMEOUT_MS = 5_000
 SUCCEEDED, FAILED = "Succeeded", "Failed"
+SHORTFALL = SETTINGS["hook_on_shortfall"]
 
 
 class HookError(ValueError):
@@ -56,33 +49,19 @@ class HookError(ValueError):
 
 
 class HookSettings:
-    """The hook's own variables, checked."""
+    """The hook's own settings (the ``hook`` scope of config.SETTINGS), checked."""
 
     __slots__ = ("alias", "fail_on_shortfall", "scheduled", "target")
 
     def __init__(self, environ: Mapping[str, str]) -> None:
-        raw = environ.get(TARGET_VARIABLE, "")
-        try:
-            target = parse_function_ref(raw)
-        except ValueError:
-            target = None
-        if target is None or not target.qualifier:
-            raise HookError(
-                f"{TARGET_VARIABLE}={raw!r}: expected the new version's ARN, "
-                "arn:aws:lambda:REGION:ACCOUNT:function:NAME:VERSION (SAM: !Ref MyFunction.Version)"
-            )
-        self.target: FunctionRef = target
-        self.alias = environ.get(ALIAS_VARIABLE, DEFAULT_ALIAS)
-        scheduled = environ.get(CONCURRENCY_VARIABLE, "1")
-        if not scheduled.isdigit() or not 1 <= int(scheduled) <= CONCURRENCY_LIMIT:
-            raise HookError(
-                f"{CONCURRENCY_VARIABLE}={scheduled!r}: expected a whole number from 1 to {CONCURRENCY_LIMIT}"
-            )
-        self.scheduled = int(scheduled)
-        mode = environ.get(SHORTFALL_VARIABLE, SHORTFALL_MODES[0]).strip().lower()
-        if mode not in SHORTFALL_MODES:
-            raise HookError(f"{SHORTFALL_VARIABLE}={mode!r}: expected one of {', '.join(SHORTFALL_MODES)}")
-        self.fail_on_shortfall = mode == "fail"
+        resolution = resolve_settings(environ=environ, scopes=(HOOK,))
+        values = resolution.values
+        if resolution.errors:
+            raise HookError("; ".join(resolution.errors))
+        self.target: FunctionRef = values["hook_target"]  # type: ignore[assignment]
+        self.alias = str(values["hook_alias"])
+        self.scheduled = int(values["hook_concurrency"])  # type: ignore[call-overload]
+        self.fail_on_shortfall = values["hook_on_shortfall"] == "fail"
 
 
 def hook_ids(event: object) -> tuple[str, str]:
@@ -134,14 +113,12 @@ def run(event: object, context: Any, environ: Mapping[str, str]) -> dict[str, ob
                 report.instances_warmed,
                 need.instances,
                 settings.target,
-                "; reporting Failed (WARMER_HOOK_ON_SHORTFALL=fail)"
-                if status == FAILED
-                else "; the deploy goes on",
+                f"; reporting Failed ({SHORTFALL.env}=fail)" if status == FAILED else "; the deploy goes on",
             )
     except Exception as error:
         outcome["error"] = str(error) if isinstance(error, HookError) else error_reason(error)
         # The settings may be what failed: the shortfall mode is read as given.
-        fail = environ.get(SHORTFALL_VARIABLE, "").strip().lower() == "fail"
+        fail = environ.get(SHORTFALL.env, "").strip().lower() == "fail"
         status = FAILED if fail else SUCCEEDED
         logger.error("lambdawarmer hook: warming failed: %s; reporting %s", outcome["error"], status)
     outcome["status"] = status

@@ -10,13 +10,12 @@ measured (the send spread), for the originator to size the next hold.
 
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from urllib.parse import quote
 
 from .aws import LAMBDA, AwsError, LazyClient, error_reason
-from .protocol import NotAReport, Report, fanout_payload
+from .protocol import NotAReport, Report, fanout_payload, report_from_answer
 from .timing import ANSWER_ALLOWANCE_MS
 
 TYPE_CHECKING = False
@@ -148,16 +147,7 @@ class SelfInvoke:
             body=payload,
             timeout_s=timeout_s,
         )
-        body = response.body
-        function_error = response.headers.get("x-amz-function-error")
-        if function_error:
-            raise NotAReport(f"function error ({function_error}): {body[:200].decode(errors='replace')}")
-        try:
-            return Report.from_dict(json.loads(body))
-        except ValueError:  # not JSON, or NotAReport
-            raise NotAReport(
-                f"the answer is not a warm-up report: {body[:100].decode(errors='replace')}"
-            ) from None
+        return report_from_answer(response.body, response.headers.get("x-amz-function-error"))
 
 
 class _Dispatch:

@@ -31,7 +31,7 @@ from .logs import logger
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Union
+    from typing import Any, Union
 
     from .config import WarmerConfig
 
@@ -56,6 +56,14 @@ def query_dimensions(function_name: str, qualifier: str | None) -> list[dict[str
     function's own metrics as reached through ``qualifier``."""
     most_specific = round_dimensions(function_name, qualifier)[-1]
     return [{"Name": name, "Value": value} for name, value in most_specific.items()]
+
+
+def metric_query(
+    query_id: str, metric: str, stat: str, *, namespace: str, dimensions: list[dict[str, str]], period_s: int
+) -> dict[str, Any]:
+    """One of GetMetricData's ``MetricDataQueries``: ``stat`` of ``metric`` per ``period_s``."""
+    spec = {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions}
+    return {"Id": query_id, "MetricStat": {"Metric": spec, "Period": period_s, "Stat": stat}}
 
 
 METRICS_TIMEOUT_MS = 2_000

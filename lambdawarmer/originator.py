@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import time
 
-from .config import MAX_EXTRA_HOLD_MS
 from .function_ref import invoked_function
 from .logs import logger
 from .metrics import EmfRecorder
 from .protocol import AutoChoice, Failure, FanOutReport, Origination, RoundReport
 from .timing import (
-    ANSWER_ALLOWANCE_MS,
     SAFETY,
     estimated_send_ms_for,
-    expected_send_spread_ms,
     function_memory_mb,
     measured_send_ms,
+    round_budget,
     time_left_ms,
 )
 
@@ -41,6 +39,7 @@ if TYPE_CHECKING:
     from .function_ref import FunctionRef
     from .metrics import Recorder
     from .protocol import Ping
+    from .timing import RoundBudget
 
 TOP_UP_ALLOWANCE_MS = 1_000
 """Time a top-up round needs beyond its hold (sending, answers) to be worth starting."""
@@ -124,9 +123,14 @@ class Originator:
         self._fanout: FanOut | None = None
         self._auto: AutoConcurrency | None = None
 
-    def send_spread_ms(self, total: int) -> float:
-        """How long the ``total - 1`` invokes of a round are expected to take to leave, first to last."""
-        return expected_send_spread_ms(self.send_ms, total, self.memory_mb)
+    def budget(self, total: int, extra_hold_ms: float | None = None) -> RoundBudget:
+        """The next round of ``total``, from what the rounds so far measured: its send spread, and each
+        instance's hold (the delay plus the larger of that spread and ``extra_hold_ms``, by default the
+        last warm arrival spread with the safety factor)."""
+        extra_ms = self.arrival_allowance_ms if extra_hold_ms is None else extra_hold_ms
+        return round_budget(
+            self.memory_mb, total, self.config.delay, send_ms=self.send_ms, extra_hold_ms=extra_ms
+        )
 
     def originate(
         self, ping: Ping, context: Any, correlation_id: str, instance_id: str, cold: bool
@@ -149,11 +153,7 @@ class Originator:
         return Origination(total, "auto" if ping.auto else "event", auto, fan_out)
 
     def _choose(self, target: FunctionRef, deadline: float) -> AutoChoice:
-        round_ms = (
-            self.config.delay
-            + ANSWER_ALLOWANCE_MS
-            + max(self.send_spread_ms(self.config.auto_min), self.arrival_allowance_ms)
-        )
+        round_ms = self.budget(self.config.auto_min).needed_ms
         choice = self._auto_concurrency().choose(target.qualifier, deadline, round_ms)
         if choice.fallback:
             logger.warning(
@@ -164,28 +164,29 @@ class Originator:
     def _run_rounds(
         self, target: FunctionRef, total: int, correlation_id: str, tally: Tally, deadline: float
     ) -> None:
-        extra_ms = max(self.send_spread_ms(total), self.arrival_allowance_ms)
-        reused = tally.add(self._round(target, total, correlation_id, deadline, extra_ms))
+        budget = self.budget(total)
+        reused = tally.add(self._round(target, total, correlation_id, deadline, budget.hold_ms))
         if reused and len(tally.instances) < total and self.config.top_up:
-            top_up_ms = self._top_up_extra_ms(tally, total, deadline, extra_ms)
-            if top_up_ms is not None:
-                tally.add(self._round(target, total, correlation_id, deadline, top_up_ms))
+            top_up = self._top_up_budget(tally, total, deadline, budget)
+            if top_up is not None:
+                tally.add(self._round(target, total, correlation_id, deadline, top_up.hold_ms))
         self.arrival_allowance_ms = SAFETY * (tally.rounds[-1].warm_arrival_spread_ms or 0)
 
     def _round(
-        self, target: FunctionRef, total: int, correlation_id: str, deadline: float, extra_hold_ms: float
+        self, target: FunctionRef, total: int, correlation_id: str, deadline: float, hold_ms: int
     ) -> Round:
-        """One round, each instance holding the delay plus ``extra_hold_ms`` (at most 10 s more)."""
-        hold_ms = self.config.delay + min(MAX_EXTRA_HOLD_MS, round(extra_hold_ms))
+        """One round, each instance holding ``hold_ms``."""
         result = self._fanout_once().run(target, total, correlation_id, deadline, hold_ms)
         if result.send_spread_ms is not None:
             self.send_ms = measured_send_ms(result.send_spread_ms, result.sent_count)
         return result
 
-    def _top_up_extra_ms(self, tally: Tally, total: int, deadline: float, used_ms: float) -> float | None:
-        """The top-up's extra hold: twice what the short round measured or used; None: no time for it,
-        or no token (anyone who can invoke the function could send a tokenless ping: it gets one
-        round, N - 1 invocations at most, never two)."""
+    def _top_up_budget(
+        self, tally: Tally, total: int, deadline: float, used: RoundBudget
+    ) -> RoundBudget | None:
+        """The top-up round, each instance holding twice what the short round measured or used beyond
+        the delay; None: no time for it, or no token (anyone who can invoke the function could send a
+        tokenless ping: it gets one round, N - 1 invocations at most, never two)."""
         if self.config.token is None:
             logger.warning(
                 "lambdawarmer: %s of %s warmed; a top-up round is sent only for pings carrying "
@@ -195,15 +196,17 @@ class Originator:
             )
             return None
         first = tally.rounds[0]
+        used_ms = used.hold_ms - self.config.delay
         extra_ms = TOP_UP_FACTOR * max(first.send_spread_ms or 0, first.arrival_spread_ms or 0, used_ms)
-        if (deadline - time.monotonic()) * 1000 < self.config.delay + extra_ms + TOP_UP_ALLOWANCE_MS:
+        top_up = self.budget(total, extra_ms)
+        if (deadline - time.monotonic()) * 1000 < top_up.hold_ms + TOP_UP_ALLOWANCE_MS:
             logger.warning(
                 "lambdawarmer: %s of %s warmed, and no time left for a top-up round",
                 len(tally.instances),
                 total,
             )
             return None
-        return extra_ms
+        return top_up
 
     def _summary(self, tally: Tally, total: int, started: float) -> FanOutReport:
         for failure in tally.failures:

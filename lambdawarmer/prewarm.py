@@ -13,7 +13,7 @@ from .auto import AutoConcurrency
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .aws import LazyClient
+    from .auto import MetricReader
     from .config import WarmerConfig
 
 
@@ -45,11 +45,11 @@ def environments_needed(
     scheduled: int,
     deadline: float,
     *,
-    client: LazyClient | None = None,
+    read: MetricReader | None = None,
 ) -> Need:
-    """The environments ``alias`` of ``function_name`` needs now (read by ``deadline``, monotonic),
-    at least ``scheduled``."""
-    choice = AutoConcurrency(config, function_name, client).choose(alias, deadline, round_ms=0)
+    """The environments ``alias`` of ``function_name`` needs now (read by ``deadline``, monotonic, through
+    ``read``: the layer's client by default), at least ``scheduled``."""
+    choice = AutoConcurrency(config, function_name, read).choose(alias, deadline, round_ms=0)
     if choice.fallback:
         reason = f"the schedule's N: {alias} has no traffic to read ({choice.fallback})"
         return Need(scheduled, None, choice.window_minutes, reason)

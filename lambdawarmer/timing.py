@@ -1,10 +1,12 @@
-"""How long a round takes to leave and to be answered, at the function's CPU share.
+"""How long a round takes to leave and to be answered, at the function's CPU share: the one time budget.
 
 The N-1 invokes of a round leave one after another, not at one instant: each costs the sending
 thread CPU (signing, serialising) under the GIL, and a small function has a fraction of a vCPU,
 given as a quota per scheduler period (128 MB: 7% of each period, then nothing until the next).
 The fan-out estimates the send spread from the memory for its first round and measures it after
-every round; ``lambdawarmer cost`` prices the holds with the same estimate.
+every round. :func:`round_budget` turns that into a round's hold, its originator's time and its
+worst case; the originator sizes its rounds with it, and the command line's ``status`` (does the
+function's timeout fit?) and ``cost`` (what the round bills) read the same function.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ ANSWER_ALLOWANCE_MS = 250
 an invoke is sent only while that much of the round's time is left."""
 DEADLINE_MARGIN_MS = 500
 """Time kept back from the function's remaining time when bounding a fan-out or a hold."""
+MAX_EXTRA_HOLD_MS = 10_000
+"""The most a fanned-out instance holds beyond the configured delay, whatever its payload asks."""
+INIT_ALLOWANCE_MS = 10_000
+"""Lambda's limit on an environment's init phase: a cold fanned-out instance may take this long to start."""
 
 
 def cpu_share(memory_mb: int) -> float:
@@ -54,6 +60,45 @@ def expected_send_spread_ms(send_ms: float, total: int, memory_mb: int) -> float
 def measured_send_ms(send_spread_ms: float, sent: int) -> float:
     """The time between two invokes leaving that a round's measured send spread gives, with the safety."""
     return max(MIN_SEND_MS, SAFETY * send_spread_ms / (sent - 1))
+
+
+class RoundBudget:
+    """How long one round of ``instances`` takes: its send spread, each instance's hold, the time the
+    originator needs (the last invoke leaves, holds, and its answer comes back) and the worst case
+    (one of the instances starting cold first). Every figure in milliseconds."""
+
+    __slots__ = ("hold_ms", "instances", "needed_ms", "send_spread_ms")
+
+    def __init__(self, instances: int, send_spread_ms: float, hold_ms: int, needed_ms: float) -> None:
+        self.instances = instances
+        self.send_spread_ms = send_spread_ms
+        self.hold_ms = hold_ms
+        self.needed_ms = needed_ms
+
+    @property
+    def worst_case_ms(self) -> float:
+        """The round with a fanned-out instance that starts cold: its init comes before its hold."""
+        return self.needed_ms + INIT_ALLOWANCE_MS if self.instances > 1 else self.needed_ms
+
+    @property
+    def timeout_needed_ms(self) -> float:
+        """The function timeout a ping of this round needs: its time and the margin kept back."""
+        return self.needed_ms + DEADLINE_MARGIN_MS
+
+
+def round_budget(
+    memory_mb: int, instances: int, delay_ms: int, *, send_ms: float | None = None, extra_hold_ms: float = 0.0
+) -> RoundBudget:
+    """The round a ``memory_mb`` function runs for ``instances`` environments: each instance holds
+    ``delay_ms`` plus the larger of the send spread and ``extra_hold_ms`` (what warm instances'
+    arrivals spread last time, or a top-up's allowance), at most :data:`MAX_EXTRA_HOLD_MS` more.
+    ``send_ms``: the time between two invokes leaving, when a round measured it."""
+    if instances <= 1:
+        return RoundBudget(1, 0.0, 0, 0.0)
+    send_ms = estimated_send_ms_for(memory_mb) if send_ms is None else send_ms
+    spread_ms = expected_send_spread_ms(send_ms, instances, memory_mb)
+    hold_ms = delay_ms + min(MAX_EXTRA_HOLD_MS, round(max(spread_ms, extra_hold_ms)))
+    return RoundBudget(instances, spread_ms, hold_ms, spread_ms + hold_ms + ANSWER_ALLOWANCE_MS)
 
 
 def function_memory_mb() -> int:

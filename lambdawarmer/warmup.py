@@ -15,13 +15,12 @@ import os
 import threading
 import time
 
-from .config import MAX_EXTRA_HOLD_MS
 from .instance import ENVIRONMENT, ExecutionEnvironment
 from .logs import apply_level, log_fields, logger
 from .metrics import make_recorder
 from .observability import mark_warm
 from .protocol import PingFormat, PingKind, Report, failure_answer
-from .timing import time_left_ms
+from .timing import MAX_EXTRA_HOLD_MS, time_left_ms
 from .version import __version__
 
 TYPE_CHECKING = False

@@ -2,15 +2,18 @@
 
 The one place they are made: ``clients.iam``, ``clients.scheduler``... for the control plane
 (standard retries), :meth:`Clients.invoke_client` for pings (one attempt, a ping's own timeout),
-:meth:`Clients.runtime_client` for running the layer's own code (auto concurrency) from here.
+:meth:`Clients.metric_reader` for the layer's own auto-concurrency code run from here. The layer's
+AWS client (``lambdawarmer.aws``) is never used here: the runtime's request builders and answer
+parsers are, wrapped by boto3, and boto3's errors are read by :func:`error_code` and :func:`error_reason`.
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lambdawarmer.aws import LazyClient, Service
+    from collections.abc import Callable, Mapping
 
 CONNECT_TIMEOUT_S = 10
 CONTROL_PLANE_READ_TIMEOUT_S = 60
@@ -24,6 +27,25 @@ def is_aws_error(error: BaseException) -> bool:
     except ImportError:  # without boto3 nothing raised is boto3's
         return False
     return isinstance(error, (BotoCoreError, ClientError))
+
+
+def error_code(error: BaseException) -> str:
+    """The AWS error code of a refused call (``AccessDeniedException``...); the exception's type
+    name when it carries none (``EndpointConnectionError``, ``NoCredentialsError``...)."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and isinstance(response.get("Error"), dict):
+        return str(response["Error"].get("Code") or type(error).__name__)
+    return type(error).__name__
+
+
+def error_reason(error: BaseException) -> str:
+    """A short, readable reason for a failed call: ``Code: message``, at most 300 characters."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and isinstance(response.get("Error"), dict):
+        message = response["Error"].get("Message", "")
+        code = error_code(error)
+        return (f"{code}: {message}" if message else code)[:300]
+    return f"{type(error).__name__}: {error}"[:300]
 
 
 class Clients:
@@ -74,23 +96,32 @@ class Clients:
     def invoke_client(self, timeout_s: float) -> Any:
         """A Lambda client for pings: one attempt (a retried ping would warm again), ``timeout_s`` to
         answer, room for :data:`MAX_PARALLEL_PINGS` at once."""
+        return self._single_attempt("lambda", timeout_s, MAX_PARALLEL_PINGS)
+
+    def metric_reader(self, timeout_s: float) -> Callable[[dict[str, Any], float], Mapping[str, Any]]:
+        """GetMetricData as ``lambdawarmer.auto`` reads it (one attempt, ``timeout_s`` to answer, the
+        answer's ``Timestamps`` in epoch seconds), for running the layer's choice of N from here."""
+        cloudwatch = self._single_attempt("cloudwatch", timeout_s, 1)
+
+        def read(request: dict[str, Any], _timeout_s: float) -> Mapping[str, Any]:
+            answer: dict[str, Any] = cloudwatch.get_metric_data(**request)
+            for result in answer.get("MetricDataResults", []):
+                result["Timestamps"] = [_epoch_s(stamp) for stamp in result.get("Timestamps", [])]
+            return answer
+
+        return read
+
+    def _single_attempt(self, service: str, timeout_s: float, pool: int) -> Any:
         from botocore.config import Config
 
         config = Config(
             read_timeout=timeout_s,
-            connect_timeout=CONNECT_TIMEOUT_S,
+            connect_timeout=min(CONNECT_TIMEOUT_S, timeout_s),
             retries={"total_max_attempts": 1},
-            max_pool_connections=MAX_PARALLEL_PINGS,
+            max_pool_connections=pool,
         )
-        return self._session.client("lambda", config=config)
+        return self._session.client(service, config=config)
 
-    def runtime_client(self, service: Service, timeout_ms: int) -> LazyClient:
-        """The layer's own client for ``service``, signing with this session's credentials."""
-        from lambdawarmer.aws import Credentials, LazyClient
 
-        found = self._session.get_credentials()
-        if found is None:
-            raise RuntimeError("no AWS credentials found (profile, environment or instance role)")
-        frozen = found.get_frozen_credentials()
-        credentials = Credentials(frozen.access_key, frozen.secret_key, frozen.token, None)
-        return LazyClient(service, timeout_ms, 1, credentials=credentials, region_name=self.region)
+def _epoch_s(stamp: datetime.datetime | float) -> float:
+    return stamp.timestamp() if isinstance(stamp, datetime.datetime) else float(stamp)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lambdawarmer.deploy_hook import ALIAS_VARIABLE, DEFAULT_ALIAS, TARGET_VARIABLE
-from lambdawarmer.function_ref import parse_function_ref
+from lambdawarmer.config import resolve_settings
+from lambdawarmer.function_ref import FunctionRef
+from lambdawarmer.settings import HOOK
 
 if TYPE_CHECKING:
     from .clients import Clients
@@ -38,12 +39,15 @@ def pre_warming_hooks(clients: Clients, deployed: Deployed) -> list[str]:
             if not function["FunctionName"].startswith(HOOK_PREFIX):
                 continue
             variables = function.get("Environment", {}).get("Variables", {})
-            try:
-                target = parse_function_ref(variables.get(TARGET_VARIABLE, ""))
-            except ValueError:
+            hook = resolve_settings(environ=variables, scopes=(HOOK,))  # the hook's own reading
+            if hook.errors:
                 continue
-            alias = variables.get(ALIAS_VARIABLE, DEFAULT_ALIAS)
-            if target.name == deployed.name and alias == deployed.qualifier:
+            target, alias = hook.values["hook_target"], hook.values["hook_alias"]
+            if (
+                isinstance(target, FunctionRef)
+                and target.name == deployed.name
+                and alias == deployed.qualifier
+            ):
                 hooks.append(str(function["FunctionName"]))
     return sorted(hooks)
 

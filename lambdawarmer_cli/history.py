@@ -18,14 +18,15 @@ from typing import Any, TextIO
 
 from lambdawarmer.config import WarmerConfigError
 from lambdawarmer.function_ref import FunctionRef
-from lambdawarmer.metrics import query_dimensions
+from lambdawarmer.metrics import metric_query, query_dimensions
+from lambdawarmer_model.policies import AUTO_POLICY, ORACLES
+from lambdawarmer_model.prices import PRICES_AS_OF, PRICES_SOURCE
+from lambdawarmer_model.replay import Totals, recommendation, replay_function, totals
+from lambdawarmer_model.simulation import DEFAULT_SCORED_FROM_MIN, Assumptions
+from lambdawarmer_model.traffic import Durations, Workload
 
 from .clients import Clients
 from .exit_status import NO_HISTORY, OK, UsageError
-from .lambda_model import DEFAULT_SCORED_FROM_MIN, Assumptions, Durations, Workload
-from .prices import PRICES_AS_OF, PRICES_SOURCE
-from .replay import Totals, recommendation, replay_function, totals
-from .warming_policies import AUTO, ORACLES
 
 FINE_DAYS = 15
 """How long CloudWatch keeps 1-minute data."""
@@ -35,7 +36,7 @@ DEFAULT_DAYS = 14
 QUANTILES = (0.0, 0.01, 0.25, 0.5, 0.75, 0.99, 1.0)
 MIN_HISTORY_MIN = DEFAULT_SCORED_FROM_MIN + 60
 """Less traffic history than this cannot be judged: the replay learns from the first minutes
-(:data:`~.lambda_model.DEFAULT_SCORED_FROM_MIN`) and scores at least an hour after them."""
+(:data:`lambdawarmer_model.simulation.DEFAULT_SCORED_FROM_MIN`) and scores at least an hour after them."""
 
 
 class NoHistory(Exception):
@@ -58,16 +59,15 @@ def _series(
 ) -> dict[str, dict[datetime.datetime, float]]:
     """Each metric's values by period start, every page of GetMetricData read (the dimensions are
     the ones ``auto`` reads: the function by name, and ``Resource`` through a qualifier)."""
-    dimensions = query_dimensions(ref.name, ref.qualifier)
-
-    def query(query_id: str, metric: str, stat: str) -> dict[str, Any]:
-        spec = {"Namespace": "AWS/Lambda", "MetricName": metric, "Dimensions": dimensions}
-        return {"Id": query_id, "MetricStat": {"Metric": spec, "Period": period, "Stat": stat}}
-
+    where: dict[str, Any] = {
+        "namespace": "AWS/Lambda",
+        "dimensions": query_dimensions(ref.name, ref.qualifier),
+        "period_s": period,
+    }
     queries = [
-        query("invocations", "Invocations", "Sum"),
-        query("duration", "Duration", "Average"),
-        query("concurrency", "ConcurrentExecutions", "Maximum"),
+        metric_query("invocations", "Invocations", "Sum", **where),
+        metric_query("duration", "Duration", "Average", **where),
+        metric_query("concurrency", "ConcurrentExecutions", "Maximum", **where),
     ]
     found: dict[str, dict[datetime.datetime, float]] = {q["Id"]: {} for q in queries}
     paginator = clients.cloudwatch.get_paginator("get_metric_data")
@@ -208,7 +208,7 @@ def _print(
     for name, total in summed.items():
         if name in ORACLES:
             continue
-        marker = "*" if name == AUTO else " "
+        marker = "*" if name == AUTO_POLICY else " "
         cost = f"${total.bill_change_usd / months:,.2f}"
         print(
             f" {marker}{name:<26}{total.cold_starts / months:>12,.0f}{total.cold_rate:>9.2%}"

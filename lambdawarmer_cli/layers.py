@@ -15,9 +15,9 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lambdawarmer.aws import error_code
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_NAME, WRAPPER_PATH
 
+from .clients import error_code
 from .names import LAYER_NAME
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from lambdawarmer.function_ref import parse_function_ref
 
+from .iam import statements
 from .names import LEGACY_POLICY_NAME, SCHEDULE_GROUP, SCHEDULER_ROLE_POLICY, legacy_names
-from .policies import statements
 from .resources import delete_role, inline_policy, role_arn, schedule
 
 if TYPE_CHECKING:

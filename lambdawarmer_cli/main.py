@@ -8,7 +8,8 @@
     lambdawarmer cost orders --concurrency 3
     lambdawarmer cost orders --history --days 14
 
-Each command lives in its own module (``add_parser`` and ``run``); exit_status.py has the table.
+Each command lives in its own module under ``commands/`` (``add_parser`` and ``run``);
+exit_status.py has the table.
 """
 
 from __future__ import annotations
@@ -20,18 +21,17 @@ import sys
 import traceback
 from typing import TextIO
 
-from lambdawarmer.aws import error_reason
 from lambdawarmer.version import __version__
 
-from . import adopt, config_command, cost, ping, status
-from .clients import is_aws_error
+from .clients import error_reason, is_aws_error
+from .commands import config, cost, disable, enable, ping, status
 from .exit_status import AWS_FAILED, INTERNAL_ERROR, USAGE, UsageError, epilog
 
 COMMANDS = {
     "ping": ping.run,
-    "config": config_command.run,
-    "enable": adopt.run,
-    "disable": adopt.run,
+    "config": config.run,
+    "enable": enable.run,
+    "disable": disable.run,
     "status": status.run,
     "cost": cost.run,
 }
@@ -53,8 +53,9 @@ def parser() -> argparse.ArgumentParser:
     which.add_argument("functions", nargs="*", metavar="FUNCTION", help="names, name:qualifier or ARNs")
     which.add_argument("--tag", metavar="KEY=VALUE", help="every function carrying this tag")
     ping.add_parser(commands)
-    config_command.add_parser(commands)
-    adopt.add_parsers(commands, which, aws)
+    config.add_parser(commands)
+    enable.add_parser(commands, which, aws)
+    disable.add_parser(commands, which, aws)
     status.add_parser(commands, which, aws)
     cost.add_parser(commands, aws)
     for name, command in commands.choices.items():

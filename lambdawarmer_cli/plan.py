@@ -11,9 +11,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from lambdawarmer.aws import error_reason
-from lambdawarmer.config import SETTINGS, mask
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE
+from lambdawarmer.settings import SETTINGS, mask
+
+from .clients import error_reason
 
 
 class ConfigurationChanged(RuntimeError):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 
-from lambdawarmer.config import SETTINGS
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE
+from lambdawarmer.settings import SETTINGS
 
 OWNABLE = frozenset({EXEC_WRAPPER_VARIABLE, *(setting.env for setting in SETTINGS.values())})
 """The only variables ``enable`` ever sets, and so the only ones ``disable`` may remove."""

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from lambdawarmer.aws import error_code
-from lambdawarmer.config import TOKEN_FIELD, mask
+from lambdawarmer.settings import TOKEN_FIELD, mask
 
+from .clients import error_code
 from .deployed import wait_for_update
 from .names import SCHEDULE_GROUP
 from .plan import ConfigurationChanged, Plan

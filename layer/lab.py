@@ -20,8 +20,8 @@ from pathlib import Path
 
 from emulator import FunctionSpec
 from emulator.lab import Lab
-from lambdawarmer.config import SETTINGS
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
+from lambdawarmer.settings import SETTINGS
 
 TOKEN_VARIABLE = SETTINGS["token"].env
 

@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("lambdawarmer", "lambdawarmer_cli", "layer", "emulator", "bench")
+PACKAGES = ("lambdawarmer", "lambdawarmer_cli", "lambdawarmer_model", "layer", "emulator", "bench")
 
 
 def modules() -> list[Path]:

@@ -20,7 +20,7 @@ import boto3
 import pytest
 
 from emulator import LambdaEmulator
-from lambdawarmer_cli.cost import monthly_cost, pings_per_month
+from lambdawarmer_cli.commands.cost import monthly_cost, pings_per_month
 from lambdawarmer_cli.names import RECORD_TAG, SCHEDULE_GROUP
 from lambdawarmer_cli.record import digest
 
@@ -295,8 +295,8 @@ def test_status_warns_of_provisioned_concurrency_and_snapstart(
 ) -> None:
     """moto has no Provisioned Concurrency API: its answer is stubbed here, the rest is moto's."""
     from lambdawarmer.function_ref import FunctionRef
-    from lambdawarmer_cli import status as status_module
     from lambdawarmer_cli.clients import Clients
+    from lambdawarmer_cli.commands import status as status_module
     from lambdawarmer_cli.deployed import Deployed, read_function
 
     make_function(aws)
@@ -324,13 +324,14 @@ def test_status_warns_of_provisioned_concurrency_and_snapstart(
 def test_cost_figures_checked_by_hand() -> None:
     assert pings_per_month("rate(5 minutes)") == 730 * 60 / 5  # 8,760
     cost = monthly_cost(1024, 10, "rate(5 minutes)", "x86_64")
-    # share 1024/1769 = 0.5789; hold: 75 ms + 0.4 ms / 0.5789 per invoke x 8 + 100 ms x (1 - 0.5789)
-    #   = 75 + 5.53 + 42.11 = 122.64 ms
-    assert cost["hold_ms"] == pytest.approx(122.64, abs=0.01)
-    # per ping: 9 instances x (122.64 + 1 / 0.5789) and the originator, which sends over the spread
-    # (47.64 ms), then waits out the last instance's hold and the answers: 47.64 + 122.64 + 100
-    #   = 9 x 124.37 + 270.28 = 1,389.61 ms -> 1,390 ms billed (ceil)
-    per_ping_s = 1390 / 1000
+    # share 1024/1769 = 0.5789; send spread: 0.4 ms / 0.5789 per invoke x 8 + 100 ms x (1 - 0.5789)
+    #   = 5.53 + 42.11 = 47.64 ms; hold: 75 ms + 48 ms = 123 ms (the layer asks whole milliseconds:
+    #   the hold priced is the one the layer's time budget gives, lambdawarmer.timing.round_budget)
+    assert cost["hold_ms"] == 123
+    # per ping: 9 instances x (123 + 1 / 0.5789) and the originator, which sends over the spread
+    # (47.64 ms), then waits out the last instance's hold and the answers: 47.64 + 123 + 100
+    #   = 9 x 124.73 + 270.64 = 1,393.19 ms -> 1,394 ms billed (ceil)
+    per_ping_s = 1394 / 1000
     # inits: pinged every 5 minutes, kept; replaced every 2 hours: 10 x 730 / 2 = 3,650 inits of 250 ms
     assert cost["inits_per_month"] == pytest.approx(3650)
     init_gb_s = 3650 * 0.25 * 1.0
@@ -342,8 +343,8 @@ def test_cost_figures_checked_by_hand() -> None:
     assert sparse["inits_per_month"] == pytest.approx(1460 * 10)
     assert sparse["init_gb_seconds_per_month"] == pytest.approx(1460 * 10 * 0.4)
     small = monthly_cost(128, 10, "rate(5 minutes)", "x86_64")
-    # 128 MB: 7.2% of a vCPU: 75 + 0.4 / 0.07236 x 8 + 100 x 0.92764 = 75 + 44.2 + 92.8 = 212.0 ms
-    assert small["hold_ms"] == pytest.approx(212.0, abs=0.1)
+    # 128 MB: 7.2% of a vCPU: 75 + round(0.4 / 0.07236 x 8 + 100 x 0.92764) = 75 + round(44.2 + 92.8) = 212 ms
+    assert small["hold_ms"] == 212
     assert cost["provisioned_usd"] == pytest.approx(10 * 1.0 * 730 * 3600 * 0.0000041667)  # about $109.50
     arm = monthly_cost(1024, 10, "rate(5 minutes)", "arm64")
     assert arm["provisioned_usd"] < cost["provisioned_usd"]
@@ -495,7 +496,7 @@ def test_an_internal_error_is_not_taken_for_fewer_warm(
     aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Python's own status for an uncaught exception is 1, which ``ping`` documents as "fewer warm"."""
-    from lambdawarmer_cli import status as status_command
+    from lambdawarmer_cli.commands import status as status_command
 
     def broken(*_: object) -> None:
         raise RuntimeError("a bug")

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from emulator import FunctionSpec, LambdaEmulator
 from lambdawarmer.function_ref import FunctionRef, parse_function_ref
 from lambdawarmer_cli.clients import Clients
+from lambdawarmer_cli.iam import allows, role_statements
 from lambdawarmer_cli.names import (
     RECORD_TAG,
     SCHEDULE_GROUP,
@@ -34,7 +35,6 @@ from lambdawarmer_cli.names import (
     scheduler_role_name,
     self_invoke_policy_name,
 )
-from lambdawarmer_cli.policies import allows, role_statements
 from lambdawarmer_cli.record import digest
 
 from .conftest import layered_spec, write_function

@@ -2,7 +2,8 @@
 
 The runtime package (``lambdawarmer``, exactly what the layer ships) imports the standard library
 and itself only (and the runtime's own modules Lambda provides, guarded); the command line
-(``lambdawarmer_cli``) imports the runtime, never the other way round; the emulator, Lambda's
+(``lambdawarmer_cli``) imports the runtime, never the other way round, and never the runtime's AWS
+client (boto3 wraps the runtime's request builders and parsers there); the emulator, Lambda's
 stand-in, imports neither, nor the layer's build (which uses the emulator: one direction), so it
 cannot share our mistakes. No module takes part in an import cycle,
 counting every import: at the top, inside functions, and for type checking only.
@@ -17,18 +18,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("lambdawarmer", "lambdawarmer_cli", "emulator", "layer", "bench")
+PACKAGES = ("lambdawarmer", "lambdawarmer_cli", "lambdawarmer_model", "emulator", "layer", "bench")
 PROVIDED_BY_LAMBDA = {"awslambdaric", "snapshot_restore_py"}
 """Modules of the Lambda runtime the layer may use when they are there (each import guarded)."""
 ALLOWED = {
     "lambdawarmer": {"lambdawarmer"},
-    "lambdawarmer_cli": {"lambdawarmer", "lambdawarmer_cli", "boto3", "botocore"},
+    "lambdawarmer_cli": {"lambdawarmer", "lambdawarmer_cli", "lambdawarmer_model", "boto3", "botocore"},
+    "lambdawarmer_model": {"lambdawarmer", "lambdawarmer_model"},
     "emulator": {"emulator", "awslambdaric", "boto3", "botocore", "moto"},
     "layer": {"layer", "lambdawarmer", "emulator"},
     "bench": {
         "bench",
         "lambdawarmer",
-        "lambdawarmer_cli",
+        "lambdawarmer_model",
         "emulator",
         "layer",
         "boto3",
@@ -38,6 +40,13 @@ ALLOWED = {
     },
 }
 """What each package may import beyond the standard library."""
+NEVER = {
+    "lambdawarmer_cli": {"lambdawarmer.aws"},
+    "lambdawarmer_model": {"lambdawarmer.aws"},
+}
+"""Modules of an allowed package that a package still may not import: the command line talks to AWS
+through boto3 only (the runtime's request builders and answer parsers, never its SigV4 client); the
+model is pure arithmetic over the runtime's time budget."""
 
 
 def module_name(path: Path) -> str:
@@ -142,6 +151,21 @@ def test_each_package_imports_only_what_it_may(package: str) -> None:
         if foreign:
             wrong[name] = sorted(foreign)
     assert wrong == {}
+
+
+@pytest.mark.parametrize("package", sorted(NEVER))
+def test_each_package_keeps_off_what_it_must_not_use(package: str) -> None:
+    edges = graph()
+    wrong = {
+        name: sorted(other for other in imported if any(_within(other, banned) for banned in NEVER[package]))
+        for name, imported in edges.items()
+        if name.split(".")[0] == package
+    }
+    assert {name: found for name, found in wrong.items() if found} == {}
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
 
 
 def test_the_runtime_never_imports_the_command_line() -> None:

@@ -1,4 +1,4 @@
-"""The model (lambdawarmer_cli/lambda_model.py) keeps to the emulator: 15 minutes of a trace
+"""The model (lambdawarmer_model/simulation.py) keeps to the emulator: 15 minutes of a trace
 function, sped up 30 times, through the real layer and the real runtime client, with no warming
 and with a ping of N = 2 every 5 minutes, gives the cold starts the model gives for the same
 requests, within :data:`TOLERANCE` (bench/traces.md reports longer slices of more functions).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -359,3 +360,16 @@ def test_config_knows_the_deploy_hooks_variables(tmp_path: Path) -> None:
     result = run_module("-m", "lambdawarmer_cli", "config", "--env-file", str(env_file))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is not a lambdawarmer setting" not in result.stdout
+    assert re.search(r"WARMER_HOOK_CONCURRENCY +1 +default", result.stdout), result.stdout
+    assert re.search(r"WARMER_HOOK_ALIAS +\"live\" +environment", result.stdout), result.stdout
+    # checked with the hook's own checks (one table, config.SETTINGS), not only recognised
+    env_file.write_text("WARMER_HOOK_ALIAS=live\nWARMER_HOOK_CONCURRENCY=0\n")
+    result = run_module("-m", "lambdawarmer_cli", "config", "--env-file", str(env_file))
+    assert result.returncode == 1, result.stdout  # INVALID_SETTINGS
+    assert "WARMER_HOOK_CONCURRENCY='0': expected a whole number from 1 to 1000" in result.stdout
+    assert "WARMER_HOOK_TARGET is not set: expected the new version's ARN" in result.stdout
+    # a function that is not the hook shows none of the hook's settings
+    env_file.write_text("WARMER_DELAY=100\n")
+    result = run_module("-m", "lambdawarmer_cli", "config", "--env-file", str(env_file))
+    assert result.returncode == 0, result.stdout
+    assert "WARMER_HOOK" not in result.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambdawarmer import WarmerConfigError, load_config, warmer
-from lambdawarmer.config import SETTINGS
+from lambdawarmer.settings import HOOK, SETTINGS
 
 
 def test_defaults_are_the_seeds() -> None:
@@ -82,7 +82,7 @@ def test_every_setting_reads_its_own_variable() -> None:
         "auto_max": 40,
         "auto_fallback": 4,
     }
-    assert {setting.env for setting in SETTINGS.values()} == set(environ)
+    assert {setting.env for setting in SETTINGS.values() if setting.scope != HOOK} == set(environ)
 
 
 @pytest.mark.parametrize(
@@ -217,7 +217,7 @@ def test_the_decorators_typed_signature_takes_every_argument_setting() -> None:
     import ast
     from pathlib import Path
 
-    from lambdawarmer.config import ARGUMENTS
+    from lambdawarmer.settings import ARGUMENTS
 
     source = (Path(__file__).resolve().parent.parent / "lambdawarmer" / "decorator.py").read_text()
     overloads = [
@@ -229,3 +229,33 @@ def test_the_decorators_typed_signature_takes_every_argument_setting() -> None:
     ]
     typed = {argument.arg for node in overloads for argument in node.args.kwonlyargs}
     assert typed == set(ARGUMENTS)
+
+
+def test_the_config_object_holds_exactly_the_warmers_settings() -> None:
+    """One table: WarmerConfig's slots come from SETTINGS (function and layer scopes), and its type
+    annotations name the same settings, so neither can drift from the table."""
+    from lambdawarmer.config import WarmerConfig
+    from lambdawarmer.settings import SETTINGS, WARMER_SCOPES
+
+    warmer_settings = [name for name, setting in SETTINGS.items() if setting.scope in WARMER_SCOPES]
+    assert list(WarmerConfig.__slots__) == warmer_settings
+    assert set(WarmerConfig.__annotations__) == set(warmer_settings)
+    assert set(load_config(environ={}).as_dict()) == set(warmer_settings)
+
+
+def test_the_deploy_hooks_settings_are_checked_by_the_same_table() -> None:
+    from lambdawarmer.deploy_hook import HookError, HookSettings
+
+    version = "arn:aws:lambda:us-east-1:123456789012:function:orders:7"
+    settings = HookSettings({"WARMER_HOOK_TARGET": version, "WARMER_HOOK_ON_SHORTFALL": "FAIL"})
+    assert (str(settings.target), settings.alias, settings.scheduled) == (version, "live", 1)
+    assert settings.fail_on_shortfall
+    with pytest.raises(HookError, match="WARMER_HOOK_TARGET is not set: expected the new version's ARN"):
+        HookSettings({})
+    bad = {"WARMER_HOOK_TARGET": version, "WARMER_HOOK_ALIAS": "123", "WARMER_HOOK_CONCURRENCY": "1001"}
+    with pytest.raises(HookError) as raised:
+        HookSettings(bad)
+    assert "WARMER_HOOK_ALIAS='123': expected an alias name" in str(raised.value)
+    assert "WARMER_HOOK_CONCURRENCY='1001': expected a whole number from 1 to 1000" in str(raised.value)
+    # a warmer's own configuration never reads the hook's scope
+    assert "hook_alias" not in load_config(environ={"WARMER_HOOK_ALIAS": "123"}).as_dict()

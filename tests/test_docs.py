@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdawarmer.config import SETTINGS
+from lambdawarmer.settings import FUNCTION, HOOK, LAYER, SETTINGS
 from lambdawarmer_cli import main as cli
 from lambdawarmer_cli.exit_status import MEANINGS
 from scripts.docs_tables import architecture_table, dotted, modules
@@ -74,15 +74,17 @@ def test_the_settings_table_is_the_code_s() -> None:
         row = rows.get(setting.env)
         assert row is not None, f"{setting.env} is not in docs/reference/settings.md"
         default = row[2]
-        if setting.default is None:
+        if setting.required:
+            assert default == "required", (setting.env, default)
+        elif setting.default is None:
             assert default.startswith("unset"), (setting.env, default)
         else:
             shown = (
                 str(setting.default).lower() if isinstance(setting.default, bool) else str(setting.default)
             )
             assert default == f"`{shown}`", (setting.env, default)
-        if setting.argument:
-            assert row[0] == f"`{name}`", (setting.env, row[0])
+        first = {FUNCTION: f"`{name}`", LAYER: "(layer only)", HOOK: "(deploy hook)"}[setting.scope]
+        assert row[0] == first, (setting.env, row[0])
 
 
 def test_the_exit_status_table_is_the_code_s() -> None:

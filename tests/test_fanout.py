@@ -96,7 +96,7 @@ def test_later_rounds_hold_for_the_measured_spread(
 
 
 def test_the_hold_never_exceeds_what_receivers_accept(invoke_api: StartApi) -> None:
-    from lambdawarmer.config import MAX_EXTRA_HOLD_MS
+    from lambdawarmer.timing import MAX_EXTRA_HOLD_MS
 
     most = 100 + MAX_EXTRA_HOLD_MS
     api = invoke_api(distinct_instances)
@@ -196,8 +196,8 @@ def test_failed_invokes_are_counted_with_their_reasons_never_raised(
     assert reasons[2].startswith("TooManyRequestsException: Rate Exceeded")
     assert reasons[3].startswith("AccessDeniedException: not authorized")
     assert reasons[4].startswith("ServiceException")
-    assert reasons[5].startswith("function error (Unhandled)")
-    assert reasons[6].startswith("the answer is not a warm-up report")
+    assert reasons[5] == "the function failed: ValueError: boom"
+    assert reasons[6].startswith("not a JSON object: 'hello from a function without lambdawarmer'")
     assert report["instances_warmed"] == 2
     assert sum("fan-out invoke" in r.getMessage() for r in caplog.records) == 5
 

@@ -18,8 +18,9 @@ from bench import azure_trace
 from lambdawarmer_cli.clients import Clients
 from lambdawarmer_cli.deployed import parse_refs
 from lambdawarmer_cli.history import NoHistory, read_history, weighted_durations
-from lambdawarmer_cli.lambda_model import Assumptions, Workload
-from lambdawarmer_cli.replay import Totals, recommendation, replay_function, totals
+from lambdawarmer_model.replay import Totals, recommendation, replay_function, totals
+from lambdawarmer_model.simulation import Assumptions
+from lambdawarmer_model.traffic import Workload
 
 from .control_plane import REGION, make_function, run
 

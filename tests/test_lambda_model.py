@@ -1,21 +1,13 @@
-"""The model's rules, each on traffic small enough to count by hand (lambdawarmer_cli/lambda_model.py)."""
+"""The model's rules, each on traffic small enough to count by hand (lambdawarmer_model/simulation.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from lambdawarmer_cli.lambda_model import (
-    MINUTE_S,
-    PING_PHASE_MIN,
-    Assumptions,
-    Durations,
-    PingView,
-    Requests,
-    Workload,
-    round_shape,
-    simulate,
-)
-from lambdawarmer_cli.warming_policies import Fixed, NoWarming, Oracle
+from lambdawarmer_model.policies import Fixed, NoWarming, Oracle
+from lambdawarmer_model.rounds import round_shape
+from lambdawarmer_model.simulation import PING_PHASE_MIN, Assumptions, PingView, Requests, simulate
+from lambdawarmer_model.traffic import MINUTE_S, Durations, Workload
 
 SECOND = Durations(((0.0, 1000.0), (1.0, 1000.0)), 1000.0)
 """Every request takes one second."""

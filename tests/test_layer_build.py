@@ -215,7 +215,8 @@ def test_the_package_metadata_is_complete_and_passes_twine_check(tmp_path: Path)
     assert project["requires-python"] == f">={min(versions, key=lambda v: tuple(map(int, v.split('.'))))}"
     assert project["license-files"] == ["LICENSE"]
     copy = tmp_path / "project"
-    for name in ("pyproject.toml", "docs/pypi.md", "LICENSE", "lambdawarmer", "lambdawarmer_cli"):
+    packages = ("lambdawarmer", "lambdawarmer_cli", "lambdawarmer_model")
+    for name in ("pyproject.toml", "docs/pypi.md", "LICENSE", *packages):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -240,6 +241,14 @@ def test_the_package_metadata_is_complete_and_passes_twine_check(tmp_path: Path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     with zipfile.ZipFile(wheel) as archive:
         assert any(name.endswith("licenses/LICENSE") for name in archive.namelist())
+        shipped = {name for name in archive.namelist() if name.endswith(".py")}
+        sources = {
+            path.relative_to(ROOT).as_posix()
+            for package in packages
+            for path in (ROOT / package).rglob("*.py")
+            if "__pycache__" not in path.parts
+        }
+        assert shipped == sources, "every module of the three packages, subpackages included"
         metadata = next(archive.read(n).decode() for n in archive.namelist() if n.endswith("METADATA"))
     description = metadata.split("\n\n", 1)[1]
     assert "pip install 'lambdawarmer[cli]'" in description

@@ -545,3 +545,28 @@ def test_a_warmed_environments_first_request_is_warm_and_a_true_cold_start_is_le
     off({"warmer": True}, make_context())
     off({}, make_context())
     assert told == ["told"]
+
+
+def test_a_round_record_is_written_and_read_by_its_one_list_of_fields() -> None:
+    from lambdawarmer.protocol import ROUND_FIELDS, RoundReport
+
+    values = {
+        "hold_ms": 212,
+        "send_spread_ms": 137.5,
+        "arrival_spread_ms": 90,
+        "warm_arrival_spread_ms": None,
+        "invocations_sent": 9,
+        "invocations_failed": 1,
+        "invocations_not_sent": 0,
+        "not_sent_reason": None,
+        "instances_warmed": 9,
+    }
+    assert tuple(values) == ROUND_FIELDS
+    assert RoundReport.from_dict(RoundReport(**values).as_dict()).as_dict() == values
+    # read back from hostile JSON: each field by its type, never a wrong one
+    read = RoundReport.from_dict({"hold_ms": "212", "send_spread_ms": True, "not_sent_reason": 5})
+    assert (read.hold_ms, read.send_spread_ms, read.not_sent_reason) == (0, None, None)
+    with pytest.raises(TypeError, match=r"missing \['arrival_spread_ms'"):
+        RoundReport(**{name: value for name, value in values.items() if name != "arrival_spread_ms"})
+    with pytest.raises(TypeError, match=r"unknown \['held_ms'\]"):
+        RoundReport(**values, held_ms=1)

@@ -24,8 +24,8 @@ from moto.server import ThreadedMotoServer  # noqa: F401  (moto's server backs t
 
 from emulator import Fault, LambdaEmulator
 from lambdawarmer import WarmerConfigError, load_config, warmer
-from lambdawarmer.config import SETTINGS
 from lambdawarmer.protocol import FANOUT_KEY, PLUGIN_SOURCE
+from lambdawarmer.settings import SETTINGS
 
 from .conftest import (
     ScriptedInvokeApi,

@@ -23,26 +23,13 @@ class AwsError(Exception):
 
 
 def error_code(error: BaseException) -> str:
-    """The AWS error code of a failed call (``AccessDeniedException``...): ours, or botocore's (the
-    command line calls AWS through boto3); the exception's type name when it carries none."""
-    if isinstance(error, AwsError):
-        return error.code
-    response = getattr(error, "response", None)
-    if isinstance(response, dict) and isinstance(response.get("Error"), dict):
-        return str(response["Error"].get("Code") or type(error).__name__)
-    return type(error).__name__
+    """The AWS error code of a failed call (``AccessDeniedException``...), else the exception's type name."""
+    return error.code if isinstance(error, AwsError) else type(error).__name__
 
 
 def error_reason(error: BaseException) -> str:
     """A short, readable reason for a failed call: ``Code: message``, at most 300 characters."""
-    if isinstance(error, AwsError):
-        return str(error)[:300]
-    response = getattr(error, "response", None)
-    if isinstance(response, dict) and isinstance(response.get("Error"), dict):
-        message = response["Error"].get("Message", "")
-        code = error_code(error)
-        return (f"{code}: {message}" if message else code)[:300]
-    return f"{type(error).__name__}: {error}"[:300]
+    return (str(error) if isinstance(error, AwsError) else f"{type(error).__name__}: {error}")[:300]
 
 
 def service_error(status: int, headers: Mapping[str, str], body: bytes) -> AwsError:

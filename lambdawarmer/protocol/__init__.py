@@ -1,4 +1,5 @@
-"""What goes over the wire, two vocabularies: what a ping is (``pings``), and what it answers (``reports``).
+"""What goes over the wire, two vocabularies: what a ping is (``pings``), and what it answers (``reports``,
+with the fan-out's records in ``rounds``).
 
 Three kinds of ping are recognised:
 
@@ -19,7 +20,7 @@ ping is a normal event: it goes to the handler untouched, and one bounded warnin
 
 A ping is answered with a :class:`Report` (its rounds :class:`RoundReport`, its auto choice
 :class:`AutoChoice`): built as objects, sent as JSON by :meth:`Report.as_dict`, read back by
-:meth:`Report.from_dict`, the only two conversions.
+:meth:`Report.from_dict`, the only two conversions; :func:`report_from_answer` reads an invoke's answer.
 """
 
 from .pings import (
@@ -39,17 +40,15 @@ from .pings import (
     proof,
 )
 from .reports import (
-    ROUND_FIELDS,
-    AutoChoice,
-    Failure,
-    FanOutReport,
+    FunctionFailed,
     NotAReport,
     Origination,
     PingFailedInside,
     Report,
-    RoundReport,
     failure_answer,
+    report_from_answer,
 )
+from .rounds import ROUND_FIELDS, AutoChoice, Failure, FanOutReport, RoundReport
 
 __all__ = [
     "AUTO",
@@ -65,6 +64,7 @@ __all__ = [
     "AutoChoice",
     "Failure",
     "FanOutReport",
+    "FunctionFailed",
     "NotAReport",
     "Origination",
     "Ping",
@@ -76,4 +76,5 @@ __all__ = [
     "failure_answer",
     "fanout_payload",
     "proof",
+    "report_from_answer",
 ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ..config import CONCURRENCY_LIMIT, TOKEN_FIELD
 from ..logs import bounded, logger
+from ..settings import CONCURRENCY_LIMIT, TOKEN_FIELD
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,12 +1,14 @@
-"""What a ping answers: the report, its fan-out's rounds, its auto choice, read back from JSON."""
+"""What a ping answers: the report (with, for the instance pinged, its origination), read back from JSON."""
 
 from __future__ import annotations
 
+import json
+
 from ..logs import bounded
+from .rounds import AutoChoice, FanOutReport, count_field, number_field, text_field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from typing import Any
 
 
@@ -18,220 +20,9 @@ class PingFailedInside(NotAReport):
     """lambdawarmer's answer when the ping failed inside it (:func:`failure_answer`); the message says why."""
 
 
-def _number(data: Mapping[str, object], key: str) -> Any:
-    """``data[key]`` when it is a number (never a bool), else None."""
-    value = data.get(key)
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _count(data: Mapping[str, object], key: str) -> int:
-    value = _number(data, key)
-    return int(value) if value is not None else 0
-
-
-def _list(value: object) -> list[object]:
-    return value if isinstance(value, list) else []
-
-
-def _text(data: Mapping[str, object], key: str) -> str | None:
-    value = data.get(key)
-    return value if isinstance(value, str) else None
-
-
-class Failure:
-    """One fanned-out invoke that brought no report, and why."""
-
-    __slots__ = ("index", "reason", "round_number")
-
-    def __init__(self, round_number: int, index: int, reason: str) -> None:
-        self.round_number = round_number
-        self.index = index
-        self.reason = reason
-
-    def as_dict(self) -> dict[str, object]:
-        return {"round": self.round_number, "index": self.index, "reason": self.reason}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Failure:
-        return cls(_count(data, "round"), _count(data, "index"), _text(data, "reason") or "")
-
-
-class RoundReport:
-    """One round of a fan-out: the hold asked, how the invokes left and arrived, what they warmed.
-
-    ``send_spread_ms``: from the first invoke leaving to the last. ``arrival_spread_ms``: how far
-    apart the instances started holding, by their clocks (``warm_arrival_spread_ms``: those that
-    were warm already). ``instances_warmed``: the distinct instances after this round.
-    """
-
-    __slots__ = (
-        "arrival_spread_ms",
-        "hold_ms",
-        "instances_warmed",
-        "invocations_failed",
-        "invocations_not_sent",
-        "invocations_sent",
-        "not_sent_reason",
-        "send_spread_ms",
-        "warm_arrival_spread_ms",
-    )
-
-    def __init__(
-        self,
-        *,
-        hold_ms: int,
-        send_spread_ms: float | None,
-        arrival_spread_ms: int | None,
-        warm_arrival_spread_ms: int | None,
-        invocations_sent: int,
-        invocations_failed: int,
-        invocations_not_sent: int,
-        not_sent_reason: str | None,
-        instances_warmed: int,
-    ) -> None:
-        self.hold_ms = hold_ms
-        self.send_spread_ms = send_spread_ms
-        self.arrival_spread_ms = arrival_spread_ms
-        self.warm_arrival_spread_ms = warm_arrival_spread_ms
-        self.invocations_sent = invocations_sent
-        self.invocations_failed = invocations_failed
-        self.invocations_not_sent = invocations_not_sent
-        self.not_sent_reason = not_sent_reason
-        self.instances_warmed = instances_warmed
-
-    def as_dict(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in ROUND_FIELDS}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> RoundReport:
-        return cls(
-            hold_ms=_count(data, "hold_ms"),
-            send_spread_ms=_number(data, "send_spread_ms"),
-            arrival_spread_ms=_number(data, "arrival_spread_ms"),
-            warm_arrival_spread_ms=_number(data, "warm_arrival_spread_ms"),
-            invocations_sent=_count(data, "invocations_sent"),
-            invocations_failed=_count(data, "invocations_failed"),
-            invocations_not_sent=_count(data, "invocations_not_sent"),
-            not_sent_reason=_text(data, "not_sent_reason"),
-            instances_warmed=_count(data, "instances_warmed"),
-        )
-
-
-ROUND_FIELDS = (
-    "hold_ms",
-    "send_spread_ms",
-    "arrival_spread_ms",
-    "warm_arrival_spread_ms",
-    "invocations_sent",
-    "invocations_failed",
-    "invocations_not_sent",
-    "not_sent_reason",
-    "instances_warmed",
-)
-"""A round's fields, in the order the report lists them."""
-
-
-class AutoChoice:
-    """How ``"concurrency": "auto"`` chose N (the report's ``auto`` field; N is its ``concurrency``)."""
-
-    __slots__ = ("excluded_minutes", "fallback", "instances", "peak", "window_minutes")
-
-    def __init__(
-        self,
-        instances: int,
-        window_minutes: int,
-        *,
-        peak: float | None = None,
-        excluded_minutes: int = 0,
-        fallback: str | None = None,
-    ) -> None:
-        self.instances = instances
-        self.window_minutes = window_minutes
-        self.peak = peak
-        self.excluded_minutes = excluded_minutes
-        self.fallback = fallback
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "peak": self.peak,
-            "window_minutes": self.window_minutes,
-            "warm_up_minutes_excluded": self.excluded_minutes,
-            "fallback": self.fallback,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object], instances: int) -> AutoChoice:
-        return cls(
-            instances,
-            _count(data, "window_minutes"),
-            peak=_number(data, "peak"),
-            excluded_minutes=_count(data, "warm_up_minutes_excluded"),
-            fallback=_text(data, "fallback"),
-        )
-
-
-class FanOutReport:
-    """What the instance that received a scheduled ping did beyond itself: every round, summed.
-
-    ``hold_ms`` and ``send_spread_ms`` are the first round's; ``fanout_ms`` how long the rounds took.
-    """
-
-    __slots__ = ("failures", "fanout_ms", "instances_cold", "instances_warmed", "rounds")
-
-    def __init__(
-        self,
-        rounds: list[RoundReport],
-        failures: list[Failure],
-        instances_warmed: int,
-        instances_cold: int,
-        fanout_ms: float,
-    ) -> None:
-        self.rounds = rounds
-        self.failures = failures
-        self.instances_warmed = instances_warmed
-        self.instances_cold = instances_cold
-        self.fanout_ms = fanout_ms
-
-    @property
-    def invocations_sent(self) -> int:
-        return sum(one.invocations_sent for one in self.rounds)
-
-    @property
-    def invocations_not_sent(self) -> int:
-        return sum(one.invocations_not_sent for one in self.rounds)
-
-    @property
-    def not_sent_reason(self) -> str | None:
-        return next((one.not_sent_reason for one in self.rounds if one.not_sent_reason), None)
-
-    def as_dict(self) -> dict[str, object]:
-        first = self.rounds[0]
-        return {
-            "invocations_sent": self.invocations_sent,
-            "invocations_failed": len(self.failures),
-            "invocations_not_sent": self.invocations_not_sent,
-            "not_sent_reason": self.not_sent_reason,
-            "failures": [failure.as_dict() for failure in self.failures],
-            "instances_warmed": self.instances_warmed,
-            "instances_cold": self.instances_cold,
-            "hold_ms": first.hold_ms,
-            "send_spread_ms": first.send_spread_ms,
-            "rounds": [one.as_dict() for one in self.rounds],
-            "fanout_ms": self.fanout_ms,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> FanOutReport | None:
-        rounds = [RoundReport.from_dict(one) for one in _list(data.get("rounds")) if isinstance(one, dict)]
-        if not rounds:
-            return None
-        return cls(
-            rounds,
-            [Failure.from_dict(one) for one in _list(data.get("failures")) if isinstance(one, dict)],
-            _count(data, "instances_warmed"),
-            _count(data, "instances_cold"),
-            float(_number(data, "fanout_ms") or 0.0),
-        )
+class FunctionFailed(NotAReport):
+    """The invocation failed (Lambda's ``X-Amz-Function-Error``): the message is the error's type and
+    message as the function answered them."""
 
 
 class Origination:
@@ -349,9 +140,9 @@ class Report:
         instance_id = data.get("instance_id")
         if data.get("warmed") is not True or not isinstance(instance_id, str):
             raise NotAReport(f"not a lambdawarmer report: {bounded(data, 120)}")
-        concurrency = _count(data, "concurrency")
+        concurrency = count_field(data, "concurrency")
         origination = None
-        source = _text(data, "concurrency_source")
+        source = text_field(data, "concurrency_source")
         if source is not None:
             auto = data.get("auto")
             origination = Origination(
@@ -361,14 +152,14 @@ class Report:
                 FanOutReport.from_dict(data),
             )
         return cls(
-            function=_text(data, "function") or "",
+            function=text_field(data, "function") or "",
             instance_id=instance_id,
             cold=data.get("cold") is True,
-            index=_count(data, "index"),
+            index=count_field(data, "index"),
             concurrency=concurrency,
-            correlation_id=_text(data, "correlation_id") or "",
-            source=_text(data, "source") or "",
-            held_at=_number(data, "held_at"),
+            correlation_id=text_field(data, "correlation_id") or "",
+            source=text_field(data, "source") or "",
+            held_at=number_field(data, "held_at"),
             origination=origination,
         )
 
@@ -376,3 +167,22 @@ class Report:
 def failure_answer(error: BaseException) -> dict[str, object]:
     """The answer to a ping that failed inside lambdawarmer (the function itself does not fail)."""
     return {"warmed": False, "error": f"{type(error).__name__}: {error}"[:300]}
+
+
+def report_from_answer(body: bytes, function_error: str | None) -> Report:
+    """The report an invoke's answer carries, from its body and Lambda's ``X-Amz-Function-Error``
+    (None when the function ran). Raises :class:`FunctionFailed`, :class:`PingFailedInside` or
+    :class:`NotAReport` saying what came instead: the one reading of an answer, for the fan-out,
+    the deploy hook and the command line."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    shown = body[:200].decode(errors="replace")
+    if function_error:
+        detail = answer if isinstance(answer, dict) else {}
+        kind, message = detail.get("errorType", function_error), detail.get("errorMessage", shown)
+        raise FunctionFailed(f"the function failed: {kind}: {message}")
+    if answer is None:
+        raise NotAReport(f"not JSON: {shown}")
+    return Report.from_dict(answer)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
 
-from .enable import CHAINED_VARIABLE
+from .enable_plan import CHAINED_VARIABLE
 from .layers import is_ours
 from .legacy import plan_legacy_removal
 from .names import RECORD_TAG, SCHEDULE_GROUP

@@ -1,7 +1,7 @@
 """Each warming policy, and Provisioned Concurrency, replayed through the model on the same traffic.
 
-For every function: its requests are drawn once (:class:`~.lambda_model.Requests`), then served
-under each policy of :func:`~.warming_policies.standard_policies` and under Provisioned
+For every function: its requests are drawn once (:class:`~.simulation.Requests`), then served
+under each policy of :func:`~.policies.standard_policies` and under Provisioned
 Concurrency at the function's peak. The figures are summed over functions per policy, and priced:
 the pings' requests, the time they are billed for, and the init of every environment they start
 (billed since 2025-08-01), next to the init of the real requests that still start cold. The bench
@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 
 from lambdawarmer.config import WarmerConfig
 
-from .lambda_model import MINUTE_S, Assumptions, Outcome, Requests, Workload, simulate
+from .policies import AUTO_POLICY, NoWarming, standard_policies
 from .prices import DURATION_PRICE, PROVISIONED_DURATION_PRICE, PROVISIONED_PRICE, REQUEST_PRICE
-from .warming_policies import AUTO, NoWarming, standard_policies
+from .simulation import Assumptions, Outcome, Requests, simulate
+from .traffic import MINUTE_S, Workload
 
 PROVISIONED = "Provisioned Concurrency"
 NO_WARMING = NoWarming().name
@@ -149,7 +150,7 @@ def recommendation(summed: dict[str, Totals], months: float) -> str:
     """What to do, from the replay of ``months`` months of traffic: nothing (warming would save
     less than a cold start a month), Provisioned Concurrency (when it adds less to the bill than
     warming does), or warming with ``auto``; each with its figures."""
-    none, auto, provisioned = summed[NO_WARMING], summed[AUTO], summed[PROVISIONED]
+    none, auto, provisioned = summed[NO_WARMING], summed[AUTO_POLICY], summed[PROVISIONED]
     saved = (none.cold_starts - auto.cold_starts) / months
     if saved < 1:
         return (

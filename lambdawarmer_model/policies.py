@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from lambdawarmer.auto import decide
 from lambdawarmer.config import WarmerConfig, load_config
 
-from .lambda_model import MINUTE_S, PingView
+from .simulation import PingView
+from .traffic import MINUTE_S
 
 RELEASE_1_2_AUTO = {"auto_window": 60, "auto_headroom": 20}
 """1.2.0's ``auto``, as settings of today's code."""
-AUTO = "auto"
-AUTO_1_2 = "auto 1.2.0"
+AUTO_POLICY = "auto"
+"""The name the model shows the layer's ``auto`` under (the ping's ``"auto"`` is protocol.AUTO)."""
+AUTO_1_2_POLICY = "auto 1.2.0"
 ORACLE_ON_SCHEDULE = "oracle, on the schedule"
 ORACLE_SKIPPING = "oracle, skipping"
 ORACLES = (ORACLE_ON_SCHEDULE, ORACLE_SKIPPING)
@@ -81,8 +83,8 @@ def standard_policies(
         NoWarming(),
         Fixed(1, "fixed N = 1"),
         Fixed(max(1, peak), "fixed N = peak"),
-        Auto(release_1_2, AUTO_1_2),
-        Auto(config, AUTO),
+        Auto(release_1_2, AUTO_1_2_POLICY),
+        Auto(config, AUTO_POLICY),
         Oracle(1, ORACLE_ON_SCHEDULE),
         Oracle(0, ORACLE_SKIPPING),
     ]

@@ -1,154 +1,30 @@
-"""``lambdawarmer ping``: send a function the scheduled warm-up ping and judge its report.
-
-The ping is built and the report read by the wire protocol of the runtime package
-(``lambdawarmer.protocol``), the same code the layer answers with. ``enable`` sends its first ping
-through :func:`ping_as_scheduled`, the one its schedule will send.
-"""
+"""The ``ping`` command: send functions the scheduled warm-up ping (pinging.py) and show what it warmed."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from lambdawarmer.auto import AUTO_TIMEOUT_MS
-from lambdawarmer.aws import CLOUDWATCH, error_code, error_reason
-from lambdawarmer.config import CONCURRENCY_LIMIT, SETTINGS, TOKEN_FIELD, WarmerConfigError, mask
-from lambdawarmer.function_ref import FunctionRef
-from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
+from lambdawarmer.config import WarmerConfigError
 from lambdawarmer.prewarm import environments_needed
-from lambdawarmer.protocol import AUTO, NotAReport, PingFailedInside, PingFormat, Report
+from lambdawarmer.protocol import AUTO, PingFormat
+from lambdawarmer.settings import CONCURRENCY_LIMIT, SETTINGS
 
-from .clients import MAX_PARALLEL_PINGS, Clients
-from .deployed import parse_refs, read_function
-from .exit_status import AWS_FAILED, NOT_ALL_WARM, NOT_LAMBDAWARMER, OK, UsageError
+from ..clients import MAX_PARALLEL_PINGS, Clients, error_code
+from ..deployed import parse_refs, read_function
+from ..exit_status import OK, UsageError
+from ..pinging import DEFAULT_TIMEOUT_S, PingResult, concurrency_argument, ping, summary_line
 
 if TYPE_CHECKING:
-    from lambdawarmer.protocol import FanOutReport
+    from lambdawarmer.function_ref import FunctionRef
+    from lambdawarmer.protocol import FanOutReport, Report
 
-    from .deployed import Deployed
-
-DEFAULT_TIMEOUT_S = 120.0
 MAX_TIMEOUT_S = 900.0
-NOT_SENT_HINTS = {
-    "AccessDeniedException": "access denied: these credentials may not call lambda:InvokeFunction on it",
-    "ResourceNotFoundException": "not found: check the name, the qualifier and the region",
-    "TooManyRequestsException": "throttled: the function or the account is at its concurrency limit",
-}
-
-
-class PingResult:
-    """What one ping gave: the report, or why there is none, and the exit status it means."""
-
-    __slots__ = ("answer", "elapsed_s", "message", "report", "requested", "status", "target")
-
-    def __init__(self, target: FunctionRef, requested: int) -> None:
-        self.target = target
-        self.requested = requested
-        self.answer: object = None
-        """The function's answer as it came (``--json`` prints it)."""
-        self.report: Report | None = None
-        self.message = ""
-        self.status = OK
-        self.elapsed_s = 0.0
-
-    @property
-    def warm(self) -> int:
-        return self.report.instances_warmed if self.report else 0
-
-    @property
-    def cold(self) -> int:
-        return self.report.instances_cold if self.report else 0
-
-
-def concurrency_argument(text: str) -> int | str:
-    """``--concurrency``: N from 1 to the protocol's limit, or ``auto``."""
-    if text == AUTO:
-        return text
-    if not text.isdigit() or not 1 <= int(text) <= CONCURRENCY_LIMIT:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number from 1 to {CONCURRENCY_LIMIT}, or {AUTO!r}; got {text!r}"
-        )
-    return int(text)
-
-
-def ping(client: Any, target: FunctionRef, event: dict[str, object], concurrency: int | str) -> PingResult:
-    """Send ``event``, the scheduled ping asking for ``concurrency``, to ``target`` synchronously,
-    and judge the answer."""
-    result = PingResult(target, 0 if concurrency == AUTO else int(concurrency))
-    call: dict[str, Any] = {"FunctionName": target.function, "Payload": json.dumps(event).encode()}
-    if target.qualifier:
-        call["Qualifier"] = target.qualifier
-    started = time.monotonic()
-    try:
-        response = client.invoke(**call)
-        body = _without_token(response["Payload"].read(), event.get(TOKEN_FIELD))
-    except Exception as error:
-        result.elapsed_s = time.monotonic() - started
-        hint = NOT_SENT_HINTS.get(error_code(error), "the ping was not answered")
-        result.status, result.message = AWS_FAILED, f"{hint} ({error_reason(error)})"
-        return result
-    result.elapsed_s = time.monotonic() - started
-    try:
-        answer = json.loads(body)
-    except ValueError:
-        answer = None
-    if response.get("FunctionError"):
-        detail = answer if isinstance(answer, dict) else {}
-        result.status = NOT_LAMBDAWARMER
-        result.message = (
-            f"the function failed: {detail.get('errorType', response['FunctionError'])}: "
-            f"{detail.get('errorMessage', body[:200].decode(errors='replace'))}"
-        )
-        return result
-    result.answer = answer
-    try:
-        report = Report.from_dict(answer)
-    except PingFailedInside as error:
-        result.status, result.message = NOT_LAMBDAWARMER, str(error)
-        return result
-    except NotAReport:
-        result.status = NOT_LAMBDAWARMER
-        result.message = (
-            f"the answer is not a lambdawarmer report: is the layer attached with {EXEC_WRAPPER_VARIABLE}="
-            f"{WRAPPER_PATH} (or the handler decorated), and do --flag/--concurrency-field match its "
-            f"settings? It said: {body[:120].decode(errors='replace')}"
-        )
-        return result
-    result.report = report
-    if result.requested == 0:
-        result.requested = report.concurrency
-    if result.warm < result.requested:
-        result.status = NOT_ALL_WARM
-        result.message = _shortfall(report, result.requested)
-    return result
-
-
-def _without_token(body: bytes, token: object) -> bytes:
-    """The answer with the token sent replaced wherever it appears (a handler that took the ping for
-    an event may echo it), so that nothing printed or returned shows it."""
-    if not isinstance(token, str) or not token:
-        return body
-    return body.replace(token.encode(), str(mask(token)).encode())
-
-
-def ping_as_scheduled(clients: Clients, deployed: Deployed, concurrency: int | str) -> PingResult:
-    """The ping the function's schedule sends (the field names and token of the version its
-    qualifier serves), sent once now."""
-    event = PingFormat.of(deployed.settings(deployed.served_variables)).scheduled_ping(concurrency)
-    return ping(clients.invoke_client(DEFAULT_TIMEOUT_S), deployed.ref, event, concurrency)
-
-
-def _shortfall(report: Report, requested: int) -> str:
-    if report.concurrency < requested:
-        return f"the function capped the ping at {report.concurrency} (its WARMER_MAX_CONCURRENCY)"
-    if report.invocations_failed:
-        return f"{report.invocations_failed} fanned-out invoke(s) failed"
-    return "fewer distinct instances answered than were asked for (some were reused)"
 
 
 def print_table(result: PingResult, out: TextIO) -> None:
@@ -179,17 +55,6 @@ def print_table(result: PingResult, out: TextIO) -> None:
 def _rounds(fan_out: FanOutReport) -> str:
     warmed = " -> ".join(str(one.instances_warmed) for one in fan_out.rounds)
     return f"{len(fan_out.rounds)} (a top-up round after instances answered twice; warm after each: {warmed})"
-
-
-def summary_line(result: PingResult) -> str:
-    """One line per function, for pings of several."""
-    if result.report is None:
-        return f"{result.target}  FAILED  {result.message}"
-    verdict = "OK" if result.status == OK else f"NOT ALL WARM ({result.message})"
-    return (
-        f"{result.target}  {result.warm}/{result.requested} warm  {result.cold} cold  "
-        f"{result.report.invocations_failed} failed  {result.elapsed_s:.2f} s  {verdict}"
-    )
 
 
 def describe_auto(report: Report) -> str:
@@ -351,9 +216,9 @@ def _run_like(
         config = deployed.settings()
     except WarmerConfigError as error:
         raise UsageError(f"{target.name}'s WARMER_* settings are invalid: {error}") from None
-    cloudwatch = clients.runtime_client(CLOUDWATCH, AUTO_TIMEOUT_MS)
+    read = clients.metric_reader(AUTO_TIMEOUT_MS / 1000)
     need = environments_needed(
-        config, deployed.name, arguments.like, arguments.concurrency, float("inf"), client=cloudwatch
+        config, deployed.name, arguments.like, arguments.concurrency, float("inf"), read=read
     )
     print(f"needed: {need.describe(arguments.like)}", file=out)
     event = PingFormat.of(config).scheduled_ping(need.instances)

@@ -18,27 +18,23 @@ import argparse
 import math
 from typing import Any, TextIO
 
-from lambdawarmer.config import SETTINGS, WarmerConfigError, load_config
+from lambdawarmer.config import WarmerConfigError, load_config
+from lambdawarmer.settings import SETTINGS
 from lambdawarmer.timing import cpu_share
-
-from . import history
-from .clients import Clients
-from .exit_status import OK, UsageError
-from .lambda_model import (
-    DEFAULT_IDLE_LIFETIME_MIN,
-    DEFAULT_INIT_MS,
-    ROUND_OVERHEAD_MS,
-    Assumptions,
-    round_shape,
-)
-from .prices import (
+from lambdawarmer_model.prices import (
     DURATION_PRICE,
     PRICES_AS_OF,
     PRICES_SOURCE,
     PROVISIONED_PRICE,
     REQUEST_PRICE,
 )
-from .schedules import DEFAULT_SCHEDULE, ScheduleError, period_s
+from lambdawarmer_model.rounds import ROUND_OVERHEAD_MS, round_shape
+from lambdawarmer_model.simulation import DEFAULT_IDLE_LIFETIME_MIN, DEFAULT_INIT_MS, Assumptions
+
+from .. import history
+from ..clients import Clients
+from ..exit_status import OK, UsageError
+from ..schedules import DEFAULT_SCHEDULE, ScheduleError, period_s
 
 SECONDS_PER_MONTH = 730 * 3600
 LIFETIME_H = 2
@@ -145,7 +141,7 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     memory, architecture = arguments.memory, arguments.arch
     delay_ms = int(SETTINGS["delay"].default)  # type: ignore[call-overload]
     if arguments.function:
-        from .deployed import parse_refs
+        from ..deployed import parse_refs
 
         target = parse_refs([arguments.function])[0]
         configuration = Clients(arguments.profile, arguments.region).lambda_.get_function_configuration(

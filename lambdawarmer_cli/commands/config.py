@@ -11,13 +11,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from lambdawarmer.config import SETTINGS, WarmerConfig, mask, resolve_settings
-from lambdawarmer.deploy_hook import HOOK_VARIABLES
+from lambdawarmer.config import WarmerConfig, resolve_settings
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, HANDLER_VARIABLE, WRAPPER_NAME, WRAPPER_PATH
+from lambdawarmer.settings import HOOK, SETTINGS, WARMER_SCOPES, mask
 
-from .exit_status import INVALID_SETTINGS, OK, UsageError
+from ..exit_status import INVALID_SETTINGS, OK, UsageError
 
-CHAINED_VARIABLE = SETTINGS["exec_wrapper"].env
 REDIRECT_VARIABLES = {"DD_LAMBDA_HANDLER": "Datadog", "NEW_RELIC_LAMBDA_HANDLER": "New Relic"}
 """Handler-redirecting layers: the function's handler is theirs, and they run the one named here."""
 
@@ -44,14 +43,15 @@ def read_env_file(path: Path) -> dict[str, str]:
 def handler_chain(environ: Mapping[str, str]) -> list[str]:
     """What runs an invocation, outermost first, as these variables arrange it; and what is wrong."""
     wrapper = environ.get(EXEC_WRAPPER_VARIABLE)
-    other = environ.get(CHAINED_VARIABLE)
+    chained = SETTINGS["exec_wrapper"].env
+    other = environ.get(chained)
     if wrapper is None or not wrapper.endswith(f"/{WRAPPER_NAME}"):
         now = f"is {wrapper}" if wrapper else "is not set"
-        advice = f"; keep yours as {CHAINED_VARIABLE}={wrapper}" if wrapper else ""
+        advice = f"; keep yours as {SETTINGS['exec_wrapper'].env}={wrapper}" if wrapper else ""
         return [f"warning: {EXEC_WRAPPER_VARIABLE} {now}: set it to {WRAPPER_PATH}{advice}"]
     steps = [f"{wrapper} ({EXEC_WRAPPER_VARIABLE})"]
     if other:
-        steps.append(f"{other} ({CHAINED_VARIABLE}: sets up its environment and its handler)")
+        steps.append(f"{other} ({SETTINGS['exec_wrapper'].env}: sets up its environment and its handler)")
     steps.append("lambdawarmer: answers warm-up pings here, passes everything else on")
     handler = environ.get("_HANDLER") or environ.get(HANDLER_VARIABLE) or "the function's handler"
     steps.append(f"the handler {other} set, which runs {handler}" if other else handler)
@@ -75,8 +75,9 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         environ = read_env_file(Path(arguments.env_file)) if arguments.env_file else dict(os.environ)
     except (OSError, ValueError) as error:
         raise UsageError(str(error)) from None
-    resolution = resolve_settings(environ=environ)
-    known = {setting.env for setting in SETTINGS.values()} | set(HOOK_VARIABLES)
+    hook = any(setting.env in environ for setting in SETTINGS.values() if setting.scope == HOOK)
+    resolution = resolve_settings(environ=environ, scopes=(*WARMER_SCOPES, HOOK) if hook else WARMER_SCOPES)
+    known = {setting.env for setting in SETTINGS.values()}
     for name in sorted(n for n in environ if n.startswith("WARMER_") and n not in known):
         guess = difflib.get_close_matches(name, known, n=1)
         hint = f" (did you mean {guess[0]}?)" if guess else ""
@@ -88,8 +89,11 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     width = max(len(setting.env) for setting in SETTINGS.values())
     print(f"{'variable':<{width}}  {'value':<14}  from", file=out)
     for name, setting in SETTINGS.items():
+        if name not in resolution.values:  # the deploy hook's, on a function that is not the hook
+            continue
         raw = resolution.values[name]
-        value = "unset" if raw is None else str(mask(raw)) if setting.secret else json.dumps(raw)
+        value = "unset" if raw is None else str(mask(raw)) if setting.secret else json.dumps(str(raw))
+        value = value if isinstance(raw, str) or raw is None else str(raw).lower()
         source = "environment" if resolution.sources[name] == setting.env else "default"
         print(f"{setting.env:<{width}}  {value:<14}  {source}", file=out)
     config = WarmerConfig(resolution.values)

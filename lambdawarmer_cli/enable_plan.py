@@ -21,17 +21,18 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from lambdawarmer.aws import error_code
-from lambdawarmer.config import METRICS_MODES, SETTINGS, WarmerConfig, WarmerConfigError
+from lambdawarmer.config import WarmerConfig, WarmerConfigError
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
 from lambdawarmer.protocol import AUTO, PingFormat
+from lambdawarmer.settings import METRICS_MODES, SETTINGS
 
+from .clients import error_code
 from .exit_status import UsageError
+from .iam import scheduler_policy, scheduler_trust, self_invoke_policy
 from .layers import is_ours, wanted_layers
 from .legacy import plan_legacy_removal
 from .names import RECORD_TAG, SCHEDULE_GROUP, SCHEDULER_ROLE_POLICY
 from .plan import Plan
-from .policies import scheduler_policy, scheduler_trust, self_invoke_policy
 from .record import Record
 from .resources import ChangeError, inline_policy, masked_input, plan_configuration, role_arn, schedule
 from .schedules import DEFAULT_SCHEDULE

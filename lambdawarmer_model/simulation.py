@@ -25,22 +25,17 @@ The rules, each stated so a figure can be traced to it:
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 import random
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from lambdawarmer.config import SETTINGS
-from lambdawarmer.timing import cpu_share, estimated_send_ms_for, expected_send_spread_ms
+from lambdawarmer.settings import SETTINGS
 
-ROUND_OVERHEAD_MS = 100
-"""The originator's time beyond the hold: sending, the answers' round trip (measured: 50-400 ms at N=40)."""
-INSTANCE_CPU_MS = 1.0
-"""CPU an instance spends on a ping beyond its hold, on a whole vCPU (the runtime's request and
-answer); it takes that over the memory's CPU share."""
+from .rounds import RoundShape, round_shape
+from .traffic import ARRIVAL_RULES, DURATION_RULES, MINUTE_S, Workload
+
 DEFAULT_INIT_MS = 250
 """Taken as a Python function's init phase when none is given."""
 DEFAULT_IDLE_LIFETIME_MIN = 10
@@ -52,82 +47,6 @@ DEFAULT_SCORED_FROM_MIN = 120
 with no environment, so what happens before tells nothing about the policy."""
 METRIC_LAG_MIN = 1
 """Minutes a ``ConcurrentExecutions`` datapoint takes to be readable after its minute ends."""
-ARRIVAL_RULES = ("uniform", "poisson")
-DURATION_RULES = ("percentiles", "mean")
-MINUTE_S = 60.0
-
-
-@dataclass(frozen=True)
-class RoundShape:
-    """One ping's invocations and how long each is billed, at the function's memory."""
-
-    instances: int
-    hold_ms: float
-    """What each fanned-out instance holds: the delay plus the expected send spread."""
-    send_spread_ms: float
-    instance_ms: float
-    """One fanned-out instance's billed time: its hold and its own work at the memory's CPU share."""
-    originator_ms: float
-    """The pinged instance's billed time: the whole round (or just its answer, when N = 1)."""
-
-    @property
-    def billed_ms(self) -> float:
-        """Every invocation of the ping, together."""
-        return (self.instances - 1) * self.instance_ms + self.originator_ms
-
-
-def round_shape(memory_mb: int, instances: int, delay_ms: int) -> RoundShape:
-    """The round lambdawarmer runs for ``instances`` environments of ``memory_mb`` (fan-out's estimate)."""
-    own_work_ms = INSTANCE_CPU_MS / cpu_share(memory_mb)
-    if instances <= 1:
-        return RoundShape(1, 0.0, 0.0, own_work_ms, own_work_ms)
-    spread_ms = expected_send_spread_ms(estimated_send_ms_for(memory_mb), instances, memory_mb)
-    hold_ms = delay_ms + spread_ms
-    return RoundShape(
-        instances, hold_ms, spread_ms, hold_ms + own_work_ms, spread_ms + hold_ms + ROUND_OVERHEAD_MS
-    )
-
-
-@dataclass(frozen=True)
-class Durations:
-    """A function's execution times: its percentiles (quantile 0..1, ms) and its mean."""
-
-    percentiles: tuple[tuple[float, float], ...]
-    mean_ms: float
-
-    def __post_init__(self) -> None:
-        quantiles = [q for q, _ in self.percentiles]
-        if not self.percentiles or quantiles != sorted(quantiles) or quantiles[0] != 0 or quantiles[-1] != 1:
-            raise ValueError(f"percentiles must run from quantile 0 to 1 in order, not {quantiles}")
-
-    def sampler(self, rule: str, rng: random.Random) -> Callable[[], float]:
-        """A draw of one request's duration (ms) by ``rule`` (:data:`DURATION_RULES`)."""
-        if rule == "mean":
-            mean = self.mean_ms
-            return lambda: mean
-        if rule != "percentiles":
-            raise ValueError(f"duration rule {rule!r}: expected one of {', '.join(DURATION_RULES)}")
-        quantiles = [q for q, _ in self.percentiles]
-        values = [max(0.0, v) for _, v in self.percentiles]
-
-        def draw() -> float:
-            u = rng.random()
-            i = min(bisect.bisect_right(quantiles, u), len(quantiles) - 1)
-            q0, q1 = quantiles[i - 1], quantiles[i]
-            v0, v1 = values[i - 1], values[i]
-            return v0 if q1 == q0 else v0 + (v1 - v0) * (u - q0) / (q1 - q0)
-
-        return draw
-
-
-@dataclass(frozen=True)
-class Workload:
-    """One function's traffic: requests per minute, their durations, its configured memory."""
-
-    name: str
-    counts: Sequence[int]
-    durations: Durations
-    memory_mb: int
 
 
 @dataclass(frozen=True)

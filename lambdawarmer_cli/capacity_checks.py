@@ -1,0 +1,137 @@
+"""What ``status`` checks of a function's capacity and time: reserved and provisioned concurrency,
+SnapStart, its network, its timeout against the round's time budget, and what ``auto`` would choose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdawarmer.config import WarmerConfig
+from lambdawarmer.protocol import AUTO
+from lambdawarmer.timing import ANSWER_ALLOWANCE_MS, DEADLINE_MARGIN_MS, round_budget
+
+from .clients import Clients, error_code
+from .deployed import Deployed
+from .setup_checks import FAIL, OK, WARN, Check
+
+
+def check_reserved(clients: Clients, deployed: Deployed, concurrency: int | str | None) -> Check:
+    reserved = clients.lambda_.get_function_concurrency(FunctionName=deployed.name).get(
+        "ReservedConcurrentExecutions"
+    )
+    if reserved is None:
+        return Check("reserved concurrency", OK, "none (the account's unreserved pool)")
+    if isinstance(concurrency, int) and reserved < concurrency:
+        return Check(
+            "reserved concurrency",
+            FAIL,
+            f"{reserved}, below the {concurrency} pinged: {concurrency - reserved} invokes per ping "
+            "will be throttled",
+        )
+    return Check("reserved concurrency", OK if reserved > 0 else FAIL, f"{reserved}")
+
+
+def check_provisioned(clients: Clients, deployed: Deployed, concurrency: int | str | None) -> Check:
+    if not deployed.qualifier:
+        return Check("provisioned concurrency", OK, "none ($LATEST cannot have it)")
+    try:
+        config = clients.lambda_.get_provisioned_concurrency_config(
+            FunctionName=deployed.name, Qualifier=deployed.qualifier
+        )
+    except Exception as error:
+        if error_code(error) == "ProvisionedConcurrencyConfigNotFoundException":
+            return Check("provisioned concurrency", OK, f"none on {deployed.qualifier}")
+        return Check("provisioned concurrency", WARN, f"cannot read it: {error_code(error)}")
+    provisioned = int(
+        config.get("AllocatedProvisionedConcurrentExecutions")
+        or config.get("RequestedProvisionedConcurrentExecutions")
+        or 0
+    )
+    if isinstance(concurrency, int) and concurrency <= provisioned:
+        return Check(
+            "provisioned concurrency",
+            WARN,
+            f"{provisioned} on {deployed.qualifier}: pinging {concurrency} only touches environments that "
+            "are warm anyway (you pay twice); stop warming it or ping more than that",
+        )
+    return Check(
+        "provisioned concurrency", WARN, f"{provisioned} on {deployed.qualifier}: pings use those first"
+    )
+
+
+def check_snapstart(deployed: Deployed) -> Check:
+    apply_on = deployed.configuration.get("SnapStart", {}).get("ApplyOn", "None")
+    if apply_on == "PublishedVersions":
+        return Check(
+            "SnapStart",
+            WARN,
+            "on: environments resume from a snapshot in ~100s of ms; warming still helps at the peak, but "
+            "each restore is a new instance (lambdawarmer counts it cold)",
+        )
+    return Check("SnapStart", OK, "off")
+
+
+def check_vpc(clients: Clients, deployed: Deployed) -> Check:
+    vpc = deployed.configuration.get("VpcConfig") or {}
+    subnets, vpc_id = vpc.get("SubnetIds") or [], vpc.get("VpcId")
+    if not subnets:
+        return Check("network", OK, "not in a VPC: the Lambda API is reachable")
+    if not vpc_id:
+        vpc_id = clients.ec2.describe_subnets(SubnetIds=subnets[:1])["Subnets"][0]["VpcId"]
+    service = f"com.amazonaws.{clients.region}.lambda"
+    endpoints = clients.ec2.describe_vpc_endpoints(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "service-name", "Values": [service]}]
+    )["VpcEndpoints"]
+    if endpoints:
+        return Check("network", OK, f"in {vpc_id}, with an interface endpoint for {service}")
+    tables = clients.ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
+        "RouteTables"
+    ]
+    routes = [route for table in tables for route in table.get("Routes", [])]
+    if any(
+        route.get("NatGatewayId") and route.get("DestinationCidrBlock") == "0.0.0.0/0" for route in routes
+    ):
+        return Check("network", OK, f"in {vpc_id}, with a NAT gateway route to the Lambda API")
+    return Check(
+        "network",
+        FAIL,
+        f"in {vpc_id} with no NAT gateway and no {service} interface endpoint: every fan-out invoke will "
+        "time out; add either",
+    )
+
+
+def check_timeout(deployed: Deployed, values: dict[str, Any], concurrency: int | str | None) -> Check:
+    """Whether a round fits the function's timeout: the send spread and the hold the fan-out sizes
+    at the function's memory, the answers, and the margin the layer keeps back (the layer's own time
+    budget, :func:`lambdawarmer.timing.round_budget`, which ``cost`` prices too)."""
+    timeout_ms = int(deployed.served.get("Timeout", 3)) * 1000
+    memory_mb = int(deployed.served.get("MemorySize", 128))
+    instances = WarmerConfig(values).auto_fallback_instances if concurrency == AUTO else int(concurrency or 1)
+    budget = round_budget(memory_mb, instances, int(values["delay"]))
+    needed_ms = budget.timeout_needed_ms
+    detail = (
+        f"{timeout_ms / 1000:g} s; a round of {instances} at {memory_mb} MB needs ~{needed_ms:,.0f} ms "
+        f"(send spread {budget.send_spread_ms:.0f} ms, hold {budget.hold_ms} ms, "
+        f"{ANSWER_ALLOWANCE_MS} ms for the answers, {DEADLINE_MARGIN_MS} ms kept back)"
+    )
+    if timeout_ms < needed_ms:
+        return Check("timeout", FAIL, f"{detail}: raise it, or lower WARMER_DELAY")
+    return Check("timeout", OK, f"{detail}; a cold instance's init comes on top")
+
+
+def check_auto(
+    clients: Clients, deployed: Deployed, values: dict[str, Any], concurrency: int | str | None
+) -> Check | None:
+    """What auto concurrency would choose now, with the same code the function runs."""
+    if concurrency != AUTO:
+        return None
+    from lambdawarmer.auto import AUTO_TIMEOUT_MS, AutoConcurrency
+
+    read = clients.metric_reader(AUTO_TIMEOUT_MS / 1000)
+    chooser = AutoConcurrency(WarmerConfig(values), deployed.name, read)
+    choice = chooser.choose(deployed.qualifier, deadline=float("inf"), round_ms=0)
+    detail = f"would warm {choice.instances} now"
+    if choice.fallback:
+        return Check("auto concurrency", WARN, f"{detail}: {choice.fallback}")
+    return Check(
+        "auto concurrency", OK, f"{detail} (peak {choice.peak} in the last {choice.window_minutes} min)"
+    )

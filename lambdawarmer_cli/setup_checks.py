@@ -1,0 +1,186 @@
+"""What ``status`` checks of how warming is set up on a function: the layer, the wrapper, the settings,
+the self-invoke permission, the schedule, the observability libraries, the deploys; each a Check."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lambdawarmer.config import WarmerConfig, resolve_settings
+from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
+from lambdawarmer.protocol import AUTO, PingFormat, PingKind
+from lambdawarmer.settings import SETTINGS
+
+from .clients import Clients, error_code
+from .deployed import Deployed
+from .deploys import how_to_pre_warm, is_alias, pre_warming_hooks
+from .enable_plan import CHAINED_VARIABLE, TOKEN_VARIABLE, not_ready
+from .iam import allows, role_statements
+from .layers import is_ours, newest_layer_version
+from .libraries import carried
+from .names import LAYER_NAME, SCHEDULE_GROUP
+
+OK, WARN, FAIL = "OK", "WARN", "FAIL"
+"""A check's verdicts."""
+
+
+class Check:
+    """One line of the table."""
+
+    def __init__(self, name: str, verdict: str, detail: str) -> None:
+        self.name = name
+        self.verdict = verdict
+        self.detail = detail
+
+    def as_dict(self) -> dict[str, str]:
+        return {"check": self.name, "status": self.verdict, "detail": self.detail}
+
+
+def _where(deployed: Deployed) -> str:
+    """Which configuration a check read: the version a qualifier serves, or the function's."""
+    if deployed.served is deployed.configuration:
+        return ""
+    return f" (version {deployed.served_version}, which {deployed.qualifier} serves)"
+
+
+def check_layer(clients: Clients, deployed: Deployed) -> Check:
+    ours = [arn for arn in deployed.served_layers if is_ours(arn)]
+    if not ours:
+        return Check(
+            "layer", FAIL, f"no {LAYER_NAME} layer attached{_where(deployed)}: run lambdawarmer enable"
+        )
+    attached = ours[0]
+    newest = newest_layer_version(clients) or attached
+    if attached != newest:
+        return Check(
+            "layer",
+            WARN,
+            f"{attached} attached{_where(deployed)}; {newest} is newer in this account: if you trust it, "
+            f"lambdawarmer enable --layer-arn {newest}",
+        )
+    return Check("layer", OK, f"{attached}{_where(deployed)} (the newest)")
+
+
+def check_wrapper(deployed: Deployed) -> Check:
+    variables = deployed.served_variables
+    value = variables.get(EXEC_WRAPPER_VARIABLE)
+    if value == WRAPPER_PATH:
+        chained = variables.get(CHAINED_VARIABLE)
+        return Check("wrapper", OK, WRAPPER_PATH + (f", then {chained}" if chained else ""))
+    if value:
+        return Check(
+            "wrapper",
+            FAIL,
+            f"{EXEC_WRAPPER_VARIABLE}={value}: set it to {WRAPPER_PATH} and {CHAINED_VARIABLE}={value}",
+        )
+    return Check("wrapper", FAIL, f"{EXEC_WRAPPER_VARIABLE} is not set: set it to {WRAPPER_PATH}")
+
+
+def check_settings(deployed: Deployed) -> tuple[Check, dict[str, Any]]:
+    """The settings, checked by the layer's own code; the values the other checks use (a setting
+    that is not valid counts at its default there, the FAIL here saying so)."""
+    resolution = resolve_settings(environ=deployed.served_variables)
+    if resolution.errors:
+        defaults = {name: setting.default for name, setting in SETTINGS.items()}
+        valid = {name: resolution.values.get(name, defaults[name]) for name in SETTINGS}
+        return Check("settings", FAIL, "; ".join(resolution.errors)), valid
+    given = [SETTINGS[name].env for name, source in resolution.sources.items() if source != "default"]
+    return Check("settings", OK, f"valid ({', '.join(given) or 'all defaults'})"), resolution.values
+
+
+def check_self_invoke(clients: Clients, deployed: Deployed) -> Check:
+    """Read from the role's policies (IAM's policy simulator would also weigh denies and boundaries)."""
+    role = deployed.served_role_name
+    statements = role_statements(clients, role)
+    if any(allows(s, "lambda:InvokeFunction", deployed.target_arn) for s in statements):
+        return Check("self-invoke", OK, f"role {role} may invoke {deployed.target_arn}")
+    return Check(
+        "self-invoke",
+        FAIL,
+        f"role {role} may not invoke {deployed.target_arn}: every fan-out invoke will be "
+        f"denied; run lambdawarmer enable (inline policy {deployed.policy_name})",
+    )
+
+
+def check_schedule(
+    clients: Clients, deployed: Deployed, values: dict[str, Any]
+) -> tuple[Check, int | str | None]:
+    """The schedule: there, enabled, aimed at the target, and its input a ping the function takes
+    (read by the layer's own :meth:`PingFormat.explain`, with the function's field names and token)."""
+    try:
+        schedule = clients.scheduler.get_schedule(Name=deployed.schedule_name, GroupName=SCHEDULE_GROUP)
+    except Exception as error:
+        if error_code(error) != "ResourceNotFoundException":
+            raise
+        return Check(
+            "schedule",
+            FAIL,
+            f"no schedule {SCHEDULE_GROUP}/{deployed.schedule_name} ({error_code(error)}): "
+            "run lambdawarmer enable",
+        ), None
+    target = schedule.get("Target", {})
+    problems = []
+    unserved = not_ready(deployed)
+    if unserved and schedule.get("State") == "ENABLED":
+        problems.append(f"it pings {deployed.target_arn}, but {unserved}: the handler gets the pings")
+    elif unserved:
+        problems.append(
+            f"it is {schedule.get('State')} until version {deployed.served_version} is replaced by one with "
+            "the layer"
+        )
+    elif schedule.get("State") != "ENABLED":
+        problems.append(f"it is {schedule.get('State')}")
+    if target.get("Arn") != deployed.target_arn:
+        problems.append(f"it targets {target.get('Arn')}, not {deployed.target_arn}")
+    try:
+        event = json.loads(target.get("Input") or "null")
+    except ValueError:
+        event = None
+    ping, refused = PingFormat.of(WarmerConfig(values)).explain(event)
+    concurrency: int | str | None = None
+    if refused:
+        problems.append(f"its input is {refused}")
+    if ping is not None and ping.kind != PingKind.SCHEDULED:
+        problems.append(f"its input is a {ping.kind} ping, which never fans out: send a scheduled one")
+    elif ping is not None:
+        concurrency = AUTO if ping.auto else ping.total
+        if ping.warning:
+            problems.append(ping.warning)
+    if problems:
+        return Check("schedule", FAIL, "; ".join(problems)), concurrency
+    token = deployed.served_variables.get(TOKEN_VARIABLE)
+    detail = f"{schedule.get('ScheduleExpression')}, concurrency {concurrency}, to {deployed.target_arn}"
+    return Check("schedule", OK, detail + (", token matches" if token else "")), concurrency
+
+
+def check_observability(deployed: Deployed, values: dict[str, Any]) -> Check:
+    """The observability libraries the function carries, and whether their first request after a
+    ping will be reported warm."""
+    found = carried(deployed)
+    if not found:
+        return Check(
+            "observability",
+            OK,
+            "no Powertools, Datadog, New Relic, Lumigo or Epsagon seen in its configuration",
+        )
+    shown = ", ".join(f"{library} ({where})" for library, where in found.items())
+    if values.get("fix_cold_start_flags") is False:
+        return Check(
+            "observability",
+            WARN,
+            f"{shown}: {SETTINGS['fix_cold_start_flags'].env}=false, so they report the first request of "
+            "each pinged environment as a cold start",
+        )
+    return Check("observability", OK, f"{shown}: told that a pinged environment's first request is warm")
+
+
+def check_deploys(clients: Clients, deployed: Deployed) -> Check | None:
+    """For an alias: whether its deploys are pre-warmed (None for a version or no qualifier)."""
+    if not is_alias(clients, deployed):
+        return None
+    hooks = pre_warming_hooks(clients, deployed)
+    if hooks:
+        return Check(
+            "deploys", OK, f"new versions are warmed before {deployed.qualifier} moves, by {', '.join(hooks)}"
+        )
+    return Check("deploys", WARN, how_to_pre_warm(deployed))
