@@ -115,7 +115,15 @@ def check_timeout(deployed: Deployed, values: dict[str, Any], concurrency: int |
     )
     if timeout_ms < needed_ms:
         return Check("timeout", FAIL, f"{detail}: raise it, or lower WARMER_DELAY")
-    return Check("timeout", OK, f"{detail}; a cold instance's init comes on top")
+    worst_s = (budget.worst_case_ms + DEADLINE_MARGIN_MS) / 1000
+    if timeout_ms < worst_s * 1000:
+        return Check(
+            "timeout",
+            OK,
+            f"{detail}; when a fanned-out instance starts cold (its init, up to 10 s, comes first) the "
+            f"round needs up to {worst_s:.1f} s: the invokes not answered by the timeout are not counted",
+        )
+    return Check("timeout", OK, f"{detail}; a cold instance's init (up to 10 s) fits too")
 
 
 def check_auto(

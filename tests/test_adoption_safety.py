@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from emulator import FunctionSpec, LambdaEmulator
 from lambdawarmer.function_ref import FunctionRef, parse_function_ref
+from lambdawarmer.timing import DEADLINE_MARGIN_MS, round_budget
 from lambdawarmer_cli.clients import Clients
 from lambdawarmer_cli.iam import allows, role_statements
 from lambdawarmer_cli.names import (
@@ -555,6 +556,11 @@ def test_status_judges_lambdas_default_timeout_at_128_mb_with_the_round_model(
     (line,) = [line for line in output.splitlines() if " timeout " in line]
     assert verdicts(output)["timeout"] == "OK", output
     assert "a round of 10 at 128 MB needs" in line, output
+    # the worst case (a fanned-out instance's init first) does not fit 3 s, and status says so
+    assert "when a fanned-out instance starts cold" in line, output
+    budget = round_budget(128, 10, 75)
+    assert f"needs ~{budget.timeout_needed_ms:,.0f} ms" in line, output
+    assert f"up to {(budget.worst_case_ms + DEADLINE_MARGIN_MS) / 1000:.1f} s" in line, output
 
 
 # -- upgrading from 1.3: what it left under colliding names goes ------------------------------------

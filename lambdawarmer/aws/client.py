@@ -16,9 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import http.client
     from collections.abc import Mapping
-    from typing import Any
 
-    from .credentials import Credentials
     from .endpoints import Service
 
 
@@ -65,24 +63,16 @@ class AwsClient:
         "url",
     )
 
-    def __init__(
-        self,
-        service: Service,
-        timeout_ms: int,
-        pool_size: int,
-        *,
-        credentials: Credentials | None = None,
-        region_name: str | None = None,
-    ) -> None:
+    def __init__(self, service: Service, timeout_ms: int, pool_size: int) -> None:
         self.service = service
         self.timeout_s = timeout_ms / 1000
         self.pool_size = pool_size
-        self.region = region_name or region()
+        self.region = region()
         self.url = endpoint_url(service, self.region)
         self.scheme, self.host, self.port, self.base_path = split_url(self.url)
         default_port = 443 if self.scheme == "https" else 80
         self.host_header = self.host if self.port == default_port else f"{self.host}:{self.port}"
-        self._credentials = CredentialSource(credentials)
+        self._credentials = CredentialSource()
         self._idle: list[_Idle] = []
         self._lock = threading.Lock()
 
@@ -192,13 +182,12 @@ class LazyClient:
     """One :class:`AwsClient` per execution environment, made on first use (a bad region or
     endpoint setting then fails that call, never the function's init)."""
 
-    __slots__ = ("_client", "_lock", "_options", "_pool_size", "_service", "_timeout_ms")
+    __slots__ = ("_client", "_lock", "_pool_size", "_service", "_timeout_ms")
 
-    def __init__(self, service: Service, timeout_ms: int, pool_size: int, **options: Any) -> None:
+    def __init__(self, service: Service, timeout_ms: int, pool_size: int) -> None:
         self._service = service
         self._timeout_ms = timeout_ms
         self._pool_size = pool_size
-        self._options = options  # AwsClient's keyword arguments: credentials, region_name
         self._client: AwsClient | None = None
         self._lock = threading.Lock()
 
@@ -206,5 +195,5 @@ class LazyClient:
         """The client; thread-safe, so concurrent first uses still make only one."""
         with self._lock:
             if self._client is None:
-                self._client = AwsClient(self._service, self._timeout_ms, self._pool_size, **self._options)
+                self._client = AwsClient(self._service, self._timeout_ms, self._pool_size)
             return self._client

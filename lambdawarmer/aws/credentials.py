@@ -45,12 +45,11 @@ class CredentialSource:
     the container endpoint's are kept until 15 minutes before they expire, then fetched again by one
     caller while the others go on signing with the ones still valid (a fan-out does not fetch them
     once per invoke). A failed fetch is not tried again for :data:`RETRY_FETCH_S` while the old
-    ones last. ``given``: those, always (the command line passes its boto3 session's)."""
+    ones last."""
 
-    __slots__ = ("_failure", "_fetched", "_fetching", "_given", "_retry_at", "_wake")
+    __slots__ = ("_failure", "_fetched", "_fetching", "_retry_at", "_wake")
 
-    def __init__(self, given: Credentials | None = None) -> None:
-        self._given = given
+    def __init__(self) -> None:
         self._fetched: Credentials | None = None
         self._fetching = False
         self._retry_at = 0.0
@@ -59,8 +58,6 @@ class CredentialSource:
 
     def get(self, timeout_s: float = CREDENTIALS_TIMEOUT_S) -> Credentials:
         """Credentials to sign with; waiting for a fetch takes ``timeout_s`` at most."""
-        if self._given is not None:
-            return self._given
         environ = os.environ
         access_key, secret_key = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
         if access_key and secret_key:

@@ -3,8 +3,8 @@
 One check per line, OK / WARN / FAIL. A qualified target is checked as the version its qualifier
 serves (its layers, variables and role), which is what a ping meets. The settings, the schedule's
 input and ``auto`` are checked with the same code the layer runs, the timeout with the layer's own
-time budget (``lambdawarmer.timing.round_budget``), which ``cost`` prices too. A check that cannot read what it needs says so (WARN) and names the
-permission; the other checks still run.
+time budget (``lambdawarmer.timing.round_budget``), which ``cost`` prices too. A check that cannot
+read what it needs says so (WARN) and names the permission; the other checks still run.
 
 Exit statuses: 0 no check FAILs; 2 usage; 3 a function could not be read (not found, denied, no
 credentials); 6 a check FAILed. With several functions, the highest.
