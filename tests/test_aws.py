@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -382,26 +383,29 @@ class MotoWithAuth:
 
 
 @pytest.fixture(scope="module")
-def moto_with_auth() -> Iterator[MotoWithAuth]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def moto_with_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoWithAuth]:
     # The first three calls (the user, its key, its policy) are let through; every later one is checked.
     environment = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    # The server binds a port of its own choosing and says which: a port probed free beforehand can
+    # be taken meanwhile by another test's server (one without authentication, which accepted a
+    # wrong secret once in a loaded run).
+    log = tmp_path_factory.mktemp("moto_with_auth") / "server.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", "0"],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
+        started = None
+        for _ in range(600):
+            started = re.search(rb"Running on (http://127\.0\.0\.1:\d+)", log.read_bytes())
+            if started or server.poll() is not None:
                 break
-            except OSError:
-                time.sleep(0.05)
+            time.sleep(0.05)
+        assert started, f"moto_server did not start: {log.read_text()[-500:]}"
+        url = started.group(1).decode()
         iam = boto3.client(
             "iam",
             endpoint_url=url,
