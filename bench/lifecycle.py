@@ -79,28 +79,45 @@ def cold_start_ms(
         return (environment.ready_at - environment.started_at) * 1000
 
 
-def memory_point(implementation: str, memory_mb: int, concurrency: int, layer_zip: Path) -> dict[str, Any]:
-    """A fresh function of ``memory_mb`` and a 3 s timeout, each environment at its CPU share: two
-    pings of ``concurrency``, then as many overlapping real requests.
+MAX_PINGS = 6
+"""Pings sent at most, looking for a steady one (no connection opened, all warm) after the third."""
 
-    Per ping: its wall time, timed-out invocations, and the GB-seconds Lambda bills for it (the
-    invoke phase of each invocation it caused, and since 2025-08 the init of each environment it
-    started). Then the environments still alive (a timed-out one is torn down), and the cold starts
-    among the requests.
+
+def _steady(ping: dict[str, Any], concurrency: int) -> bool:
+    """Whether a ping's first round found everything in place: no connection opened, all warm."""
+    return ping.get("tls_handshakes") in (0, None) and ping.get("instances_warmed") in (concurrency, None)
+
+
+def memory_point(
+    implementation: str, memory_mb: int, concurrency: int, layer_zip: Path, *, tls: bool = True
+) -> dict[str, Any]:
+    """A fresh function of ``memory_mb`` and a 3 s timeout, each environment at its CPU share, its
+    Invoke API over HTTPS as Lambda's is (``tls`` False: plain HTTP): pings of ``concurrency`` (the
+    first, the next, then more until one finds its connections and instances in place, at most
+    :data:`MAX_PINGS`), then as many overlapping real requests.
+
+    Per ping: its wall time, timed-out invocations, the GB-seconds Lambda bills for it (the invoke
+    phase of each invocation it caused, and since 2025-08 the init of each environment it started)
+    and, from lambdawarmer's report, what it warmed, its first round's hold, send spread and TLS
+    handshakes. Then the environments still alive (a timed-out one is torn down), and the cold
+    starts among the requests.
     """
     with tempfile.TemporaryDirectory() as folder:
         function = make_function(
             implementation, Path(folder) / "code", layer_zip, memory_mb=memory_mb, timeout_s=3
         )
         with LambdaEmulator(function, concurrency=1000) as emulator:
-            emulator.serve()
+            emulator.serve(tls=tls)
             client = invoke_client(emulator.url)
-            pings = []
-            for _ in range(2):
+            pings: list[dict[str, Any]] = []
+            while len(pings) < 3 or (len(pings) < MAX_PINGS and not _steady(pings[-1], concurrency)):
                 before, environments_before = len(emulator.invocations), len(emulator.all_environments)
                 started = time.monotonic()
-                client.invoke(FunctionName="bench", Payload=json.dumps(PINGS.scheduled_ping(concurrency)))
+                answer = client.invoke(
+                    FunctionName="bench", Payload=json.dumps(PINGS.scheduled_ping(concurrency))
+                )
                 wall_ms = (time.monotonic() - started) * 1000
+                report = json.loads(answer["Payload"].read())
                 emulator.wait_for_async(60)
                 caused = emulator.invocations[before:]
                 new = emulator.all_environments[environments_before:]
@@ -109,11 +126,16 @@ def memory_point(implementation: str, memory_mb: int, concurrency: int, layer_zi
                     for i in caused
                 )
                 init_ms = sum(((e.ready_at or e.started_at) - e.started_at) * 1000 for e in new)
+                first_round = (report.get("rounds") or [{}])[0] if isinstance(report, dict) else {}
                 pings.append(
                     {
                         "wall_ms": wall_ms,
                         "timed_out": sum(i.status == "timeout" for i in caused),
                         "gb_seconds": (invoke_ms + init_ms) / 1000 * memory_mb / 1024,
+                        **{
+                            key: first_round.get(key)
+                            for key in ("hold_ms", "send_spread_ms", "tls_handshakes", "instances_warmed")
+                        },
                     }
                 )
             alive = sum(environment.state != "dead" for environment in emulator.all_environments)

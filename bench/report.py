@@ -88,15 +88,18 @@ def _verdict(met: bool, why: str) -> str:
     return "met" if met else f"**missed**: {why}"
 
 
-def memory_table(rows: list[dict[str, Any]]) -> list[str]:
-    """One row per memory size: the layer beside lambda-warmer-py."""
-    by_size: dict[int, dict[str, dict[str, Any]]] = {}
+def memory_table(rows: list[dict[str, Any]], n: int) -> list[str]:
+    """One row per memory size at ``n``: lambdawarmer over HTTPS and over HTTP, lambda-warmer-py."""
+    by_size: dict[int, dict[tuple[str, bool], dict[str, Any]]] = {}
     for row in rows:
-        by_size.setdefault(row["memory_mb"], {})[row["implementation"]] = row
+        if row["n"] == n:
+            by_size.setdefault(row["memory_mb"], {})[(row["implementation"], row.get("tls", False))] = row
 
-    def cell(row: dict[str, Any]) -> str:
-        first, steady = row["pings"]
-        timed_out = first["timed_out"] + steady["timed_out"]
+    def cell(row: dict[str, Any] | None) -> str:
+        if row is None:
+            return "not run"
+        first, steady = row["pings"][0], row["pings"][-1]
+        timed_out = sum(ping["timed_out"] for ping in row["pings"])
         return (
             f"{row['warmed']} warm, {row['cold_after']} cold after; pings {first['wall_ms'] / 1000:.2f} s / "
             f"{steady['wall_ms'] / 1000:.2f} s"
@@ -104,10 +107,36 @@ def memory_table(rows: list[dict[str, Any]]) -> list[str]:
             + f"; {first['gb_seconds']:.3f} / {steady['gb_seconds']:.3f} GB-s"
         )
 
-    lines = ["| memory (CPU share) | lambdawarmer | lambda-warmer-py 0.6.0 |", "| --- | --- | --- |"]
-    for memory_mb, pair in sorted(by_size.items()):
+    lines = [
+        "| memory (CPU share) | lambdawarmer, HTTPS | lambdawarmer, HTTP | lambda-warmer-py 0.6.0, HTTPS |",
+        "| --- | --- | --- | --- |",
+    ]
+    for memory_mb, found in sorted(by_size.items()):
         share = f"{min(memory_mb / 1769, 1):.0%}"
-        lines.append(f"| {memory_mb} MB ({share}) | {cell(pair['layer'])} | {cell(pair['seed'])} |")
+        cells = [cell(found.get(key)) for key in (("layer", True), ("layer", False), ("seed", True))]
+        lines.append(f"| {memory_mb} MB ({share}) | " + " | ".join(cells) + " |")
+    return lines
+
+
+def rounds_table(rows: list[dict[str, Any]], n: int) -> list[str]:
+    """lambdawarmer's pings at 128 MB and ``n``, HTTPS beside HTTP: each ping's first round."""
+    lines = [
+        "| ping | Invoke API | wall time | warmed | TLS handshakes | send spread | hold |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        if row["n"] != n or row["memory_mb"] != 128 or row["implementation"] != "layer":
+            continue
+        pings = row["pings"]
+        for number, ping in enumerate(pings, 1):
+            steady = number > 2 and ping.get("tls_handshakes") == 0 and ping.get("instances_warmed") == n
+            label = {1: "first", 2: "next"}.get(number, "steady" if steady else f"ping {number}")
+            spread = ping.get("send_spread_ms")
+            lines.append(
+                f"| {label} | {'HTTPS' if row.get('tls') else 'HTTP'} | {ping['wall_ms'] / 1000:.2f} s | "
+                f"{ping.get('instances_warmed')} of {n} | {ping.get('tls_handshakes')} | "
+                f"{'-' if spread is None else f'{spread:.0f} ms'} | {ping.get('hold_ms')} ms |"
+            )
     return lines
 
 
@@ -209,18 +238,42 @@ def write_report(results: dict[str, Any], path: Path) -> None:
             for label, value in results["import_ms"].items()
         ],
         "",
-        "## 8. By memory size: Lambda's CPU share, a 3 s timeout",
+        "## 8. By memory size: Lambda's CPU share, a 3 s timeout, over HTTPS",
         "",
         "Lambda gives a function CPU in proportion to its memory (1,769 MB is one vCPU). Here each",
         "environment is held to that share by a cgroup quota once its init is done (the init runs",
-        f"unthrottled). A fresh function, N = {results['memory_sizes'][0]['n']}: two pings (first, then "
-        "steady), then N",
+        "unthrottled), and the Invoke API is HTTPS as Lambda's is (an RSA-2048 certificate; plain HTTP",
+        f"beside it). A fresh function, N = {results['memory_sizes'][0]['n']}: pings (first, next, and "
+        "more until a steady one), then N",
         "overlapping real requests (held until all have arrived). Each cell: environments alive after",
-        "the pings (a timed-out one is torn down), cold starts among the requests, each ping's wall time",
-        "and the GB-seconds Lambda bills for it (every invocation's invoke phase, plus the init of the",
-        "environments it started, billed since 2025-08-01).",
+        "the pings (a timed-out one is torn down), cold starts among the requests, the first and the",
+        "steady ping's wall time and the GB-seconds Lambda bills for them (every invocation's invoke",
+        "phase, plus the init of the environments it started, billed since 2025-08-01).",
         "",
-        *memory_table(results["memory_sizes"]),
+        *memory_table(results["memory_sizes"], results["memory_sizes"][0]["n"]),
+        "",
+        f"At 128 MB and N = {results['memory_sizes'][-1]['n']}, each ping's first round: a fresh "
+        "environment's first round opens",
+        "a connection per invoke, a TLS handshake each at 7% of a core (lambdawarmer.timing's",
+        "HANDSHAKE_CPU_MS), is held for them, and is cut before sending to what the 3 s allow (the rest",
+        "reported not sent); the next pings open the connections still missing; a steady ping, on",
+        "kept-alive connections, is held for its own sends only. On this 2-core machine the fanned-out",
+        "instances' cold inits share the cores with the originator (on Lambda they run elsewhere), so",
+        "how many a fresh function's first pings warm varies from run to run.",
+        "",
+        *rounds_table(results["memory_sizes"], results["memory_sizes"][-1]["n"]),
+        "",
+        "What one new HTTPS connection costs a function (bench/handshakes.py: handshakes to the",
+        "emulator's Invoke API from inside a function at its CPU share; one at a time, then all at",
+        "once in threads as a round opens them):",
+        "",
+        "| memory | one at a time: CPU, wall | at once: CPU each, wall for all |",
+        "| --- | --- | --- |",
+        *[
+            f"| {row['memory_mb']} MB | {row['alone_cpu_ms']:.2f} ms, {row['alone_wall_ms']:.1f} ms | "
+            f"{row['together_cpu_ms']:.2f} ms, {row['together_wall_ms']:.0f} ms for {row['n']} |"
+            for row in results.get("handshakes", [])
+        ],
         "",
         "Cold start at 128 MB with the init held to the share too (the worst case Lambda may give):",
         "",

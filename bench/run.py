@@ -25,6 +25,7 @@ from typing import Any
 from layer.build_layer import write_zip
 
 from .functions import IMPLEMENTATIONS, SEED_REQUIREMENT, ensure_seed
+from .handshakes import handshake_costs
 from .lifecycle import cold_start_ms, efficacy_point, memory_point
 from .report import write_plot, write_report
 from .traffic import run_traffic
@@ -46,6 +47,9 @@ class Plan:
         self.import_runs = 3 if quick else 21
         self.memory_sizes = [128] if quick else [128, 256, 512, 1024, 1769]
         self.memory_concurrency = 3 if quick else 10
+        self.large_n = self.memory_concurrency if quick else 40
+        """The N of the 128 MB point that shows each round's handshakes, hold and spread."""
+        self.handshakes = 5 if quick else 20
 
 
 def machine() -> dict[str, str]:
@@ -195,23 +199,27 @@ def import_time_ms(runs: int) -> dict[str, float]:
     return results
 
 
+MEMORY_POINTS = (("layer", True), ("layer", False), ("seed", True))
+"""By memory size: lambdawarmer over HTTPS (Lambda's API) and over plain HTTP, lambda-warmer-py over HTTPS."""
+
+
 def run_memory_sizes(plan: Plan, layer_zip: Path) -> list[dict[str, Any]]:
     rows = []
-    for memory_mb in plan.memory_sizes:
-        for implementation in ("layer", "seed"):
-            point = memory_point(implementation, memory_mb, plan.memory_concurrency, layer_zip)
+    points: list[tuple[int, int, tuple[tuple[str, bool], ...]]] = [
+        (memory_mb, plan.memory_concurrency, MEMORY_POINTS) for memory_mb in plan.memory_sizes
+    ]
+    if plan.large_n != plan.memory_concurrency:
+        points.append((128, plan.large_n, MEMORY_POINTS[:2]))  # lambdawarmer's rounds, HTTPS and HTTP
+    for memory_mb, n, implementations in points:
+        for implementation, tls in implementations:
+            point = memory_point(implementation, memory_mb, n, layer_zip, tls=tls)
             rows.append(
-                {
-                    "implementation": implementation,
-                    "memory_mb": memory_mb,
-                    "n": plan.memory_concurrency,
-                    **point,
-                }
+                {"implementation": implementation, "tls": tls, "memory_mb": memory_mb, "n": n, **point}
             )
             walls = [f"{ping['wall_ms']:.0f} ms" for ping in point["pings"]]
             print(
-                f"  {memory_mb:4} MB {implementation:5}: warmed {point['warmed']}, pings {walls}, "
-                f"cold after {point['cold_after']}",
+                f"  {memory_mb:4} MB N={n} {implementation:5} {'https' if tls else 'http '}: warmed "
+                f"{point['warmed']}, pings {walls}, cold after {point['cold_after']}",
                 flush=True,
             )
     return rows
@@ -262,8 +270,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the smallest point of each benchmark")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent, help="where to write")
+    parser.add_argument(
+        "--only-memory",
+        action="store_true",
+        help="measure only the by-memory section again, keeping the rest of results.json",
+    )
     arguments = parser.parse_args(argv)
     plan = Plan(arguments.quick)
+    if arguments.only_memory:
+        return rerun_memory_sizes(plan, arguments.out)
     print(f"writing {arguments.out / 'results.md'} and efficacy.png (--out DIR: elsewhere)", flush=True)
     arguments.out.mkdir(parents=True, exist_ok=True)
     ensure_seed()
@@ -286,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         print("by memory size, 3 s timeout", flush=True)
         memory_sizes = run_memory_sizes(plan, layer_zip)
         zip_size = layer_zip.stat().st_size
+    print("TLS handshakes", flush=True)
+    handshakes = handshake_costs(n=plan.handshakes)
     print("per-invocation overhead", flush=True)
     overhead = run_overhead(plan)
     print("metrics cost", flush=True)
@@ -305,11 +322,28 @@ def main(argv: list[str] | None = None) -> int:
         "client_import_ms": client_imports,
         "cold_start_128_ms": cold_128,
         "memory_sizes": memory_sizes,
+        "handshakes": handshakes,
     }
     (arguments.out / "results.json").write_text(json.dumps(results, indent=1))
     write_report(results, arguments.out / "results.md")
     write_plot(efficacy, arguments.out / "efficacy.png")
     print(f"wrote {arguments.out / 'results.md'} and {arguments.out / 'efficacy.png'}")
+    return 0
+
+
+def rerun_memory_sizes(plan: Plan, out: Path) -> int:
+    """The by-memory section measured again; every other figure kept from ``out``'s results.json."""
+    results = json.loads((out / "results.json").read_text())
+    with tempfile.TemporaryDirectory() as scratch:
+        layer_zip = Path(scratch) / "lambdawarmer-layer.zip"
+        write_zip(layer_zip)
+        print("by memory size, 3 s timeout", flush=True)
+        results["memory_sizes"] = run_memory_sizes(plan, layer_zip)
+    print("TLS handshakes", flush=True)
+    results["handshakes"] = handshake_costs(n=plan.handshakes)
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    write_report(results, out / "results.md")
+    print(f"wrote {out / 'results.md'}")
     return 0
 
 

@@ -3,8 +3,9 @@
     python -m emulator serve example --handler app.handler --layer dist/lambdawarmer-layer.zip \\
         --env AWS_LAMBDA_EXEC_WRAPPER=/opt/lambdawarmer-wrapper --port 9001
 
-then, from another shell, ``AWS_ACCESS_KEY_ID=emulator AWS_SECRET_ACCESS_KEY=emulator aws lambda
-invoke --region us-east-1 --endpoint-url http://127.0.0.1:9001 --function-name example
+then, from another shell, with the ``AWS_CA_BUNDLE`` it prints (its Invoke API is HTTPS, as
+Lambda's is; ``--http`` for plain HTTP), ``AWS_ACCESS_KEY_ID=emulator AWS_SECRET_ACCESS_KEY=emulator
+aws lambda invoke --region us-east-1 --endpoint-url https://127.0.0.1:9001 --function-name example
 --cli-binary-format raw-in-base64-out --payload '{"warmer": true, "concurrency": 3}' out.json``, or
 boto3 with ``AWS_ENDPOINT_URL_LAMBDA``. Ctrl-C stops it and prints what happened.
 """
@@ -74,6 +75,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     serve.add_argument("--concurrency", type=int, default=100, help="concurrency limit (default 100)")
     serve.add_argument("--latency-ms", type=float, default=0.0, help="modelled Invoke API round trip")
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
+    serve.add_argument(
+        "--http",
+        action="store_true",
+        help="serve plain HTTP (default: HTTPS, as Lambda's API is, with a certificate made at start)",
+    )
     commands.add_parser("runtimes", help="which runtimes this machine can emulate")
     return parser.parse_args(argv)
 
@@ -128,8 +134,13 @@ def serve(arguments: argparse.Namespace) -> int:
         cpu=arguments.cpu,
         throttle_init=arguments.throttle_init,
     ) as emulator:
-        url = emulator.serve(arguments.port)
+        url = emulator.serve(arguments.port, tls=not arguments.http)
         print(f"emulating {function.arn} ({function.runtime}) at {url}", flush=True)
+        if emulator.ca_bundle:
+            print(
+                f"  AWS_CA_BUNDLE={emulator.ca_bundle}  (trust its certificate: boto3, the AWS CLI)",
+                flush=True,
+            )
         if emulator.cpu is not None:
             phases = "init and invocations" if arguments.throttle_init else "invocations (init unthrottled)"
             share = f"{cpu_share(function.memory_mb):.1%} of a core"

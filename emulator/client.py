@@ -5,18 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from .signatures import ACCESS_KEY, SECRET_KEY
+from .tls import ca_bundle
 
 REGION = "us-east-1"
 
 
 def invoke_client(url: str, read_timeout: float = 120.0, pool_size: int = 64) -> Any:
-    """boto3's lambda client pointed at ``url`` (imported here: the emulator itself does not need boto3)."""
+    """boto3's lambda client pointed at ``url`` (imported here: the emulator itself does not need boto3),
+    trusting the emulator's certificate when ``url`` is HTTPS."""
     import boto3
     from botocore.config import Config
 
     return boto3.client(
         "lambda",
         endpoint_url=url,
+        verify=str(ca_bundle()) if url.startswith("https:") else None,
         region_name=REGION,
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,

@@ -1,10 +1,13 @@
-"""What the emulator's endpoints share: a threaded HTTP server on 127.0.0.1 that answers fast."""
+"""What the emulator's endpoints share: a threaded HTTP(S) server on 127.0.0.1 that answers fast."""
 
 from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ssl
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -36,14 +39,31 @@ class FastHandler(BaseHTTPRequestHandler):
 
 
 class LoopbackEndpoint:
-    """Serves ``handler`` on 127.0.0.1 (``port`` 0: any free one) from a background thread."""
+    """Serves ``handler`` on 127.0.0.1 (``port`` 0: any free one) from a background thread: over
+    TLS with ``tls`` (each connection's handshake in its own thread, on its first read), and closing
+    a kept-alive connection idle ``idle_timeout_s`` (as a service closes one while a function is
+    frozen); without it, kept-alive connections stay open."""
 
-    def __init__(self, handler: type[FastHandler], port: int = 0, **attributes: Any) -> None:
+    def __init__(
+        self,
+        handler: type[FastHandler],
+        port: int = 0,
+        *,
+        tls: ssl.SSLContext | None = None,
+        idle_timeout_s: float | None = None,
+        **attributes: Any,
+    ) -> None:
+        if idle_timeout_s is not None:
+            handler = type(handler.__name__, (handler,), {"timeout": idle_timeout_s})
         self.server = QuietServer(("127.0.0.1", port), handler)
         for name, value in attributes.items():
             setattr(self.server, name, value)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(
+                self.server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ from .faults import FaultRule
 from .function import FunctionSpec
 from .http import FastHandler, LoopbackEndpoint
 from .signatures import SignatureError, check_signature
+from .tls import server_context
 
 FUNCTION_ERRORS = {"error", "timeout", "init_error", "exit_error"}
 MAX_PAYLOAD = 6 * 1024 * 1024
@@ -161,6 +162,10 @@ class _Handler(FastHandler):
         return 200, headers, invocation.payload
 
 
-def serve_invoke_api(emulator: LambdaService, port: int = 0) -> LoopbackEndpoint:
-    """The Invoke API of ``emulator`` on 127.0.0.1."""
-    return LoopbackEndpoint(_Handler, port, emulator=emulator)
+def serve_invoke_api(
+    emulator: LambdaService, port: int = 0, *, tls: bool = True, idle_timeout_s: float | None = None
+) -> LoopbackEndpoint:
+    """The Invoke API of ``emulator`` on 127.0.0.1: over HTTPS, as Lambda's is (the certificate of
+    tls.py), unless ``tls`` is False; ``idle_timeout_s``: see :class:`LoopbackEndpoint`."""
+    context = server_context() if tls else None
+    return LoopbackEndpoint(_Handler, port, tls=context, idle_timeout_s=idle_timeout_s, emulator=emulator)

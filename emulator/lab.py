@@ -9,6 +9,7 @@ import http.client
 import io
 import json
 import logging
+import ssl
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -18,6 +19,7 @@ from urllib.parse import unquote, urlparse
 from .function import FunctionSpec
 from .http import FastHandler, LoopbackEndpoint
 from .service import LambdaEmulator
+from .tls import ca_bundle
 
 KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 """The lab's credentials: moto takes any; the emulator's Invoke API checks signatures made with these."""
@@ -46,7 +48,7 @@ class Router(FastHandler):
         emulators: dict[str, str] = self.server.emulators  # type: ignore[attr-defined]
         moto_url: str = self.server.moto_url  # type: ignore[attr-defined]
         upstream = emulators.get(invoked_function(self.path.split("?")[0])) or moto_url
-        connection = http.client.HTTPConnection(urlparse(upstream).netloc, timeout=60)
+        connection = _connection(upstream)
         headers = dict(self.headers.items())  # Host included: the caller signed it
         connection.request(self.command, self.path, body=body, headers=headers)
         response = connection.getresponse()
@@ -56,6 +58,15 @@ class Router(FastHandler):
         connection.close()
 
     do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+
+def _connection(url: str) -> http.client.HTTPConnection:
+    """A connection to ``url``, an emulator's (HTTPS: its certificate trusted) or moto's."""
+    where = urlparse(url)
+    if where.scheme == "https":
+        trusted = ssl.create_default_context(cafile=str(ca_bundle()))
+        return http.client.HTTPSConnection(where.netloc, timeout=60, context=trusted)
+    return http.client.HTTPConnection(where.netloc, timeout=60)
 
 
 def router(moto_url: str, port: int = 0) -> LoopbackEndpoint:

@@ -26,6 +26,7 @@ from .function import FunctionSpec
 from .http import LoopbackEndpoint
 from .runtimes import runtime_python
 from .signatures import ACCESS_KEY, SECRET_KEY
+from .tls import ca_bundle
 
 ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
 ASYNC_CAPACITY_WAIT_S = 5.0  # how long a queued event waits for a free environment
@@ -137,13 +138,24 @@ class LambdaEmulator:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def serve(self, port: int = 0) -> str:
-        """Start the Invoke API on 127.0.0.1 and point the function's own boto3 at it; its URL."""
+    def serve(self, port: int = 0, *, tls: bool = True, idle_timeout_s: float | None = None) -> str:
+        """Start the Invoke API on 127.0.0.1 and point the function at it; its URL. Over HTTPS, as
+        Lambda's API is, the function trusting the emulator's certificate (``AWS_CA_BUNDLE``, which
+        boto3 and lambdawarmer read), unless ``tls`` is False; ``idle_timeout_s``: kept-alive
+        connections idle that long are closed by the server, as a service does while the function
+        is frozen (default: kept)."""
         from .invoke_api import serve_invoke_api
 
-        self._http = serve_invoke_api(self, port)
+        self._http = serve_invoke_api(self, port, tls=tls, idle_timeout_s=idle_timeout_s)
         self.extra_env.setdefault("AWS_ENDPOINT_URL_LAMBDA", self._http.url)
+        if tls:
+            self.extra_env.setdefault("AWS_CA_BUNDLE", str(ca_bundle()))
         return self._http.url
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """The file a client trusts the Invoke API's HTTPS with (None over plain HTTP)."""
+        return str(ca_bundle()) if self.url.startswith("https:") else None
 
     @property
     def url(self) -> str:

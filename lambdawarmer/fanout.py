@@ -10,6 +10,7 @@ measured (the send spread), for the originator to size the next hold.
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from urllib.parse import quote
@@ -20,7 +21,7 @@ from .timing import ANSWER_ALLOWANCE_MS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .aws import AwsClient
+    from .aws import AwsClient, Response
     from .config import WarmerConfig
     from .function_ref import FunctionRef
 
@@ -49,18 +50,34 @@ class Outcome:
 
 
 class Round:
-    """What one fan-out did: each invoke's outcome, the hold asked of the instances, and how long
-    the ``sent_count`` invokes sent took to leave (first to last; None with fewer than two)."""
+    """What one fan-out did: each invoke's outcome, the hold asked of the instances, how long the
+    ``sent_count`` requests that left took to leave (first to last, each after its connection was
+    ready; None with fewer than two), the TLS handshakes of the connections it opened, and whether
+    it started the environment's sending threads (``kept_alive``: it did neither)."""
 
-    __slots__ = ("hold_ms", "outcomes", "send_spread_ms", "sent_count")
+    __slots__ = ("handshakes", "hold_ms", "outcomes", "send_spread_ms", "sent_count", "started_threads")
 
     def __init__(
-        self, outcomes: list[Outcome], hold_ms: int, send_spread_ms: float | None, sent_count: int = 0
+        self,
+        outcomes: list[Outcome],
+        hold_ms: int,
+        send_spread_ms: float | None,
+        sent_count: int = 0,
+        handshakes: int = 0,
+        *,
+        started_threads: bool = False,
     ) -> None:
         self.outcomes = outcomes
         self.hold_ms = hold_ms
         self.send_spread_ms = send_spread_ms
         self.sent_count = sent_count
+        self.handshakes = handshakes
+        self.started_threads = started_threads
+
+    @property
+    def kept_alive(self) -> bool:
+        """Sent on connections and threads already there: what a steady round costs."""
+        return self.handshakes == 0 and not self.started_threads
 
     @property
     def not_sent(self) -> list[Outcome]:
@@ -69,50 +86,82 @@ class Round:
 
 
 class FanOut:
-    """Sends the fanned-out invokes of one execution environment, through one shared client."""
+    """Sends the fanned-out invokes of one execution environment, through one shared client and
+    one pool of threads kept from round to round (a thread started costs the sender CPU too)."""
 
-    __slots__ = ("client", "config")
+    __slots__ = ("_pool", "_pool_pid", "client", "config")
 
     def __init__(self, config: WarmerConfig) -> None:
         self.config = config
         self.client = LazyClient(LAMBDA, config.read_timeout_ms, config.max_concurrency)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
+
+    def _threads(self) -> ThreadPoolExecutor:
+        """The sending threads, made on first use (and again in a forked process: threads do not
+        survive a fork)."""
+        if self._pool is None or self._pool_pid != os.getpid():
+            self._pool = ThreadPoolExecutor(self.config.max_concurrency, thread_name_prefix="lambdawarmer")
+            self._pool_pid = os.getpid()
+        return self._pool
+
+    def handshakes_for(self, calls: int) -> int:
+        """The TLS handshakes ``calls`` invokes at once would cost now (none over plain HTTP, or
+        when the client cannot be made: the round then reports why)."""
+        try:
+            return self.client.get().handshakes_for(calls)
+        except Exception:
+            return 0
 
     def run(
-        self, target: FunctionRef, total: int, correlation_id: str, deadline: float, hold_ms: int
+        self,
+        target: FunctionRef,
+        total: int,
+        correlation_id: str,
+        deadline: float,
+        hold_ms: int,
+        *,
+        cut: tuple[int, str] | None = None,
     ) -> Round:
         """Invoke instances 2..``total`` at once, each to hold ``hold_ms``; their outcomes by
         ``deadline`` (``time.monotonic()``). An invoke is sent only while its answer can still come
-        back by ``deadline``."""
+        back by ``deadline``; ``cut`` (N, why): only instances 2..N are invoked, the others are
+        reported not sent, for that reason, without trying."""
         indexes = range(2, total + 1)
         try:
             client = self.client.get()
         except Exception as error:
             reason = f"no Lambda client: {error_reason(error)}"
             return Round([Outcome(index, reason=reason) for index in indexes], hold_ms, None)
+        handshakes_before = client.handshakes_done
         dispatch = _Dispatch(self, client, target, hold_ms, deadline)
         futures = {}
-        pool = ThreadPoolExecutor(max_workers=len(indexes), thread_name_prefix="lambdawarmer")
-        try:
-            for index in indexes:
-                if not dispatch.time_for_answer():
-                    break  # more threads would only wait for answers that cannot come in time
-                payload = fanout_payload(index, total, correlation_id, hold_ms, self.config.token)
-                futures[index] = pool.submit(dispatch.invoke, index, payload)
-            wait(futures.values(), timeout=max(0.0, deadline - time.monotonic()))
-        finally:
-            pool.shutdown(wait=False)
+        started_threads = self._pool is None or self._pool_pid != os.getpid()
+        pool = self._threads()
+        last, why = cut if cut is not None else (total, "")
+        for index in indexes:
+            if index > last or not dispatch.time_for_answer():
+                break  # more threads would only wait for answers that cannot come in time
+            payload = fanout_payload(index, total, correlation_id, hold_ms, self.config.token)
+            futures[index] = pool.submit(dispatch.invoke, index, payload)
+        wait(futures.values(), timeout=max(0.0, deadline - time.monotonic()))
         outcomes = []
         for index in indexes:
             future = futures.get(index)
             if future is None:
-                outcomes.append(dispatch.not_sent(index))
+                outcomes.append(
+                    Outcome(index, reason=why, sent=False) if index > last else dispatch.not_sent(index)
+                )
             elif future.done():
                 outcomes.append(future.result())
             else:
                 outcomes.append(Outcome(index, reason=LATE))
         sent = dispatch.sent
         send_spread_ms = (max(sent) - min(sent)) * 1000 if len(sent) > 1 else None
-        return Round(outcomes, hold_ms, send_spread_ms, len(sent))
+        handshakes = client.handshakes_done - handshakes_before
+        return Round(
+            outcomes, hold_ms, send_spread_ms, len(sent), handshakes, started_threads=started_threads
+        )
 
     def timed_out(self, hold_ms: int) -> str:
         """Why an invoke that ran out its read timeout has no answer, and what to do."""
@@ -136,10 +185,9 @@ class SelfInvoke:
         self.path = f"/2015-03-31/functions/{quote(target.function, safe='-_.~')}/invocations"
         self.query = f"Qualifier={quote(target.qualifier, safe='-_.~')}" if target.qualifier else ""
 
-    def report(self, payload: bytes, timeout_s: float) -> Report:
-        """The report ``payload`` is answered with; raises :class:`~.aws.AwsError` when the call
-        fails, :class:`~.protocol.NotAReport` (saying what came instead) when the answer is none."""
-        response = self.client.call(
+    def send(self, payload: bytes, timeout_s: float) -> Response:
+        """The answer to ``payload``; raises :class:`~.aws.AwsError` when the call fails."""
+        return self.client.call(
             "POST",
             self.path,
             query=self.query,
@@ -147,7 +195,11 @@ class SelfInvoke:
             body=payload,
             timeout_s=timeout_s,
         )
-        return report_from_answer(response.body, response.headers.get("x-amz-function-error"))
+
+    def report(self, payload: bytes, timeout_s: float) -> Report:
+        """The report ``payload`` is answered with; raises :class:`~.aws.AwsError` when the call
+        fails, :class:`~.protocol.NotAReport` (saying what came instead) when the answer is none."""
+        return read_report(self.send(payload, timeout_s))
 
 
 class _Dispatch:
@@ -183,9 +235,10 @@ class _Dispatch:
         if not self.time_for_answer():
             return self.not_sent(index)
         left_s = self.deadline - time.monotonic()
-        self.sent.append(time.monotonic())
         try:
-            return Outcome(index, self.invokes.report(payload, left_s))
+            response = self.invokes.send(payload, left_s)
+            self.sent.append(response.sent_at)
+            return Outcome(index, read_report(response))
         except NotAReport as error:
             return _failed(index, str(error))
         except AwsError as error:
@@ -195,6 +248,11 @@ class _Dispatch:
             return _failed(index, LATE if late else self.fanout.timed_out(self.hold_ms))
         except Exception as error:
             return _failed(index, error_reason(error))
+
+
+def read_report(response: Response) -> Report:
+    """The report an invoke's answer carries (raises :class:`~.protocol.NotAReport` when none)."""
+    return report_from_answer(response.body, response.headers.get("x-amz-function-error"))
 
 
 def _failed(index: int, reason: str) -> Outcome:

@@ -2,9 +2,12 @@
 
 N comes from the ping, or from the function's recent traffic (``"concurrency": "auto"``). A round
 invokes the function N-1 times at once, each instance holding the delay plus the expected spread of
-the invokes' arrivals: the send spread (timing.py), or the arrival spread warm instances reported in
-the previous round if larger (invokes reach Lambda unevenly, which the sender cannot see; each
-instance reports when it started holding, by its clock). When a round warms fewer distinct
+the invokes' arrivals: the send spread (timing.py; a new HTTPS connection's handshake delays every
+invoke after it, so a round that opens connections is held for them and one on kept-alive
+connections is not), or the arrival spread warm instances reported in the previous round if larger
+(invokes reach Lambda unevenly, which the sender cannot see; each instance reports when it started
+holding, by its clock). A round the function's time left cannot take is cut, before sending, to
+the largest that fits, and the report says why. When a round warms fewer distinct
 instances than asked because an instance answered twice (not because invokes failed), one more
 round follows at once, holding twice what the first one measured or used, if the function's time
 allows. Then one record of round metrics, and the :class:`~.protocol.Origination` for the report.
@@ -19,11 +22,12 @@ import time
 from .function_ref import invoked_function
 from .logs import logger
 from .metrics import EmfRecorder
-from .protocol import AutoChoice, Failure, FanOutReport, Origination, RoundReport
+from .protocol import AutoChoice, FanOutReport, Origination
+from .tally import Tally
 from .timing import (
     SAFETY,
-    estimated_send_ms_for,
     function_memory_mb,
+    handshake_ms_for,
     measured_send_ms,
     round_budget,
     time_left_ms,
@@ -45,54 +49,6 @@ TOP_UP_ALLOWANCE_MS = 1_000
 """Time a top-up round needs beyond its hold (sending, answers) to be worth starting."""
 TOP_UP_FACTOR = 2
 """The top-up's extra hold over what the short round measured or used: that was proven too short."""
-
-
-class Tally:
-    """The distinct instances warmed so far, and every round's figures."""
-
-    __slots__ = ("cold", "failures", "instances", "rounds")
-
-    def __init__(self, own_instance_id: str, own_cold: bool) -> None:
-        self.instances = {own_instance_id}
-        self.cold = {own_instance_id} if own_cold else set()
-        self.rounds: list[RoundReport] = []
-        self.failures: list[Failure] = []
-
-    def add(self, result: Round) -> int:
-        """Count one round; how many of its answers came from an instance that had answered already."""
-        reports = [outcome.report for outcome in result.outcomes if outcome.report is not None]
-        sent = [outcome for outcome in result.outcomes if outcome.sent]
-        not_sent = result.not_sent
-        before = len(self.instances)
-        for report in reports:
-            self.instances.add(report.instance_id)
-            if report.cold:
-                self.cold.add(report.instance_id)
-        number = len(self.rounds) + 1
-        failures = [
-            Failure(number, outcome.index, outcome.reason or "") for outcome in sent if outcome.report is None
-        ]
-        self.failures += failures
-        self.rounds.append(
-            RoundReport(
-                hold_ms=result.hold_ms,
-                send_spread_ms=None if result.send_spread_ms is None else round(result.send_spread_ms, 1),
-                arrival_spread_ms=arrival_spread_ms([r.held_at for r in reports]),
-                warm_arrival_spread_ms=arrival_spread_ms([r.held_at for r in reports if not r.cold]),
-                invocations_sent=len(sent),
-                invocations_failed=len(failures),
-                invocations_not_sent=len(not_sent),
-                not_sent_reason=not_sent[0].reason if not_sent else None,
-                instances_warmed=len(self.instances),
-            )
-        )
-        return len(reports) - (len(self.instances) - before)
-
-
-def arrival_spread_ms(held_at: list[int | None]) -> int | None:
-    """How far apart the instances started holding (their clocks; Lambda hosts are NTP-synced)."""
-    stamps = [stamp for stamp in held_at if stamp is not None]
-    return max(stamps) - min(stamps) if len(stamps) > 1 else None
 
 
 class Originator:
@@ -118,19 +74,43 @@ class Originator:
         # Auto concurrency reads the round metrics back, so it writes them even with metrics off.
         self.round_recorder = recorder or EmfRecorder(config.metrics_namespace, function_name)
         self.memory_mb = function_memory_mb()
-        self.send_ms = estimated_send_ms_for(self.memory_mb)  # until a round measured it
+        self.send_ms: float | None = None  # the model's, until a round on kept-alive connections measures it
         self.arrival_allowance_ms = 0.0  # the last round's warm arrival spread, with the safety factor
         self._fanout: FanOut | None = None
         self._auto: AutoConcurrency | None = None
 
-    def budget(self, total: int, extra_hold_ms: float | None = None) -> RoundBudget:
-        """The next round of ``total``, from what the rounds so far measured: its send spread, and each
-        instance's hold (the delay plus the larger of that spread and ``extra_hold_ms``, by default the
-        last warm arrival spread with the safety factor)."""
+    def budget(self, total: int, extra_hold_ms: float | None = None, handshakes: int = 0) -> RoundBudget:
+        """The next round of ``total``, from what the rounds so far measured: its send spread (the
+        ``handshakes`` of the connections it opens included), and each instance's hold (the delay
+        plus the larger of that spread and ``extra_hold_ms``, by default the last warm arrival spread
+        with the safety factor)."""
         extra_ms = self.arrival_allowance_ms if extra_hold_ms is None else extra_hold_ms
         return round_budget(
-            self.memory_mb, total, self.config.delay, send_ms=self.send_ms, extra_hold_ms=extra_ms
+            self.memory_mb,
+            total,
+            self.config.delay,
+            send_ms=self.send_ms,
+            extra_hold_ms=extra_ms,
+            handshakes=handshakes,
         )
+
+    def _fitting(self, total: int, deadline: float) -> tuple[RoundBudget, str | None]:
+        """The round of ``total`` as it will be sent, the new connections it opens priced in; when the
+        function's time left cannot take it, the largest that fits and why the others are not sent."""
+        handshakes = self._fanout_once().handshakes_for(total - 1)
+        left_ms = (deadline - time.monotonic()) * 1000
+        whole = budget = self.budget(total, handshakes=handshakes)
+        while budget.needed_ms > left_ms and budget.instances > 2:
+            fewer = budget.instances - 1
+            budget = self.budget(fewer, handshakes=max(0, handshakes - (total - fewer)))
+        if budget is whole:
+            return whole, None
+        why = (
+            f"not sent: a round of {total} at {self.memory_mb} MB needs ~{whole.needed_ms:,.0f} ms "
+            f"({whole.handshakes} new HTTPS connections among them), {max(0, round(left_ms))} ms of the "
+            f"function's time was left: the round was cut to {budget.instances}; raise the function's timeout"
+        )
+        return budget, why
 
     def originate(
         self, ping: Ping, context: Any, correlation_id: str, instance_id: str, cold: bool
@@ -153,7 +133,9 @@ class Originator:
         return Origination(total, "auto" if ping.auto else "event", auto, fan_out)
 
     def _choose(self, target: FunctionRef, deadline: float) -> AutoChoice:
-        round_ms = self.budget(self.config.auto_min).needed_ms
+        least = self.config.auto_min
+        handshakes = self._fanout_once().handshakes_for(least - 1) if least > 1 else 0
+        round_ms = self.budget(least, handshakes=handshakes).needed_ms
         choice = self._auto_concurrency().choose(target.qualifier, deadline, round_ms)
         if choice.fallback:
             logger.warning(
@@ -164,20 +146,37 @@ class Originator:
     def _run_rounds(
         self, target: FunctionRef, total: int, correlation_id: str, tally: Tally, deadline: float
     ) -> None:
-        budget = self.budget(total)
-        reused = tally.add(self._round(target, total, correlation_id, deadline, budget.hold_ms))
-        if reused and len(tally.instances) < total and self.config.top_up:
-            top_up = self._top_up_budget(tally, total, deadline, budget)
+        budget, why = self._fitting(total, deadline)
+        reused = tally.add(self._round(target, total, correlation_id, deadline, budget=budget, why_fewer=why))
+        if reused and len(tally.instances) < budget.instances and self.config.top_up:
+            top_up = self._top_up_budget(tally, budget.instances, deadline, budget)
             if top_up is not None:
-                tally.add(self._round(target, total, correlation_id, deadline, top_up.hold_ms))
-        self.arrival_allowance_ms = SAFETY * (tally.rounds[-1].warm_arrival_spread_ms or 0)
+                result = self._round(target, total, correlation_id, deadline, budget=top_up, why_fewer=why)
+                tally.add(result)
+        last = tally.rounds[-1]
+        # What the next round meets: kept-alive connections, so the handshakes of this one are not
+        # held for again (their time comes off the arrival spread as off the send spread).
+        opened_ms = last.tls_handshakes * handshake_ms_for(self.memory_mb)
+        self.arrival_allowance_ms = SAFETY * max(0.0, (last.warm_arrival_spread_ms or 0) - opened_ms)
 
     def _round(
-        self, target: FunctionRef, total: int, correlation_id: str, deadline: float, hold_ms: int
+        self,
+        target: FunctionRef,
+        total: int,
+        correlation_id: str,
+        deadline: float,
+        *,
+        budget: RoundBudget,
+        why_fewer: str | None,
     ) -> Round:
-        """One round, each instance holding ``hold_ms``."""
-        result = self._fanout_once().run(target, total, correlation_id, deadline, hold_ms)
-        if result.send_spread_ms is not None:
+        """One round as ``budget`` plans it (its instances: the first ``budget.instances`` of
+        ``total``, the others not sent for ``why_fewer``). The time between two sends a round on
+        kept-alive connections and threads measured is kept for the next round; a round that opened
+        connections or started the threads teaches nothing about one that does neither (its spread
+        is mostly handshakes and thread starts)."""
+        cut = (budget.instances, why_fewer) if why_fewer else None
+        result = self._fanout_once().run(target, total, correlation_id, deadline, budget.hold_ms, cut=cut)
+        if result.send_spread_ms is not None and result.kept_alive:
             self.send_ms = measured_send_ms(result.send_spread_ms, result.sent_count)
         return result
 
@@ -198,7 +197,7 @@ class Originator:
         first = tally.rounds[0]
         used_ms = used.hold_ms - self.config.delay
         extra_ms = TOP_UP_FACTOR * max(first.send_spread_ms or 0, first.arrival_spread_ms or 0, used_ms)
-        top_up = self.budget(total, extra_ms)
+        top_up = self.budget(total, extra_ms, self._fanout_once().handshakes_for(total - 1))
         if (deadline - time.monotonic()) * 1000 < top_up.hold_ms + TOP_UP_ALLOWANCE_MS:
             logger.warning(
                 "lambdawarmer: %s of %s warmed, and no time left for a top-up round",

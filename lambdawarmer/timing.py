@@ -18,8 +18,18 @@ if TYPE_CHECKING:
     from typing import Any
 
 SEND_CPU_MS = 0.4
-"""CPU time one fanned-out invoke costs the sender on a whole vCPU: its thread, signing, the request
-and its answer (0.26 ms measured on a kept-alive connection, more on a new one; boto3 took 2 ms)."""
+"""CPU time one fanned-out invoke costs the sender on a whole vCPU on a kept-alive HTTPS connection,
+its thread kept from the last round: signing, the request encrypted and its answer decrypted. 0.26
+ms measured alone over plain HTTP; a steady round of 40 over HTTPS at 128 MB leaves in 185 to 280 ms
+(this model: 303 ms; bench/results.md, section 8). Starting a thread per invoke, as 1.4 did, cost
+as much again (504 ms for that round); boto3 took 2 ms per invoke."""
+HANDSHAKE_CPU_MS = 2.0
+"""CPU one new connection to an HTTPS endpoint costs the sender on a whole vCPU's terms, as a round
+opens them (all at once, a thread each): TCP connect and a full TLS handshake, an RSA-2048
+certificate verified. Measured here (bench/handshakes.py, Python's ``ssl`` on OpenSSL 3.0, inside
+a function at its CPU share): at 128 MB 1.8 to 2.3 ms of CPU each with 20 at once (1.4 ms one at a
+time), at a whole core 1.2 ms (0.9 ms one at a time). At 128 MB's 7.2% of a core, 2.0 ms is 27.6 ms
+of wall time per connection: a first round of 40 spends a second opening its connections."""
 ONE_VCPU_MB = 1769
 QUOTA_PERIOD_MS = 100
 """The period a CPU quota is enforced over (Linux's default, the emulator's; Lambda documents none):
@@ -49,12 +59,21 @@ def estimated_send_ms_for(memory_mb: int) -> float:
     return SEND_CPU_MS / cpu_share(memory_mb)
 
 
-def expected_send_spread_ms(send_ms: float, total: int, memory_mb: int) -> float:
-    """How long the ``total - 1`` invokes of a round take to leave, first to last: ``send_ms``
-    between two, and below a whole vCPU the throttled rest of one quota period on the way."""
+def handshake_ms_for(memory_mb: int) -> float:
+    """The wall time one new HTTPS connection takes a ``memory_mb`` function: its CPU at the share."""
+    return HANDSHAKE_CPU_MS / cpu_share(memory_mb)
+
+
+def expected_send_spread_ms(send_ms: float | None, total: int, memory_mb: int) -> float:
+    """How long the ``total - 1`` invokes of a round on kept-alive connections take to leave, first
+    to last: by the model (``send_ms`` None: :func:`estimated_send_ms_for` between two and, below a
+    whole vCPU, the throttled rest of one quota period on the way), or ``send_ms`` between two as a
+    round measured it (its throttling is in the measurement: not added twice)."""
     if total <= 2:
         return 0.0
-    return send_ms * (total - 2) + QUOTA_PERIOD_MS * (1 - cpu_share(memory_mb))
+    if send_ms is None:
+        return estimated_send_ms_for(memory_mb) * (total - 2) + QUOTA_PERIOD_MS * (1 - cpu_share(memory_mb))
+    return send_ms * (total - 2)
 
 
 def measured_send_ms(send_spread_ms: float, sent: int) -> float:
@@ -67,13 +86,16 @@ class RoundBudget:
     originator needs (the last invoke leaves, holds, and its answer comes back) and the worst case
     (one of the instances starting cold first). Every figure in milliseconds."""
 
-    __slots__ = ("hold_ms", "instances", "needed_ms", "send_spread_ms")
+    __slots__ = ("handshakes", "hold_ms", "instances", "needed_ms", "send_spread_ms")
 
-    def __init__(self, instances: int, send_spread_ms: float, hold_ms: int, needed_ms: float) -> None:
+    def __init__(
+        self, instances: int, send_spread_ms: float, hold_ms: int, needed_ms: float, handshakes: int = 0
+    ) -> None:
         self.instances = instances
         self.send_spread_ms = send_spread_ms
         self.hold_ms = hold_ms
         self.needed_ms = needed_ms
+        self.handshakes = handshakes
 
     @property
     def worst_case_ms(self) -> float:
@@ -87,18 +109,26 @@ class RoundBudget:
 
 
 def round_budget(
-    memory_mb: int, instances: int, delay_ms: int, *, send_ms: float | None = None, extra_hold_ms: float = 0.0
+    memory_mb: int,
+    instances: int,
+    delay_ms: int,
+    *,
+    send_ms: float | None = None,
+    extra_hold_ms: float = 0.0,
+    handshakes: int = 0,
 ) -> RoundBudget:
     """The round a ``memory_mb`` function runs for ``instances`` environments: each instance holds
     ``delay_ms`` plus the larger of the send spread and ``extra_hold_ms`` (what warm instances'
     arrivals spread last time, or a top-up's allowance), at most :data:`MAX_EXTRA_HOLD_MS` more.
-    ``send_ms``: the time between two invokes leaving, when a round measured it."""
+    ``send_ms``: the time between two invokes leaving on kept-alive connections, when a round
+    measured it (None: the model's); ``handshakes``: the new HTTPS connections the round opens,
+    each delaying the invokes after it by :func:`handshake_ms_for` (on kept-alive ones, none)."""
     if instances <= 1:
         return RoundBudget(1, 0.0, 0, 0.0)
-    send_ms = estimated_send_ms_for(memory_mb) if send_ms is None else send_ms
-    spread_ms = expected_send_spread_ms(send_ms, instances, memory_mb)
+    opening_ms = handshakes * handshake_ms_for(memory_mb)
+    spread_ms = expected_send_spread_ms(send_ms, instances, memory_mb) + opening_ms
     hold_ms = delay_ms + min(MAX_EXTRA_HOLD_MS, round(max(spread_ms, extra_hold_ms)))
-    return RoundBudget(instances, spread_ms, hold_ms, spread_ms + hold_ms + ANSWER_ALLOWANCE_MS)
+    return RoundBudget(instances, spread_ms, hold_ms, spread_ms + hold_ms + ANSWER_ALLOWANCE_MS, handshakes)
 
 
 def function_memory_mb() -> int:

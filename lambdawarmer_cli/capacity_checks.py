@@ -7,7 +7,8 @@ from typing import Any
 
 from lambdawarmer.config import WarmerConfig
 from lambdawarmer.protocol import AUTO
-from lambdawarmer.timing import ANSWER_ALLOWANCE_MS, DEADLINE_MARGIN_MS, round_budget
+from lambdawarmer.timing import ANSWER_ALLOWANCE_MS, DEADLINE_MARGIN_MS
+from lambdawarmer_model.rounds import scheduled_round
 
 from .clients import Clients, error_code
 from .deployed import Deployed
@@ -100,18 +101,19 @@ def check_vpc(clients: Clients, deployed: Deployed) -> Check:
 
 
 def check_timeout(deployed: Deployed, values: dict[str, Any], concurrency: int | str | None) -> Check:
-    """Whether a round fits the function's timeout: the send spread and the hold the fan-out sizes
-    at the function's memory, the answers, and the margin the layer keeps back (the layer's own time
-    budget, :func:`lambdawarmer.timing.round_budget`, which ``cost`` prices too)."""
+    """Whether a round fits the function's timeout: the send spread (its new HTTPS connections'
+    handshakes included) and the hold the fan-out sizes at the function's memory, the answers, and
+    the margin the layer keeps back (:func:`lambdawarmer_model.rounds.scheduled_round`, which
+    ``cost`` prices too)."""
     timeout_ms = int(deployed.served.get("Timeout", 3)) * 1000
     memory_mb = int(deployed.served.get("MemorySize", 128))
     instances = WarmerConfig(values).auto_fallback_instances if concurrency == AUTO else int(concurrency or 1)
-    budget = round_budget(memory_mb, instances, int(values["delay"]))
+    budget = scheduled_round(memory_mb, instances, int(values["delay"]))
     needed_ms = budget.timeout_needed_ms
     detail = (
         f"{timeout_ms / 1000:g} s; a round of {instances} at {memory_mb} MB needs ~{needed_ms:,.0f} ms "
-        f"(send spread {budget.send_spread_ms:.0f} ms, hold {budget.hold_ms} ms, "
-        f"{ANSWER_ALLOWANCE_MS} ms for the answers, {DEADLINE_MARGIN_MS} ms kept back)"
+        f"(send spread {budget.send_spread_ms:.0f} ms with {budget.handshakes} TLS handshakes, hold "
+        f"{budget.hold_ms} ms, {ANSWER_ALLOWANCE_MS} ms for the answers, {DEADLINE_MARGIN_MS} ms kept back)"
     )
     if timeout_ms < needed_ms:
         return Check("timeout", FAIL, f"{detail}: raise it, or lower WARMER_DELAY")

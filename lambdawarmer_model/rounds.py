@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lambdawarmer.timing import cpu_share, round_budget
+from lambdawarmer.timing import RoundBudget, cpu_share, round_budget
 
 ROUND_OVERHEAD_MS = 100
 """The originator's time beyond the hold: sending, the answers' round trip (measured: 50-400 ms at N=40)."""
@@ -34,13 +34,21 @@ class RoundShape:
         return (self.instances - 1) * self.instance_ms + self.originator_ms
 
 
+def scheduled_round(memory_mb: int, instances: int, delay_ms: int) -> RoundBudget:
+    """The round a scheduled ping runs, as ``status`` judges it and ``cost`` prices it: the layer's
+    own time budget (:func:`lambdawarmer.timing.round_budget`) with every connection opened anew.
+    An environment's first ping opens them all; Lambda documents no idle timeout for its API, so
+    after the minutes an environment sits frozen between pings they are taken as closed too."""
+    return round_budget(memory_mb, instances, delay_ms, handshakes=max(0, instances - 1))
+
+
 def round_shape(memory_mb: int, instances: int, delay_ms: int) -> RoundShape:
     """The round lambdawarmer runs for ``instances`` environments of ``memory_mb``, billed: its send
-    spread and holds from the layer's own time budget (:func:`lambdawarmer.timing.round_budget`)."""
+    spread and holds from :func:`scheduled_round`."""
     own_work_ms = INSTANCE_CPU_MS / cpu_share(memory_mb)
     if instances <= 1:
         return RoundShape(1, 0.0, 0.0, own_work_ms, own_work_ms)
-    budget = round_budget(memory_mb, instances, delay_ms)
+    budget = scheduled_round(memory_mb, instances, delay_ms)
     spread_ms, hold_ms = budget.send_spread_ms, float(budget.hold_ms)
     return RoundShape(
         instances, hold_ms, spread_ms, hold_ms + own_work_ms, spread_ms + hold_ms + ROUND_OVERHEAD_MS

@@ -19,6 +19,7 @@ from awslambdaric.lambda_context import LambdaContext
 from emulator import FunctionSpec, LambdaEmulator, RuntimeUnavailable, runtime_python
 from emulator.client import invoke_client
 from emulator.http import FastHandler, LoopbackEndpoint
+from emulator.tls import ca_bundle, server_context
 from lambdawarmer import logs
 from lambdawarmer.instance import ENVIRONMENT
 from layer.runtimes import SUPPORTED_RUNTIMES
@@ -44,6 +45,9 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # never AWS, whatever a test forgets
+    # Lambda's API is HTTPS only, and so is the emulator's by default: this process (boto3 and the
+    # runtime's own client alike) trusts its certificate as a function under it does.
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(ca_bundle()))
     ENVIRONMENT.reset()
     # The logger's level is set once per process (by the first warmer): each test is a new process here.
     logs._applied.clear()
@@ -72,13 +76,21 @@ class InvokeCall:
 
 
 class ScriptedInvokeApi:
-    """A real HTTP server on 127.0.0.1 speaking the Lambda Invoke API, answering as ``respond`` says.
+    """A real HTTP server on 127.0.0.1 speaking the Lambda Invoke API, answering as ``respond`` says
+    (over HTTPS with the emulator's certificate with ``tls``; ``idle_timeout_s``: it closes
+    kept-alive connections idle that long).
 
     ``respond(call)`` returns (status, headers, body). Records every call and the most calls it had
     in flight at once.
     """
 
-    def __init__(self, respond: Callable[[InvokeCall], tuple[int, dict[str, str], bytes]]) -> None:
+    def __init__(
+        self,
+        respond: Callable[[InvokeCall], tuple[int, dict[str, str], bytes]],
+        *,
+        tls: bool = False,
+        idle_timeout_s: float | None = None,
+    ) -> None:
         self.respond = respond
         self.calls: list[InvokeCall] = []
         self.in_flight = 0
@@ -108,7 +120,8 @@ class ScriptedInvokeApi:
                         api.in_flight -= 1
                 self.reply(status, answer, headers)
 
-        self.endpoint = LoopbackEndpoint(Handler)
+        context = server_context() if tls else None
+        self.endpoint = LoopbackEndpoint(Handler, tls=context, idle_timeout_s=idle_timeout_s)
         self.url = self.endpoint.url
 
     def close(self) -> None:
@@ -120,8 +133,10 @@ def invoke_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Script
     """Start a scripted Invoke API and point boto3's lambda client at it."""
     started: list[ScriptedInvokeApi] = []
 
-    def start(respond: Callable[[InvokeCall], tuple[int, dict[str, str], bytes]]) -> ScriptedInvokeApi:
-        api = ScriptedInvokeApi(respond)
+    def start(
+        respond: Callable[[InvokeCall], tuple[int, dict[str, str], bytes]], **options: Any
+    ) -> ScriptedInvokeApi:
+        api = ScriptedInvokeApi(respond, **options)
         started.append(api)
         monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", api.url)
         return api
@@ -247,13 +262,13 @@ def start_emulator() -> Iterator[Callable[..., LambdaEmulator]]:
     """Start emulators (Invoke API served) that are closed after the test."""
     started: list[LambdaEmulator] = []
 
-    def start(function: FunctionSpec, **options: Any) -> LambdaEmulator:
+    def start(function: FunctionSpec, *, tls: bool = True, **options: Any) -> LambdaEmulator:
         # The Invoke API also accepts the test environment's key (aws_environment), which the
-        # command line signs with.
+        # command line signs with. HTTPS by default, as Lambda's API is.
         options.setdefault("credentials", {"testing": "testing"})
         emulator = LambdaEmulator(function, **options)
         started.append(emulator)
-        emulator.serve()
+        emulator.serve(tls=tls)
         return emulator
 
     yield start

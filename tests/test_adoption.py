@@ -325,13 +325,14 @@ def test_cost_figures_checked_by_hand() -> None:
     assert pings_per_month("rate(5 minutes)") == 730 * 60 / 5  # 8,760
     cost = monthly_cost(1024, 10, "rate(5 minutes)", "x86_64")
     # share 1024/1769 = 0.5789; send spread: 0.4 ms / 0.5789 per invoke x 8 + 100 ms x (1 - 0.5789)
-    #   = 5.53 + 42.11 = 47.64 ms; hold: 75 ms + 48 ms = 123 ms (the layer asks whole milliseconds:
-    #   the hold priced is the one the layer's time budget gives, lambdawarmer.timing.round_budget)
-    assert cost["hold_ms"] == 123
-    # per ping: 9 instances x (123 + 1 / 0.5789) and the originator, which sends over the spread
-    # (47.64 ms), then waits out the last instance's hold and the answers: 47.64 + 123 + 100
-    #   = 9 x 124.73 + 270.64 = 1,393.19 ms -> 1,394 ms billed (ceil)
-    per_ping_s = 1394 / 1000
+    #   + 9 TLS handshakes x 2.0 ms / 0.5789 (each ping opens its connections) = 5.53 + 42.11 + 31.09
+    #   = 78.74 ms; hold: 75 ms + 79 ms = 154 ms (whole milliseconds, as the layer asks:
+    #   lambdawarmer_model.rounds.scheduled_round over the layer's own time budget)
+    assert cost["hold_ms"] == 154
+    # per ping: 9 instances x (154 + 1 / 0.5789) and the originator, which sends over the spread
+    # (78.74 ms), then waits out the last instance's hold and the answers: 78.74 + 154 + 100
+    #   = 9 x 155.73 + 332.74 = 1,734.29 ms -> 1,735 ms billed (ceil)
+    per_ping_s = 1735 / 1000
     # inits: pinged every 5 minutes, kept; replaced every 2 hours: 10 x 730 / 2 = 3,650 inits of 250 ms
     assert cost["inits_per_month"] == pytest.approx(3650)
     init_gb_s = 3650 * 0.25 * 1.0
@@ -343,8 +344,9 @@ def test_cost_figures_checked_by_hand() -> None:
     assert sparse["inits_per_month"] == pytest.approx(1460 * 10)
     assert sparse["init_gb_seconds_per_month"] == pytest.approx(1460 * 10 * 0.4)
     small = monthly_cost(128, 10, "rate(5 minutes)", "x86_64")
-    # 128 MB: 7.2% of a vCPU: 75 + round(0.4 / 0.07236 x 8 + 100 x 0.92764) = 75 + round(44.2 + 92.8) = 212 ms
-    assert small["hold_ms"] == 212
+    # 128 MB: 7.2% of a vCPU: 75 + round(0.4 / 0.07236 x 8 + 100 x 0.92764 + 9 x 2.0 / 0.07236)
+    #   = 75 + round(44.2 + 92.8 + 248.8) = 461 ms: at 128 MB the handshakes are most of the spread
+    assert small["hold_ms"] == 461
     assert cost["provisioned_usd"] == pytest.approx(10 * 1.0 * 730 * 3600 * 0.0000041667)  # about $109.50
     arm = monthly_cost(1024, 10, "rate(5 minutes)", "arm64")
     assert arm["provisioned_usd"] < cost["provisioned_usd"]

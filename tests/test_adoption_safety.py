@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from emulator import FunctionSpec, LambdaEmulator
 from lambdawarmer.function_ref import FunctionRef, parse_function_ref
-from lambdawarmer.timing import DEADLINE_MARGIN_MS, round_budget
+from lambdawarmer.timing import DEADLINE_MARGIN_MS
 from lambdawarmer_cli.clients import Clients
 from lambdawarmer_cli.iam import allows, role_statements
 from lambdawarmer_cli.names import (
@@ -37,6 +37,7 @@ from lambdawarmer_cli.names import (
     self_invoke_policy_name,
 )
 from lambdawarmer_cli.record import digest
+from lambdawarmer_model.rounds import scheduled_round
 
 from .conftest import layered_spec, write_function
 from .control_plane import REGION, VARIABLES, make_function, run, snapshot, verdicts
@@ -558,7 +559,7 @@ def test_status_judges_lambdas_default_timeout_at_128_mb_with_the_round_model(
     assert "a round of 10 at 128 MB needs" in line, output
     # the worst case (a fanned-out instance's init first) does not fit 3 s, and status says so
     assert "when a fanned-out instance starts cold" in line, output
-    budget = round_budget(128, 10, 75)
+    budget = scheduled_round(128, 10, 75)
     assert f"needs ~{budget.timeout_needed_ms:,.0f} ms" in line, output
     assert f"up to {(budget.worst_case_ms + DEADLINE_MARGIN_MS) / 1000:.1f} s" in line, output
 

@@ -30,9 +30,10 @@ def test_quick_run_writes_the_report_and_the_plot(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "results.json").read_text())
     assert {row["implementation"] for row in results["efficacy"]} == {"layer", "seed"}
     assert set(results["cold_start_ms"]) == {"bare", "layer", "seed"}
-    assert {(row["implementation"], row["memory_mb"]) for row in results["memory_sizes"]} == {
-        ("layer", 128),
-        ("seed", 128),
+    assert {(row["implementation"], row["tls"], row["memory_mb"]) for row in results["memory_sizes"]} == {
+        ("layer", True, 128),  # over HTTPS, as Lambda's API is
+        ("layer", False, 128),
+        ("seed", True, 128),
     }
     assert set(results["traffic"]["strategies"]) == {"auto", "fixed N=peak", "fixed N=average"}
     report = (tmp_path / "results.md").read_text()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from emulator import FunctionSpec, LambdaEmulator
+from emulator.tls import ca_bundle
 
 from .conftest import lambda_client, layered_spec, write_function
 
@@ -29,6 +30,7 @@ def cli(*arguments: str, endpoint: str | None = None, env: dict[str, str] | None
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CA_BUNDLE": str(ca_bundle()),  # the emulator's Invoke API is HTTPS, as Lambda's is
         **({"AWS_ENDPOINT_URL_LAMBDA": endpoint} if endpoint else {}),
         **(env or {}),
     }

@@ -331,6 +331,7 @@ def test_command_line_serves_a_function_until_terminated(tmp_path: Path, functio
             "live=1",
             "--version",
             "1",
+            "--http",  # its HTTPS (the default) is the next test's
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -87,12 +87,52 @@ def test_later_rounds_hold_for_the_measured_spread(
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
     api = invoke_api(distinct_instances)
     wrapped = warmer(delay=100)(handler)
-    first = wrapped({"warmer": True, "concurrency": 11}, make_context())
+    from lambdawarmer.timing import expected_send_spread_ms
+
+    wrapped({"warmer": True, "concurrency": 11}, make_context())
     second = wrapped({"warmer": True, "concurrency": 11}, make_context())
-    measured_gap = first["send_spread_ms"] / 9
-    throttled_ms = 100 * (1 - 128 / 1769)
-    assert second["hold_ms"] == pytest.approx(100 + max(0.5, 1.5 * measured_gap) * 9 + throttled_ms, abs=1)
-    assert {c.payload[FANOUT_KEY]["hold_ms"] for c in api.calls[10:]} == {second["hold_ms"]}
+    # the first round started the sending threads: it taught nothing about a round that does not
+    assert second["hold_ms"] == 100 + round(expected_send_spread_ms(None, 11, 128))
+    third = wrapped({"warmer": True, "concurrency": 11}, make_context())
+    measured_gap = second["send_spread_ms"] / 9
+    # the measured spread has the CPU quota's throttling in it: the model's gap is not added again
+    assert third["hold_ms"] == pytest.approx(100 + max(0.5, 1.5 * measured_gap) * 9, abs=1)
+    assert {c.payload[FANOUT_KEY]["hold_ms"] for c in api.calls[20:]} == {third["hold_ms"]}
+
+
+def test_a_round_that_opens_https_connections_is_held_for_their_handshakes_and_only_that_round(
+    invoke_api: StartApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each new HTTPS connection costs a handshake at the function's CPU share before its invoke
+    leaves: the first round is held for them, a round on the kept-alive connections is not (the
+    model's spread, not the first round's handshake-filled one), and a round after the service
+    closed the idle connections (as while the environment was frozen) opens and holds for them again."""
+    from lambdawarmer.timing import expected_send_spread_ms, handshake_ms_for
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+
+    def holding(call: InvokeCall) -> tuple[int, dict[str, str], bytes]:
+        time.sleep(call.payload[FANOUT_KEY]["hold_ms"] / 1000)  # as an instance does: all in flight at once
+        return distinct_instances(call)
+
+    invoke_api(holding, tls=True, idle_timeout_s=3.0)
+    wrapped = warmer(delay=100)(handler)
+    kept_alive_ms = expected_send_spread_ms(None, 11, 128)
+    first = wrapped({"warmer": True, "concurrency": 11}, make_context())
+    assert first["instances_warmed"] == 11, first
+    assert first["rounds"][0]["tls_handshakes"] == 10
+    assert first["hold_ms"] == 100 + round(kept_alive_ms + 10 * handshake_ms_for(128))
+    second = wrapped({"warmer": True, "concurrency": 11}, make_context())
+    assert second["instances_warmed"] == 11, second
+    assert second["rounds"][0]["tls_handshakes"] == 0
+    assert second["hold_ms"] == 100 + round(kept_alive_ms)  # the first round's spread taught nothing
+    time.sleep(3.5)  # the server closes the idle connections
+    third = wrapped({"warmer": True, "concurrency": 11}, make_context())
+    assert third["instances_warmed"] == 11, third
+    assert third["rounds"][0]["tls_handshakes"] == 10
+    # sized from the kept-alive round's measured sends, plus the handshakes this round opens
+    learned_ms = max(0.5, 1.5 * second["send_spread_ms"] / 9) * 9
+    assert third["hold_ms"] == pytest.approx(100 + learned_ms + 10 * handshake_ms_for(128), abs=1)
 
 
 def test_the_hold_never_exceeds_what_receivers_accept(invoke_api: StartApi) -> None:
@@ -104,8 +144,8 @@ def test_the_hold_never_exceeds_what_receivers_accept(invoke_api: StartApi) -> N
     wrapped = engine.wrap(handler)
     wrapped({"warmer": True, "concurrency": 3}, make_context())
     assert engine._originator is not None
-    engine._originator.send_ms = 10**6  # as after a pathological round
-    report = wrapped({"warmer": True, "concurrency": 3}, make_context())
+    engine._originator.send_ms = 15_000.0  # as after a pathological round: a 15 s spread expected
+    report = wrapped({"warmer": True, "concurrency": 3}, make_context(remaining_ms=60_000))
     assert report["hold_ms"] == most
     assert {c.payload[FANOUT_KEY]["hold_ms"] for c in api.calls[2:]} == {most}
 

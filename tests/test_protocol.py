@@ -555,6 +555,7 @@ def test_a_round_record_is_written_and_read_by_its_one_list_of_fields() -> None:
         "send_spread_ms": 137.5,
         "arrival_spread_ms": 90,
         "warm_arrival_spread_ms": None,
+        "tls_handshakes": 9,
         "invocations_sent": 9,
         "invocations_failed": 1,
         "invocations_not_sent": 0,

@@ -253,7 +253,7 @@ def test_refused_connections_are_counted(start_emulator: Start, code: Path, laye
 def test_a_mix_of_faults_each_with_its_reason(start_emulator: Start, code: Path, layer_zip: Path) -> None:
     plan = {2: Fault.throttle(), 3: Fault.deny(), 4: Fault.server_error(), 5: Fault.hang(3)}
     emulator = start_emulator(
-        layered_spec(code, layer_zip, WARMER_INVOKE_TIMEOUT="500"), faults=fanned_out(plan.get)
+        layered_spec(code, layer_zip, WARMER_INVOKE_TIMEOUT="2000"), faults=fanned_out(plan.get)
     )
     report, _ = ping_and_request(emulator, 7)
     reasons = {failure["index"]: failure["reason"] for failure in report["failures"]}

@@ -26,14 +26,16 @@ flows after 350 s without a word, and a request sent into one would wait out its
 
 
 class Response:
-    """What a call got back: status, headers (lower-case names) and body."""
+    """What a call got back: status, headers (lower-case names) and body; ``sent_at``: when the
+    request left (``time.monotonic()``), its connection ready (a new one's TLS handshake done)."""
 
-    __slots__ = ("body", "headers", "status")
+    __slots__ = ("body", "headers", "sent_at", "status")
 
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes, sent_at: float) -> None:
         self.status = status
         self.headers = headers
         self.body = body
+        self.sent_at = sent_at
 
 
 class _Idle:
@@ -42,6 +44,16 @@ class _Idle:
     def __init__(self, connection: http.client.HTTPConnection) -> None:
         self.connection = connection
         self.since = time.monotonic()
+
+    def usable(self) -> bool:
+        """Still open and fresh: idle less than :data:`MAX_IDLE_S`, and not readable while idle
+        (readable means closed by the service, or junk)."""
+        sock = self.connection.sock
+        return (
+            sock is not None
+            and time.monotonic() - self.since < MAX_IDLE_S
+            and not select.select([sock], [], [], 0)[0]
+        )
 
 
 class AwsClient:
@@ -52,6 +64,7 @@ class AwsClient:
         "_idle",
         "_lock",
         "base_path",
+        "handshakes_done",
         "host",
         "host_header",
         "pool_size",
@@ -73,6 +86,8 @@ class AwsClient:
         default_port = 443 if self.scheme == "https" else 80
         self.host_header = self.host if self.port == default_port else f"{self.host}:{self.port}"
         self._credentials = CredentialSource()
+        self.handshakes_done = 0
+        """New HTTPS connections opened so far (a TLS handshake each)."""
         self._idle: list[_Idle] = []
         self._lock = threading.Lock()
 
@@ -112,6 +127,7 @@ class AwsClient:
         deadline = started + limit_s
         while True:
             connection, reused = self._take(deadline)
+            sent_at = time.monotonic()
             try:
                 status, answer_headers, answer_body, keep = exchange(
                     connection, request, deadline, self.service.max_answer_bytes
@@ -131,7 +147,19 @@ class AwsClient:
             connection.close()
         if not 200 <= status < 300:
             raise service_error(status, answer_headers, answer_body)
-        return Response(status, answer_headers, answer_body)
+        return Response(status, answer_headers, answer_body, sent_at)
+
+    def handshakes_for(self, calls: int) -> int:
+        """How many TLS handshakes ``calls`` made at once would cost: one per connection they open
+        beyond the kept-alive ones still usable (those the service closed meanwhile, say while the
+        environment was frozen, are dropped now); none over plain HTTP."""
+        with self._lock:
+            stale = [idle for idle in self._idle if not idle.usable()]
+            for idle in stale:
+                idle.connection.close()
+            self._idle = [idle for idle in self._idle if idle not in stale]
+            kept = len(self._idle)
+        return max(0, calls - kept) if self.scheme == "https" else 0
 
     def _error(self, failed: CallFailed) -> AwsError:
         """``failed`` as botocore names it."""
@@ -153,22 +181,21 @@ class AwsClient:
         with self._lock:
             while self._idle:
                 idle = self._idle.pop()
-                sock = idle.connection.sock
-                if (
-                    sock is not None
-                    and time.monotonic() - idle.since < MAX_IDLE_S
-                    and not select.select([sock], [], [], 0)[0]  # readable while idle: closed, or junk
-                ):
+                if idle.usable():
                     return idle.connection, True
                 idle.connection.close()
         try:
-            return connect(self.scheme, self.host, self.port, deadline), False
+            connection = connect(self.scheme, self.host, self.port, deadline)
         except CallFailed as failed:
             if failed.kind == "timeout":
                 raise AwsError(
                     "ConnectTimeoutError", f'Connect timeout on endpoint URL: "{self.url}"'
                 ) from None
             raise self._error(failed) from None
+        if self.scheme == "https":
+            with self._lock:
+                self.handshakes_done += 1
+        return connection, False
 
     def _give(self, connection: http.client.HTTPConnection) -> None:
         with self._lock:

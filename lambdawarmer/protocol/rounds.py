@@ -55,7 +55,9 @@ class RoundReport:
 
     ``send_spread_ms``: from the first invoke leaving to the last. ``arrival_spread_ms``: how far
     apart the instances started holding, by their clocks (``warm_arrival_spread_ms``: those that
-    were warm already). ``instances_warmed``: the distinct instances after this round. The fields
+    were warm already). ``tls_handshakes``: the new HTTPS connections the round opened (a TLS
+    handshake each, in its send spread; none on kept-alive connections). ``instances_warmed``: the
+    distinct instances after this round. The fields
     are written once, here, in the order the report lists them: construction, :meth:`as_dict` and
     :meth:`from_dict` all follow these annotations.
     """
@@ -64,6 +66,7 @@ class RoundReport:
     send_spread_ms: float | None
     arrival_spread_ms: int | None
     warm_arrival_spread_ms: int | None
+    tls_handshakes: int
     invocations_sent: int
     invocations_failed: int
     invocations_not_sent: int

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from lambdawarmer.config import WarmerConfigError, load_config
 from lambdawarmer.settings import SETTINGS
-from lambdawarmer.timing import cpu_share
+from lambdawarmer.timing import HANDSHAKE_CPU_MS, cpu_share, handshake_ms_for
 from lambdawarmer_model.prices import (
     DURATION_PRICE,
     PRICES_AS_OF,
@@ -102,6 +102,8 @@ def assumptions(memory_mb: int, init_ms: int) -> list[str]:
         f"an idle environment is reclaimed after {DEFAULT_IDLE_LIFETIME_MIN} minutes, a busy one replaced "
         f"every {LIFETIME_H} hours (Lambda documents neither)",
         f"the instance that received the ping runs the send spread, the hold and {ROUND_OVERHEAD_MS} ms more",
+        f"each ping opens its connections anew: a TLS handshake each, {HANDSHAKE_CPU_MS} ms of CPU at "
+        f"the share ({handshake_ms_for(memory_mb):.1f} ms; Lambda documents no idle timeout for its API)",
     ]
 
 

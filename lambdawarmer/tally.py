@@ -1,0 +1,58 @@
+"""What the rounds of one ping warmed: the distinct instances, the cold ones, each round's record."""
+
+from __future__ import annotations
+
+from .protocol import Failure, RoundReport
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .fanout import Round
+
+
+class Tally:
+    """The distinct instances warmed so far, and every round's figures."""
+
+    __slots__ = ("cold", "failures", "instances", "rounds")
+
+    def __init__(self, own_instance_id: str, own_cold: bool) -> None:
+        self.instances = {own_instance_id}
+        self.cold = {own_instance_id} if own_cold else set()
+        self.rounds: list[RoundReport] = []
+        self.failures: list[Failure] = []
+
+    def add(self, result: Round) -> int:
+        """Count one round; how many of its answers came from an instance that had answered already."""
+        reports = [outcome.report for outcome in result.outcomes if outcome.report is not None]
+        sent = [outcome for outcome in result.outcomes if outcome.sent]
+        not_sent = result.not_sent
+        before = len(self.instances)
+        for report in reports:
+            self.instances.add(report.instance_id)
+            if report.cold:
+                self.cold.add(report.instance_id)
+        number = len(self.rounds) + 1
+        failures = [
+            Failure(number, outcome.index, outcome.reason or "") for outcome in sent if outcome.report is None
+        ]
+        self.failures += failures
+        self.rounds.append(
+            RoundReport(
+                hold_ms=result.hold_ms,
+                send_spread_ms=None if result.send_spread_ms is None else round(result.send_spread_ms, 1),
+                arrival_spread_ms=arrival_spread_ms([r.held_at for r in reports]),
+                warm_arrival_spread_ms=arrival_spread_ms([r.held_at for r in reports if not r.cold]),
+                tls_handshakes=result.handshakes,
+                invocations_sent=len(sent),
+                invocations_failed=len(failures),
+                invocations_not_sent=len(not_sent),
+                not_sent_reason=not_sent[0].reason if not_sent else None,
+                instances_warmed=len(self.instances),
+            )
+        )
+        return len(reports) - (len(self.instances) - before)
+
+
+def arrival_spread_ms(held_at: list[int | None]) -> int | None:
+    """How far apart the instances started holding (their clocks; Lambda hosts are NTP-synced)."""
+    stamps = [stamp for stamp in held_at if stamp is not None]
+    return max(stamps) - min(stamps) if len(stamps) > 1 else None
