@@ -7,10 +7,19 @@ root=$(cd "$(dirname "$0")" && pwd)
 . "$root/scripts/venv.sh"
 lambdawarmer_venv "$root"
 cd "$root"
+# The emulator's runtimes (.venvs/, one per Python version found) are set up meanwhile, all at once;
+# a runtime that cannot be set up is reported by the tests that need it.
+prepared=$(mktemp)
+python -m emulator runtimes --prepare > "$prepared" 2>&1 &
+preparing=$!
 echo "== ruff"
 ruff check .
 ruff format --check .
 echo "== mypy"
 mypy
+echo "== runtimes"
+wait "$preparing" || true
+cat "$prepared"
+rm -f "$prepared"
 echo "== pytest"
 pytest "$@"

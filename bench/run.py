@@ -49,7 +49,9 @@ class Plan:
         self.memory_concurrency = 3 if quick else 10
         self.large_n = self.memory_concurrency if quick else 40
         """The N of the 128 MB point that shows each round's handshakes, hold and spread."""
-        self.handshakes = 5 if quick else 20
+        self.memory_points = MEMORY_POINTS[::2] if quick else MEMORY_POINTS  # quick: no plain HTTP
+        self.handshakes = (128,) if quick else (128, 1769)
+        """The memory sizes a new connection's cost is measured at (bench/handshakes.py)."""
 
 
 def machine() -> dict[str, str]:
@@ -206,7 +208,7 @@ MEMORY_POINTS = (("layer", True), ("layer", False), ("seed", True))
 def run_memory_sizes(plan: Plan, layer_zip: Path) -> list[dict[str, Any]]:
     rows = []
     points: list[tuple[int, int, tuple[tuple[str, bool], ...]]] = [
-        (memory_mb, plan.memory_concurrency, MEMORY_POINTS) for memory_mb in plan.memory_sizes
+        (memory_mb, plan.memory_concurrency, plan.memory_points) for memory_mb in plan.memory_sizes
     ]
     if plan.large_n != plan.memory_concurrency:
         points.append((128, plan.large_n, MEMORY_POINTS[:2]))  # lambdawarmer's rounds, HTTPS and HTTP
@@ -302,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         memory_sizes = run_memory_sizes(plan, layer_zip)
         zip_size = layer_zip.stat().st_size
     print("TLS handshakes", flush=True)
-    handshakes = handshake_costs(n=plan.handshakes)
+    handshakes = handshake_costs(plan.handshakes)
     print("per-invocation overhead", flush=True)
     overhead = run_overhead(plan)
     print("metrics cost", flush=True)
@@ -340,7 +342,7 @@ def rerun_memory_sizes(plan: Plan, out: Path) -> int:
         print("by memory size, 3 s timeout", flush=True)
         results["memory_sizes"] = run_memory_sizes(plan, layer_zip)
     print("TLS handshakes", flush=True)
-    results["handshakes"] = handshake_costs(n=plan.handshakes)
+    results["handshakes"] = handshake_costs(plan.handshakes)
     (out / "results.json").write_text(json.dumps(results, indent=1))
     write_report(results, out / "results.md")
     print(f"wrote {out / 'results.md'}")

@@ -24,7 +24,7 @@ from pathlib import Path
 from .cpu import cpu_share
 from .function import FunctionSpec
 from .interpreters import PYTHON_RUNTIMES, RuntimeUnavailable
-from .runtimes import available_runtimes
+from .runtimes import available_runtimes, prepare_runtimes
 from .service import LambdaEmulator
 from .signatures import ACCESS_KEY, SECRET_KEY
 
@@ -80,7 +80,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="serve plain HTTP (default: HTTPS, as Lambda's API is, with a certificate made at start)",
     )
-    commands.add_parser("runtimes", help="which runtimes this machine can emulate")
+    runtimes = commands.add_parser("runtimes", help="which runtimes this machine can emulate")
+    runtimes.add_argument(
+        "--prepare", action="store_true", help="set up each one's environment now, all at once (.venvs/)"
+    )
     return parser.parse_args(argv)
 
 
@@ -162,7 +165,8 @@ def serve(arguments: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     arguments = parse(sys.argv[1:] if argv is None else argv)
     if arguments.command == "runtimes":
-        for runtime, status in available_runtimes().items():
+        found = prepare_runtimes() if arguments.prepare else available_runtimes()
+        for runtime, status in found.items():
             print(f"{runtime}: {status}")
         return 0
     try:

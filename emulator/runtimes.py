@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .interpreters import PYTHON_RUNTIMES, RuntimeUnavailable, find_interpreter
@@ -40,6 +41,21 @@ def runtime_python(runtime: str) -> Path:
             raise RuntimeError(f"setting up {runtime} failed: {' '.join(command)}\n{output}")
     stamp.write_text(wanted)
     return python
+
+
+def prepare_runtimes() -> dict[str, str]:
+    """Every runtime this machine has an interpreter for, set up at once (their pip installs
+    overlap): ``"ready"``, or why not."""
+
+    def prepare(runtime: str) -> str:
+        try:
+            runtime_python(runtime)
+        except (RuntimeUnavailable, RuntimeError) as missing:
+            return str(missing).splitlines()[0]
+        return "ready"
+
+    with ThreadPoolExecutor(len(PYTHON_RUNTIMES)) as pool:
+        return dict(zip(PYTHON_RUNTIMES, pool.map(prepare, PYTHON_RUNTIMES)))
 
 
 def available_runtimes() -> dict[str, str]:

@@ -31,8 +31,7 @@ def test_quick_run_writes_the_report_and_the_plot(tmp_path: Path) -> None:
     assert {row["implementation"] for row in results["efficacy"]} == {"layer", "seed"}
     assert set(results["cold_start_ms"]) == {"bare", "layer", "seed"}
     assert {(row["implementation"], row["tls"], row["memory_mb"]) for row in results["memory_sizes"]} == {
-        ("layer", True, 128),  # over HTTPS, as Lambda's API is
-        ("layer", False, 128),
+        ("layer", True, 128),  # over HTTPS, as Lambda's API is (plain HTTP beside it without --quick)
         ("seed", True, 128),
     }
     assert set(results["traffic"]["strategies"]) == {"auto", "fixed N=peak", "fixed N=average"}
