@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-from .function_ref import parse_function_ref
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -117,6 +115,8 @@ def _namespace(value: object) -> str:
 
 
 def _version_arn(value: object) -> FunctionRef:
+    from .function_ref import parse_function_ref  # only the deploy hook has a target: not at a warmer's init
+
     found = None
     if isinstance(value, str):
         try:

@@ -92,8 +92,8 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         if name not in resolution.values:  # the deploy hook's, on a function that is not the hook
             continue
         raw = resolution.values[name]
-        value = "unset" if raw is None else str(mask(raw)) if setting.secret else json.dumps(str(raw))
-        value = value if isinstance(raw, str) or raw is None else str(raw).lower()
+        plain = raw if isinstance(raw, (str, int, bool)) else str(raw)  # the hook's target: its ARN
+        value = "unset" if raw is None else str(mask(raw)) if setting.secret else json.dumps(plain)
         source = "environment" if resolution.sources[name] == setting.env else "default"
         print(f"{setting.env:<{width}}  {value:<14}  {source}", file=out)
     config = WarmerConfig(resolution.values)
