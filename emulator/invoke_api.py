@@ -117,6 +117,12 @@ class _Handler(FastHandler):
                 "The derived qualifier from the function name does not match the specified qualifier.",
             )
         qualifier = in_name or in_query
+        if emulator.function.durable and qualifier is None:
+            raise ApiError(
+                400,
+                "InvalidParameterValueException",
+                "A durable function is invoked by a qualified ARN: name a version or an alias.",
+            )
         with emulator.lock:
             emulator.api_requests.append((name, qualifier))
         if name != emulator.function.name:

@@ -53,9 +53,25 @@ class Router(FastHandler):
         connection.request(self.command, self.path, body=body, headers=headers)
         response = connection.getresponse()
         answer = response.read()
+        if self.command == "GET" and response.status == 200:
+            answer = self._configured(answer)
         skip = {"content-length", "transfer-encoding", "connection"}
         self.reply(response.status, answer, {k: v for k, v in response.getheaders() if k.lower() not in skip})
         connection.close()
+
+    def _configured(self, answer: bytes) -> bytes:
+        """A function's configuration with the fields moto does not keep (``.server.configurations``:
+        name -> fields, such as ``DurableConfig`` or ``TenancyConfig``) added, as Lambda answers it."""
+        configurations: dict[str, dict[str, Any]] = self.server.configurations  # type: ignore[attr-defined]
+        parts = urlparse(self.path).path.split("/")
+        if len(parts) < 4 or parts[2] != "functions" or parts[-1] not in ("configuration", parts[3]):
+            return answer
+        extra = configurations.get(unquote(parts[3]).split(":function:")[-1].split(":")[0])
+        if not extra:
+            return answer
+        document = json.loads(answer)
+        document.get("Configuration", document).update(extra)
+        return json.dumps(document).encode()
 
     do_GET = do_POST = do_PUT = do_DELETE = _forward
 
@@ -71,8 +87,8 @@ def _connection(url: str) -> http.client.HTTPConnection:
 
 def router(moto_url: str, port: int = 0) -> LoopbackEndpoint:
     """One endpoint: invocations of the functions added to ``.server.emulators`` (name -> URL) go
-    there, everything else to moto."""
-    return LoopbackEndpoint(Router, port, emulators={}, moto_url=moto_url)
+    there, everything else to moto (with ``.server.configurations`` added to the configurations)."""
+    return LoopbackEndpoint(Router, port, emulators={}, configurations={}, moto_url=moto_url)
 
 
 def _code_zip(code: Path) -> bytes:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .cpu import CpuController, cpu_controller
+from .durable import end_execution, start_execution
 from .environment import Environment, Invocation
 from .faults import FaultRule
 from .function import FunctionSpec
@@ -195,6 +196,8 @@ class LambdaEmulator:
         version = self.function.resolve(qualifier)
         arn = self.function.arn + (f":{qualifier}" if qualifier else "")
         body = payload if payload is not None else json.dumps(event).encode()
+        if self.function.durable and version is not None:
+            body = start_execution(self.function, version, body)
         invocation = Invocation(
             body,
             qualifier=qualifier,
@@ -233,6 +236,8 @@ class LambdaEmulator:
             environment.run(invocation)
         finally:
             self._release(environment)
+        if self.function.durable:
+            end_execution(invocation)
 
     def _acquire(self, version: str) -> Environment | None:
         """An idle environment of ``version`` marked busy, a new one, or None at the limit."""

@@ -1,7 +1,8 @@
 """The warming engine: wraps a handler, answers warm-up pings, lets everything else through.
 
 A real event costs the wrapped handler one type check, a few dict lookups and a flag. A ping never
-reaches the handler: it is answered with a :class:`~.protocol.Report`. The ping's kind decides the
+reaches the handler: it is answered with a :class:`~.protocol.Report` (inside a durable execution's
+envelope, as the execution's result: protocol.durable). The ping's kind decides the
 role: a scheduled ping makes this instance the originator (originator.py: it chooses N and fans
 out), any other ping a receiver, which holds ``delay`` ms (or what the originator asked) so that
 the others cannot be handed this environment.
@@ -20,6 +21,7 @@ from .logs import apply_level, log_fields, logger
 from .metrics import make_recorder
 from .observability import mark_warm
 from .protocol import PingFormat, PingKind, Report, failure_answer
+from .protocol.durable import ENVELOPE_FIELD, execution_input, execution_result
 from .timing import MAX_EXTRA_HOLD_MS, time_left_ms
 from .version import __version__
 
@@ -65,15 +67,20 @@ class Warmer:
         now = time.time
         first_request = self._first_request
 
+        durable_ping = self._durable_ping
+
         @functools.wraps(handler)
         def warmed(event: Any, context: Any) -> Any:
             # The per-request path: every line here is paid by every request.
-            if (
-                isinstance(event, dict)
-                and (field_a in event or field_b in event or field_c in event)
-                and (ping := detect(event)) is not None
-            ):
-                return answer(ping, context)
+            if isinstance(event, dict):
+                if (field_a in event or field_b in event or field_c in event) and (
+                    ping := detect(event)
+                ) is not None:
+                    return answer(ping, context)
+                if ENVELOPE_FIELD in event and (ping := durable_ping(event)) is not None:
+                    return execution_result(answer(ping, context))
+            elif hasattr(event, "durable_execution_arn") and (ping := durable_ping(event)) is not None:
+                return execution_result(answer(ping, context))
             cold = environment.awaiting_request and first_request()
             environment.last_request_at = now()
             if recorder is not None:
@@ -81,6 +88,11 @@ class Warmer:
             return handler(event, context)
 
         return warmed  # type: ignore[return-value]
+
+    def _durable_ping(self, envelope: Any) -> Ping | None:
+        """The ping a durable execution was started with (see protocol.durable), or None."""
+        payload = execution_input(envelope)
+        return self._pings.detect(payload) if isinstance(payload, dict) else None
 
     def _first_request(self) -> bool:
         """Whether the first real request of this environment is cold. When a ping came first, the

@@ -1,5 +1,6 @@
 """What ``status`` checks of a function's capacity and time: reserved and provisioned concurrency,
-SnapStart, its network, its timeout against the round's time budget, and what ``auto`` would choose."""
+SnapStart, where it runs, its network, its timeout against the round's time budget, and what
+``auto`` would choose."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from lambdawarmer_model.rounds import scheduled_round
 
 from .clients import Clients, error_code
 from .deployed import Deployed
+from .placement import note as placement_note
+from .placement import refusal
 from .setup_checks import FAIL, OK, WARN, Check
 
 
@@ -69,6 +72,14 @@ def check_snapstart(deployed: Deployed) -> Check:
             "each restore is a new instance (lambdawarmer counts it cold)",
         )
     return Check("SnapStart", OK, "off")
+
+
+def check_placement(deployed: Deployed) -> Check:
+    """Where the function runs, and whether pings belong there (placement)."""
+    refused = refusal(deployed)
+    if refused:
+        return Check("where it runs", FAIL, f"pings do not belong here: {refused}")
+    return Check("where it runs", OK, placement_note(deployed) or "on-demand environments: pings warm them")
 
 
 def check_vpc(clients: Clients, deployed: Deployed) -> Check:

@@ -40,6 +40,8 @@ from .schedules import DEFAULT_SCHEDULE
 if TYPE_CHECKING:
     from .clients import Clients
     from .deployed import Deployed
+from .placement import note as placement_note
+from .placement import refusal
 
 CHAINED_VARIABLE = SETTINGS["exec_wrapper"].env
 TOKEN_VARIABLE = SETTINGS["token"].env
@@ -136,6 +138,9 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
             "a container image takes no layers: copy the layer into the image and make the wrapper its "
             "ENTRYPOINT (see the README's container images)"
         )
+    refused = refusal(deployed)
+    if refused:
+        raise ChangeError(refused)
     ours = options.layer_arn or next((arn for arn in deployed.layers if is_ours(arn)), None)
     if ours is None:
         raise UsageError(
@@ -173,6 +178,8 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
     )
     _plan_schedule(clients, deployed, options, event, plan)
     plan_legacy_removal(clients, deployed, plan, disabling=False)
+    if said := placement_note(deployed):
+        plan.notes.append(said)
     if plan.not_ready:
         plan.notes.append(
             f"{plan.not_ready}: it is not pinged, and its schedule stays DISABLED. Configuration changes "

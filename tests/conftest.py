@@ -24,7 +24,7 @@ from lambdawarmer import logs
 from lambdawarmer.instance import ENVIRONMENT
 from layer.runtimes import SUPPORTED_RUNTIMES
 
-from .control_plane import aws, invocations_to  # noqa: F401  (fixtures for every test module)
+from .control_plane import aws, configured, invocations_to, lambda_router  # noqa: F401  (fixtures for every test module)
 
 FUNCTION = "orders"
 ACCOUNT = "123456789012"

@@ -40,19 +40,34 @@ def aws(cloudwatch_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
 
 
 @pytest.fixture
-def invocations_to(
-    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[[LambdaEmulator], None]]:
+def lambda_router(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The lab's router as the command line's Lambda endpoint: moto, with what moto lacks."""
+    router = lab_router(aws["endpoint"])
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", router.url)
+    yield router.server
+    router.close()
+
+
+@pytest.fixture
+def invocations_to(lambda_router: Any) -> Callable[[LambdaEmulator], None]:
     """Route a function's invocations to the emulator running it (the rest of Lambda's API, and
     invocations of any other function, stay moto's)."""
-    router = lab_router(aws["endpoint"])
 
     def route(emulator: LambdaEmulator) -> None:
-        router.server.emulators[emulator.function.name] = emulator.url  # type: ignore[attr-defined]
-        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", router.url)
+        lambda_router.emulators[emulator.function.name] = emulator.url
 
-    yield route
-    router.close()
+    return route
+
+
+@pytest.fixture
+def configured(lambda_router: Any) -> Callable[..., None]:
+    """Give a function configuration that moto does not keep (``DurableConfig``, ``TenancyConfig``,
+    ``CapacityProviderConfig``...), as Lambda's GetFunction(Configuration) would answer it."""
+
+    def configure(name: str, **fields: Any) -> None:
+        lambda_router.configurations[name] = fields
+
+    return configure
 
 
 def code_zip() -> bytes:

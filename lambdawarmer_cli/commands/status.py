@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from ..capacity_checks import (
     check_auto,
+    check_placement,
     check_provisioned,
     check_reserved,
     check_snapstart,
@@ -87,6 +88,7 @@ def run_checks(clients: Clients, deployed: Deployed) -> list[Check]:
         guarded("reserved concurrency", lambda: check_reserved(clients, deployed, concurrency)),
         guarded("provisioned concurrency", lambda: check_provisioned(clients, deployed, concurrency)),
         check_snapstart(deployed),
+        check_placement(deployed),
         guarded("network", lambda: check_vpc(clients, deployed)),
         check_timeout(deployed, values, concurrency),
         check_observability(deployed, values),

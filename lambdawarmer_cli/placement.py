@@ -1,0 +1,76 @@
+"""Where Lambda runs a function, read from its configuration, and whether pings may be scheduled
+there: one reading for ``enable`` (what it refuses, what it notes) and ``status``
+(capacity_checks.check_placement).
+
+From AWS's documentation (the README's "Where Lambda runs your function" cites it):
+
+* Lambda Managed Instances (``CapacityProviderConfig``): environments on the account's own
+  instances, each serving several requests at once and started ahead of demand; there is no
+  per-request cold start, so a ping only takes a worker from a real request. Readiness for a burst
+  is the function's minimum execution environments (``PutFunctionScalingConfig``).
+* Tenant isolation (``TenancyConfig.TenantIsolationMode = PER_TENANT``): every invoke must name a
+  tenant (``X-Amz-Tenant-Id``) and each tenant has environments of its own; a ping without a
+  tenant is refused, so pings must be sent per tenant.
+* Durable functions (``DurableConfig``): every invoke starts a durable execution, and Lambda invokes
+  a durable function only by a qualified ARN (a version or an alias). The layer answers a ping
+  inside the execution (protocol.durable): the execution ends at once, the workflow never runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .deployed import Deployed
+
+
+def managed_instances(configuration: dict[str, Any]) -> str | None:
+    """The capacity provider a function on Lambda Managed Instances runs on (None: not there)."""
+    provider = (configuration.get("CapacityProviderConfig") or {}).get(
+        "LambdaManagedInstancesCapacityProviderConfig"
+    ) or {}
+    arn = provider.get("CapacityProviderArn")
+    return str(arn) if arn else None
+
+
+def tenant_isolated(configuration: dict[str, Any]) -> bool:
+    return (configuration.get("TenancyConfig") or {}).get("TenantIsolationMode") == "PER_TENANT"
+
+
+def durable(configuration: dict[str, Any]) -> bool:
+    return bool(configuration.get("DurableConfig"))
+
+
+def refusal(deployed: Deployed) -> str | None:
+    """Why pings must not be scheduled for ``deployed`` as it is (None: they may)."""
+    configuration = deployed.served
+    provider = managed_instances(configuration)
+    if provider:
+        return (
+            f"it runs on Lambda Managed Instances ({provider}): its environments serve several requests "
+            "at once and are started ahead of demand, so there is no cold start to avoid and a ping "
+            "only takes a worker from a real request. To be ready for a burst, raise its minimum "
+            f"execution environments instead: aws lambda put-function-scaling-config --function-name "
+            f"{deployed.name} --qualifier {deployed.qualifier or '$LATEST'} --function-scaling-config "
+            "MinExecutionEnvironments=N"
+        )
+    if tenant_isolated(configuration):
+        return (
+            "it isolates tenants (TenantIsolationMode PER_TENANT): Lambda refuses an invoke that names no "
+            "tenant, and each tenant's environments are its own, so an untenanted ping warms nothing"
+        )
+    if durable(configuration) and not deployed.qualifier:
+        return (
+            "it is a durable function, which Lambda invokes only by a qualified ARN: enable "
+            f"{deployed.name}:ALIAS (or a version) instead"
+        )
+    return None
+
+
+def note(deployed: Deployed) -> str | None:
+    """What a user should know of pings where ``deployed`` runs (None: nothing special)."""
+    if durable(deployed.served):
+        return (
+            "a durable function: each ping starts a durable execution that the layer ends at once "
+            "(SUCCEEDED, the ping's report as its result); the workflow never runs"
+        )
+    return None

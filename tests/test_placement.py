@@ -1,0 +1,68 @@
+"""Where Lambda runs a function: ``enable`` refuses to schedule pings where they do harm or warm
+nothing (Managed Instances, tenant isolation, a durable function by its unqualified name), says
+what to do instead, and changes nothing; ``status`` says the same."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .control_plane import make_function, run, snapshot, verdicts
+
+PROVIDER = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:fleet"
+MANAGED = {
+    "CapacityProviderConfig": {
+        "LambdaManagedInstancesCapacityProviderConfig": {
+            "CapacityProviderArn": PROVIDER,
+            "PerExecutionEnvironmentMaxConcurrency": 10,
+        }
+    }
+}
+TENANTS = {"TenancyConfig": {"TenantIsolationMode": "PER_TENANT"}}
+DURABLE = {"DurableConfig": {"ExecutionTimeout": 900, "RetentionPeriodInDays": 14}}
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        (MANAGED, "MinExecutionEnvironments=N"),
+        (TENANTS, "an untenanted ping warms nothing"),
+        (DURABLE, "enable orders:ALIAS (or a version) instead"),
+    ],
+)
+def test_enable_refuses_where_pings_do_not_belong_and_changes_nothing(
+    aws: dict[str, Any], configured: Callable[..., None], layer_zip: Path, fields: dict[str, Any], says: str
+) -> None:
+    make_function(aws)
+    configured("orders", **fields)
+    before = snapshot(aws)
+    status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
+    assert (status, says in output) == (5, True), output
+    assert snapshot(aws) == before
+    status, output = run("status", "orders")
+    assert verdicts(output)["where it runs"] == "FAIL", output
+    assert says in output
+
+
+def test_a_durable_function_by_its_alias_is_warmed_and_enable_says_how(
+    aws: dict[str, Any], configured: Callable[..., None], layer_zip: Path
+) -> None:
+    make_function(aws)
+    version = aws["lambda"].publish_version(FunctionName="orders")["Version"]
+    aws["lambda"].create_alias(FunctionName="orders", Name="live", FunctionVersion=version)
+    configured("orders", **DURABLE)
+    status, output = run(
+        "enable", "orders:live", "--concurrency", "2", "--publish", str(layer_zip), "--dry-run"
+    )
+    assert status == 0, output
+    assert "each ping starts a durable execution that the layer ends at once" in output
+
+
+def test_status_of_an_on_demand_function_says_pings_warm_it(aws: dict[str, Any], lambda_router: Any) -> None:
+    make_function(aws)
+    _, output = run("status", "orders")
+    assert verdicts(output)["where it runs"] == "OK", output
+    assert "on-demand environments: pings warm them" in output
