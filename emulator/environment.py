@@ -112,8 +112,11 @@ class Environment:
         extra_env: dict[str, str],
         cpu: CpuGroup | None = None,
         throttle_init: bool = False,
+        provisioned_for: str | None = None,
     ) -> None:
         self.id = environment_id
+        self.provisioned_for = provisioned_for
+        """The qualifier whose Provisioned Concurrency this environment is (None: on-demand)."""
         self.cpu = cpu  # its cgroup: held to the memory's CPU share once its init is done
         self.throttle_init = throttle_init
         self.function = function
@@ -166,7 +169,9 @@ class Environment:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency"
+            if self.provisioned_for
+            else "on-demand",
             "AWS_REGION": function.region,
             "AWS_DEFAULT_REGION": function.region,
             "AWS_ACCESS_KEY_ID": ACCESS_KEY,
@@ -316,7 +321,7 @@ class Environment:
         A cold start has the init phase (up to 10 s) before the timeout starts, as in Lambda.
         """
         invocation.environment_id = self.id
-        invocation.cold = self.invocations == 0
+        invocation.cold = self.invocations == 0 and not self.provisioned_for
         self.invocations += 1
         self.start()
         self._queue.put(invocation)

@@ -26,6 +26,8 @@ class FunctionSpec:
     aliases: dict[str, str] = field(default_factory=dict)
     region: str = "us-east-1"
     account: str = "123456789012"
+    provisioned: dict[str, int] = field(default_factory=dict)
+    """Provisioned Concurrency: qualifier (alias or version) -> environments initialised ahead of demand."""
     durable: bool = False
     """A durable function (``DurableConfig``): each invocation is a durable execution (emulator.durable)."""
     entrypoint: list[str] | None = None

@@ -14,7 +14,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from .function import FunctionSpec
 from .http import FastHandler, LoopbackEndpoint
@@ -45,6 +45,9 @@ class Router(FastHandler):
 
     def _forward(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if "/provisioned-concurrency" in self.path:
+            self._provisioned_concurrency()
+            return
         emulators: dict[str, str] = self.server.emulators  # type: ignore[attr-defined]
         moto_url: str = self.server.moto_url  # type: ignore[attr-defined]
         upstream = emulators.get(invoked_function(self.path.split("?")[0])) or moto_url
@@ -58,6 +61,27 @@ class Router(FastHandler):
         skip = {"content-length", "transfer-encoding", "connection"}
         self.reply(response.status, answer, {k: v for k, v in response.getheaders() if k.lower() not in skip})
         connection.close()
+
+    def _provisioned_concurrency(self) -> None:
+        """GetProvisionedConcurrencyConfig, which moto lacks, from ``.server.provisioned``
+        (``(function name, qualifier)`` -> environments allocated)."""
+        provisioned: dict[tuple[str, str], int] = self.server.provisioned  # type: ignore[attr-defined]
+        where = urlparse(self.path)
+        name = unquote(where.path.split("/")[3]).split(":function:")[-1].split(":")[0]
+        qualifier = parse_qs(where.query).get("Qualifier", [""])[0]
+        count = provisioned.get((name, qualifier))
+        if self.command != "GET" or count is None:
+            error = {"Type": "User", "message": "No Provisioned Concurrency Config found for this function"}
+            headers = {"x-amzn-ErrorType": "ProvisionedConcurrencyConfigNotFoundException"}
+            self.reply(404, json.dumps(error).encode(), headers)
+            return
+        config = {
+            "RequestedProvisionedConcurrentExecutions": count,
+            "AvailableProvisionedConcurrentExecutions": count,
+            "AllocatedProvisionedConcurrentExecutions": count,
+            "Status": "READY",
+        }
+        self.reply(200, json.dumps(config).encode(), {"Content-Type": "application/json"})
 
     def _configured(self, answer: bytes) -> bytes:
         """A function's configuration with the fields moto does not keep (``.server.configurations``:
@@ -87,8 +111,9 @@ def _connection(url: str) -> http.client.HTTPConnection:
 
 def router(moto_url: str, port: int = 0) -> LoopbackEndpoint:
     """One endpoint: invocations of the functions added to ``.server.emulators`` (name -> URL) go
-    there, everything else to moto (with ``.server.configurations`` added to the configurations)."""
-    return LoopbackEndpoint(Router, port, emulators={}, configurations={}, moto_url=moto_url)
+    there, everything else to moto (with ``.server.configurations`` added to the configurations, and
+    ``.server.provisioned`` answering for Provisioned Concurrency)."""
+    return LoopbackEndpoint(Router, port, emulators={}, configurations={}, provisioned={}, moto_url=moto_url)
 
 
 def _code_zip(code: Path) -> bytes:

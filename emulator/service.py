@@ -151,6 +151,7 @@ class LambdaEmulator:
         self.extra_env.setdefault("AWS_ENDPOINT_URL_LAMBDA", self._http.url)
         if tls:
             self.extra_env.setdefault("AWS_CA_BUNDLE", str(ca_bundle()))
+        self._provision()
         return self._http.url
 
     @property
@@ -227,7 +228,7 @@ class LambdaEmulator:
     def _run(self, invocation: Invocation, wait_for_capacity_s: float = 0.0) -> None:
         """Run on an environment; throttled if none is free within ``wait_for_capacity_s``."""
         give_up_at = time.monotonic() + wait_for_capacity_s
-        while (environment := self._acquire(invocation.version)) is None:
+        while (environment := self._acquire(invocation.version, invocation.qualifier)) is None:
             if time.monotonic() >= give_up_at:
                 invocation.fail("throttled", "TooManyRequestsException", "Rate Exceeded.")
                 return
@@ -239,32 +240,55 @@ class LambdaEmulator:
         if self.function.durable:
             end_execution(invocation)
 
-    def _acquire(self, version: str) -> Environment | None:
-        """An idle environment of ``version`` marked busy, a new one, or None at the limit."""
+    def _acquire(self, version: str, qualifier: str | None = None) -> Environment | None:
+        """An idle environment marked busy: Provisioned Concurrency's of ``qualifier`` first (Lambda
+        routes there first), then an on-demand one of ``version``; else a new one, or None at the limit."""
         with self.lock:
             self.environments = [e for e in self.environments if e.state != "dead"]
-            for environment in self.environments:
-                if environment.version == version and environment.state == "idle":
-                    environment.state = "busy"
-                    return environment
+            idle = [e for e in self.environments if e.state == "idle"]
+            provisioned = [e for e in idle if qualifier and e.provisioned_for == qualifier]
+            on_demand = [e for e in idle if e.version == version and e.provisioned_for is None]
+            for environment in provisioned + on_demand:
+                environment.state = "busy"
+                return environment
             if len(self.environments) >= self.concurrency:
                 return None
-            environment_id = f"env-{len(self.all_environments) + 1:03d}"
-            environment = Environment(
-                environment_id,
-                self.function,
-                version=version,
-                python=self.python,
-                opt_dir=self.opt_dir,
-                mount_opt=self.mount_opt,
-                extra_env=self.extra_env,
-                cpu=self.cpu.group(environment_id) if self.cpu else None,
-                throttle_init=self.throttle_init,
-            )
+            environment = self._new_environment(version)
             environment.state = "busy"
-            self.environments.append(environment)
-            self.all_environments.append(environment)
             return environment
+
+    def _new_environment(self, version: str, provisioned_for: str | None = None) -> Environment:
+        """A new environment of ``version`` (not started), counted; the caller holds the lock."""
+        environment_id = f"env-{len(self.all_environments) + 1:03d}"
+        environment = Environment(
+            environment_id,
+            self.function,
+            version=version,
+            python=self.python,
+            opt_dir=self.opt_dir,
+            mount_opt=self.mount_opt,
+            extra_env=self.extra_env,
+            cpu=self.cpu.group(environment_id) if self.cpu else None,
+            throttle_init=self.throttle_init,
+            provisioned_for=provisioned_for,
+        )
+        self.environments.append(environment)
+        self.all_environments.append(environment)
+        return environment
+
+    def _provision(self) -> None:
+        """Start Provisioned Concurrency's environments ahead of demand, as Lambda allocates them."""
+        for qualifier, count in self.function.provisioned.items():
+            version = self.function.resolve(qualifier)
+            if version is None or version == "$LATEST":
+                raise ValueError(
+                    f"Provisioned Concurrency on {qualifier!r}: name a published version or alias"
+                )
+            with self.lock:
+                started = [self._new_environment(version, qualifier) for _ in range(count)]
+            for environment in started:
+                environment.start()
+                environment.state = "idle"
 
     def _release(self, environment: Environment) -> None:
         with self.lock:

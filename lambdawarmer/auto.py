@@ -1,8 +1,13 @@
 """``"concurrency": "auto"``: how many environments to warm, from the function's own recent peak.
 
 One GetMetricData call reads, at 1-minute resolution over the window, the ``AWS/Lambda``
-``ConcurrentExecutions`` Maximum (Lambda emits it for every function, version and alias) and the
-``InstancesRequested`` round metric lambdawarmer writes for each warm-up round. The warm-up rounds
+``ConcurrentExecutions`` Maximum (Lambda emits it for every function, version and alias), its
+``ProvisionedConcurrentExecutions`` Maximum, and the ``InstancesRequested`` round metric
+lambdawarmer writes for each warm-up round. Only what lies above the provisioned level counts:
+requests go to provisioned environments first, so on-demand environments are busy only when the
+provisioned ones are, and a minute's on-demand peak is its ``ConcurrentExecutions`` less its
+``ProvisionedConcurrentExecutions`` (two 1-minute maxima: an estimate where they peak at different
+seconds of the minute). The warm-up rounds
 raise ``ConcurrentExecutions`` by N in the minute they run: read back as traffic, N would ratchet up
 and never come down. So the minutes in which a round ran are left out, and so is the current minute
 (its data is partial). N = ceil(peak x (1 + headroom)), within the floor and the ceiling. The
@@ -60,12 +65,16 @@ def traffic_request(
     config: WarmerConfig, function_name: str, qualifier: str | None, now_s: float
 ) -> dict[str, Any]:
     """The GetMetricData request ``auto`` makes: over the window before the current (partial) minute,
-    the function's ``ConcurrentExecutions`` Maximum and its warm-up rounds, per minute."""
+    the function's ``ConcurrentExecutions`` and ``ProvisionedConcurrentExecutions`` Maxima and its
+    warm-up rounds, per minute."""
     end = int(now_s) // MINUTE_S * MINUTE_S
     where: dict[str, Any] = {"dimensions": query_dimensions(function_name, qualifier), "period_s": MINUTE_S}
     return {
         "MetricDataQueries": [
             metric_query("traffic", "ConcurrentExecutions", "Maximum", namespace="AWS/Lambda", **where),
+            metric_query(
+                "provisioned", "ProvisionedConcurrentExecutions", "Maximum", namespace="AWS/Lambda", **where
+            ),
             metric_query(
                 "warmup", "InstancesRequested", "SampleCount", namespace=config.metrics_namespace, **where
             ),
@@ -76,8 +85,8 @@ def traffic_request(
 
 
 def traffic_from_answer(answer: Mapping[str, Any]) -> tuple[dict[int, float], set[int]]:
-    """The traffic's per-minute peaks, and the minutes with a warm-up round (epoch s), from the answer
-    to :func:`traffic_request`."""
+    """The traffic's per-minute on-demand peaks (above the provisioned environments busy that minute),
+    and the minutes with a warm-up round (epoch s), from the answer to :func:`traffic_request`."""
     series = {result.get("Id"): result for result in answer.get("MetricDataResults", [])}
 
     def by_minute(query_id: str) -> dict[int, float]:
@@ -87,7 +96,11 @@ def traffic_from_answer(answer: Mapping[str, Any]) -> tuple[dict[int, float], se
             for stamp, value in zip(result.get("Timestamps", []), result.get("Values", []))
         }
 
-    return by_minute("traffic"), set(by_minute("warmup"))
+    provisioned = by_minute("provisioned")
+    on_demand = {
+        minute: max(0.0, peak - provisioned.get(minute, 0.0)) for minute, peak in by_minute("traffic").items()
+    }
+    return on_demand, set(by_minute("warmup"))
 
 
 def layer_reader() -> MetricReader:

@@ -14,6 +14,12 @@ LAYER_WARMER_ENV = "LAMBDAWARMER_LAYER_PID"
 another id, is not warmed by it)."""
 
 
+INITIALIZATION_TYPE_ENV = "AWS_LAMBDA_INITIALIZATION_TYPE"
+ON_DEMAND = "on-demand"
+PROVISIONED = "provisioned-concurrency"
+SNAP_START = "snap-start"
+
+
 def mark_layer_warmer() -> None:
     """Say that the layer's handler is the outermost warmer of this process."""
     os.environ[LAYER_WARMER_ENV] = str(os.getpid())
@@ -35,10 +41,13 @@ class ExecutionEnvironment:
     no real request yet (the first one learns whether a ping came before it).
     """
 
-    __slots__ = ("_lock", "awaiting_request", "fresh", "instance_id", "last_request_at")
+    __slots__ = ("_lock", "awaiting_request", "fresh", "initialization", "instance_id", "last_request_at")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self.initialization = os.environ.get(INITIALIZATION_TYPE_ENV) or ON_DEMAND
+        """How Lambda started this environment: ``on-demand``, ``provisioned-concurrency``,
+        ``snap-start`` (Lambda's ``AWS_LAMBDA_INITIALIZATION_TYPE``)."""
         self.reset()
 
     def reset(self) -> None:
@@ -49,7 +58,9 @@ class ExecutionEnvironment:
         with self._lock:
             self.instance_id = _new_instance_id()
             self.last_request_at: float | None = None
-            self.fresh = True
+            # Provisioned Concurrency's environments are initialised ahead of demand: their first
+            # invocation is not a cold start (Lambda counts none; neither do Powertools' flags).
+            self.fresh = self.initialization != PROVISIONED
             self.awaiting_request = True
 
     def claim_cold(self) -> bool:
@@ -76,7 +87,7 @@ ENVIRONMENT = ExecutionEnvironment()
 
 def _register_snapstart_hook() -> None:
     """With SnapStart, take a new identity after each restore (when the runtime offers the hook)."""
-    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "snap-start":
+    if os.environ.get(INITIALIZATION_TYPE_ENV) != SNAP_START:
         return
     try:
         from snapshot_restore_py import register_after_restore

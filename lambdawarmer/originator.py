@@ -113,13 +113,21 @@ class Originator:
         return budget, why
 
     def originate(
-        self, ping: Ping, context: Any, correlation_id: str, instance_id: str, cold: bool
+        self,
+        ping: Ping,
+        context: Any,
+        correlation_id: str,
+        instance_id: str,
+        cold: bool,
+        *,
+        provisioned: bool = False,
     ) -> Origination:
-        """Choose N, warm N-1 instances beside this one (``instance_id``, ``cold``) within the
-        function's remaining time, record the round; how N was chosen and what was warmed."""
+        """Choose N, warm N-1 instances beside this one (``instance_id``, ``cold``, ``provisioned``:
+        Provisioned Concurrency's) within the function's remaining time, record the round; how N was
+        chosen and what was warmed."""
         started = time.monotonic()
         deadline = started + time_left_ms(context, self.config.read_timeout_ms) / 1000
-        tally = Tally(instance_id, cold)
+        tally = Tally(instance_id, cold, provisioned)
         target = invoked_function(context)
         total, auto = ping.total, None
         if ping.auto:
@@ -221,6 +229,7 @@ class Originator:
             len(tally.instances),
             len(tally.cold),
             round((time.monotonic() - started) * 1000, 1),
+            instances_provisioned=len(tally.provisioned),
         )
         if fan_out.invocations_not_sent:
             logger.warning(

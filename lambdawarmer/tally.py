@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .instance import PROVISIONED
 from .protocol import Failure, RoundReport
 
 TYPE_CHECKING = False
@@ -10,13 +11,15 @@ if TYPE_CHECKING:
 
 
 class Tally:
-    """The distinct instances warmed so far, and every round's figures."""
+    """The distinct instances warmed so far (the cold ones, Provisioned Concurrency's), and every
+    round's figures."""
 
-    __slots__ = ("cold", "failures", "instances", "rounds")
+    __slots__ = ("cold", "failures", "instances", "provisioned", "rounds")
 
-    def __init__(self, own_instance_id: str, own_cold: bool) -> None:
+    def __init__(self, own_instance_id: str, own_cold: bool, own_provisioned: bool = False) -> None:
         self.instances = {own_instance_id}
         self.cold = {own_instance_id} if own_cold else set()
+        self.provisioned = {own_instance_id} if own_provisioned else set()
         self.rounds: list[RoundReport] = []
         self.failures: list[Failure] = []
 
@@ -30,6 +33,8 @@ class Tally:
             self.instances.add(report.instance_id)
             if report.cold:
                 self.cold.add(report.instance_id)
+            if report.initialization == PROVISIONED:
+                self.provisioned.add(report.instance_id)
         number = len(self.rounds) + 1
         failures = [
             Failure(number, outcome.index, outcome.reason or "") for outcome in sent if outcome.report is None

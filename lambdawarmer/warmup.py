@@ -16,7 +16,7 @@ import os
 import threading
 import time
 
-from .instance import ENVIRONMENT, ExecutionEnvironment
+from .instance import ENVIRONMENT, PROVISIONED, ExecutionEnvironment
 from .logs import apply_level, log_fields, logger
 from .metrics import make_recorder
 from .observability import mark_warm
@@ -129,10 +129,16 @@ class Warmer:
             concurrency=ping.total,
             correlation_id=ping.correlation_id or getattr(context, "aws_request_id", None) or "",
             source=ping.kind,
+            initialization=environment.initialization,
         )
         if ping.kind == PingKind.SCHEDULED:
             report.origination = self._originator_once().originate(
-                ping, context, report.correlation_id, report.instance_id, cold
+                ping,
+                context,
+                report.correlation_id,
+                report.instance_id,
+                cold,
+                provisioned=environment.initialization == PROVISIONED,
             )
         else:
             report.held_at = self._hold(ping, context)

@@ -4,17 +4,19 @@ SnapStart, where it runs, its network, its timeout against the round's time budg
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from lambdawarmer.config import WarmerConfig
+from lambdawarmer.metrics import metric_query, query_dimensions
 from lambdawarmer.protocol import AUTO
 from lambdawarmer.timing import ANSWER_ALLOWANCE_MS, DEADLINE_MARGIN_MS
 from lambdawarmer_model.rounds import scheduled_round
 
 from .clients import Clients, error_code
 from .deployed import Deployed
+from .placement import at_or_below_provisioned, provisioned_level, refusal
 from .placement import note as placement_note
-from .placement import refusal
 from .setup_checks import FAIL, OK, WARN, Check
 
 
@@ -38,27 +40,19 @@ def check_provisioned(clients: Clients, deployed: Deployed, concurrency: int | s
     if not deployed.qualifier:
         return Check("provisioned concurrency", OK, "none ($LATEST cannot have it)")
     try:
-        config = clients.lambda_.get_provisioned_concurrency_config(
-            FunctionName=deployed.name, Qualifier=deployed.qualifier
-        )
+        provisioned = provisioned_level(clients, deployed)
     except Exception as error:
-        if error_code(error) == "ProvisionedConcurrencyConfigNotFoundException":
-            return Check("provisioned concurrency", OK, f"none on {deployed.qualifier}")
         return Check("provisioned concurrency", WARN, f"cannot read it: {error_code(error)}")
-    provisioned = int(
-        config.get("AllocatedProvisionedConcurrentExecutions")
-        or config.get("RequestedProvisionedConcurrentExecutions")
-        or 0
-    )
+    if not provisioned:
+        return Check("provisioned concurrency", OK, f"none on {deployed.qualifier}")
     if isinstance(concurrency, int) and concurrency <= provisioned:
         return Check(
-            "provisioned concurrency",
-            WARN,
-            f"{provisioned} on {deployed.qualifier}: pinging {concurrency} only touches environments that "
-            "are warm anyway (you pay twice); stop warming it or ping more than that",
+            "provisioned concurrency", WARN, at_or_below_provisioned(deployed, provisioned, concurrency)
         )
     return Check(
-        "provisioned concurrency", WARN, f"{provisioned} on {deployed.qualifier}: pings use those first"
+        "provisioned concurrency",
+        WARN,
+        f"{provisioned} on {deployed.qualifier}: pings use those first; auto counts only what lies above",
     )
 
 
@@ -137,6 +131,37 @@ def check_timeout(deployed: Deployed, values: dict[str, Any], concurrency: int |
             f"round needs up to {worst_s:.1f} s: the invokes not answered by the timeout are not counted",
         )
     return Check("timeout", OK, f"{detail}; a cold instance's init (up to 10 s) fits too")
+
+
+RECURSION_DAYS = 14
+
+
+def check_recursion(clients: Clients, deployed: Deployed) -> Check | None:
+    """``RecursiveInvocationsDropped`` when it is not zero (None: nothing dropped). A fanned-out ping
+    never fans out, so a round is two invokes deep and Lambda's recursive loop detection (16 in
+    one chain) is never reached by lambdawarmer: drops come from the function's own code."""
+    end = int(time.time()) // 86_400 * 86_400 + 86_400
+    where: dict[str, Any] = {
+        "namespace": "AWS/Lambda",
+        "dimensions": query_dimensions(deployed.name, None),
+        "period_s": 86_400,
+    }
+    request = {
+        "MetricDataQueries": [metric_query("dropped", "RecursiveInvocationsDropped", "Sum", **where)],
+        "StartTime": end - RECURSION_DAYS * 86_400,
+        "EndTime": end,
+    }
+    answer = clients.metric_reader(10.0)(request, 10.0)
+    dropped = sum(sum(result.get("Values", [])) for result in answer.get("MetricDataResults", []))
+    if not dropped:
+        return None
+    return Check(
+        "recursive loops",
+        FAIL,
+        f"Lambda stopped {dropped:g} invocations of a recursive loop in the last {RECURSION_DAYS} days "
+        "(RecursiveInvocationsDropped): not lambdawarmer's (its fan-out is one level deep), look for the "
+        "function's own code or event sources invoking it",
+    )
 
 
 def check_auto(

@@ -40,8 +40,8 @@ from .schedules import DEFAULT_SCHEDULE
 if TYPE_CHECKING:
     from .clients import Clients
     from .deployed import Deployed
+from .placement import at_or_below_provisioned, provisioned_level, refusal
 from .placement import note as placement_note
-from .placement import refusal
 
 CHAINED_VARIABLE = SETTINGS["exec_wrapper"].env
 TOKEN_VARIABLE = SETTINGS["token"].env
@@ -180,6 +180,8 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
     plan_legacy_removal(clients, deployed, plan, disabling=False)
     if said := placement_note(deployed):
         plan.notes.append(said)
+    if said := _provisioned_note(clients, deployed, options.concurrency):
+        plan.notes.append(said)
     if plan.not_ready:
         plan.notes.append(
             f"{plan.not_ready}: it is not pinged, and its schedule stays DISABLED. Configuration changes "
@@ -189,6 +191,19 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
             "lambdawarmer enable again"
         )
     return plan
+
+
+def _provisioned_note(clients: Clients, deployed: Deployed, concurrency: int | str) -> str | None:
+    """What the Provisioned Concurrency on the qualifier means for ``concurrency`` (None: nothing)."""
+    try:
+        provisioned = provisioned_level(clients, deployed)
+    except Exception as error:  # status says it cannot read it; enable goes on
+        return f"the Provisioned Concurrency on {deployed.qualifier} cannot be read ({error_code(error)})"
+    if not provisioned:
+        return None
+    if isinstance(concurrency, int) and concurrency <= provisioned:
+        return at_or_below_provisioned(deployed, provisioned, concurrency)
+    return f"{provisioned} provisioned on {deployed.qualifier}: auto counts only what lies above them"
 
 
 def _plan_policy(clients: Clients, plan: Plan, role: str, name: str, policy: dict[str, Any]) -> None:

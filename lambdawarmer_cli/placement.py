@@ -11,6 +11,8 @@ From AWS's documentation (the README's "Where Lambda runs your function" cites i
 * Tenant isolation (``TenancyConfig.TenantIsolationMode = PER_TENANT``): every invoke must name a
   tenant (``X-Amz-Tenant-Id``) and each tenant has environments of its own; a ping without a
   tenant is refused, so pings must be sent per tenant.
+* Provisioned Concurrency (per alias or version): requests go to its environments first, and they
+  are initialised ahead of demand; a ping at or below its level warms nothing more.
 * Durable functions (``DurableConfig``): every invoke starts a durable execution, and Lambda invokes
   a durable function only by a qualified ARN (a version or an alias). The layer answers a ping
   inside the execution (protocol.durable): the execution ends at once, the workflow never runs.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .clients import Clients, error_code
 from .deployed import Deployed
 
 
@@ -74,3 +77,32 @@ def note(deployed: Deployed) -> str | None:
             "(SUCCEEDED, the ping's report as its result); the workflow never runs"
         )
     return None
+
+
+def provisioned_level(clients: Clients, deployed: Deployed) -> int:
+    """The Provisioned Concurrency on the qualifier pinged (0: none; $LATEST cannot have it). Raises
+    what AWS raised when it cannot be read."""
+    if not deployed.qualifier:
+        return 0
+    try:
+        config = clients.lambda_.get_provisioned_concurrency_config(
+            FunctionName=deployed.name, Qualifier=deployed.qualifier
+        )
+    except Exception as error:
+        if error_code(error) == "ProvisionedConcurrencyConfigNotFoundException":
+            return 0
+        raise
+    return int(
+        config.get("AllocatedProvisionedConcurrentExecutions")
+        or config.get("RequestedProvisionedConcurrentExecutions")
+        or 0
+    )
+
+
+def at_or_below_provisioned(deployed: Deployed, provisioned: int, concurrency: int) -> str:
+    """What pinging ``concurrency`` at or below the ``provisioned`` level means."""
+    return (
+        f"{provisioned} provisioned on {deployed.qualifier}: pinging {concurrency} only touches "
+        "environments that are warm anyway (requests go to them first; you pay twice); stop warming it "
+        "or ping more than that"
+    )

@@ -208,10 +208,15 @@ def sam_cli() -> Path:
 
 
 def put_concurrent_executions(
-    cloudwatch: Any, function: str, peaks: dict[int, float], alias: str | None = None
+    cloudwatch: Any,
+    function: str,
+    peaks: dict[int, float],
+    alias: str | None = None,
+    metric: str = "ConcurrentExecutions",
 ) -> None:
-    """What Lambda writes for a function (or ``function:alias``): ``ConcurrentExecutions`` of
-    ``peaks[m]`` in the minute ``m`` minutes before the current one."""
+    """What Lambda writes for a function (or ``function:alias``): ``metric`` (``ConcurrentExecutions``,
+    or ``ProvisionedConcurrentExecutions``) of ``peaks[m]`` in the minute ``m`` minutes before the
+    current one."""
     import datetime
 
     dimensions = [{"Name": "FunctionName", "Value": function}]
@@ -222,7 +227,7 @@ def put_concurrent_executions(
         Namespace="AWS/Lambda",
         MetricData=[
             {
-                "MetricName": "ConcurrentExecutions",
+                "MetricName": metric,
                 "Dimensions": dimensions,
                 "Timestamp": stamp - datetime.timedelta(minutes=minutes) + datetime.timedelta(seconds=5),
                 "Value": value,

@@ -62,10 +62,13 @@ def invocations_to(lambda_router: Any) -> Callable[[LambdaEmulator], None]:
 @pytest.fixture
 def configured(lambda_router: Any) -> Callable[..., None]:
     """Give a function configuration that moto does not keep (``DurableConfig``, ``TenancyConfig``,
-    ``CapacityProviderConfig``...), as Lambda's GetFunction(Configuration) would answer it."""
+    ``CapacityProviderConfig``..., and ``provisioned``: qualifier -> Provisioned Concurrency), as
+    Lambda's GetFunction(Configuration) and GetProvisionedConcurrencyConfig would answer."""
 
-    def configure(name: str, **fields: Any) -> None:
+    def configure(name: str, provisioned: dict[str, int] | None = None, **fields: Any) -> None:
         lambda_router.configurations[name] = fields
+        for qualifier, count in (provisioned or {}).items():
+            lambda_router.provisioned[name, qualifier] = count
 
     return configure
 

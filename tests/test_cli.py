@@ -375,3 +375,33 @@ def test_config_knows_the_deploy_hooks_variables(tmp_path: Path) -> None:
     result = run_module("-m", "lambdawarmer_cli", "config", "--env-file", str(env_file))
     assert result.returncode == 0, result.stdout
     assert "WARMER_HOOK" not in result.stdout
+
+
+def test_ping_says_when_its_instances_are_provisioned_concurrencys(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path
+) -> None:
+    """Provisioned Concurrency's environments take an alias's invokes first and were initialised ahead
+    of demand: a ping at or below that level warms nothing more, and none of them is a cold start."""
+    code = write_function(tmp_path / "code", PLAIN)
+    function = FunctionSpec(
+        name="orders",
+        code=code,
+        handler="app.handler",
+        layers=[layer_zip],
+        environment=WRAPPER_ENV,
+        timeout_s=30,
+        versions=["1"],
+        aliases={"live": "1"},
+        provisioned={"live": 2},
+    )
+    emulator = start_emulator(function)
+    status, output = cli("ping", "orders:live", "--concurrency", "2", "--json", endpoint=emulator.url)
+    report = json.loads(output)
+    assert (status, report["instances_warmed"], report["instances_provisioned"]) == (0, 2, 2), output
+    assert (report["initialization"], report["instances_cold"]) == ("provisioned-concurrency", 0)
+    assert {invocation.environment_id for invocation in emulator.invocations} == {"env-001", "env-002"}
+    status, output = cli("ping", "orders:live", "--concurrency", "3", endpoint=emulator.url)
+    assert status == 0, output
+    assert "provisioned      2 of them Provisioned Concurrency's (warm anyway); the rest on-demand" in output
+    _, output = cli("ping", "orders:live", "--concurrency", "2", endpoint=emulator.url)
+    assert "a ping at or below the provisioned level warms nothing more" in output

@@ -344,3 +344,27 @@ def test_no_sdk_ever_and_the_client_is_loaded_by_the_first_fan_out_and_kept_aliv
     assert len(api.calls) == 4
     first_ping, second_ping = {c.client_port for c in api.calls[:2]}, {c.client_port for c in api.calls[2:]}
     assert second_ping <= first_ping, "the second ping reuses the first one's kept-alive connections"
+
+
+def test_the_report_tells_provisioned_environments_from_on_demand_ones(
+    invoke_api: StartApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda sets AWS_LAMBDA_INITIALIZATION_TYPE in each environment; requests (pings included) go to
+    Provisioned Concurrency's environments first."""
+    from lambdawarmer.instance import ExecutionEnvironment
+
+    def first_two_provisioned(call: InvokeCall) -> tuple[int, dict[str, str], bytes]:
+        status, headers, body = distinct_instances(call)
+        index = call.payload[FANOUT_KEY]["index"]
+        kind = "provisioned-concurrency" if index <= 2 else "on-demand"
+        return status, headers, json.dumps({**json.loads(body), "initialization": kind}).encode()
+
+    invoke_api(first_two_provisioned)
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "provisioned-concurrency")
+    engine = Warmer(load_config(), ExecutionEnvironment())
+    report = engine.wrap(handler)({"warmer": True, "concurrency": 4}, make_context())
+    assert report["initialization"] == "provisioned-concurrency"
+    assert (report["instances_warmed"], report["instances_provisioned"]) == (4, 2)
+    monkeypatch.delenv("AWS_LAMBDA_INITIALIZATION_TYPE")
+    alone = Warmer(load_config(), ExecutionEnvironment()).wrap(handler)({"warmer": True}, make_context())
+    assert alone["initialization"] == "on-demand"

@@ -66,3 +66,44 @@ def test_status_of_an_on_demand_function_says_pings_warm_it(aws: dict[str, Any],
     _, output = run("status", "orders")
     assert verdicts(output)["where it runs"] == "OK", output
     assert "on-demand environments: pings warm them" in output
+
+
+def test_enable_and_status_say_when_n_is_at_or_below_the_provisioned_level(
+    aws: dict[str, Any], configured: Callable[..., None], layer_zip: Path
+) -> None:
+    make_function(aws)
+    version = aws["lambda"].publish_version(FunctionName="orders")["Version"]
+    aws["lambda"].create_alias(FunctionName="orders", Name="live", FunctionVersion=version)
+    configured("orders", provisioned={"live": 5})
+    argv = ("enable", "orders:live", "--publish", str(layer_zip), "--dry-run")
+    status, output = run(*argv, "--concurrency", "4")
+    assert status == 0, output
+    assert "5 provisioned on live: pinging 4 only touches environments that are warm anyway" in output
+    status, output = run(*argv, "--concurrency", "auto")
+    assert "5 provisioned on live: auto counts only what lies above them" in output
+    _, output = run("status", "orders:live")
+    assert verdicts(output)["provisioned concurrency"] == "WARN", output
+
+
+def test_status_shows_recursive_invocations_dropped_only_when_there_are_some(
+    aws: dict[str, Any], lambda_router: Any
+) -> None:
+    import boto3
+
+    make_function(aws)
+    _, output = run("status", "orders")
+    assert "recursive loops" not in output
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    cloudwatch.put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[
+            {
+                "MetricName": "RecursiveInvocationsDropped",
+                "Dimensions": [{"Name": "FunctionName", "Value": "orders"}],
+                "Value": 3,
+            }
+        ],
+    )
+    _, output = run("status", "orders")
+    assert verdicts(output)["recursive loops"] == "FAIL", output
+    assert "Lambda stopped 3 invocations of a recursive loop" in output

@@ -108,6 +108,7 @@ def test_ping_does_not_call_the_handler_and_returns_the_report() -> None:
         "concurrency": 1,
         "correlation_id": "abc",
         "source": "schedule",
+        "initialization": "on-demand",
         "concurrency_source": "event",
     }
     json.dumps(report)  # the runtime must be able to serialise it

@@ -286,6 +286,28 @@ def test_auto_reads_the_qualifier_it_was_invoked_through(invoke_api: StartApi, c
     assert report["concurrency"] == 3
 
 
+def test_auto_counts_only_what_lies_above_the_provisioned_level(
+    invoke_api: StartApi, cloudwatch: Any
+) -> None:
+    """Requests go to provisioned environments first: a minute's on-demand peak is its
+    ConcurrentExecutions less its ProvisionedConcurrentExecutions (never below 0)."""
+    invoke_api(distinct)
+    seed(cloudwatch, traffic={30: 12, 20: 9, 10: 4}, pings={}, qualifier="live")
+    for minute, busy in {30: 10, 20: 3, 10: 4}.items():
+        datum = {
+            "MetricName": "ProvisionedConcurrentExecutions",
+            "Dimensions": [
+                {"Name": "FunctionName", "Value": FUNCTION},
+                {"Name": "Resource", "Value": f"{FUNCTION}:live"},
+            ],
+            "Timestamp": minutes_ago(minute),
+            "Value": busy,
+        }
+        cloudwatch.put_metric_data(Namespace="AWS/Lambda", MetricData=[datum])
+    report = warmer(auto_headroom=0)(handler)(AUTO, make_context(arn=f"{FUNCTION_ARN}:live"))
+    assert (report["concurrency"], report["auto"]["peak"]) == (6, 6.0)  # minute 20: 9 busy, 3 provisioned
+
+
 def test_auto_is_bounded(invoke_api: StartApi, cloudwatch: Any, cloudwatch_endpoint: str) -> None:
     invoke_api(distinct)
     seed(cloudwatch, traffic={5: 500}, pings={})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..instance import ON_DEMAND, PROVISIONED
 from ..logs import bounded
 from .rounds import AutoChoice, FanOutReport, count_field, number_field, text_field
 
@@ -41,7 +42,8 @@ class Origination:
 
 
 class Report:
-    """The answer to a ping: which instance answered, whether it was cold, and for the instance that
+    """The answer to a ping: which instance answered, whether it was cold, how Lambda started it
+    (``initialization``: on-demand, provisioned-concurrency, snap-start), and for the instance that
     received a scheduled ping, its :class:`Origination`. ``held_at``: when an invoked instance
     started holding (epoch ms, its clock)."""
 
@@ -52,6 +54,7 @@ class Report:
         "function",
         "held_at",
         "index",
+        "initialization",
         "instance_id",
         "origination",
         "source",
@@ -67,6 +70,7 @@ class Report:
         concurrency: int,
         correlation_id: str,
         source: str,
+        initialization: str = "on-demand",
         held_at: int | None = None,
         origination: Origination | None = None,
     ) -> None:
@@ -77,6 +81,7 @@ class Report:
         self.concurrency = concurrency
         self.correlation_id = correlation_id
         self.source = source
+        self.initialization = initialization
         self.held_at = held_at
         self.origination = origination
 
@@ -95,6 +100,12 @@ class Report:
         """How many of them the ping started cold."""
         fan_out = self.fan_out
         return int(self.cold) if fan_out is None else fan_out.instances_cold
+
+    @property
+    def instances_provisioned(self) -> int:
+        """How many of them are Provisioned Concurrency's (warm anyway: pings add nothing there)."""
+        fan_out = self.fan_out
+        return int(self.initialization == PROVISIONED) if fan_out is None else fan_out.instances_provisioned
 
     @property
     def invocations_failed(self) -> int:
@@ -117,6 +128,7 @@ class Report:
             "concurrency": self.concurrency,
             "correlation_id": self.correlation_id,
             "source": self.source,
+            "initialization": self.initialization,
         }
         if self.held_at is not None:
             data["held_at"] = self.held_at
@@ -159,6 +171,7 @@ class Report:
             concurrency=concurrency,
             correlation_id=text_field(data, "correlation_id") or "",
             source=text_field(data, "source") or "",
+            initialization=text_field(data, "initialization") or ON_DEMAND,
             held_at=number_field(data, "held_at"),
             origination=origination,
         )

@@ -144,7 +144,14 @@ class FanOutReport:
     ``hold_ms`` and ``send_spread_ms`` are the first round's; ``fanout_ms`` how long the rounds took.
     """
 
-    __slots__ = ("failures", "fanout_ms", "instances_cold", "instances_warmed", "rounds")
+    __slots__ = (
+        "failures",
+        "fanout_ms",
+        "instances_cold",
+        "instances_provisioned",
+        "instances_warmed",
+        "rounds",
+    )
 
     def __init__(
         self,
@@ -153,11 +160,14 @@ class FanOutReport:
         instances_warmed: int,
         instances_cold: int,
         fanout_ms: float,
+        *,
+        instances_provisioned: int = 0,
     ) -> None:
         self.rounds = rounds
         self.failures = failures
         self.instances_warmed = instances_warmed
         self.instances_cold = instances_cold
+        self.instances_provisioned = instances_provisioned
         self.fanout_ms = fanout_ms
 
     @property
@@ -182,6 +192,7 @@ class FanOutReport:
             "failures": [failure.as_dict() for failure in self.failures],
             "instances_warmed": self.instances_warmed,
             "instances_cold": self.instances_cold,
+            "instances_provisioned": self.instances_provisioned,
             "hold_ms": first.hold_ms,
             "send_spread_ms": first.send_spread_ms,
             "rounds": [one.as_dict() for one in self.rounds],
@@ -201,4 +212,5 @@ class FanOutReport:
             count_field(data, "instances_warmed"),
             count_field(data, "instances_cold"),
             float(number_field(data, "fanout_ms") or 0.0),
+            instances_provisioned=count_field(data, "instances_provisioned"),
         )

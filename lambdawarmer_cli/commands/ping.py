@@ -39,6 +39,7 @@ def print_table(result: PingResult, out: TextIO) -> None:
         *([("concurrency", describe_auto(report))] if origination and origination.auto else []),
         ("instances warm", f"{result.warm} of {result.requested}"),
         ("cold among them", f"{result.cold} (started by this ping)"),
+        *([("provisioned", _provisioned(report))] if report.instances_provisioned else []),
         ("invokes failed", f"{report.invocations_failed} of {report.invocations_sent}"),
         ("fan-out", f"{fan_out.fanout_ms} ms" if fan_out else "none (concurrency 1)"),
         *([("rounds", _rounds(fan_out))] if fan_out and len(fan_out.rounds) > 1 else []),
@@ -50,6 +51,17 @@ def print_table(result: PingResult, out: TextIO) -> None:
     for failure in fan_out.failures if fan_out else []:
         print(f"  invoke #{failure.index}: {failure.reason}", file=out)
     print("OK: all instances warm" if result.status == OK else f"NOT ALL WARM: {result.message}", file=out)
+
+
+def _provisioned(report: Report) -> str:
+    """What the Provisioned Concurrency environments among those warmed mean for warming."""
+    provisioned = report.instances_provisioned
+    if provisioned >= report.instances_warmed:
+        return (
+            f"{provisioned}: every instance is Provisioned Concurrency's, warm anyway (requests go to them "
+            "first): a ping at or below the provisioned level warms nothing more; ping more or stop warming"
+        )
+    return f"{provisioned} of them Provisioned Concurrency's (warm anyway); the rest on-demand"
 
 
 def _rounds(fan_out: FanOutReport) -> str:

@@ -21,6 +21,7 @@ from ..capacity_checks import (
     check_auto,
     check_placement,
     check_provisioned,
+    check_recursion,
     check_reserved,
     check_snapstart,
     check_timeout,
@@ -90,6 +91,7 @@ def run_checks(clients: Clients, deployed: Deployed) -> list[Check]:
         check_snapstart(deployed),
         check_placement(deployed),
         guarded("network", lambda: check_vpc(clients, deployed)),
+        guarded("recursive loops", lambda: check_recursion(clients, deployed)),
         check_timeout(deployed, values, concurrency),
         check_observability(deployed, values),
     ]
