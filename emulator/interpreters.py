@@ -6,6 +6,7 @@ The one list of runtimes: the emulator runs these, and the layer supports every 
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import shutil
@@ -21,8 +22,10 @@ class RuntimeUnavailable(RuntimeError):
     """This machine has no interpreter for the runtime asked for."""
 
 
+@functools.cache
 def find_interpreter(runtime: str) -> Path:
-    """An interpreter for ``runtime`` (e.g. ``python3.12``): this one, on PATH, or installed by pyenv."""
+    """An interpreter for ``runtime`` (e.g. ``python3.12``): this one, on PATH, installed by pyenv, or
+    assembled from Debian's packages (emulator.debian_python; the first time, a download)."""
     if runtime not in PYTHON_RUNTIMES:
         raise RuntimeUnavailable(f"unknown runtime {runtime!r}; supported: {', '.join(PYTHON_RUNTIMES)}")
     version = runtime.removeprefix("python")
@@ -37,4 +40,11 @@ def find_interpreter(runtime: str) -> Path:
             and subprocess.run([candidate, "-c", ""], capture_output=True, check=False).returncode == 0
         ):
             return Path(candidate)
-    raise RuntimeUnavailable(f"no {runtime} interpreter on this machine (looked on PATH and in ~/.pyenv)")
+    from .debian_python import Unavailable, assembled
+
+    try:
+        return assembled(version)
+    except Unavailable as why:
+        raise RuntimeUnavailable(
+            f"no {runtime} interpreter on this machine (looked on PATH and in ~/.pyenv), and {why}"
+        ) from None

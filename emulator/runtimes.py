@@ -5,6 +5,7 @@ so a function sees the packages it would see in Lambda. Made on first use, under
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -28,19 +29,33 @@ def runtime_python(runtime: str) -> Path:
     wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
+    VENVS.mkdir(parents=True, exist_ok=True)
+    with open(VENVS / f".{runtime}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one set-up at a time (test workers)
+        if not (python.exists() and stamp.exists() and stamp.read_text() == wanted):
+            _set_up(runtime, venv, wanted)
+    return python
+
+
+def _set_up(runtime: str, venv: Path, wanted: str) -> None:
+    """Make the runtime's venv: its interpreter, and requirements-runtime.txt installed."""
+    python = venv / "bin" / runtime
+    stamp = venv / ".requirements.sha256"
     interpreter = find_interpreter(runtime)
     shutil.rmtree(venv, ignore_errors=True)
     print(f"emulator: setting up the {runtime} runtime in {venv}", file=sys.stderr)
+    # This interpreter's pip installs into the runtime's venv (an interpreter assembled from Debian's
+    # packages has no ensurepip).
+    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--disable-pip-version-check"]
     for command in (
-        [str(interpreter), "-m", "venv", str(venv)],
-        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-r", str(REQUIREMENTS)],
+        [str(interpreter), "-m", "venv", "--without-pip", str(venv)],
+        [*install, "-r", str(REQUIREMENTS)],
     ):
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             output = done.stdout + done.stderr
             raise RuntimeError(f"setting up {runtime} failed: {' '.join(command)}\n{output}")
     stamp.write_text(wanted)
-    return python
 
 
 def prepare_runtimes() -> dict[str, str]:

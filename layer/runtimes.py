@@ -9,9 +9,10 @@ from emulator.interpreters import PYTHON_RUNTIMES, RuntimeUnavailable, find_inte
 
 SUPPORTED_RUNTIMES = PYTHON_RUNTIMES
 
-WITHOUT_BYTECODE = ("python3.14",)
-"""Runtimes the layer ships as source only, by default: no registry the build machines reach offers a
-CPython 3.14, and the zip must not depend on the machine. Their functions compile the layer's
-source at each cold start (/opt is read-only): a few ms more, nothing else."""
+WITHOUT_BYTECODE: tuple[str, ...] = ()
+"""Runtimes the layer ships as source only, by default: none. An interpreter a machine lacks is
+found or assembled by ``emulator.interpreters`` (python3.14 from Debian's packages); a runtime
+left out on purpose (``--no-bytecode-for``) has its functions compile the layer's source at each
+cold start (/opt is read-only): a few ms more, nothing else."""
 
 __all__ = ["SUPPORTED_RUNTIMES", "WITHOUT_BYTECODE", "RuntimeUnavailable", "find_interpreter"]

@@ -342,8 +342,10 @@ def test_no_sdk_ever_and_the_client_is_loaded_by_the_first_fan_out_and_kept_aliv
     )
     assert result == {"import": False, "no fan-out": False, "fan-out": True, "same client": True, "sdk": []}
     assert len(api.calls) == 4
-    first_ping, second_ping = {c.client_port for c in api.calls[:2]}, {c.client_port for c in api.calls[2:]}
-    assert second_ping <= first_ping, "the second ping reuses the first one's kept-alive connections"
+    # Two invokes a round: together the two pings open at most two connections (a loaded machine may
+    # send the first round's two over one, one after the other; the second round reuses what was kept).
+    ports = {call.client_port for call in api.calls}
+    assert len(ports) <= 2, "the second ping reuses the first one's kept-alive connections"
 
 
 def test_the_report_tells_provisioned_environments_from_on_demand_ones(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from emulator.debian_python import PYTHONS
 from lambdawarmer.layer_paths import WRAPPER_NAME
 from layer.build_layer import layer_files, layer_package, write_tree, write_zip
 from layer.runtimes import SUPPORTED_RUNTIMES, WITHOUT_BYTECODE
@@ -97,7 +98,8 @@ def test_the_layer_ships_the_runtime_package_whole_and_nothing_else() -> None:
 
 
 def build_with_one_python(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
-    """The build on a machine with this Python alone (no pyenv, a bare PATH)."""
+    """The build on a machine with this Python alone (no pyenv, a bare PATH: none assembled from
+    Debian's packages either)."""
     return subprocess.run(
         [
             sys.executable,
@@ -106,7 +108,11 @@ def build_with_one_python(tmp_path: Path, *flags: str) -> subprocess.CompletedPr
             str(tmp_path / "layer.zip"),
             *flags,
         ],
-        env={"PATH": "/nonexistent", "HOME": str(tmp_path)},
+        env={
+            "PATH": "/nonexistent",
+            "HOME": str(tmp_path),
+            "LAMBDA_EMULATOR_PYTHONS": str(tmp_path / "none"),
+        },
         capture_output=True,
         text=True,
         check=False,
@@ -188,8 +194,19 @@ def test_sam_build_gives_the_same_layout(tmp_path: Path, sam_cli: Path) -> None:
     """`sam build` (BuildMethod: makefile) must give the zip's layout."""
     sam = str(sam_cli)
     source = tmp_path / "repo"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".venvs", ".git", "dist", "*cache*"))
-    subprocess.run([sam, "build", "LambdaWarmerLayer"], cwd=source, check=True, capture_output=True)
+    shutil.copytree(
+        ROOT, source, ignore=shutil.ignore_patterns(".venv", ".venvs", ".pythons", ".git", "dist", "*cache*")
+    )
+    # The interpreters the build compiles for are this checkout's (one assembled from Debian's
+    # packages included), as for write_tree below.
+    pythons = {"LAMBDA_EMULATOR_PYTHONS": str(PYTHONS)}
+    subprocess.run(
+        [sam, "build", "LambdaWarmerLayer"],
+        cwd=source,
+        check=True,
+        capture_output=True,
+        env={**os.environ, **pythons},
+    )
     built = source / ".aws-sam" / "build" / "LambdaWarmerLayer"
     write_tree(tmp_path / "tree")
     listing = sorted(str(p.relative_to(built)) for p in built.rglob("*") if p.is_file())

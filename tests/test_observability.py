@@ -22,6 +22,7 @@ What each library's verdict is read from:
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -226,23 +227,18 @@ def installed(runtime: str, name: str) -> Path:
     wanted = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
     folder = LIBRARIES_HOME / runtime / wanted[:16]  # shared by the variants of one library
     stamp = folder / ".requirements.sha256"
-    if stamp.exists() and stamp.read_text() == wanted:
-        return folder
-    python = runtime_python(runtime)
-    command = [
-        str(python),
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--target",
-        str(folder),
-    ]
-    done = subprocess.run([*command, *requirements], capture_output=True, text=True, check=False, timeout=600)
-    if done.returncode != 0:
-        pytest.fail(f"installing {name} for {runtime} failed:\n{done.stdout}{done.stderr}")
-    stamp.write_text(wanted)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f"{wanted[:16]}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # test workers share the folder: one installs, the others wait
+        if stamp.exists() and stamp.read_text() == wanted:
+            return folder
+        python = runtime_python(runtime)
+        command = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
+        command += ["--disable-pip-version-check", "--target", str(folder), *requirements]
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+        if done.returncode != 0:
+            pytest.fail(f"installing {name} for {runtime} failed:\n{done.stdout}{done.stderr}")
+        stamp.write_text(wanted)
     return folder
 
 

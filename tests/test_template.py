@@ -275,7 +275,9 @@ def test_sam_validates_and_builds_the_template_with_the_deploy_hook(tmp_path: Pa
     """``sam validate --lint`` and ``sam build`` on the template as it is: the layer, the example
     function with its alias and DeploymentPreference, and the pre-traffic hook."""
     source = tmp_path / "repo"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".venvs", ".git", "dist", "*cache*"))
+    shutil.copytree(
+        ROOT, source, ignore=shutil.ignore_patterns(".venv", ".venvs", ".pythons", ".git", "dist", "*cache*")
+    )
     validated = _sam(sam_cli, ["validate", "--lint"], source)
     assert validated.returncode == 0, validated.stdout + validated.stderr
     assert "is a valid SAM Template" in validated.stdout + validated.stderr

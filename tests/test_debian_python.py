@@ -1,0 +1,50 @@
+"""An interpreter assembled from Debian's packages: what it checks, and the reason it gives where
+it cannot be had (its runtime's tests are then skipped with that reason)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from emulator import debian_python
+from emulator.interpreters import PYTHON_RUNTIMES, RuntimeUnavailable, find_interpreter
+
+RELEASE = """Origin: Debian
+SHA256:
+ {good} 1234 main/binary-amd64/Packages.xz
+ {other} 99 main/binary-arm64/Packages.xz
+"""
+
+
+def test_the_package_index_is_taken_only_with_the_hash_the_signed_release_gives() -> None:
+    data = b"the index"
+    good = debian_python.hashlib.sha256(data).hexdigest()
+    release = RELEASE.format(good=good, other="0" * 64)
+    digest = debian_python._release_digest(release, "main/binary-amd64/Packages.xz")
+    assert debian_python._checked(data, digest, "index") == data
+    with pytest.raises(ValueError, match="not the one the signed index gives"):
+        debian_python._checked(b"tampered", digest, "index")
+    with pytest.raises(ValueError, match=r"lists no main/binary-riscv64/Packages\.xz"):
+        debian_python._release_digest(release, "main/binary-riscv64/Packages.xz")
+
+
+def test_without_its_tools_it_says_why(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(debian_python, "PYTHONS", tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(debian_python.Unavailable, match="gpgv is not on this machine"):
+        debian_python.assembled("3.14")
+
+
+@pytest.mark.parametrize("runtime", [PYTHON_RUNTIMES[-1]])
+def test_the_newest_runtime_runs_here(runtime: str) -> None:
+    """Lambda's newest runtime, wherever it came from (PATH, pyenv, Debian's packages), runs the
+    standard library a function needs."""
+    try:
+        python = find_interpreter(runtime)
+    except RuntimeUnavailable as missing:
+        pytest.skip(f"runtime {runtime} not tested here: {missing}")
+    probe = "import ssl, hashlib, ctypes, zlib, json, sys; print(sys.version_info[:2])"
+    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == str(tuple(int(n) for n in runtime.removeprefix("python").split(".")))
