@@ -117,6 +117,8 @@ class Environment:
         self.id = environment_id
         self.provisioned_for = provisioned_for
         """The qualifier whose Provisioned Concurrency this environment is (None: on-demand)."""
+        self.started_ahead = False
+        """Started before any invocation (Provisioned Concurrency, Managed Instances): none is cold."""
         self.cpu = cpu  # its cgroup: held to the memory's CPU share once its init is done
         self.throttle_init = throttle_init
         self.function = function
@@ -132,7 +134,8 @@ class Environment:
         self.init_error: dict[str, Any] | None = None
         self.exit_code: int | None = None
         self._queue: queue.Queue[Invocation] = queue.Queue()
-        self._current: Invocation | None = None
+        self._running: dict[str, Invocation] = {}  # by request id: several at once on Managed Instances
+        self.in_flight = 0  # invocations routed here and not finished (the service's count)
         self._lock = threading.Lock()
         self._closed = False
         self._spawn_with = (python, opt_dir, mount_opt, extra_env)
@@ -178,6 +181,11 @@ class Environment:
             "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             "AWS_SESSION_TOKEN": "emulator-session",
             "LAMBDA_EMULATOR_PYTHON": str(python),
+            **(
+                {"AWS_LAMBDA_MAX_CONCURRENCY": str(function.max_concurrency)}
+                if function.max_concurrency
+                else {}
+            ),
             **extra,
             **function.environment,
         }
@@ -260,8 +268,7 @@ class Environment:
     def _died(self) -> None:
         with self._lock:
             self.state = "dead"
-            current, self._current = self._current, None
-        pending = [current] if current else []
+            pending, self._running = list(self._running.values()), {}
         while not self._queue.empty():
             pending.append(self._queue.get_nowait())
         for invocation in pending:
@@ -289,7 +296,7 @@ class Environment:
                 self.ready_at = time.monotonic()
                 if self.cpu is not None and not self.throttle_init:
                     self.cpu.limit(cpu_share(self.function.memory_mb))  # the init is over
-            self._current = invocation
+            self._running[invocation.request_id] = invocation
         invocation.started_at = time.monotonic()
         invocation.deadline_at = invocation.started_at + self.function.timeout_s
         invocation.deadline_ms = int((time.time() + self.function.timeout_s) * 1000)
@@ -300,10 +307,9 @@ class Environment:
         """Called for ``/response`` and ``/error``."""
         self.drain_output()
         with self._lock:
-            invocation = self._current
-            if invocation is None or invocation.request_id != request_id:
-                return
-            self._current = None
+            invocation = self._running.pop(request_id, None)
+        if invocation is None:
+            return
         if error is None:
             invocation.finish("success", body)
         else:
@@ -321,7 +327,7 @@ class Environment:
         A cold start has the init phase (up to 10 s) before the timeout starts, as in Lambda.
         """
         invocation.environment_id = self.id
-        invocation.cold = self.invocations == 0 and not self.provisioned_for
+        invocation.cold = self.invocations == 0 and not self.started_ahead
         self.invocations += 1
         self.start()
         self._queue.put(invocation)

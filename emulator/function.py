@@ -28,6 +28,10 @@ class FunctionSpec:
     account: str = "123456789012"
     provisioned: dict[str, int] = field(default_factory=dict)
     """Provisioned Concurrency: qualifier (alias or version) -> environments initialised ahead of demand."""
+    max_concurrency: int | None = None
+    """Lambda Managed Instances: the requests each environment serves at once (awslambdaric forks
+    that many workers: ``AWS_LAMBDA_MAX_CONCURRENCY``), one environment started ahead of demand.
+    None: on-demand, one request at a time."""
     durable: bool = False
     """A durable function (``DurableConfig``): each invocation is a durable execution (emulator.durable)."""
     entrypoint: list[str] | None = None

@@ -249,13 +249,18 @@ class LambdaEmulator:
             provisioned = [e for e in idle if qualifier and e.provisioned_for == qualifier]
             on_demand = [e for e in idle if e.version == version and e.provisioned_for is None]
             for environment in provisioned + on_demand:
-                environment.state = "busy"
-                return environment
+                return self._take(environment)
             if len(self.environments) >= self.concurrency:
                 return None
-            environment = self._new_environment(version)
-            environment.state = "busy"
-            return environment
+            return self._take(self._new_environment(version))
+
+    def _take(self, environment: Environment) -> Environment:
+        """One more invocation in ``environment``: busy once it runs all it can at once (one, or
+        Managed Instances' ``max_concurrency``); the caller holds the lock."""
+        environment.in_flight += 1
+        full = environment.in_flight >= (self.function.max_concurrency or 1)
+        environment.state = "busy" if full else "idle"
+        return environment
 
     def _new_environment(self, version: str, provisioned_for: str | None = None) -> Environment:
         """A new environment of ``version`` (not started), counted; the caller holds the lock."""
@@ -277,23 +282,29 @@ class LambdaEmulator:
         return environment
 
     def _provision(self) -> None:
-        """Start Provisioned Concurrency's environments ahead of demand, as Lambda allocates them."""
+        """Start the environments Lambda starts ahead of demand: Provisioned Concurrency's, and on
+        Managed Instances one for ``$LATEST``."""
+        ahead: list[tuple[str, str | None]] = []
         for qualifier, count in self.function.provisioned.items():
             version = self.function.resolve(qualifier)
             if version is None or version == "$LATEST":
-                raise ValueError(
-                    f"Provisioned Concurrency on {qualifier!r}: name a published version or alias"
-                )
-            with self.lock:
-                started = [self._new_environment(version, qualifier) for _ in range(count)]
-            for environment in started:
-                environment.start()
-                environment.state = "idle"
+                raise ValueError(f"Provisioned Concurrency on {qualifier!r}: name a version or an alias")
+            ahead += [(version, qualifier)] * count
+        if self.function.max_concurrency:
+            ahead.append(("$LATEST", None))
+        with self.lock:
+            started = [self._new_environment(version, qualifier) for version, qualifier in ahead]
+        for environment in started:
+            environment.started_ahead = True
+            environment.start()
+            environment.state = "idle"
 
     def _release(self, environment: Environment) -> None:
         with self.lock:
+            environment.in_flight -= 1
             if environment.state == "busy":
                 environment.state = "idle"
+            if environment.in_flight == 0:
                 environment.idle_since = time.monotonic()
 
     def reclaim_idle(self, idle_since_before: float) -> int:
@@ -303,7 +314,9 @@ class LambdaEmulator:
             idle = [
                 environment
                 for environment in self.environments
-                if environment.state == "idle" and environment.idle_since < idle_since_before
+                if environment.state == "idle"
+                and environment.in_flight == 0
+                and environment.idle_since < idle_since_before
             ]
             for environment in idle:
                 environment.state = "dead"

@@ -1,7 +1,8 @@
 """What an execution environment knows about itself: its id, whether it is cold, when it last served.
 
-One :data:`ENVIRONMENT` per process, shared by every warmed handler in it. Safe to use from several
-threads at once (Lambda Managed Instances run several requests in one environment).
+One :data:`ENVIRONMENT` per process, shared by every warmed handler in it, and safe to use from
+several threads at once. On Lambda Managed Instances each of an environment's worker processes has
+its own (awslambdaric forks the workers before it loads the handler).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ INITIALIZATION_TYPE_ENV = "AWS_LAMBDA_INITIALIZATION_TYPE"
 ON_DEMAND = "on-demand"
 PROVISIONED = "provisioned-concurrency"
 SNAP_START = "snap-start"
+MAX_CONCURRENCY_ENV = "AWS_LAMBDA_MAX_CONCURRENCY"
+"""Set by Lambda Managed Instances: the requests an environment serves at once (awslambdaric forks
+that many workers, each importing the handler, and so lambdawarmer, on its own)."""
 
 
 def mark_layer_warmer() -> None:
@@ -41,13 +45,24 @@ class ExecutionEnvironment:
     no real request yet (the first one learns whether a ping came before it).
     """
 
-    __slots__ = ("_lock", "awaiting_request", "fresh", "initialization", "instance_id", "last_request_at")
+    __slots__ = (
+        "_lock",
+        "awaiting_request",
+        "fresh",
+        "initialization",
+        "instance_id",
+        "last_request_at",
+        "managed_instances",
+    )
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.initialization = os.environ.get(INITIALIZATION_TYPE_ENV) or ON_DEMAND
         """How Lambda started this environment: ``on-demand``, ``provisioned-concurrency``,
         ``snap-start`` (Lambda's ``AWS_LAMBDA_INITIALIZATION_TYPE``)."""
+        self.managed_instances = bool(os.environ.get(MAX_CONCURRENCY_ENV))
+        """On Lambda Managed Instances: this process is one of the environment's workers, which serve
+        several requests at once; Lambda starts them ahead of demand."""
         self.reset()
 
     def reset(self) -> None:
@@ -58,9 +73,9 @@ class ExecutionEnvironment:
         with self._lock:
             self.instance_id = _new_instance_id()
             self.last_request_at: float | None = None
-            # Provisioned Concurrency's environments are initialised ahead of demand: their first
-            # invocation is not a cold start (Lambda counts none; neither do Powertools' flags).
-            self.fresh = self.initialization != PROVISIONED
+            # Provisioned Concurrency's environments and Managed Instances' are initialised ahead of
+            # demand: their first invocation is not a cold start (nor is it to Powertools).
+            self.fresh = self.initialization != PROVISIONED and not self.managed_instances
             self.awaiting_request = True
 
     def claim_cold(self) -> bool:

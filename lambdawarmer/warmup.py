@@ -37,6 +37,13 @@ if TYPE_CHECKING:
     Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
+MANAGED_INSTANCES = (
+    "Lambda Managed Instances: environments serve several requests at once and start ahead of demand, "
+    "so there is no cold start to avoid and a ping only takes a worker from real requests; answered "
+    "at once, no fan-out, no hold (set the function's minimum execution environments instead)"
+)
+
+
 def _iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
@@ -131,7 +138,9 @@ class Warmer:
             source=ping.kind,
             initialization=environment.initialization,
         )
-        if ping.kind == PingKind.SCHEDULED:
+        if environment.managed_instances:
+            report.fan_out_skipped = MANAGED_INSTANCES
+        elif ping.kind == PingKind.SCHEDULED:
             report.origination = self._originator_once().originate(
                 ping,
                 context,

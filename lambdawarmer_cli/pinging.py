@@ -134,6 +134,8 @@ def ping_as_scheduled(clients: Clients, deployed: Deployed, concurrency: int | s
 
 
 def _shortfall(report: Report, requested: int) -> str:
+    if report.fan_out_skipped:
+        return report.fan_out_skipped
     if report.concurrency < requested:
         return f"the function capped the ping at {report.concurrency} (its WARMER_MAX_CONCURRENCY)"
     if report.invocations_failed:

@@ -45,12 +45,13 @@ class Report:
     """The answer to a ping: which instance answered, whether it was cold, how Lambda started it
     (``initialization``: on-demand, provisioned-concurrency, snap-start), and for the instance that
     received a scheduled ping, its :class:`Origination`. ``held_at``: when an invoked instance
-    started holding (epoch ms, its clock)."""
+    started holding (epoch ms, its clock). ``fan_out_skipped``: why it neither fanned out nor held."""
 
     __slots__ = (
         "cold",
         "concurrency",
         "correlation_id",
+        "fan_out_skipped",
         "function",
         "held_at",
         "index",
@@ -73,6 +74,7 @@ class Report:
         initialization: str = "on-demand",
         held_at: int | None = None,
         origination: Origination | None = None,
+        fan_out_skipped: str | None = None,
     ) -> None:
         self.function = function
         self.instance_id = instance_id
@@ -84,6 +86,7 @@ class Report:
         self.initialization = initialization
         self.held_at = held_at
         self.origination = origination
+        self.fan_out_skipped = fan_out_skipped
 
     @property
     def fan_out(self) -> FanOutReport | None:
@@ -132,6 +135,8 @@ class Report:
         }
         if self.held_at is not None:
             data["held_at"] = self.held_at
+        if self.fan_out_skipped is not None:
+            data["fan_out_skipped"] = self.fan_out_skipped
         origination = self.origination
         if origination is not None:
             data["concurrency"] = origination.concurrency
@@ -174,6 +179,7 @@ class Report:
             initialization=text_field(data, "initialization") or ON_DEMAND,
             held_at=number_field(data, "held_at"),
             origination=origination,
+            fan_out_skipped=text_field(data, "fan_out_skipped"),
         )
 
 

@@ -41,7 +41,7 @@ def print_table(result: PingResult, out: TextIO) -> None:
         ("cold among them", f"{result.cold} (started by this ping)"),
         *([("provisioned", _provisioned(report))] if report.instances_provisioned else []),
         ("invokes failed", f"{report.invocations_failed} of {report.invocations_sent}"),
-        ("fan-out", f"{fan_out.fanout_ms} ms" if fan_out else "none (concurrency 1)"),
+        ("fan-out", f"{fan_out.fanout_ms} ms" if fan_out else _no_fan_out(report)),
         *([("rounds", _rounds(fan_out))] if fan_out and len(fan_out.rounds) > 1 else []),
         ("wall time", f"{result.elapsed_s:.2f} s"),
     ]
@@ -51,6 +51,10 @@ def print_table(result: PingResult, out: TextIO) -> None:
     for failure in fan_out.failures if fan_out else []:
         print(f"  invoke #{failure.index}: {failure.reason}", file=out)
     print("OK: all instances warm" if result.status == OK else f"NOT ALL WARM: {result.message}", file=out)
+
+
+def _no_fan_out(report: Report) -> str:
+    return f"none: {report.fan_out_skipped}" if report.fan_out_skipped else "none (concurrency 1)"
 
 
 def _provisioned(report: Report) -> str:
