@@ -20,9 +20,14 @@ from lambdawarmer.config import WarmerConfigError
 from lambdawarmer.function_ref import FunctionRef
 from lambdawarmer.metrics import metric_query, query_dimensions
 from lambdawarmer_model.policies import AUTO_POLICY, ORACLES
-from lambdawarmer_model.prices import PRICES_AS_OF, PRICES_SOURCE
-from lambdawarmer_model.replay import Totals, recommendation, replay_function, totals
-from lambdawarmer_model.simulation import DEFAULT_SCORED_FROM_MIN, Assumptions
+from lambdawarmer_model.prices import (
+    PRICES_AS_OF,
+    PRICES_SOURCE,
+    SNAPSTART_CACHE_PRICE,
+    SNAPSTART_RESTORE_PRICE,
+)
+from lambdawarmer_model.replay import SNAPSTART, Totals, recommendation, replay_function, totals
+from lambdawarmer_model.simulation import DEFAULT_RESTORE_MS, DEFAULT_SCORED_FROM_MIN, Assumptions
 from lambdawarmer_model.traffic import Durations, Workload
 
 from .clients import Clients
@@ -135,6 +140,16 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         default=DEFAULT_DAYS,
         help=f"how much history to read with --history (1 to {MAX_DAYS}; default {DEFAULT_DAYS})",
     )
+    command.add_argument(
+        "--restore-ms",
+        type=int,
+        default=None,
+        help=f"with --history: SnapStart's billed restore duration in ms (default {DEFAULT_RESTORE_MS})",
+    )
+
+
+SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")
+"""The Python runtimes SnapStart supports (3.12 and later)."""
 
 
 def run(
@@ -170,7 +185,8 @@ def run(
         print(f"cannot judge {ref}: {error}", file=out)
         return NO_HISTORY
     workload = Workload(str(ref), history.counts, history.durations, memory)
-    results = replay_function(workload, assumptions, config, architecture)
+    snapstart = deployed.served.get("Runtime") in SNAPSTART_RUNTIMES
+    results = replay_function(workload, assumptions, config, architecture, snapstart=snapstart)
     summed = totals([(workload, results)], assumptions)
     scored_min = len(history.counts) - assumptions.scored_from_min
     label = f"{memory} MB {architecture}"
@@ -222,4 +238,14 @@ def _print(
         file=out,
     )
     print(f"recommended: {recommendation(summed, months)}", file=out)
+    if SNAPSTART in summed:
+        print(
+            f"  SnapStart: no warming, each cold start a restore billed {assumptions.restore_ms:g} ms "
+            f"(--restore-ms) instead of the {assumptions.init_ms:g} ms init, plus "
+            f"${SNAPSTART_RESTORE_PRICE:g} per GB restored and the snapshot's cache, "
+            f"${SNAPSTART_CACHE_PRICE:g} per GB-second all along; restores still wait on the request's path",
+            file=out,
+        )
+    else:
+        print("  SnapStart: not priced (it serves Python 3.12 and later only)", file=out)
     print(f"prices: {PRICES_SOURCE} as of {PRICES_AS_OF}", file=out)

@@ -11,6 +11,8 @@ From AWS's documentation (the README's "Where Lambda runs your function" cites i
 * Tenant isolation (``TenancyConfig.TenantIsolationMode = PER_TENANT``): every invoke must name a
   tenant (``X-Amz-Tenant-Id``) and each tenant has environments of its own; a ping without a
   tenant is refused, so pings must be sent per tenant.
+* SnapStart (``SnapStart.ApplyOn = PublishedVersions``): published versions only, never $LATEST;
+  each environment is restored from one snapshot, and each restore is a new instance to the layer.
 * Provisioned Concurrency (per alias or version): requests go to its environments first, and they
   are initialised ahead of demand; a ping at or below its level warms nothing more.
 * Durable functions (``DurableConfig``): every invoke starts a durable execution, and Lambda invokes
@@ -69,8 +71,17 @@ def refusal(deployed: Deployed) -> str | None:
     return None
 
 
+def snapstart(configuration: dict[str, Any]) -> bool:
+    return (configuration.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions"
+
+
 def note(deployed: Deployed) -> str | None:
     """What a user should know of pings where ``deployed`` runs (None: nothing special)."""
+    if snapstart(deployed.configuration) and not deployed.qualifier:
+        return (
+            "SnapStart serves published versions only, and these pings reach $LATEST, which it does not "
+            f"serve: if your traffic comes through an alias, enable {deployed.name}:ALIAS instead"
+        )
     if durable(deployed.served):
         return (
             "a durable function: each ping starts a durable execution that the layer ends at once "

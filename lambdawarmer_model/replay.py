@@ -18,11 +18,19 @@ from dataclasses import dataclass, field
 from lambdawarmer.config import WarmerConfig
 
 from .policies import AUTO_POLICY, NoWarming, standard_policies
-from .prices import DURATION_PRICE, PROVISIONED_DURATION_PRICE, PROVISIONED_PRICE, REQUEST_PRICE
+from .prices import (
+    DURATION_PRICE,
+    PROVISIONED_DURATION_PRICE,
+    PROVISIONED_PRICE,
+    REQUEST_PRICE,
+    SNAPSTART_CACHE_PRICE,
+    SNAPSTART_RESTORE_PRICE,
+)
 from .simulation import Assumptions, Outcome, Requests, simulate
 from .traffic import MINUTE_S, Workload
 
 PROVISIONED = "Provisioned Concurrency"
+SNAPSTART = "SnapStart"
 NO_WARMING = NoWarming().name
 
 
@@ -64,14 +72,30 @@ def price(
     return Priced(policy, outcome, warming, outcome.cold_starts * init_s * gigabytes * rate)
 
 
+def price_snapstart(
+    outcome: Outcome, workload: Workload, assumptions: Assumptions, architecture: str
+) -> Priced:
+    """No warming, with SnapStart on: every cold start is a restore instead of an init (its billed
+    restore duration and a restore charge per GB), and the snapshot's cache is paid all along."""
+    gigabytes = workload.memory_mb / 1024
+    cache = gigabytes * len(workload.counts) * MINUTE_S * SNAPSTART_CACHE_PRICE
+    restores = outcome.cold_starts * gigabytes * SNAPSTART_RESTORE_PRICE
+    restore_s = assumptions.restore_ms / 1000
+    billed = outcome.cold_starts * restore_s * gigabytes * DURATION_PRICE[architecture]
+    return Priced(SNAPSTART, outcome, cache + restores, billed)
+
+
 def replay_function(
     workload: Workload,
     assumptions: Assumptions,
     config: WarmerConfig | None = None,
     architecture: str = "x86_64",
     peak: int | None = None,
+    *,
+    snapstart: bool = False,
 ) -> list[Priced]:
-    """Every policy, then Provisioned Concurrency at ``peak`` (default: the model's), on one function."""
+    """Every policy, then Provisioned Concurrency at ``peak`` (default: the model's), on one function;
+    with ``snapstart``, SnapStart too (no warming, its cold starts restores)."""
     requests = Requests.draw(workload, assumptions)
     peak = max(1, peak if peak is not None else max(requests.need_by_interval(assumptions.ping_every_min)))
     results = [
@@ -88,6 +112,9 @@ def replay_function(
     results.append(
         price(PROVISIONED, provisioned, workload, assumptions, architecture=architecture, provisioned=peak)
     )
+    if snapstart:
+        unwarmed = next(result.outcome for result in results if result.policy == NO_WARMING)
+        results.append(price_snapstart(unwarmed, workload, assumptions, architecture))
     return results
 
 

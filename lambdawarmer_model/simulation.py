@@ -38,6 +38,9 @@ from .traffic import ARRIVAL_RULES, DURATION_RULES, MINUTE_S, Workload
 
 DEFAULT_INIT_MS = 250
 """Taken as a Python function's init phase when none is given."""
+DEFAULT_RESTORE_MS = 150
+"""Taken as SnapStart's billed restore duration (loading the runtime and the after-restore hooks)
+when none is given: AWS documents what it is made of, not a figure."""
 DEFAULT_IDLE_LIFETIME_MIN = 10
 """Taken as how long Lambda keeps an idle environment (undocumented; 5 to 15 minutes is reported)."""
 PING_PHASE_MIN = 2
@@ -57,6 +60,7 @@ class Assumptions:
     arrivals: str = "uniform"
     durations: str = "percentiles"
     init_ms: float = DEFAULT_INIT_MS
+    restore_ms: float = DEFAULT_RESTORE_MS
     ping_every_min: int = 5
     delay_ms: int = int(SETTINGS["delay"].default)  # type: ignore[call-overload]
     scored_from_min: int = DEFAULT_SCORED_FROM_MIN
@@ -67,8 +71,10 @@ class Assumptions:
             raise ValueError(f"arrival rule {self.arrivals!r}: expected one of {', '.join(ARRIVAL_RULES)}")
         if self.durations not in DURATION_RULES:
             raise ValueError(f"duration rule {self.durations!r}: expected one of {', '.join(DURATION_RULES)}")
-        if self.ping_every_min < 1 or self.idle_lifetime_min <= 0 or self.init_ms < 0:
-            raise ValueError("the ping period and the idle lifetime must be positive, the init 0 or more")
+        if self.ping_every_min < 1 or self.idle_lifetime_min <= 0 or min(self.init_ms, self.restore_ms) < 0:
+            raise ValueError(
+                "the ping period and the idle lifetime must be positive, the init and the restore 0 or more"
+            )
 
 
 @dataclass(frozen=True)

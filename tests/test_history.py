@@ -209,3 +209,29 @@ def test_history_through_an_alias_reads_its_own_metrics_by_any_name(aws: dict[st
     assert f"{sum(trace_function().counts):,} requests" in output
     status, output = run("cost", "orders", "--history", "--days", "1")
     assert status == 7, output  # the function's own, unqualified, has none
+
+
+def test_history_prices_snapstart_beside_warming_on_the_runtimes_it_serves(aws: dict[str, Any]) -> None:
+    make_function(aws, memory=512)  # python3.12: SnapStart serves it
+    workload = trace_function()
+    put_history(aws["endpoint"], workload, now())
+    status, output = run("cost", "orders", "--history", "--days", "1", "--restore-ms", "200")
+    assert status == 0, output
+    history = read_history(Clients(region=REGION), parse_refs(["orders"])[0], 1, now())
+    replayed = Workload("orders", history.counts, history.durations, 512)
+    assumptions = Assumptions(restore_ms=200)
+    summed = totals([(replayed, replay_function(replayed, assumptions, snapstart=True))], assumptions)
+    snapstart, none = summed["SnapStart"], summed["no warming"]
+    assert snapstart.cold_starts == none.cold_starts  # restores, on the request's path all the same
+    # by hand: the cache all along, a restore charge and 200 ms billed per restore
+    gigabytes, seconds = 0.5, len(history.counts) * 60
+    expected = (
+        gigabytes * seconds * 0.0000015046
+        + none.cold_starts * gigabytes * 0.0001397998
+        + none.cold_starts * 0.2 * gigabytes * 0.0000166667
+    )
+    assert snapstart.bill_change_usd == pytest.approx(expected)
+    months = (len(history.counts) - assumptions.scored_from_min) / (730 * 60)
+    assert f"{'SnapStart':<26}" in output
+    assert f"${snapstart.bill_change_usd / months:,.2f}" in output
+    assert "each cold start a restore billed 200 ms (--restore-ms) instead of the 250 ms init" in output

@@ -107,3 +107,14 @@ def test_status_shows_recursive_invocations_dropped_only_when_there_are_some(
     _, output = run("status", "orders")
     assert verdicts(output)["recursive loops"] == "FAIL", output
     assert "Lambda stopped 3 invocations of a recursive loop" in output
+
+
+def test_enable_says_snapstart_serves_published_versions_only(
+    aws: dict[str, Any], configured: Callable[..., None], layer_zip: Path
+) -> None:
+    make_function(aws)
+    configured("orders", SnapStart={"ApplyOn": "PublishedVersions", "OptimizationStatus": "On"})
+    status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip), "--dry-run")
+    assert status == 0, output
+    assert "SnapStart serves published versions only" in output
+    assert "enable orders:ALIAS instead" in output

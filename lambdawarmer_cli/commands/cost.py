@@ -29,7 +29,12 @@ from lambdawarmer_model.prices import (
     REQUEST_PRICE,
 )
 from lambdawarmer_model.rounds import ROUND_OVERHEAD_MS, round_shape
-from lambdawarmer_model.simulation import DEFAULT_IDLE_LIFETIME_MIN, DEFAULT_INIT_MS, Assumptions
+from lambdawarmer_model.simulation import (
+    DEFAULT_IDLE_LIFETIME_MIN,
+    DEFAULT_INIT_MS,
+    DEFAULT_RESTORE_MS,
+    Assumptions,
+)
 
 from .. import history
 from ..clients import Clients
@@ -136,6 +141,8 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     init_ms = DEFAULT_INIT_MS if arguments.init_ms is None else arguments.init_ms
     if init_ms < 0:
         raise UsageError(f"--init-ms {init_ms}: expected 0 or more milliseconds")
+    if (arguments.restore_ms or 0) < 0:
+        raise UsageError(f"--restore-ms {arguments.restore_ms}: expected 0 or more milliseconds")
     if arguments.history:
         return _run_history(arguments, init_ms, out)
     if arguments.concurrency is None:
@@ -220,7 +227,11 @@ def _run_history(arguments: argparse.Namespace, init_ms: int, out: TextIO) -> in
     return history.run(
         arguments.function,
         days=arguments.days,
-        assumptions=Assumptions(init_ms=init_ms, ping_every_min=every_min),
+        assumptions=Assumptions(
+            init_ms=init_ms,
+            ping_every_min=every_min,
+            restore_ms=DEFAULT_RESTORE_MS if arguments.restore_ms is None else arguments.restore_ms,
+        ),
         clients=Clients(arguments.profile, arguments.region),
         out=out,
     )
