@@ -47,8 +47,10 @@ class Invocation:
         invoked_arn: str,
         invocation_type: str = "RequestResponse",
         client_context: str | None = None,
+        tenant: str | None = None,
     ) -> None:
         self.request_id = str(uuid.uuid4())
+        self.tenant = tenant
         self.event = event
         self.qualifier = qualifier
         self.version = version
@@ -79,6 +81,8 @@ class Invocation:
         }
         if self.client_context:
             headers["Lambda-Runtime-Client-Context"] = self.client_context
+        if self.tenant is not None:
+            headers["Lambda-Runtime-Aws-Tenant-Id"] = self.tenant
         return headers
 
     def finish(self, status: str, payload: bytes, error_type: str | None = None) -> None:
@@ -113,8 +117,11 @@ class Environment:
         cpu: CpuGroup | None = None,
         throttle_init: bool = False,
         provisioned_for: str | None = None,
+        tenant: str | None = None,
     ) -> None:
         self.id = environment_id
+        self.tenant = tenant
+        """The tenant this environment serves (tenant isolation), only that one."""
         self.provisioned_for = provisioned_for
         """The qualifier whose Provisioned Concurrency this environment is (None: on-demand)."""
         self.started_ahead = False

@@ -32,6 +32,8 @@ class FunctionSpec:
     """Lambda Managed Instances: the requests each environment serves at once (awslambdaric forks
     that many workers: ``AWS_LAMBDA_MAX_CONCURRENCY``), one environment started ahead of demand.
     None: on-demand, one request at a time."""
+    tenant_isolation: bool = False
+    """``TenancyConfig`` PER_TENANT: every invoke names a tenant; each tenant has environments of its own."""
     durable: bool = False
     """A durable function (``DurableConfig``): each invocation is a durable execution (emulator.durable)."""
     entrypoint: list[str] | None = None

@@ -192,8 +192,11 @@ class LambdaEmulator:
         invocation_type: str = "RequestResponse",
         payload: bytes | None = None,
         client_context: str | None = None,
+        *,
+        tenant: str | None = None,
     ) -> Invocation:
-        """Invoke the function; for ``Event`` the invocation is queued and returned at once."""
+        """Invoke the function (for ``tenant``, when it isolates tenants); for ``Event`` the invocation
+        is queued and returned at once."""
         version = self.function.resolve(qualifier)
         arn = self.function.arn + (f":{qualifier}" if qualifier else "")
         body = payload if payload is not None else json.dumps(event).encode()
@@ -206,6 +209,7 @@ class LambdaEmulator:
             invoked_arn=arn,
             invocation_type=invocation_type,
             client_context=client_context,
+            tenant=tenant,
         )
         with self.lock:
             self.invocations.append(invocation)
@@ -228,7 +232,9 @@ class LambdaEmulator:
     def _run(self, invocation: Invocation, wait_for_capacity_s: float = 0.0) -> None:
         """Run on an environment; throttled if none is free within ``wait_for_capacity_s``."""
         give_up_at = time.monotonic() + wait_for_capacity_s
-        while (environment := self._acquire(invocation.version, invocation.qualifier)) is None:
+        while (
+            environment := self._acquire(invocation.version, invocation.qualifier, invocation.tenant)
+        ) is None:
             if time.monotonic() >= give_up_at:
                 invocation.fail("throttled", "TooManyRequestsException", "Rate Exceeded.")
                 return
@@ -240,19 +246,22 @@ class LambdaEmulator:
         if self.function.durable:
             end_execution(invocation)
 
-    def _acquire(self, version: str, qualifier: str | None = None) -> Environment | None:
+    def _acquire(
+        self, version: str, qualifier: str | None = None, tenant: str | None = None
+    ) -> Environment | None:
         """An idle environment marked busy: Provisioned Concurrency's of ``qualifier`` first (Lambda
-        routes there first), then an on-demand one of ``version``; else a new one, or None at the limit."""
+        routes there first), then an on-demand one of ``version`` (of ``tenant``'s, with tenant
+        isolation); else a new one, or None at the limit."""
         with self.lock:
             self.environments = [e for e in self.environments if e.state != "dead"]
-            idle = [e for e in self.environments if e.state == "idle"]
+            idle = [e for e in self.environments if e.state == "idle" and e.tenant == tenant]
             provisioned = [e for e in idle if qualifier and e.provisioned_for == qualifier]
             on_demand = [e for e in idle if e.version == version and e.provisioned_for is None]
             for environment in provisioned + on_demand:
                 return self._take(environment)
             if len(self.environments) >= self.concurrency:
                 return None
-            return self._take(self._new_environment(version))
+            return self._take(self._new_environment(version, tenant=tenant))
 
     def _take(self, environment: Environment) -> Environment:
         """One more invocation in ``environment``: busy once it runs all it can at once (one, or
@@ -262,7 +271,9 @@ class LambdaEmulator:
         environment.state = "busy" if full else "idle"
         return environment
 
-    def _new_environment(self, version: str, provisioned_for: str | None = None) -> Environment:
+    def _new_environment(
+        self, version: str, provisioned_for: str | None = None, tenant: str | None = None
+    ) -> Environment:
         """A new environment of ``version`` (not started), counted; the caller holds the lock."""
         environment_id = f"env-{len(self.all_environments) + 1:03d}"
         environment = Environment(
@@ -276,6 +287,7 @@ class LambdaEmulator:
             cpu=self.cpu.group(environment_id) if self.cpu else None,
             throttle_init=self.throttle_init,
             provisioned_for=provisioned_for,
+            tenant=tenant,
         )
         self.environments.append(environment)
         self.all_environments.append(environment)
@@ -334,6 +346,7 @@ class LambdaEmulator:
                     version=invocation.version,
                     invoked_arn=invocation.invoked_arn,
                     invocation_type="Event",
+                    tenant=invocation.tenant,
                 )
                 with self.lock:
                     self.invocations.append(invocation)

@@ -37,6 +37,7 @@ class WarmerConfig:
     log_level: str | None
     exec_wrapper: str | None
     token: str | None
+    tenants: dict[str, int] | None
     top_up: bool
     fix_cold_start_flags: bool
     auto_window: int

@@ -40,6 +40,7 @@ def warmer(  # noqa: F811 (ruff does not see through the overload shim)
     invoke_timeout: int | None = None,
     log_level: str | None = None,
     token: str | None = None,
+    tenants: dict[str, int] | str | None = None,
     top_up: bool | None = None,
     fix_cold_start_flags: bool | None = None,
     auto_window: int | None = None,

@@ -122,11 +122,13 @@ class FanOut:
         hold_ms: int,
         *,
         cut: tuple[int, str] | None = None,
+        tenant: str | None = None,
     ) -> Round:
         """Invoke instances 2..``total`` at once, each to hold ``hold_ms``; their outcomes by
         ``deadline`` (``time.monotonic()``). An invoke is sent only while its answer can still come
         back by ``deadline``; ``cut`` (N, why): only instances 2..N are invoked, the others are
-        reported not sent, for that reason, without trying."""
+        reported not sent, for that reason, without trying. ``tenant``: the tenant every invoke
+        names (``X-Amz-Tenant-Id``), on a function that isolates tenants."""
         indexes = range(2, total + 1)
         try:
             client = self.client.get()
@@ -134,7 +136,7 @@ class FanOut:
             reason = f"no Lambda client: {error_reason(error)}"
             return Round([Outcome(index, reason=reason) for index in indexes], hold_ms, None)
         handshakes_before = client.handshakes_done
-        dispatch = _Dispatch(self, client, target, hold_ms, deadline)
+        dispatch = _Dispatch(self, SelfInvoke(client, target, tenant), hold_ms, deadline)
         futures = {}
         started_threads = self._pool is None or self._pool_pid != os.getpid()
         pool = self._threads()
@@ -174,14 +176,21 @@ class FanOut:
         )
 
 
+TENANT_HEADER = "X-Amz-Tenant-Id"
+"""The Invoke API's header naming the tenant, which a function that isolates tenants requires."""
+
+
 class SelfInvoke:
-    """Synchronous invokes of one target through one client, each answer read as a warm-up report
-    (the fan-out's, and the deploy hook's ping of a new version)."""
+    """Synchronous invokes of one target (for one tenant, when named) through one client, each answer
+    read as a warm-up report (the fan-out's, and the deploy hook's ping of a new version)."""
 
-    __slots__ = ("client", "path", "query")
+    __slots__ = ("client", "headers", "path", "query")
 
-    def __init__(self, client: AwsClient, target: FunctionRef) -> None:
+    def __init__(self, client: AwsClient, target: FunctionRef, tenant: str | None = None) -> None:
         self.client = client
+        self.headers = {"X-Amz-Invocation-Type": "RequestResponse"}
+        if tenant is not None:
+            self.headers[TENANT_HEADER] = tenant
         self.path = f"/2015-03-31/functions/{quote(target.function, safe='-_.~')}/invocations"
         self.query = f"Qualifier={quote(target.qualifier, safe='-_.~')}" if target.qualifier else ""
 
@@ -191,7 +200,7 @@ class SelfInvoke:
             "POST",
             self.path,
             query=self.query,
-            headers={"X-Amz-Invocation-Type": "RequestResponse"},
+            headers=self.headers,
             body=payload,
             timeout_s=timeout_s,
         )
@@ -208,11 +217,9 @@ class _Dispatch:
 
     __slots__ = ("deadline", "fanout", "hold_ms", "invokes", "sent")
 
-    def __init__(
-        self, fanout: FanOut, client: AwsClient, target: FunctionRef, hold_ms: int, deadline: float
-    ) -> None:
+    def __init__(self, fanout: FanOut, invokes: SelfInvoke, hold_ms: int, deadline: float) -> None:
         self.fanout = fanout
-        self.invokes = SelfInvoke(client, target)
+        self.invokes = invokes
         self.hold_ms = hold_ms
         self.deadline = deadline
         self.sent: list[float] = []

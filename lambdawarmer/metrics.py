@@ -40,21 +40,27 @@ if TYPE_CHECKING:
 FUNCTION_DIMENSION = "FunctionName"
 INVOCATION_DIMENSION = "Invocation"
 RESOURCE_DIMENSION = "Resource"
+TENANT_DIMENSION = "TenantId"
 ROUND_METRICS = ("InstancesRequested", "InstancesWarmed", "InvokesFailed")
 
 
-def round_dimensions(function_name: str, qualifier: str | None) -> list[dict[str, str]]:
-    """The dimension sets of a round record, least specific first."""
+def round_dimensions(
+    function_name: str, qualifier: str | None, tenant: str | None = None
+) -> list[dict[str, str]]:
+    """The dimension sets of a round record, least specific first (a tenant's last, by itself)."""
     function = {FUNCTION_DIMENSION: function_name}
-    if not qualifier or qualifier == "$LATEST":
-        return [function]
-    return [function, {**function, RESOURCE_DIMENSION: f"{function_name}:{qualifier}"}]
+    sets = [function]
+    if qualifier and qualifier != "$LATEST":
+        sets.append({**function, RESOURCE_DIMENSION: f"{function_name}:{qualifier}"})
+    if tenant is not None:
+        sets.append({**function, TENANT_DIMENSION: tenant})
+    return sets
 
 
 def query_dimensions(function_name: str, qualifier: str | None) -> list[dict[str, str]]:
     """The most specific of those sets as GetMetricData takes it (``Name``/``Value`` pairs): the
     function's own metrics as reached through ``qualifier``."""
-    most_specific = round_dimensions(function_name, qualifier)[-1]
+    most_specific = round_dimensions(function_name, qualifier)[-1]  # without a tenant: all of them
     return [{"Name": name, "Value": value} for name, value in most_specific.items()]
 
 
@@ -104,9 +110,12 @@ class EmfRecorder:
         """Write the line for one invocation; a closed or broken stdout loses the line, nothing else."""
         _write(f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)}' + self._endings[warmup, cold])
 
-    def record_round(self, qualifier: str | None, values: tuple[int, int, int]) -> None:
-        """Write the round metrics (:data:`ROUND_METRICS`, in that order) of one warm-up ping."""
-        dimensions = round_dimensions(self._function_name, qualifier)
+    def record_round(
+        self, qualifier: str | None, values: tuple[int, int, int], tenant: str | None = None
+    ) -> None:
+        """Write the round metrics (:data:`ROUND_METRICS`, in that order) of one warm-up ping (of
+        one tenant's share of it)."""
+        dimensions = round_dimensions(self._function_name, qualifier, tenant)
         directive = {
             "Namespace": self._namespace,
             "Dimensions": [list(dimension_set) for dimension_set in dimensions],
@@ -114,7 +123,7 @@ class EmfRecorder:
         }
         record = {
             "_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [directive]},
-            **dimensions[-1],
+            **{name: value for dimension_set in dimensions for name, value in dimension_set.items()},
             **dict(zip(ROUND_METRICS, values)),
         }
         _write(json.dumps(record, separators=(",", ":")) + "\n")
@@ -165,8 +174,11 @@ class PutMetricDataRecorder:
             ]
         )
 
-    def record_round(self, qualifier: str | None, values: tuple[int, int, int]) -> None:
-        """Queue the round metrics (:data:`ROUND_METRICS`, in that order) of one warm-up ping."""
+    def record_round(
+        self, qualifier: str | None, values: tuple[int, int, int], tenant: str | None = None
+    ) -> None:
+        """Queue the round metrics (:data:`ROUND_METRICS`, in that order) of one warm-up ping (of
+        one tenant's share of it)."""
         self._queue(
             [
                 {
@@ -175,7 +187,7 @@ class PutMetricDataRecorder:
                     "Value": float(number),
                     "Unit": "Count",
                 }
-                for dimensions in round_dimensions(self._function_name, qualifier)
+                for dimensions in round_dimensions(self._function_name, qualifier, tenant)
                 for name, number in zip(ROUND_METRICS, values)
             ]
         )

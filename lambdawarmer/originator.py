@@ -24,6 +24,7 @@ from .logs import logger
 from .metrics import EmfRecorder
 from .protocol import AutoChoice, FanOutReport, Origination
 from .tally import Tally
+from .tenants import tenants_to_warm, warm_tenants
 from .timing import (
     SAFETY,
     function_memory_mb,
@@ -129,15 +130,20 @@ class Originator:
         deadline = started + time_left_ms(context, self.config.read_timeout_ms) / 1000
         tally = Tally(instance_id, cold, provisioned)
         target = invoked_function(context)
+        tenants = tenants_to_warm(ping, self.config, context)
+        if tenants:
+            rounds = (self.run_rounds, self.record_round)
+            shares = warm_tenants(*rounds, tenants, target, correlation_id, own=tally, deadline=deadline)
+            return Origination(sum(tenants.values()), "tenants", None, None, shares)
         total, auto = ping.total, None
         if ping.auto:
             auto = self._choose(target, deadline)
             total = auto.instances
         fan_out = None
         if total > 1:
-            self._run_rounds(target, total, correlation_id, tally, deadline)
+            self.run_rounds(target, total, correlation_id, tally, deadline)
             fan_out = self._summary(tally, total, started)
-        self._record_round(target.qualifier, total, tally, ping.auto)
+        self.record_round(target.qualifier, total, tally, ping.auto)
         return Origination(total, "auto" if ping.auto else "event", auto, fan_out)
 
     def _choose(self, target: FunctionRef, deadline: float) -> AutoChoice:
@@ -151,16 +157,30 @@ class Originator:
             )
         return choice
 
-    def _run_rounds(
-        self, target: FunctionRef, total: int, correlation_id: str, tally: Tally, deadline: float
+    def run_rounds(
+        self,
+        target: FunctionRef,
+        total: int,
+        correlation_id: str,
+        tally: Tally,
+        deadline: float,
+        *,
+        tenant: str | None = None,
     ) -> None:
+        """Warm ``total`` instances (2..``total`` invoked, through ``tenant`` when named) in a round,
+        and a top-up round when answers came twice from one instance and there is time."""
         budget, why = self._fitting(total, deadline)
-        reused = tally.add(self._round(target, total, correlation_id, deadline, budget=budget, why_fewer=why))
+        first = self._round(
+            target, total, correlation_id, deadline, budget=budget, why_fewer=why, tenant=tenant
+        )
+        reused = tally.add(first)
         if reused and len(tally.instances) < budget.instances and self.config.top_up:
             top_up = self._top_up_budget(tally, budget.instances, deadline, budget)
             if top_up is not None:
-                result = self._round(target, total, correlation_id, deadline, budget=top_up, why_fewer=why)
-                tally.add(result)
+                again = self._round(
+                    target, total, correlation_id, deadline, budget=top_up, why_fewer=why, tenant=tenant
+                )
+                tally.add(again)
         last = tally.rounds[-1]
         # What the next round meets: kept-alive connections, so the handshakes of this one are not
         # held for again (their time comes off the arrival spread as off the send spread).
@@ -176,6 +196,7 @@ class Originator:
         *,
         budget: RoundBudget,
         why_fewer: str | None,
+        tenant: str | None = None,
     ) -> Round:
         """One round as ``budget`` plans it (its instances: the first ``budget.instances`` of
         ``total``, the others not sent for ``why_fewer``). The time between two sends a round on
@@ -183,7 +204,9 @@ class Originator:
         connections or started the threads teaches nothing about one that does neither (its spread
         is mostly handshakes and thread starts)."""
         cut = (budget.instances, why_fewer) if why_fewer else None
-        result = self._fanout_once().run(target, total, correlation_id, deadline, budget.hold_ms, cut=cut)
+        result = self._fanout_once().run(
+            target, total, correlation_id, deadline, budget.hold_ms, cut=cut, tenant=tenant
+        )
         if result.send_spread_ms is not None and result.kept_alive:
             self.send_ms = measured_send_ms(result.send_spread_ms, result.sent_count)
         return result
@@ -248,10 +271,14 @@ class Originator:
             )
         return fan_out
 
-    def _record_round(self, qualifier: str | None, total: int, tally: Tally, auto: bool) -> None:
-        """The round metrics, with metrics on; always in auto mode, which reads them back."""
+    def record_round(
+        self, qualifier: str | None, total: int, tally: Tally, auto: bool, tenant: str | None = None
+    ) -> None:
+        """The round metrics (a tenant's, with its dimension), with metrics on; always in auto mode,
+        which reads them back."""
         if self.recorder is not None or auto:
-            self.round_recorder.record_round(qualifier, (total, len(tally.instances), len(tally.failures)))
+            values = (total, len(tally.instances), len(tally.failures))
+            self.round_recorder.record_round(qualifier, values, tenant)
 
     def _fanout_once(self) -> FanOut:
         if self._fanout is None:

@@ -32,6 +32,40 @@ TOKEN_FIELD = "token"
 checked against it; protocol.py sends and reads it."""
 
 
+_TENANT_ID = re.compile(r"[^\s,=]{1,256}")
+TENANTS_FIELD = "tenants"
+"""The field of a scheduled ping that names the tenants to warm and how many each."""
+
+
+def parse_tenants(value: object) -> dict[str, int]:
+    """Tenants and how many environments each (tenant isolation): ``{"acme": 3}`` or the variable's
+    ``acme=3,globex=2``; raises ``ValueError`` saying what is allowed."""
+    allowed = (
+        "tenants and how many environments each: acme=3,globex=2 (a tenant id of 1 to 256 characters, "
+        f"no spaces, commas or '='; a whole number from 1 to {CONCURRENCY_LIMIT} each)"
+    )
+    if isinstance(value, str):
+        pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
+        if not pairs or any(len(pair) != 2 for pair in pairs):
+            raise ValueError(allowed)
+        value = {tenant.strip(): count.strip() for tenant, count in pairs}
+    if not isinstance(value, dict) or not value:
+        raise ValueError(allowed)
+    tenants = {}
+    for tenant, count in value.items():
+        number = int(count) if isinstance(count, str) and count.isdigit() else count
+        whole = isinstance(number, int) and not isinstance(number, bool)
+        if not (
+            isinstance(tenant, str)
+            and _TENANT_ID.fullmatch(tenant)
+            and whole
+            and 1 <= number <= CONCURRENCY_LIMIT
+        ):
+            raise ValueError(allowed)
+        tenants[tenant] = number
+    return tenants
+
+
 def mask(value: object) -> str | None:
     """A secret setting as it may be shown: never its value, only that it is set and its length."""
     return None if value is None else f"<hidden, {len(str(value))} characters>"
@@ -177,6 +211,7 @@ SETTINGS: dict[str, Setting] = {
     "log_level": Setting("WARMER_LOG_LEVEL", None, _one_of(_LOG_LEVELS, str.upper)),
     "exec_wrapper": Setting("WARMER_EXEC_WRAPPER", None, _executable_path, scope=LAYER),
     "token": Setting("WARMER_TOKEN", None, _token, secret=True),
+    "tenants": Setting("WARMER_TENANTS", None, parse_tenants),
     "top_up": Setting("WARMER_TOP_UP", True, _boolean),
     "fix_cold_start_flags": Setting("WARMER_FIX_COLD_START_FLAGS", True, _boolean),
     "auto_window": Setting("WARMER_AUTO_WINDOW", 1440, _whole_number(5, 1440, "minutes")),

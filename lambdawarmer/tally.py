@@ -16,10 +16,13 @@ class Tally:
 
     __slots__ = ("cold", "failures", "instances", "provisioned", "rounds")
 
-    def __init__(self, own_instance_id: str, own_cold: bool, own_provisioned: bool = False) -> None:
-        self.instances = {own_instance_id}
-        self.cold = {own_instance_id} if own_cold else set()
-        self.provisioned = {own_instance_id} if own_provisioned else set()
+    def __init__(self, own_instance_id: str | None, own_cold: bool, own_provisioned: bool = False) -> None:
+        """``own_instance_id``: the originator's instance, counted as warmed (None: not counted, as
+        for another tenant's environments)."""
+        own = {own_instance_id} if own_instance_id is not None else set()
+        self.instances = set(own)
+        self.cold = set(own) if own_cold else set()
+        self.provisioned = set(own) if own_provisioned else set()
         self.rounds: list[RoundReport] = []
         self.failures: list[Failure] = []
 

@@ -68,9 +68,10 @@ def check_snapstart(deployed: Deployed) -> Check:
     return Check("SnapStart", OK, "off")
 
 
-def check_placement(deployed: Deployed) -> Check:
-    """Where the function runs, and whether pings belong there (placement)."""
-    refused = refusal(deployed)
+def check_placement(deployed: Deployed, tenants: dict[str, int] | None = None) -> Check:
+    """Where the function runs, and whether pings belong there (placement); ``tenants``: those the
+    schedule's ping warms."""
+    refused = refusal(deployed, tenants)
     if refused:
         return Check("where it runs", FAIL, f"pings do not belong here: {refused}")
     return Check("where it runs", OK, placement_note(deployed) or "on-demand environments: pings warm them")

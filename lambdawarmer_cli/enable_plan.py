@@ -40,6 +40,7 @@ from .schedules import DEFAULT_SCHEDULE
 if TYPE_CHECKING:
     from .clients import Clients
     from .deployed import Deployed
+from .ping_targets import ping_target
 from .placement import at_or_below_provisioned, provisioned_level, refusal
 from .placement import note as placement_note
 
@@ -62,8 +63,10 @@ class Options:
         layer_arn: str | None,
         metrics_mode: str | None = None,
         token: bool = True,
+        tenants: dict[str, int] | None = None,
     ) -> None:
         self.concurrency = concurrency
+        self.tenants = tenants
         self.schedule = schedule
         self.layer_arn = layer_arn
         self.metrics_mode = metrics_mode
@@ -138,7 +141,7 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
             "a container image takes no layers: copy the layer into the image and make the wrapper its "
             "ENTRYPOINT (see the README's container images)"
         )
-    refused = refusal(deployed)
+    refused = refusal(deployed, options.tenants)
     if refused:
         raise ChangeError(refused)
     ours = options.layer_arn or next((arn for arn in deployed.layers if is_ours(arn)), None)
@@ -174,7 +177,8 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
     as_latest = plan.not_ready or deployed.served is deployed.configuration
     served_settings = settings if as_latest else _settings(deployed, deployed.served_variables)
     event = json.dumps(
-        PingFormat.of(served_settings).scheduled_ping(options.concurrency), separators=(",", ":")
+        PingFormat.of(served_settings).scheduled_ping(options.concurrency, options.tenants),
+        separators=(",", ":"),
     )
     _plan_schedule(clients, deployed, options, event, plan)
     plan_legacy_removal(clients, deployed, plan, disabling=False)
@@ -236,11 +240,12 @@ def _plan_schedule(clients: Clients, deployed: Deployed, options: Options, event
         lambda: _put_scheduler_role(clients, role, trust, permission),
     )
     state = "DISABLED" if plan.not_ready else "ENABLED"
+    target, target_input = ping_target(deployed, event, options.tenants)
     wanted = {
         "expression": options.schedule,
         "state": state,
-        "target": deployed.target_arn,
-        "input": event,
+        "target": target,
+        "input": target_input,
         "flexible window": "OFF",
     }
     current = schedule(clients, deployed.schedule_name)
@@ -253,7 +258,7 @@ def _plan_schedule(clients: Clients, deployed: Deployed, options: Options, event
             "FlexibleTimeWindow": {"Mode": "OFF"},
             "State": state,
             "Description": f"lambdawarmer warm-up ping for {deployed.label}",
-            "Target": {"Arn": deployed.target_arn, "RoleArn": role_arn(clients, role), "Input": event},
+            "Target": {"Arn": target, "RoleArn": role_arn(clients, role), "Input": target_input},
         }
         call = clients.scheduler.create_schedule if current is None else clients.scheduler.update_schedule
         _retry_while_the_role_propagates(lambda: call(**arguments))

@@ -78,13 +78,23 @@ def concurrency_argument(text: str) -> int | str:
     return int(text)
 
 
-def ping(client: Any, target: FunctionRef, event: dict[str, object], concurrency: int | str) -> PingResult:
-    """Send ``event``, the scheduled ping asking for ``concurrency``, to ``target`` synchronously,
-    and judge the answer (read as the fan-out reads its own: :func:`report_from_answer`)."""
-    result = PingResult(target, 0 if concurrency == AUTO else int(concurrency))
+def ping(
+    client: Any,
+    target: FunctionRef,
+    event: dict[str, object],
+    concurrency: int | str,
+    tenants: dict[str, int] | None = None,
+) -> PingResult:
+    """Send ``event``, the scheduled ping asking for ``concurrency`` (or ``tenants``, for each of
+    them as many: the invoke then names the first), to ``target`` synchronously, and judge the answer
+    (read as the fan-out reads its own: :func:`report_from_answer`)."""
+    requested = sum(tenants.values()) if tenants else 0 if concurrency == AUTO else int(concurrency)
+    result = PingResult(target, requested)
     call: dict[str, Any] = {"FunctionName": target.function, "Payload": json.dumps(event).encode()}
     if target.qualifier:
         call["Qualifier"] = target.qualifier
+    if tenants:
+        call["TenantId"] = next(iter(tenants))
     started = time.monotonic()
     try:
         response = client.invoke(**call)
@@ -126,11 +136,13 @@ def _without_token(body: bytes, token: object) -> bytes:
     return body.replace(token.encode(), str(mask(token)).encode())
 
 
-def ping_as_scheduled(clients: Clients, deployed: Deployed, concurrency: int | str) -> PingResult:
+def ping_as_scheduled(
+    clients: Clients, deployed: Deployed, concurrency: int | str, tenants: dict[str, int] | None = None
+) -> PingResult:
     """The ping the function's schedule sends (the field names and token of the version its
-    qualifier serves), sent once now."""
-    event = PingFormat.of(deployed.settings(deployed.served_variables)).scheduled_ping(concurrency)
-    return ping(clients.invoke_client(DEFAULT_TIMEOUT_S), deployed.ref, event, concurrency)
+    qualifier serves; through the first of ``tenants``, when named), sent once now."""
+    event = PingFormat.of(deployed.settings(deployed.served_variables)).scheduled_ping(concurrency, tenants)
+    return ping(clients.invoke_client(DEFAULT_TIMEOUT_S), deployed.ref, event, concurrency, tenants)
 
 
 def _shortfall(report: Report, requested: int) -> str:

@@ -45,8 +45,9 @@ def durable(configuration: dict[str, Any]) -> bool:
     return bool(configuration.get("DurableConfig"))
 
 
-def refusal(deployed: Deployed) -> str | None:
-    """Why pings must not be scheduled for ``deployed`` as it is (None: they may)."""
+def refusal(deployed: Deployed, tenants: dict[str, int] | None = None) -> str | None:
+    """Why pings must not be scheduled for ``deployed`` as it is (None: they may); ``tenants``: the
+    tenants named to warm (``--tenants``)."""
     configuration = deployed.served
     provider = managed_instances(configuration)
     if provider:
@@ -58,11 +59,14 @@ def refusal(deployed: Deployed) -> str | None:
             f"{deployed.name} --qualifier {deployed.qualifier or '$LATEST'} --function-scaling-config "
             "MinExecutionEnvironments=N"
         )
-    if tenant_isolated(configuration):
+    if tenant_isolated(configuration) and not tenants:
         return (
             "it isolates tenants (TenantIsolationMode PER_TENANT): Lambda refuses an invoke that names no "
-            "tenant, and each tenant's environments are its own, so an untenanted ping warms nothing"
+            "tenant, and each tenant's environments are its own, so an untenanted ping warms nothing; "
+            "name the tenants to warm and how many each: --tenants acme=3,globex=2"
         )
+    if tenants and not tenant_isolated(configuration):
+        return "--tenants: it does not isolate tenants (Lambda refuses an invoke that names one)"
     if durable(configuration) and not deployed.qualifier:
         return (
             "it is a durable function, which Lambda invokes only by a qualified ARN: enable "
@@ -81,6 +85,11 @@ def note(deployed: Deployed) -> str | None:
         return (
             "SnapStart serves published versions only, and these pings reach $LATEST, which it does not "
             f"serve: if your traffic comes through an alias, enable {deployed.name}:ALIAS instead"
+        )
+    if tenant_isolated(deployed.served):
+        return (
+            "it isolates tenants: the schedule invokes it through Scheduler's universal target for "
+            "Lambda's Invoke, naming a tenant, and that tenant's environment warms every tenant named"
         )
     if durable(deployed.served):
         return (

@@ -67,6 +67,8 @@ def masked_input(text: Any) -> Any:
         return text
     if isinstance(event, dict) and TOKEN_FIELD in event:
         event[TOKEN_FIELD] = mask(event[TOKEN_FIELD])
+    if isinstance(event, dict) and isinstance(event.get("Payload"), str):  # the universal Invoke target's
+        event["Payload"] = masked_input(event["Payload"])
     return json.dumps(event, separators=(",", ":"))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from lambdawarmer.config import WarmerConfig, resolve_settings
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
-from lambdawarmer.protocol import AUTO, PingFormat, PingKind
+from lambdawarmer.protocol import AUTO, Ping, PingFormat, PingKind
 from lambdawarmer.settings import SETTINGS
 
 from .clients import Clients, error_code
@@ -19,6 +19,8 @@ from .iam import allows, role_statements
 from .layers import is_ours, newest_layer_version
 from .libraries import carried
 from .names import LAYER_NAME, SCHEDULE_GROUP
+from .ping_targets import scheduled_ping
+from .placement import tenant_isolated
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 """A check's verdicts."""
@@ -102,11 +104,10 @@ def check_self_invoke(clients: Clients, deployed: Deployed) -> Check:
     )
 
 
-def check_schedule(
-    clients: Clients, deployed: Deployed, values: dict[str, Any]
-) -> tuple[Check, int | str | None]:
-    """The schedule: there, enabled, aimed at the target, and its input a ping the function takes
-    (read by the layer's own :meth:`PingFormat.explain`, with the function's field names and token)."""
+def check_schedule(clients: Clients, deployed: Deployed, values: dict[str, Any]) -> tuple[Check, Ping | None]:
+    """The schedule: there, enabled, aimed at the target (naming a tenant, for a function that
+    isolates tenants), and its input a ping the function takes (read by the layer's own
+    :meth:`PingFormat.explain`, with the function's field names and token); and that ping."""
     try:
         schedule = clients.scheduler.get_schedule(Name=deployed.schedule_name, GroupName=SCHEDULE_GROUP)
     except Exception as error:
@@ -119,21 +120,17 @@ def check_schedule(
             "run lambdawarmer enable",
         ), None
     target = schedule.get("Target", {})
-    problems = []
-    unserved = not_ready(deployed)
-    if unserved and schedule.get("State") == "ENABLED":
-        problems.append(f"it pings {deployed.target_arn}, but {unserved}: the handler gets the pings")
-    elif unserved:
+    problems = _state_problems(deployed, schedule.get("State"))
+    invoked, tenant, text = scheduled_ping(target)
+    if invoked != deployed.target_arn:
+        problems.append(f"it targets {invoked or target.get('Arn')}, not {deployed.target_arn}")
+    if tenant_isolated(deployed.served) and not tenant:
         problems.append(
-            f"it is {schedule.get('State')} until version {deployed.served_version} is replaced by one with "
-            "the layer"
+            "it names no tenant, and the function isolates tenants (Lambda refuses such an invoke): "
+            "run lambdawarmer enable --tenants acme=3,globex=2"
         )
-    elif schedule.get("State") != "ENABLED":
-        problems.append(f"it is {schedule.get('State')}")
-    if target.get("Arn") != deployed.target_arn:
-        problems.append(f"it targets {target.get('Arn')}, not {deployed.target_arn}")
     try:
-        event = json.loads(target.get("Input") or "null")
+        event = json.loads(text or "null")
     except ValueError:
         event = None
     ping, refused = PingFormat.of(WarmerConfig(values)).explain(event)
@@ -147,10 +144,22 @@ def check_schedule(
         if ping.warning:
             problems.append(ping.warning)
     if problems:
-        return Check("schedule", FAIL, "; ".join(problems)), concurrency
+        return Check("schedule", FAIL, "; ".join(problems)), ping
     token = deployed.served_variables.get(TOKEN_VARIABLE)
-    detail = f"{schedule.get('ScheduleExpression')}, concurrency {concurrency}, to {deployed.target_arn}"
-    return Check("schedule", OK, detail + (", token matches" if token else "")), concurrency
+    shown = ", ".join(f"{name} {count}" for name, count in (ping.tenants or {}).items()) if ping else ""
+    how_many = f"tenants {shown} (through {tenant})" if shown else f"concurrency {concurrency}"
+    detail = f"{schedule.get('ScheduleExpression')}, {how_many}, to {deployed.target_arn}"
+    return Check("schedule", OK, detail + (", token matches" if token else "")), ping
+
+
+def _state_problems(deployed: Deployed, state: str | None) -> list[str]:
+    """What is wrong with a schedule's state, given the version its qualifier serves."""
+    unserved = not_ready(deployed)
+    if unserved and state == "ENABLED":
+        return [f"it pings {deployed.target_arn}, but {unserved}: the handler gets the pings"]
+    if unserved:
+        return [f"it is {state} until version {deployed.served_version} is replaced by one with the layer"]
+    return [] if state == "ENABLED" else [f"it is {state}"]
 
 
 def check_observability(deployed: Deployed, values: dict[str, Any]) -> Check:

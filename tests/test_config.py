@@ -18,6 +18,7 @@ def test_defaults_are_the_seeds() -> None:
         "metrics_mode": "emf",
         "metrics_namespace": "LambdaWarmer",
         "max_concurrency": 100,
+        "tenants": None,
         "invoke_timeout": None,
         "log_level": None,
         "exec_wrapper": None,
@@ -54,6 +55,7 @@ def test_every_setting_reads_its_own_variable() -> None:
         "WARMER_LOG_LEVEL": "debug",
         "WARMER_EXEC_WRAPPER": "/opt/otel-instrument",
         "WARMER_TOKEN": "0123456789abcdef",
+        "WARMER_TENANTS": "acme=3, globex=2",
         "WARMER_TOP_UP": "off",
         "WARMER_FIX_COLD_START_FLAGS": "no",
         "WARMER_AUTO_WINDOW": "30",
@@ -74,6 +76,7 @@ def test_every_setting_reads_its_own_variable() -> None:
         "log_level": "DEBUG",
         "exec_wrapper": "/opt/otel-instrument",
         "token": "0123456789abcdef",
+        "tenants": {"acme": 3, "globex": 2},
         "top_up": False,
         "fix_cold_start_flags": False,
         "auto_window": 30,
@@ -259,3 +262,12 @@ def test_the_deploy_hooks_settings_are_checked_by_the_same_table() -> None:
     assert "WARMER_HOOK_CONCURRENCY='1001': expected a whole number from 1 to 1000" in str(raised.value)
     # a warmer's own configuration never reads the hook's scope
     assert "hook_alias" not in load_config(environ={"WARMER_HOOK_ALIAS": "123"}).as_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["acme", "acme=0", "acme=x", "=3", "a b=2", "acme=1001", ","],
+)
+def test_tenants_that_cannot_be_warmed_are_named_with_what_is_allowed(text: str) -> None:
+    with pytest.raises(WarmerConfigError, match=r"WARMER_TENANTS.*acme=3,globex=2"):
+        load_config(environ={"WARMER_TENANTS": text})

@@ -4,12 +4,17 @@ what to do instead, and changes nothing; ``status`` says the same."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from emulator import LambdaEmulator
+
+from .conftest import layered_spec, write_function
 from .control_plane import make_function, run, snapshot, verdicts
 
 PROVIDER = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:fleet"
@@ -29,7 +34,7 @@ DURABLE = {"DurableConfig": {"ExecutionTimeout": 900, "RetentionPeriodInDays": 1
     ("fields", "says"),
     [
         (MANAGED, "MinExecutionEnvironments=N"),
-        (TENANTS, "an untenanted ping warms nothing"),
+        (TENANTS, "--tenants acme=3,globex=2"),
         (DURABLE, "enable orders:ALIAS (or a version) instead"),
     ],
 )
@@ -118,3 +123,68 @@ def test_enable_says_snapstart_serves_published_versions_only(
     assert status == 0, output
     assert "SnapStart serves published versions only" in output
     assert "enable orders:ALIAS instead" in output
+
+
+def test_enable_schedules_a_tenant_isolated_functions_ping_through_a_tenant(
+    aws: dict[str, Any],
+    configured: Callable[..., None],
+    layer_zip: Path,
+    start_emulator: Callable[..., LambdaEmulator],
+    invocations_to: Callable[..., None],
+    tmp_path: Path,
+) -> None:
+    """Scheduler's Lambda target names no tenant: the schedule calls Lambda's Invoke through the
+    universal target, naming the first tenant, whose environment warms every tenant named; enable's
+    first ping does the same (here, in the emulator, where each tenant has environments of its own)."""
+    make_function(aws)
+    configured("orders", **TENANTS)
+    code = write_function(tmp_path / "code", "def handler(event, context):\n    return 'real work'\n")
+    function = layered_spec(code, layer_zip)
+    function.tenant_isolation = True
+    emulator = start_emulator(function)
+    invocations_to(emulator)
+    status, output = run(
+        "enable", "orders", "--concurrency", "2", "--tenants", "acme=3,globex=2", "--publish", str(layer_zip)
+    )
+    assert status == 0, output
+    schedule = aws["scheduler"].get_schedule(Name="lambdawarmer.orders", GroupName="lambdawarmer")
+    target = schedule["Target"]
+    assert target["Arn"] == "arn:aws:scheduler:::aws-sdk:lambda:invoke"
+    request = json.loads(target["Input"])
+    assert (request["FunctionName"], request["TenantId"]) == (
+        "arn:aws:lambda:us-east-1:123456789012:function:orders",
+        "acme",
+    )
+    assert json.loads(request["Payload"])["tenants"] == {"acme": 3, "globex": 2}
+    token = aws["lambda"].get_function_configuration(FunctionName="orders")["Environment"]["Variables"]
+    assert token["WARMER_TOKEN"] not in output  # in the schedule's payload too, the token is shown hidden
+    assert output.count("<hidden, 32 characters>") == 2  # the variable, and the schedule's payload
+    assert "5/5 warm" in output, output  # enable's first ping: acme 3 and globex 2
+    assert Counter(environment.tenant for environment in emulator.all_environments) == {
+        "acme": 3,
+        "globex": 2,
+    }
+    _, output = run("status", "orders")
+    checks = verdicts(output)
+    assert (checks["schedule"], checks["where it runs"]) == ("OK", "OK"), output
+    assert "tenants acme 3, globex 2 (through acme)" in output
+
+
+def test_tenants_are_refused_for_a_function_that_does_not_isolate_them(
+    aws: dict[str, Any], layer_zip: Path, lambda_router: Any
+) -> None:
+    make_function(aws)
+    status, output = run(
+        "enable",
+        "orders",
+        "--concurrency",
+        "2",
+        "--tenants",
+        "acme=3",
+        "--publish",
+        str(layer_zip),
+        "--dry-run",
+    )
+    assert (status, "it does not isolate tenants" in output) == (5, True), output
+    status, output = run("enable", "orders", "--concurrency", "2", "--tenants", "acme=0")
+    assert (status, "a whole number from 1 to 1000 each" in output) == (2, True), output

@@ -48,7 +48,7 @@ from .reports import (
     failure_answer,
     report_from_answer,
 )
-from .rounds import ROUND_FIELDS, AutoChoice, Failure, FanOutReport, RoundReport
+from .rounds import ROUND_FIELDS, AutoChoice, Failure, FanOutReport, RoundReport, TenantReport
 
 __all__ = [
     "AUTO",
@@ -73,6 +73,7 @@ __all__ = [
     "PingKind",
     "Report",
     "RoundReport",
+    "TenantReport",
     "failure_answer",
     "fanout_payload",
     "proof",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..logs import bounded, logger
-from ..settings import CONCURRENCY_LIMIT, TOKEN_FIELD
+from ..settings import CONCURRENCY_LIMIT, TENANTS_FIELD, TOKEN_FIELD, parse_tenants
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,10 +44,11 @@ class Ping:
     invoked; ``total`` is N (0 while ``auto``: N is then chosen from the function's recent
     traffic). ``hold_ms`` is how long the originator asked this instance to hold (None: the
     configured delay; the receiver bounds it). ``warning`` says why a requested concurrency was
-    not used as given.
+    not used as given. ``tenants``: on a function that isolates tenants, the tenants to warm and
+    how many each (the ping's ``tenants`` field; None: the ``WARMER_TENANTS`` setting, if any).
     """
 
-    __slots__ = ("auto", "correlation_id", "hold_ms", "index", "kind", "total", "warning")
+    __slots__ = ("auto", "correlation_id", "hold_ms", "index", "kind", "tenants", "total", "warning")
 
     def __init__(
         self,
@@ -59,8 +60,10 @@ class Ping:
         warning: str | None = None,
         hold_ms: int | None = None,
         auto: bool = False,
+        tenants: dict[str, int] | None = None,
     ) -> None:
         self.kind = kind
+        self.tenants = tenants
         self.auto = auto
         self.hold_ms = hold_ms
         self.index = index
@@ -166,9 +169,14 @@ class PingFormat:
         """The pings a function with these settings answers."""
         return cls(config.flag, config.concurrency, config.max_concurrency, config.token)
 
-    def scheduled_ping(self, concurrency: int | str) -> dict[str, object]:
-        """The scheduled ping asking for ``concurrency`` (N, or ``"auto"``) that :meth:`detect` takes."""
+    def scheduled_ping(
+        self, concurrency: int | str, tenants: dict[str, int] | None = None
+    ) -> dict[str, object]:
+        """The scheduled ping asking for ``concurrency`` (N, or ``"auto"``), and with ``tenants`` for
+        each of those tenants as many, that :meth:`detect` takes."""
         event: dict[str, object] = {self.flag: True, self.concurrency_field: concurrency}
+        if tenants:
+            event[TENANTS_FIELD] = dict(tenants)
         if self.token is not None:
             event[TOKEN_FIELD] = self.token
         return event
@@ -226,6 +234,16 @@ class PingFormat:
         return None
 
     def _scheduled(self, event: Mapping[str, object]) -> Ping:
+        ping = self._scheduled_concurrency(event)
+        if TENANTS_FIELD in event:
+            try:
+                ping.tenants = parse_tenants(event[TENANTS_FIELD])
+            except ValueError as wrong:
+                said = f"{TENANTS_FIELD}={bounded(event[TENANTS_FIELD])} is not {wrong}; ignored"
+                ping.warning = f"{ping.warning}; {said}" if ping.warning else said
+        return ping
+
+    def _scheduled_concurrency(self, event: Mapping[str, object]) -> Ping:
         if self.concurrency_field not in event:
             return Ping(PingKind.SCHEDULED, 1, 1, None)
         raw = event[self.concurrency_field]

@@ -6,7 +6,7 @@ import json
 
 from ..instance import ON_DEMAND, PROVISIONED
 from ..logs import bounded
-from .rounds import AutoChoice, FanOutReport, count_field, number_field, text_field
+from .rounds import AutoChoice, FanOutReport, TenantReport, count_field, number_field, text_field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,17 +28,24 @@ class FunctionFailed(NotAReport):
 
 class Origination:
     """What the instance that received a scheduled ping adds to its report: how N was chosen (from
-    the event, or ``auto``) and, when N > 1, the fan-out."""
+    the event, or ``auto``) and, when N > 1, the fan-out; on a function that isolates tenants, each
+    tenant's share instead (``tenants``)."""
 
-    __slots__ = ("auto", "concurrency", "fan_out", "source")
+    __slots__ = ("auto", "concurrency", "fan_out", "source", "tenants")
 
     def __init__(
-        self, concurrency: int, source: str, auto: AutoChoice | None, fan_out: FanOutReport | None
+        self,
+        concurrency: int,
+        source: str,
+        auto: AutoChoice | None,
+        fan_out: FanOutReport | None,
+        tenants: dict[str, TenantReport] | None = None,
     ) -> None:
         self.concurrency = concurrency
         self.source = source
         self.auto = auto
         self.fan_out = fan_out
+        self.tenants = tenants
 
 
 class Report:
@@ -93,14 +100,22 @@ class Report:
         return None if self.origination is None else self.origination.fan_out
 
     @property
+    def tenants(self) -> dict[str, TenantReport] | None:
+        return None if self.origination is None else self.origination.tenants
+
+    @property
     def instances_warmed(self) -> int:
-        """The distinct instances the ping warmed, this one included."""
+        """The distinct instances the ping warmed, this one included (every tenant's)."""
+        if self.tenants:
+            return sum(tenant.instances_warmed for tenant in self.tenants.values())
         fan_out = self.fan_out
         return 1 if fan_out is None else fan_out.instances_warmed
 
     @property
     def instances_cold(self) -> int:
         """How many of them the ping started cold."""
+        if self.tenants:
+            return sum(tenant.instances_cold for tenant in self.tenants.values())
         fan_out = self.fan_out
         return int(self.cold) if fan_out is None else fan_out.instances_cold
 
@@ -112,6 +127,8 @@ class Report:
 
     @property
     def invocations_failed(self) -> int:
+        if self.tenants:
+            return sum(tenant.invocations_failed for tenant in self.tenants.values())
         fan_out = self.fan_out
         return 0 if fan_out is None else len(fan_out.failures)
 
@@ -145,6 +162,11 @@ class Report:
                 data["auto"] = origination.auto.as_dict()
             if origination.fan_out is not None:
                 data.update(origination.fan_out.as_dict())
+            if origination.tenants is not None:
+                data["tenants"] = {name: tenant.as_dict() for name, tenant in origination.tenants.items()}
+                data["instances_warmed"] = self.instances_warmed
+                data["instances_cold"] = self.instances_cold
+                data["invocations_failed"] = self.invocations_failed
         return data
 
     @classmethod
@@ -162,11 +184,19 @@ class Report:
         source = text_field(data, "concurrency_source")
         if source is not None:
             auto = data.get("auto")
+            tenants = data.get("tenants")
             origination = Origination(
                 concurrency,
                 source,
                 AutoChoice.from_dict(auto, concurrency) if isinstance(auto, dict) else None,
                 FanOutReport.from_dict(data),
+                {
+                    str(name): TenantReport.from_dict(tenant)
+                    for name, tenant in tenants.items()
+                    if isinstance(tenant, dict)
+                }
+                if isinstance(tenants, dict)
+                else None,
             )
         return cls(
             function=text_field(data, "function") or "",

@@ -138,6 +138,49 @@ class AutoChoice:
         )
 
 
+class TenantReport:
+    """One tenant's share of a ping to a function that isolates tenants (the report's ``tenants``)."""
+
+    __slots__ = (
+        "concurrency",
+        "instances_cold",
+        "instances_warmed",
+        "invocations_failed",
+        "invocations_not_sent",
+    )
+
+    def __init__(
+        self,
+        concurrency: int,
+        instances_warmed: int,
+        instances_cold: int,
+        invocations_failed: int = 0,
+        invocations_not_sent: int = 0,
+    ) -> None:
+        self.concurrency = concurrency
+        self.instances_warmed = instances_warmed
+        self.instances_cold = instances_cold
+        self.invocations_failed = invocations_failed
+        self.invocations_not_sent = invocations_not_sent
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in TENANT_FIELDS}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> TenantReport:
+        return cls(*(count_field(data, name) for name in TENANT_FIELDS))
+
+
+TENANT_FIELDS = (
+    "concurrency",
+    "instances_warmed",
+    "instances_cold",
+    "invocations_failed",
+    "invocations_not_sent",
+)
+"""A tenant's figures, in :class:`TenantReport`'s order."""
+
+
 class FanOutReport:
     """What the instance that received a scheduled ping did beyond itself: every round, summed.
 

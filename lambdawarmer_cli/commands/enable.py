@@ -21,6 +21,7 @@ from ..deploys import how_to_pre_warm, is_alias, pre_warming_hooks
 from ..enable_plan import Options, plan_enable
 from ..exit_status import NOT_LAMBDAWARMER, OK, UsageError
 from ..layers import LayerError, check_layer_arn, publish_layer_version, read_layer_zip
+from ..ping_targets import tenants_argument
 from ..pinging import concurrency_argument, ping_as_scheduled, summary_line
 from ..plan import Plan
 from ..schedules import DEFAULT_SCHEDULE, ScheduleError
@@ -40,6 +41,11 @@ def add_parser(commands: Any, which: argparse.ArgumentParser, aws: argparse.Argu
     enable.add_argument("--concurrency", type=concurrency_argument, required=True, help="N, or auto")
     enable.add_argument("--schedule", default=DEFAULT_SCHEDULE, help="EventBridge Scheduler expression")
     enable.add_argument("--qualifier", help="alias or version the schedule pings (default: as named)")
+    enable.add_argument(
+        "--tenants",
+        type=tenants_argument,
+        help="a function that isolates tenants: the tenants to warm and how many each (acme=3,globex=2)",
+    )
     layer = enable.add_mutually_exclusive_group()
     layer.add_argument(
         "--layer-arn", help="the layer version to attach (default: the version of ours the function has)"
@@ -82,7 +88,9 @@ def _after_enable(clients: Clients, deployed: Deployed, plan: Plan, options: Opt
     if plan.not_ready:
         print(f"{deployed.label}  NOT PINGED  {plan.not_ready}", file=out)
         return NOT_LAMBDAWARMER
-    result = ping_as_scheduled(clients, read_function(clients, deployed.ref), options.concurrency)
+    result = ping_as_scheduled(
+        clients, read_function(clients, deployed.ref), options.concurrency, options.tenants
+    )
     print(summary_line(result), file=out)
     return result.status
 
@@ -110,4 +118,5 @@ def _enable_options(clients: Clients, arguments: argparse.Namespace) -> Options:
         layer_arn=layer,
         metrics_mode=metrics_mode,
         token=not arguments.no_token,
+        tenants=arguments.tenants,
     )

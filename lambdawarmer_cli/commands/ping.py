@@ -18,6 +18,7 @@ from lambdawarmer.settings import CONCURRENCY_LIMIT, SETTINGS
 from ..clients import MAX_PARALLEL_PINGS, Clients, error_code
 from ..deployed import parse_refs, read_function
 from ..exit_status import OK, UsageError
+from ..ping_targets import tenants_argument
 from ..pinging import DEFAULT_TIMEOUT_S, PingResult, concurrency_argument, ping, summary_line
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def print_table(result: PingResult, out: TextIO) -> None:
         ("instances warm", f"{result.warm} of {result.requested}"),
         ("cold among them", f"{result.cold} (started by this ping)"),
         *([("provisioned", _provisioned(report))] if report.instances_provisioned else []),
+        *([("tenants", _tenants(report))] if report.tenants else []),
         ("invokes failed", f"{report.invocations_failed} of {report.invocations_sent}"),
         ("fan-out", f"{fan_out.fanout_ms} ms" if fan_out else _no_fan_out(report)),
         *([("rounds", _rounds(fan_out))] if fan_out and len(fan_out.rounds) > 1 else []),
@@ -51,6 +53,12 @@ def print_table(result: PingResult, out: TextIO) -> None:
     for failure in fan_out.failures if fan_out else []:
         print(f"  invoke #{failure.index}: {failure.reason}", file=out)
     print("OK: all instances warm" if result.status == OK else f"NOT ALL WARM: {result.message}", file=out)
+
+
+def _tenants(report: Report) -> str:
+    """Each tenant's warm instances of those asked for."""
+    shares = (report.tenants or {}).items()
+    return ", ".join(f"{name} {share.instances_warmed} of {share.concurrency}" for name, share in shares)
 
 
 def _no_fan_out(report: Report) -> str:
@@ -150,6 +158,11 @@ def add_parser(commands: Any) -> None:
     )
     command.add_argument("--qualifier", help="alias or version to ping")
     command.add_argument(
+        "--tenants",
+        type=tenants_argument,
+        help="a function that isolates tenants: the tenants to warm and how many each (acme=3,globex=2)",
+    )
+    command.add_argument(
         "--like",
         metavar="ALIAS",
         help="warm the qualifier to what ALIAS needs now (its recent peak, as auto reads it; at least "
@@ -189,10 +202,13 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     ping_format = PingFormat(
         arguments.flag, arguments.concurrency_field, CONCURRENCY_LIMIT, _token(arguments)
     )
-    event = ping_format.scheduled_ping(arguments.concurrency)
+    tenants = arguments.tenants
+    event = ping_format.scheduled_ping(arguments.concurrency, tenants)
     client = clients.invoke_client(arguments.timeout)
     with ThreadPoolExecutor(min(len(targets), MAX_PARALLEL_PINGS)) as pool:
-        results = list(pool.map(lambda target: ping(client, target, event, arguments.concurrency), targets))
+        results = list(
+            pool.map(lambda target: ping(client, target, event, arguments.concurrency, tenants), targets)
+        )
     return _show(results, arguments.json, out)
 
 

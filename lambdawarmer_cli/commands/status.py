@@ -17,6 +17,8 @@ import json
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from lambdawarmer.protocol import AUTO, PingKind
+
 from ..capacity_checks import (
     check_auto,
     check_placement,
@@ -73,10 +75,14 @@ def guarded(name: str, check: Callable[[], Check | None]) -> Check | None:
 def run_checks(clients: Clients, deployed: Deployed) -> list[Check]:
     settings, values = check_settings(deployed)
     concurrency: int | str | None = None
+    tenants: dict[str, int] | None = None
 
     def schedule() -> Check:
-        nonlocal concurrency
-        check, concurrency = check_schedule(clients, deployed, values)
+        nonlocal concurrency, tenants
+        check, ping = check_schedule(clients, deployed, values)
+        if ping is not None and ping.kind == PingKind.SCHEDULED:
+            concurrency = AUTO if ping.auto else ping.total
+            tenants = ping.tenants or values.get("tenants")
         return check
 
     found = guarded("schedule", schedule)
@@ -89,7 +95,7 @@ def run_checks(clients: Clients, deployed: Deployed) -> list[Check]:
         guarded("reserved concurrency", lambda: check_reserved(clients, deployed, concurrency)),
         guarded("provisioned concurrency", lambda: check_provisioned(clients, deployed, concurrency)),
         check_snapstart(deployed),
-        check_placement(deployed),
+        check_placement(deployed, tenants),
         guarded("network", lambda: check_vpc(clients, deployed)),
         guarded("recursive loops", lambda: check_recursion(clients, deployed)),
         check_timeout(deployed, values, concurrency),

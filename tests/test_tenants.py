@@ -1,0 +1,76 @@
+"""Tenant isolation: each tenant has environments of its own and every invoke must name one. A ping
+names the tenants to warm and how many each; the fan-out names each invoke's tenant; the report
+and the round metrics are per tenant."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import botocore.exceptions
+import pytest
+
+from emulator import LambdaEmulator
+
+from .conftest import lambda_client, layered_spec, write_function
+
+pytestmark = pytest.mark.e2e
+Start = Callable[..., LambdaEmulator]
+PLAIN = "def handler(event, context):\n    return {'tenant': context.tenant_id}\n"
+
+
+def tenanted(start_emulator: Start, tmp_path: Path, layer_zip: Path, **environment: str) -> LambdaEmulator:
+    function = layered_spec(write_function(tmp_path / "code", PLAIN), layer_zip, **environment)
+    function.tenant_isolation = True
+    function.memory_mb = 512
+    return start_emulator(function)
+
+
+def test_a_ping_warms_each_tenants_own_environments(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path
+) -> None:
+    emulator = tenanted(start_emulator, tmp_path, layer_zip, WARMER_SEND_METRIC="true")
+    client = lambda_client(emulator)
+    with pytest.raises(botocore.exceptions.ClientError, match="must name one"):
+        client.invoke(FunctionName="orders", Payload=b"{}")
+    ping = {"warmer": True, "tenants": {"acme": 2, "globex": 3}}
+    answer = client.invoke(FunctionName="orders", TenantId="acme", Payload=json.dumps(ping))
+    report = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, report
+    assert report["concurrency_source"] == "tenants"
+    assert {name: share["instances_warmed"] for name, share in report["tenants"].items()} == {
+        "acme": 2,
+        "globex": 3,
+    }
+    assert report["instances_warmed"] == 5
+    assert Counter(environment.tenant for environment in emulator.all_environments) == {
+        "acme": 2,
+        "globex": 3,
+    }
+    records = [json.loads(line) for line in emulator.output() if '"InstancesRequested"' in line]
+    assert sorted((record["TenantId"], record["InstancesWarmed"]) for record in records) == [
+        ("acme", 2),
+        ("globex", 3),
+    ]
+    # the tenants' real requests start warm, each in its own tenant's environments
+    pinged = len(emulator.invocations)
+    for tenant in ("acme", "globex"):
+        served = client.invoke(FunctionName="orders", TenantId=tenant, Payload=b"{}")
+        assert json.loads(served["Payload"].read()) == {"tenant": tenant}
+    assert not [invocation for invocation in emulator.invocations[pinged:] if invocation.cold]
+
+
+def test_the_setting_names_the_tenants_when_the_ping_does_not(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path
+) -> None:
+    emulator = tenanted(start_emulator, tmp_path, layer_zip, WARMER_TENANTS="globex=2")
+    answer = lambda_client(emulator).invoke(
+        FunctionName="orders", TenantId="acme", Payload=json.dumps({"warmer": True})
+    )
+    report = json.loads(answer["Payload"].read())
+    assert {name: share["instances_warmed"] for name, share in report["tenants"].items()} == {
+        "acme": 1,
+        "globex": 2,
+    }
