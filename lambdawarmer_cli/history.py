@@ -30,8 +30,9 @@ from lambdawarmer_model.replay import SNAPSTART, Totals, recommendation, replay_
 from lambdawarmer_model.simulation import DEFAULT_RESTORE_MS, DEFAULT_SCORED_FROM_MIN, Assumptions
 from lambdawarmer_model.traffic import Durations, Workload
 
-from .clients import Clients
+from .clients import Clients, error_code
 from .exit_status import NO_HISTORY, OK, UsageError
+from .placement import provisioned_level
 
 FINE_DAYS = 15
 """How long CloudWatch keeps 1-minute data."""
@@ -185,11 +186,25 @@ def run(
         print(f"cannot judge {ref}: {error}", file=out)
         return NO_HISTORY
     workload = Workload(str(ref), history.counts, history.durations, memory)
-    snapstart = deployed.served.get("Runtime") in SNAPSTART_RUNTIMES
-    results = replay_function(workload, assumptions, config, architecture, snapstart=snapstart)
+    try:
+        provisioned = provisioned_level(clients, deployed)
+    except Exception as error:  # priced as if none, and said
+        print(
+            f"Provisioned Concurrency on {ref} cannot be read ({error_code(error)}): taken as none", file=out
+        )
+        provisioned = 0
+    # SnapStart serves Python 3.12 and later, and never beside Provisioned Concurrency.
+    snapstart = deployed.served.get("Runtime") in SNAPSTART_RUNTIMES and not provisioned
+    results = replay_function(
+        workload, assumptions, config, architecture, snapstart=snapstart, provisioned=provisioned
+    )
     summed = totals([(workload, results)], assumptions)
     scored_min = len(history.counts) - assumptions.scored_from_min
     label = f"{memory} MB {architecture}"
+    if provisioned:
+        label += (
+            f", {provisioned} provisioned on {ref.qualifier} (its fee left out: the same for every policy)"
+        )
     _print(out, ref, history, label, assumptions=assumptions, summed=summed, scored_min=scored_min)
     return OK
 
@@ -247,5 +262,8 @@ def _print(
             file=out,
         )
     else:
-        print("  SnapStart: not priced (it serves Python 3.12 and later only)", file=out)
+        print(
+            "  SnapStart: not priced (Python 3.12 and later only, and never with Provisioned Concurrency)",
+            file=out,
+        )
     print(f"prices: {PRICES_SOURCE} as of {PRICES_AS_OF}", file=out)

@@ -93,24 +93,27 @@ def replay_function(
     peak: int | None = None,
     *,
     snapstart: bool = False,
+    provisioned: int = 0,
 ) -> list[Priced]:
     """Every policy, then Provisioned Concurrency at ``peak`` (default: the model's), on one function;
-    with ``snapstart``, SnapStart too (no warming, its cold starts restores)."""
+    with ``snapstart``, SnapStart too (no warming, its cold starts restores). ``provisioned``: the
+    Provisioned Concurrency the function already has, beside which every policy is served (requests
+    go to it first; auto counts what lies above it); its fee, the same for every policy, is left out."""
     requests = Requests.draw(workload, assumptions)
     peak = max(1, peak if peak is not None else max(requests.need_by_interval(assumptions.ping_every_min)))
     results = [
         price(
             policy.name,
-            simulate(workload, policy, assumptions, requests),
+            simulate(workload, policy, assumptions, requests, provisioned=provisioned),
             workload,
             assumptions,
             architecture=architecture,
         )
         for policy in standard_policies(peak, config)
     ]
-    provisioned = simulate(workload, NoWarming(), assumptions, requests, provisioned=peak)
+    at_peak = simulate(workload, NoWarming(), assumptions, requests, provisioned=peak)
     results.append(
-        price(PROVISIONED, provisioned, workload, assumptions, architecture=architecture, provisioned=peak)
+        price(PROVISIONED, at_peak, workload, assumptions, architecture=architecture, provisioned=peak)
     )
     if snapstart:
         unwarmed = next(result.outcome for result in results if result.policy == NO_WARMING)

@@ -174,6 +174,13 @@ class _Environments:
             end, env = heapq.heappop(busy)
             heapq.heappush(idle, (env, end))
 
+    def on_demand_busy(self) -> int:
+        """The busy environments beyond Provisioned Concurrency's (what ``ConcurrentExecutions`` less
+        ``ProvisionedConcurrentExecutions`` counts: requests go to provisioned ones first)."""
+        if not self.provisioned:
+            return len(self.busy)
+        return sum(1 for _, env in self.busy if env > self.provisioned)
+
     def take(self, now: float, work_s: float) -> tuple[bool, int]:
         """One invocation at ``now`` working ``work_s``: whether it started cold, and its environment."""
         self.release(now)
@@ -214,7 +221,7 @@ def simulate(
         scored = outcome if minute >= assumptions.scored_from_min else history
         start = minute * MINUTE_S
         environments.release(start)
-        peak = len(environments.busy)
+        peak = environments.on_demand_busy()
         if minute >= PING_PHASE_MIN and (minute - PING_PHASE_MIN) % every == 0:
             visible = {m: v for m, v in concurrency.items() if m < minute - METRIC_LAG_MIN}
             coming = need[(minute - PING_PHASE_MIN) // every]
@@ -225,7 +232,7 @@ def simulate(
                 )
                 _ping(environments, start, shape, scored)
                 warm_up.add(minute)
-                peak = max(peak, len(environments.busy))
+                peak = max(peak, environments.on_demand_busy())
         cold = 0
         end_of_minute = start + MINUTE_S
         first = index
@@ -234,7 +241,7 @@ def simulate(
             cold += started_cold
             if env <= provisioned:
                 scored.provisioned_traffic_ms += durations_ms[index]
-            peak = max(peak, len(environments.busy))
+            peak = max(peak, environments.on_demand_busy())
             index += 1
         scored.requests += index - first
         scored.cold_starts += cold

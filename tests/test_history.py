@@ -235,3 +235,30 @@ def test_history_prices_snapstart_beside_warming_on_the_runtimes_it_serves(aws: 
     assert f"{'SnapStart':<26}" in output
     assert f"${snapstart.bill_change_usd / months:,.2f}" in output
     assert "each cold start a restore billed 200 ms (--restore-ms) instead of the 250 ms init" in output
+
+
+def test_history_replays_every_policy_beside_the_provisioned_concurrency_there_is(
+    aws: dict[str, Any], configured: Any
+) -> None:
+    """Requests go to provisioned environments first, and auto counts only what lies above them: the
+    replay serves every policy beside the alias's Provisioned Concurrency (and prices no SnapStart,
+    which never runs beside it)."""
+    make_function(aws, memory=256)
+    aws["lambda"].publish_version(FunctionName="orders")
+    aws["lambda"].create_alias(FunctionName="orders", Name="live", FunctionVersion="1")
+    configured("orders", provisioned={"live": 2})
+    workload = trace_function()
+    put_history(aws["endpoint"], workload, now(), qualifier="live")
+    status, output = run("cost", "orders:live", "--history", "--days", "1")
+    assert status == 0, output
+    assert "256 MB x86_64, 2 provisioned on live (its fee left out: the same for all)" in output
+    assert "SnapStart: not priced" in output
+    history = read_history(Clients(region=REGION), parse_refs(["orders:live"])[0], 1, now())
+    replayed = Workload("orders:live", history.counts, history.durations, 256)
+    beside = totals([(replayed, replay_function(replayed, Assumptions(), provisioned=2))], Assumptions())
+    alone = totals([(replayed, replay_function(replayed, Assumptions()))], Assumptions())
+    months = (len(history.counts) - Assumptions().scored_from_min) / (730 * 60)
+    none = beside["no warming"]
+    assert f"{none.cold_starts / months:>12,.0f}{none.cold_rate:>9.2%}" in output
+    assert none.cold_starts < alone["no warming"].cold_starts  # two environments are always there
+    assert beside["auto"].warmup_invocations <= alone["auto"].warmup_invocations  # only what lies above
