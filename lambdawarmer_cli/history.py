@@ -202,9 +202,7 @@ def run(
     scored_min = len(history.counts) - assumptions.scored_from_min
     label = f"{memory} MB {architecture}"
     if provisioned:
-        label += (
-            f", {provisioned} provisioned on {ref.qualifier} (its fee left out: the same for every policy)"
-        )
+        label += f", {provisioned} provisioned on {ref.qualifier} (its fee left out: the same for all)"
     _print(out, ref, history, label, assumptions=assumptions, summed=summed, scored_min=scored_min)
     return OK
 
