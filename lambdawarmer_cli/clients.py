@@ -62,8 +62,12 @@ class Clients:
         """``clients.iam``, ``clients.scheduler``... (``clients.lambda_`` for Lambda)."""
         if attribute.startswith("_"):
             raise AttributeError(attribute)
-        service = attribute.rstrip("_")
-        if service not in self._clients:
+        return self.in_region(attribute.rstrip("_"), None)
+
+    def in_region(self, service: str, region: str | None) -> Any:
+        """The ``service`` client for ``region`` (None: the configuration's), made once."""
+        key = f"{service}@{region}" if region else service
+        if key not in self._clients:
             from botocore.config import Config
 
             config = Config(
@@ -71,8 +75,12 @@ class Clients:
                 read_timeout=CONTROL_PLANE_READ_TIMEOUT_S,
                 retries={"mode": "standard"},
             )
-            self._clients[service] = self._session.client(service, config=config)
-        return self._clients[service]
+            self._clients[key] = self._session.client(service, region_name=region, config=config)
+        return self._clients[key]
+
+    def regions(self, service: str, partition: str) -> list[str]:
+        """The regions of ``partition`` that offer ``service`` (botocore's endpoint data)."""
+        return list(self._session.get_available_regions(service, partition_name=partition))
 
     @property
     def region(self) -> str:

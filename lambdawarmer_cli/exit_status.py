@@ -54,6 +54,7 @@ COMMAND_STATUSES = {
     "disable": (OK, USAGE, AWS_FAILED, CHANGE_FAILED, INTERNAL_ERROR),
     "status": (OK, USAGE, AWS_FAILED, STATUS_FAILED, INTERNAL_ERROR),
     "cost": (OK, USAGE, AWS_FAILED, NO_HISTORY, INTERNAL_ERROR),
+    "publish": (OK, USAGE, AWS_FAILED, CHANGE_FAILED, INTERNAL_ERROR),
 }
 """The statuses each command can end with."""
 

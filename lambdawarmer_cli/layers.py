@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import json
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_NAME, WRAPPER_PATH
+from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, LAYER_METADATA, WRAPPER_NAME, WRAPPER_PATH
 
 from .clients import error_code
 from .names import LAYER_NAME
@@ -50,8 +52,10 @@ def wanted_layers(current: list[str], ours: str) -> list[str]:
     return [*current, ours]
 
 
-def check_layer_arn(clients: Clients, arn: str) -> str:
-    """``arn`` when it is a layer version in this region that can be read; raises :class:`LayerError`."""
+def check_layer_arn(clients: Clients, arn: str, expected: str | None = None, *, trust: bool = False) -> str:
+    """``arn`` when it is a layer version in this region that can be read and holds this release's
+    content: its ``CodeSha256`` is ``expected`` (a manifest's, or ``--layer-sha256``), or, with no
+    digest to compare, ``trust`` was given; raises :class:`LayerError` saying which it is not."""
     parts = arn.split(":")
     if len(parts) != LAYER_ARN_PARTS or parts[0] != "arn" or parts[2:6:3] != ["lambda", "layer"]:
         raise LayerError(f"--layer-arn {arn!r}: expected arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION")
@@ -64,10 +68,60 @@ def check_layer_arn(clients: Clients, arn: str) -> str:
         )
     layer = ":".join(parts[:7])
     try:
-        clients.lambda_.get_layer_version(LayerName=layer, VersionNumber=int(parts[7]))
+        version = clients.lambda_.get_layer_version(LayerName=layer, VersionNumber=int(parts[7]))
     except Exception as error:
         raise LayerError(f"--layer-arn {arn!r} cannot be read: {error_code(error)}") from None
+    found = version.get("Content", {}).get("CodeSha256")
+    if expected is not None and found != expected:
+        raise LayerError(
+            f"{arn} does not hold the content named (its CodeSha256 is {found}, {expected} was expected): "
+            "anyone allowed to publish a layer version can name it lambdawarmer; attach the one published "
+            "from this release's zip"
+        )
+    if expected is None and not trust:
+        raise LayerError(
+            f"{arn}: nothing to check its content against; name it by --manifest (its CodeSha256 is "
+            "checked), give --layer-sha256 (the sha256 of the release's zip), or accept it as it is with "
+            "--trust-layer"
+        )
     return arn
+
+
+def code_sha256(sha256_hex: str) -> str:
+    """Lambda's ``CodeSha256`` (base64) of a zip whose sha256 is ``sha256_hex``; raises
+    :class:`LayerError` for a value that is not one."""
+    try:
+        digest = bytes.fromhex(sha256_hex)
+    except ValueError:
+        digest = b""
+    if len(digest) != hashlib.sha256().digest_size:
+        raise LayerError(f"--layer-sha256 {sha256_hex!r}: expected the 64 hexadecimal digits of a sha256")
+    return base64.b64encode(digest).decode()
+
+
+def from_parameter(clients: Clients, name: str) -> str:
+    """The layer version ARN an SSM parameter of this region holds (``lambdawarmer publish
+    --ssm-prefix`` writes them); raises :class:`LayerError`."""
+    try:
+        return str(clients.ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    except Exception as error:
+        raise LayerError(f"--layer-parameter {name!r} cannot be read: {error_code(error)}") from None
+
+
+def from_manifest(clients: Clients, path: str) -> tuple[str, str]:
+    """The layer version ARN of this region in a manifest (``lambdawarmer publish`` writes it),
+    and the content it names (``CodeSha256``); raises :class:`LayerError`."""
+    try:
+        document = json.loads(Path(path).read_text())
+        arn, digest = document["regions"][clients.region], document["code_sha256"]
+    except OSError as error:
+        raise LayerError(f"--manifest {path}: {error.strerror or error}") from None
+    except (ValueError, KeyError, TypeError):
+        raise LayerError(
+            f"--manifest {path}: no layer for {clients.region} in it (a manifest lambdawarmer publish wrote "
+            "names a version for each region it published to)"
+        ) from None
+    return str(arn), str(digest)
 
 
 def read_layer_zip(path: str) -> bytes:
@@ -90,6 +144,22 @@ def read_layer_zip(path: str) -> bytes:
             "./build.sh makes dist/lambdawarmer-layer.zip"
         )
     return data
+
+
+def layer_metadata(data: bytes, path: str) -> dict[str, Any]:
+    """What a layer zip built by 1.6.0 or later says of itself (:data:`LAYER_METADATA`); raises
+    :class:`LayerError` when it says nothing."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            document = json.loads(archive.read(LAYER_METADATA))
+    except (KeyError, ValueError):
+        document = None
+    if not isinstance(document, dict) or document.get("layer") != LAYER_NAME:
+        raise LayerError(
+            f"{path}: a lambdawarmer layer without its {LAYER_METADATA} (built before 1.6.0?): "
+            "./build.sh makes one"
+        )
+    return document
 
 
 def publish_layer_version(clients: Clients, data: bytes) -> str:

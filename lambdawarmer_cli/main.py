@@ -7,6 +7,7 @@
     lambdawarmer status orders
     lambdawarmer cost orders --concurrency 3
     lambdawarmer cost orders --history --days 14
+    lambdawarmer publish dist/lambdawarmer-layer.zip --organization o-a1b2c3d4e5
 
 Each command lives in its own module under ``commands/`` (``add_parser`` and ``run``);
 exit_status.py has the table.
@@ -24,7 +25,7 @@ from typing import TextIO
 from lambdawarmer.version import __version__
 
 from .clients import error_reason, is_aws_error
-from .commands import config, cost, disable, enable, ping, status
+from .commands import config, cost, disable, enable, ping, publish, status
 from .exit_status import AWS_FAILED, INTERNAL_ERROR, USAGE, UsageError, epilog
 
 COMMANDS = {
@@ -34,6 +35,7 @@ COMMANDS = {
     "disable": disable.run,
     "status": status.run,
     "cost": cost.run,
+    "publish": publish.run,
 }
 
 
@@ -58,6 +60,7 @@ def parser() -> argparse.ArgumentParser:
     disable.add_parser(commands, which, aws)
     status.add_parser(commands, which, aws)
     cost.add_parser(commands, aws)
+    publish.add_parser(commands, aws)
     for name, command in commands.choices.items():
         command.epilog = epilog(name)
         command.formatter_class = argparse.RawDescriptionHelpFormatter

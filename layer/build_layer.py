@@ -3,6 +3,7 @@
 Layout (what Lambda unpacks into /opt):
 
     lambdawarmer-wrapper                          the AWS_LAMBDA_EXEC_WRAPPER script, mode 755
+    lambdawarmer-layer.json                       the zip's account of itself: version, runtimes
     python/_lambdawarmer_layer/**/*.py            the runtime package (lambdawarmer/), whole, under the
                                                   layer's private name: the handler the wrapper points the
                                                   runtime at, and its engine
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import stat
 import subprocess
@@ -42,7 +44,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lambdawarmer.layer_paths import PRIVATE_PACKAGE, WRAPPER_NAME  # noqa: E402
+from lambdawarmer.layer_paths import ARCHITECTURES, LAYER_METADATA, PRIVATE_PACKAGE, WRAPPER_NAME  # noqa: E402
+from lambdawarmer.version import __version__  # noqa: E402
 from layer.runtimes import (  # noqa: E402
     SUPPORTED_RUNTIMES,
     WITHOUT_BYTECODE,
@@ -100,6 +103,17 @@ def wrapper_script() -> bytes:
     if WRAPPER_PLACEHOLDER not in text:
         raise BuildError(f"{WRAPPER} has no {WRAPPER_PLACEHOLDER} for the layer's package name")
     return text.replace(WRAPPER_PLACEHOLDER, PRIVATE_PACKAGE).encode()
+
+
+def metadata() -> bytes:
+    """The zip's account of itself (:data:`LAYER_METADATA`)."""
+    document = {
+        "layer": "lambdawarmer",
+        "version": __version__,
+        "compatible_runtimes": list(SUPPORTED_RUNTIMES),
+        "compatible_architectures": list(ARCHITECTURES),
+    }
+    return (json.dumps(document, indent=2) + "\n").encode()
 
 
 def _sources() -> dict[str, bytes]:
@@ -166,7 +180,7 @@ def layer_files(
     no_bytecode_for: frozenset[str] = frozenset(WITHOUT_BYTECODE),
 ) -> list[tuple[str, bytes, int]]:
     """(path in the layer, content, mode) for every file of the layer, sorted by path."""
-    files = [(WRAPPER_NAME, wrapper_script(), EXECUTABLE)]
+    files = [(WRAPPER_NAME, wrapper_script(), EXECUTABLE), (LAYER_METADATA, metadata(), READABLE)]
     sources = _sources()
     for name, data in {**sources, **_bytecode(sources, no_bytecode_for)}.items():
         files.append((f"python/{name}", data, READABLE))

@@ -9,6 +9,7 @@ check is exercised with a stubbed answer (said where it is).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -145,7 +146,9 @@ def test_a_dry_run_shows_the_plan_and_changes_nothing(aws: dict[str, Any], layer
     aws["lambda"].publish_layer_version(LayerName="lambdawarmer", Content={"ZipFile": layer_zip.read_bytes()})
     before = snapshot(aws)
     layer = f"arn:aws:lambda:{REGION}:123456789012:layer:lambdawarmer:1"
-    status, output = run("enable", "orders", "--concurrency", "4", "--layer-arn", layer, "--dry-run")
+    sha256 = hashlib.sha256(layer_zip.read_bytes()).hexdigest()
+    argv = ("enable", "orders", "--concurrency", "4", "--layer-arn", layer, "--layer-sha256", sha256)
+    status, output = run(*argv, "--dry-run")
     assert status == 0, output
     assert snapshot(aws) == before
     assert "dry run: nothing was changed" in output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from emulator.debian_python import PYTHONS
-from lambdawarmer.layer_paths import WRAPPER_NAME
+from lambdawarmer.layer_paths import LAYER_METADATA, WRAPPER_NAME
+from lambdawarmer.version import __version__
 from layer.build_layer import layer_files, layer_package, write_tree, write_zip
 from layer.runtimes import SUPPORTED_RUNTIMES, WITHOUT_BYTECODE
 
@@ -28,7 +30,15 @@ def test_layout_and_modes(tmp_path: Path) -> None:
         entries = {entry.filename: entry for entry in archive.infolist()}
     assert "lambdawarmer-wrapper" in entries
     assert stat.S_IMODE(entries["lambdawarmer-wrapper"].external_attr >> 16) == 0o755
-    package = {name for name in entries if name != "lambdawarmer-wrapper"}
+    assert stat.S_IMODE(entries["lambdawarmer-layer.json"].external_attr >> 16) == 0o644
+    said = json.loads(zipfile.ZipFile(tmp_path / "layer.zip").read("lambdawarmer-layer.json"))
+    assert said == {
+        "layer": "lambdawarmer",
+        "version": __version__,
+        "compatible_runtimes": list(SUPPORTED_RUNTIMES),
+        "compatible_architectures": ["x86_64", "arm64"],
+    }
+    package = {name for name in entries if name not in ("lambdawarmer-wrapper", "lambdawarmer-layer.json")}
     assert all(name.startswith(("python/_lambdawarmer_layer/", "python/lambdawarmer/")) for name in package)
     assert {
         "python/_lambdawarmer_layer/__init__.py",
@@ -94,7 +104,7 @@ def test_the_layer_ships_the_runtime_package_whole_and_nothing_else() -> None:
     }
     assert sources == runtime | {"python/lambdawarmer/__init__.py"}
     others = {name for name, _, _ in layer_files() if not name.endswith((".py", ".pyc"))}
-    assert others == {WRAPPER_NAME}
+    assert others == {WRAPPER_NAME, LAYER_METADATA}
 
 
 def build_with_one_python(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:

