@@ -323,3 +323,21 @@ def test_the_hook_is_named_for_codedeploy_and_may_do_only_its_job() -> None:
     assert group["Properties"]["DeploymentConfigName"]["Fn::Sub"][1] == {
         "ConfigName": "Canary10Percent5Minutes"
     }
+
+
+def test_the_functions_policy_is_what_enable_writes() -> None:
+    """One list of what warming needs: the template's statements, every condition true, are
+    lambdawarmer_cli.iam's (enable's, the CDK construct's and the Terraform module's too)."""
+    from lambdawarmer_cli.iam import self_invoke_policy
+
+    from .test_terraform import normalised
+
+    def plain(value: Any) -> Any:
+        return [substitute(item, {}) for item in value] if isinstance(value, list) else substitute(value, {})
+
+    found = [
+        {key: plain(value) for key, value in statement.items() if key != "OnlyIf"}
+        for statement in statements(transformed())
+    ]
+    expected = self_invoke_policy(FUNCTION_ARN, metrics_namespace="LambdaWarmer", auto=True)
+    assert normalised({"Statement": found}) == normalised(expected)

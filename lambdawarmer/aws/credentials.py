@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 REFRESH_BEFORE_EXPIRY_S = 15 * 60
 CREDENTIALS_TIMEOUT_S = 2.0
 RETRY_FETCH_S = 10.0
-"""How long a failed credentials fetch is not tried again, while credentials still valid serve."""
+"""How long a credentials fetch is not made again (failed, or giving ones that expire soon too),
+while credentials still valid serve."""
 CONTAINER_HOST = "169.254.170.2"
 CONTAINER_HOSTS = frozenset((CONTAINER_HOST, "169.254.170.23", "fd00:ec2::23", "[fd00:ec2::23]", "localhost"))
 
@@ -44,8 +45,8 @@ class CredentialSource:
     """The function's credentials, looked up on each call (the environment first, as botocore does);
     the container endpoint's are kept until 15 minutes before they expire, then fetched again by one
     caller while the others go on signing with the ones still valid (a fan-out does not fetch them
-    once per invoke). A failed fetch is not tried again for :data:`RETRY_FETCH_S` while the old
-    ones last."""
+    once per invoke). A fetch, failed or not, is not made again for :data:`RETRY_FETCH_S` while the
+    ones held last (the endpoint may hand out ones that expire soon too)."""
 
     __slots__ = ("_failure", "_fetched", "_fetching", "_retry_at", "_wake")
 
@@ -92,6 +93,8 @@ class CredentialSource:
             raise
         with self._wake:
             self._fetched, self._fetching, self._failure = fetched_now, False, None
+            if fetched is not None:  # a refresh: the endpoint may hand out ones expiring soon again,
+                self._retry_at = time.monotonic() + RETRY_FETCH_S  # not to be fetched by every caller
             self._wake.notify_all()
         return fetched_now
 
