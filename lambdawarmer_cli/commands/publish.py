@@ -41,7 +41,7 @@ def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
         "--organization", metavar="ORG_ID", help="let this AWS Organization's accounts use it"
     )
     shared.add_argument(
-        "--account", action="append", default=[], metavar="ID", help="let it use it (repeatable)"
+        "--account", action="append", default=[], metavar="ID", help="let this account use it (repeatable)"
     )
     command.add_argument("--ssm-prefix", metavar="PATH", help="the ARN in <PATH>/<version> and <PATH>/latest")
     command.add_argument("--manifest", default=MANIFEST, help=f"the manifest's file (default {MANIFEST})")
