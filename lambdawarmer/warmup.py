@@ -75,6 +75,7 @@ class Warmer:
         first_request = self._first_request
 
         durable_ping = self._durable_ping
+        envelope_field = ENVELOPE_FIELD
 
         @functools.wraps(handler)
         def warmed(event: Any, context: Any) -> Any:
@@ -84,7 +85,7 @@ class Warmer:
                     ping := detect(event)
                 ) is not None:
                     return answer(ping, context)
-                if ENVELOPE_FIELD in event and (ping := durable_ping(event)) is not None:
+                if envelope_field in event and (ping := durable_ping(event)) is not None:
                     return execution_result(answer(ping, context))
             elif hasattr(event, "durable_execution_arn") and (ping := durable_ping(event)) is not None:
                 return execution_result(answer(ping, context))
