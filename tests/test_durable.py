@@ -70,6 +70,12 @@ def test_the_payload_is_read_from_the_execution_operation_only() -> None:
         "warmer": True
     }
     assert execution_input({**envelope, "InitialExecutionState": {"Operations": [step]}}) is None
+    renamed = {**execution, "Id": "other"}  # an id that is not the ARN's: the only execution operation
+    assert execution_input({**envelope, "InitialExecutionState": {"Operations": [step, renamed]}}) == {
+        "warmer": True
+    }
+    two = [renamed, {**renamed, "ExecutionDetails": {"InputPayload": "{}"}}]
+    assert execution_input({**envelope, "InitialExecutionState": {"Operations": two}}) is None
     for broken in ({}, {"DurableExecutionArn": 7}, {**envelope, "InitialExecutionState": None}, "text", None):
         assert execution_input(broken) is None
     assert execution_result({"warmed": True}) == {"Status": "SUCCEEDED", "Result": '{"warmed":true}'}

@@ -3,8 +3,8 @@
 Lambda does not hand a durable function the payload it was invoked with: every invocation starts
 (or resumes) a durable execution, and the handler gets an envelope, ``{"DurableExecutionArn",
 "CheckpointToken", "InitialExecutionState": {"Operations": [...]}}``, whose ``EXECUTION`` operation
-(its id is the last part of the execution's ARN) carries the payload as JSON text in
-``ExecutionDetails.InputPayload``. The handler answers with the execution's outcome,
+(its id is the last part of the execution's ARN; else the only one of that type) carries the
+payload as JSON text in ``ExecutionDetails.InputPayload``. The handler answers with the execution's outcome,
 ``{"Status": "SUCCEEDED", "Result": "<JSON text>"}``, and a synchronous caller gets the result.
 
 So a ping to a durable function is read from inside the envelope and answered as the execution's
@@ -35,13 +35,20 @@ def execution_input(envelope: Any) -> object | None:
         if not isinstance(envelope, dict):
             envelope = envelope.to_json_dict()  # the durable SDK's test runner: an object
         execution_id = envelope[ENVELOPE_FIELD].rsplit("/", 1)[-1]
-        for operation in envelope["InitialExecutionState"]["Operations"]:
-            if operation.get("Type") == EXECUTION_OPERATION and operation.get("Id") == execution_id:
-                payload = operation["ExecutionDetails"]["InputPayload"]
-                return json.loads(payload) if payload and payload.strip() else None
+        executions = [
+            operation
+            for operation in envelope["InitialExecutionState"]["Operations"]
+            if operation.get("Type") == EXECUTION_OPERATION
+        ]
+        # The one whose id ends the ARN (the SDK's reading), else the only execution operation.
+        named = [operation for operation in executions if operation.get("Id") == execution_id]
+        chosen = named or (executions if len(executions) == 1 else [])
+        if not chosen:
+            return None
+        payload = chosen[0]["ExecutionDetails"]["InputPayload"]
+        return json.loads(payload) if payload and payload.strip() else None
     except Exception:  # anything else is not ours to judge: the handler gets it untouched
         return None
-    return None
 
 
 def execution_result(result: object) -> dict[str, str]:
