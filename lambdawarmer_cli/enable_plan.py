@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from typing import TYPE_CHECKING, Any
 
 from lambdawarmer.config import WarmerConfig, WarmerConfigError
@@ -28,28 +27,26 @@ from lambdawarmer.settings import METRICS_MODES, SETTINGS
 
 from .clients import error_code
 from .exit_status import UsageError
-from .iam import scheduler_policy, scheduler_trust, self_invoke_policy
+from .iam import self_invoke_policy
 from .layers import is_ours, wanted_layers
 from .legacy import plan_legacy_removal
-from .names import RECORD_TAG, SCHEDULE_GROUP, SCHEDULER_ROLE_POLICY
+from .names import RECORD_TAG
+from .placement import at_or_below_provisioned, provisioned_level, refusal
+from .placement import note as placement_note
 from .plan import Plan
 from .record import Record
-from .resources import ChangeError, inline_policy, masked_input, plan_configuration, role_arn, schedule
+from .resources import ChangeError, inline_policy, plan_configuration
+from .schedule_plan import plan_schedule
 from .schedules import DEFAULT_SCHEDULE
 
 if TYPE_CHECKING:
     from .clients import Clients
     from .deployed import Deployed
-from .ping_targets import ping_target
-from .placement import at_or_below_provisioned, provisioned_level, refusal
-from .placement import note as placement_note
 
 CHAINED_VARIABLE = SETTINGS["exec_wrapper"].env
 TOKEN_VARIABLE = SETTINGS["token"].env
 MAX_LAYERS = 5
 MAX_ENVIRONMENT_BYTES = 4096
-ROLE_PROPAGATION_ATTEMPTS = 10
-ROLE_PROPAGATION_PAUSE_S = 2.0
 
 
 class Options:
@@ -180,7 +177,7 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
         PingFormat.of(served_settings).scheduled_ping(options.concurrency, options.tenants),
         separators=(",", ":"),
     )
-    _plan_schedule(clients, deployed, options, event, plan)
+    plan_schedule(clients, deployed, event, plan, expression=options.schedule, tenants=options.tenants)
     plan_legacy_removal(clients, deployed, plan, disabling=False)
     if said := placement_note(deployed):
         plan.notes.append(said)
@@ -218,111 +215,4 @@ def _plan_policy(clients: Clients, plan: Plan, role: str, name: str, policy: dic
         lambda: clients.iam.put_role_policy(
             RoleName=role, PolicyName=name, PolicyDocument=json.dumps(policy)
         ),
-    )
-
-
-def _plan_schedule(clients: Clients, deployed: Deployed, options: Options, event: str, plan: Plan) -> None:
-    groups = {group["Name"] for group in clients.scheduler.list_schedule_groups()["ScheduleGroups"]}
-    plan.add(
-        "schedule group",
-        SCHEDULE_GROUP if SCHEDULE_GROUP in groups else None,
-        SCHEDULE_GROUP,
-        lambda: clients.scheduler.create_schedule_group(Name=SCHEDULE_GROUP),
-    )
-    role = deployed.scheduler_role_name
-    trust = scheduler_trust(deployed.account, deployed.schedule_arn)
-    permission = scheduler_policy(deployed.target_arn)
-    current_role = _scheduler_role(clients, role)
-    plan.add(
-        f"scheduler role {role}",
-        current_role,
-        {"trust": trust, "permission": permission},
-        lambda: _put_scheduler_role(clients, role, trust, permission),
-    )
-    state = "DISABLED" if plan.not_ready else "ENABLED"
-    target, target_input = ping_target(deployed, event, options.tenants)
-    wanted = {
-        "expression": options.schedule,
-        "state": state,
-        "target": target,
-        "input": target_input,
-        "flexible window": "OFF",
-    }
-    current = schedule(clients, deployed.schedule_name)
-
-    def put_schedule() -> None:
-        arguments = {
-            "Name": deployed.schedule_name,
-            "GroupName": SCHEDULE_GROUP,
-            "ScheduleExpression": options.schedule,
-            "FlexibleTimeWindow": {"Mode": "OFF"},
-            "State": state,
-            "Description": f"lambdawarmer warm-up ping for {deployed.label}",
-            "Target": {"Arn": target, "RoleArn": role_arn(clients, role), "Input": target_input},
-        }
-        call = clients.scheduler.create_schedule if current is None else clients.scheduler.update_schedule
-        _retry_while_the_role_propagates(lambda: call(**arguments))
-
-    view = _schedule_view(current)
-    if view != wanted:
-        shown_wanted = {**wanted, "input": masked_input(wanted["input"])}
-        shown_view = None if view is None else {**view, "input": masked_input(view.get("input"))}
-        plan.add(
-            f"schedule {SCHEDULE_GROUP}/{deployed.schedule_name}", shown_view, shown_wanted, put_schedule
-        )
-
-
-def _schedule_view(found: dict[str, Any] | None) -> dict[str, Any] | None:
-    """What the plan compares and shows of a schedule."""
-    if found is None:
-        return None
-    target = found.get("Target", {})
-    return {
-        "expression": found.get("ScheduleExpression"),
-        "state": found.get("State", "ENABLED"),
-        "target": target.get("Arn"),
-        "input": target.get("Input"),
-        "flexible window": found.get("FlexibleTimeWindow", {}).get("Mode"),
-    }
-
-
-def _scheduler_role(clients: Clients, role: str) -> dict[str, Any] | None:
-    """A schedule's role as the plan compares it: its trust and its permission (None: no role)."""
-    try:
-        found = clients.iam.get_role(RoleName=role)["Role"]
-    except clients.iam.exceptions.NoSuchEntityException:
-        return None
-    trust = found.get("AssumeRolePolicyDocument")
-    return {
-        "trust": json.loads(trust) if isinstance(trust, str) else trust,
-        "permission": inline_policy(clients, role, SCHEDULER_ROLE_POLICY),
-    }
-
-
-def _retry_while_the_role_propagates(call: Any) -> None:
-    """A new IAM role takes seconds to be usable; Scheduler refuses it meanwhile (ValidationException).
-    The expression was checked before anything changed, so this is the role."""
-    for attempt in range(ROLE_PROPAGATION_ATTEMPTS):
-        try:
-            call()
-            return
-        except Exception as error:
-            if error_code(error) != "ValidationException" or attempt == ROLE_PROPAGATION_ATTEMPTS - 1:
-                raise
-            time.sleep(ROLE_PROPAGATION_PAUSE_S)
-
-
-def _put_scheduler_role(
-    clients: Clients, role: str, trust: dict[str, Any], permission: dict[str, Any]
-) -> None:
-    if role_arn(clients, role) is None:
-        clients.iam.create_role(
-            RoleName=role,
-            AssumeRolePolicyDocument=json.dumps(trust),
-            Description="lambdawarmer: lets one EventBridge Scheduler schedule invoke its warm-up target",
-        )
-    else:
-        clients.iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
-    clients.iam.put_role_policy(
-        RoleName=role, PolicyName=SCHEDULER_ROLE_POLICY, PolicyDocument=json.dumps(permission)
     )

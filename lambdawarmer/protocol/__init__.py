@@ -37,8 +37,8 @@ from .pings import (
     PingFormat,
     PingKind,
     fanout_payload,
-    proof,
 )
+from .proofs import proof
 from .reports import (
     FunctionFailed,
     NotAReport,

@@ -6,6 +6,7 @@ import json
 
 from ..logs import bounded, logger
 from ..settings import CONCURRENCY_LIMIT, TENANTS_FIELD, TOKEN_FIELD, parse_tenants
+from .proofs import MAX_CORRELATION_ID_LENGTH, proof, same, well_typed, whole
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ EVENTBRIDGE_FIELDS = frozenset(("detail-type", "detail"))
 """The fields of an EventBridge event's envelope: an event with them is never a ping, whatever its
 ``source`` (anyone may put an event with ``source: serverless-plugin-warmup`` on a bus)."""
 PROOF_FIELD = "proof"
-MAX_CORRELATION_ID_LENGTH = 128
 
 
 class PingKind:
@@ -77,52 +77,14 @@ class Ping:
         return self.kind == PingKind.SCHEDULED and (self.auto or self.total > 1)
 
 
-def _whole(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _position(value: object) -> int:
     """An index or total from a fanned-out payload, or 0 when it is missing or out of range."""
-    number = _whole(value)
+    number = whole(value)
     return number if number is not None and 1 <= number <= CONCURRENCY_LIMIT else 0
 
 
 def _correlation_id(value: object) -> str | None:
     return value[:MAX_CORRELATION_ID_LENGTH] if isinstance(value, str) else None
-
-
-def _as_bytes(text: str) -> bytes:
-    return text.encode("utf-8", "surrogatepass")
-
-
-PROVEN_FIELDS = ("index", "total", "hold_ms", "correlation_id")
-
-
-def _well_typed(data: Mapping[str, object]) -> bool:
-    """Whether a fanned-out payload's fields have the types :func:`fanout_payload` writes (whole
-    numbers, a short string), checked before anything reads them further."""
-    index, total, hold_ms, correlation_id = (data.get(name) for name in PROVEN_FIELDS)
-    numbers_ok = all(_whole(value) is not None for value in (index, total)) and (
-        hold_ms is None or _whole(hold_ms) is not None
-    )
-    return numbers_ok and isinstance(correlation_id, str) and len(correlation_id) <= MAX_CORRELATION_ID_LENGTH
-
-
-def proof(token: str, data: Mapping[str, object]) -> str:
-    """The proof a fanned-out payload carries: an HMAC-SHA256, keyed with the token, of its fields
-    (well typed: see :func:`_well_typed`)."""
-    import hashlib
-    import hmac
-
-    message = json.dumps([data.get(name) for name in PROVEN_FIELDS], separators=(",", ":"))
-    return hmac.new(_as_bytes(token), _as_bytes(message), hashlib.sha256).hexdigest()
-
-
-def _same(secret: str, offered: object) -> bool:
-    """Whether ``offered`` is ``secret``, compared in constant time."""
-    import hmac
-
-    return isinstance(offered, str) and hmac.compare_digest(_as_bytes(secret), _as_bytes(offered))
 
 
 class _Refused:
@@ -214,13 +176,13 @@ class PingFormat:
         fanned_out = event.get(fanout_field)
         if isinstance(fanned_out, dict):
             if self.token is not None and not (
-                _well_typed(fanned_out) and _same(proof(self.token, fanned_out), fanned_out.get(PROOF_FIELD))
+                well_typed(fanned_out) and same(proof(self.token, fanned_out), fanned_out.get(PROOF_FIELD))
             ):
                 return _Refused("a fanned-out payload without a valid proof", self._fanned_out(fanned_out))
             return self._fanned_out(fanned_out)
         if event.get(flag) is True:
             if self.token is not None:
-                if not _same(self.token, event.get(TOKEN_FIELD)):
+                if not same(self.token, event.get(TOKEN_FIELD)):
                     return _Refused(
                         f"a warm-up ping without the right {TOKEN_FIELD!r} field", self._scheduled(event)
                     )
@@ -249,7 +211,7 @@ class PingFormat:
         raw = event[self.concurrency_field]
         if raw == AUTO:
             return Ping(PingKind.SCHEDULED, 1, 0, None, auto=True)
-        requested = _whole(raw)
+        requested = whole(raw)
         if requested is None or requested < 1:
             warning = (
                 f"{self.concurrency_field}={bounded(raw)} is not a positive whole number nor {AUTO!r}; "
@@ -266,7 +228,7 @@ class PingFormat:
 
     def _fanned_out(self, data: Mapping[str, object]) -> Ping:
         index, total = _position(data.get("index")), _position(data.get("total"))
-        hold = _whole(data.get("hold_ms"))
+        hold = whole(data.get("hold_ms"))
         hold_ms = hold if hold is not None and hold >= 0 else None
         return Ping(
             PingKind.FANNED_OUT, index, total, _correlation_id(data.get("correlation_id")), hold_ms=hold_ms

@@ -1,0 +1,49 @@
+"""The proof a fanned-out payload carries when a token is set: an HMAC-SHA256 of its well-typed
+fields, keyed with the token (never the token itself), checked in constant time."""
+
+from __future__ import annotations
+
+import json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+MAX_CORRELATION_ID_LENGTH = 128
+PROVEN_FIELDS = ("index", "total", "hold_ms", "correlation_id")
+
+
+def whole(value: object) -> int | None:
+    """``value`` when it is a whole number (a bool is not), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _as_bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def well_typed(data: Mapping[str, object]) -> bool:
+    """Whether a fanned-out payload's fields have the types ``fanout_payload`` writes (whole
+    numbers, a short string), checked before anything reads them further."""
+    index, total, hold_ms, correlation_id = (data.get(name) for name in PROVEN_FIELDS)
+    numbers_ok = all(whole(value) is not None for value in (index, total)) and (
+        hold_ms is None or whole(hold_ms) is not None
+    )
+    return numbers_ok and isinstance(correlation_id, str) and len(correlation_id) <= MAX_CORRELATION_ID_LENGTH
+
+
+def proof(token: str, data: Mapping[str, object]) -> str:
+    """The proof a fanned-out payload carries: an HMAC-SHA256, keyed with the token, of its fields
+    (well typed: see :func:`well_typed`)."""
+    import hashlib
+    import hmac
+
+    message = json.dumps([data.get(name) for name in PROVEN_FIELDS], separators=(",", ":"))
+    return hmac.new(_as_bytes(token), _as_bytes(message), hashlib.sha256).hexdigest()
+
+
+def same(secret: str, offered: object) -> bool:
+    """Whether ``offered`` is ``secret``, compared in constant time."""
+    import hmac
+
+    return isinstance(offered, str) and hmac.compare_digest(_as_bytes(secret), _as_bytes(offered))
