@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,10 +46,9 @@ def cli(*arguments: str, endpoint: str | None = None, env: dict[str, str] | None
     return result.returncode, result.stdout + result.stderr
 
 
-@pytest.fixture
-def layered(start_emulator: Start, tmp_path: Path, layer_zip: Path) -> LambdaEmulator:
-    code = write_function(tmp_path / "code", PLAIN)
-    function = FunctionSpec(
+def orders(code: Path, layer_zip: Path, **extra: Any) -> FunctionSpec:
+    """``orders`` with the layer, version 1 and its alias ``live``."""
+    return FunctionSpec(
         name="orders",
         code=code,
         handler="app.handler",
@@ -57,8 +57,13 @@ def layered(start_emulator: Start, tmp_path: Path, layer_zip: Path) -> LambdaEmu
         timeout_s=30,
         versions=["1"],
         aliases={"live": "1"},
+        **extra,
     )
-    return start_emulator(function)
+
+
+@pytest.fixture
+def layered(start_emulator: Start, tmp_path: Path, layer_zip: Path) -> LambdaEmulator:
+    return start_emulator(orders(write_function(tmp_path / "code", PLAIN), layer_zip))
 
 
 @pytest.mark.parametrize("concurrency", [1, 3, 5])
@@ -383,18 +388,7 @@ def test_ping_says_when_its_instances_are_provisioned_concurrencys(
     """Provisioned Concurrency's environments take an alias's invokes first and were initialised ahead
     of demand: a ping at or below that level warms nothing more, and none of them is a cold start."""
     code = write_function(tmp_path / "code", PLAIN)
-    function = FunctionSpec(
-        name="orders",
-        code=code,
-        handler="app.handler",
-        layers=[layer_zip],
-        environment=WRAPPER_ENV,
-        timeout_s=30,
-        versions=["1"],
-        aliases={"live": "1"},
-        provisioned={"live": 2},
-    )
-    emulator = start_emulator(function)
+    emulator = start_emulator(orders(code, layer_zip, provisioned={"live": 2}))
     status, output = cli("ping", "orders:live", "--concurrency", "2", "--json", endpoint=emulator.url)
     report = json.loads(output)
     assert (status, report["instances_warmed"], report["instances_provisioned"]) == (0, 2, 2), output

@@ -13,24 +13,21 @@ import pytest
 
 from emulator import FunctionSpec, LambdaEmulator
 
-from .conftest import lambda_client, layered_spec, overlapping_requests, write_function
+from .conftest import OVERLAPPING_HANDLER, lambda_client, layered_spec, overlapping_requests, write_function
 
 pytestmark = pytest.mark.e2e
 Start = Callable[..., LambdaEmulator]
 WORKERS = 3
 
-HANDLER = """
-import os, time
+HANDLER = (
+    OVERLAPPING_HANDLER
+    + """
+_overlapping = handler
 
 def handler(event, context):
-    if isinstance(event, dict) and "barrier" in event:
-        folder = event["barrier"]
-        open(os.path.join(folder, context.aws_request_id), "w").close()
-        give_up = time.monotonic() + 20
-        while len(os.listdir(folder)) < event["parties"] and time.monotonic() < give_up:
-            time.sleep(0.01)
-    return {"pid": os.getpid()}
+    return {**_overlapping(event, context), "pid": os.getpid()}  # which worker served it
 """
+)
 
 
 def managed(code: Path, layer_zip: Path) -> FunctionSpec:
