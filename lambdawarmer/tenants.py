@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 
 def tenants_to_warm(ping: Ping, config: WarmerConfig, context: Any) -> dict[str, int] | None:
-    """The tenants the ping warms, its own tenant first (at least itself); None: warm as usual
-    (no tenants named, or the function does not isolate tenants, which is said)."""
+    """The tenants the ping warms, its own tenant first (at least itself), all of them together no
+    more than ``WARMER_MAX_CONCURRENCY`` (the cap on N holds whatever a ping names); None: warm as
+    usual (no tenants named, or the function does not isolate tenants, which is said)."""
     tenants = ping.tenants or config.tenants
     own = getattr(context, "tenant_id", None)
     if not tenants:
@@ -37,7 +38,20 @@ def tenants_to_warm(ping: Ping, config: WarmerConfig, context: Any) -> dict[str,
             "isolate tenants): warming as its concurrency says"
         )
         return None
-    return {own: 1} | tenants
+    left, capped = config.max_concurrency, {}
+    for tenant, wanted in ({own: 1} | tenants).items():
+        if left <= 0:
+            break
+        capped[tenant] = min(wanted, left)
+        left -= capped[tenant]
+    if capped != {own: 1} | tenants:
+        logger.warning(
+            "lambdawarmer: the tenants named ask for more than the cap of %s environments in all; "
+            "warming %s (raise WARMER_MAX_CONCURRENCY to allow more)",
+            config.max_concurrency,
+            ", ".join(f"{tenant} {count}" for tenant, count in capped.items()),
+        )
+    return capped
 
 
 def warm_tenants(

@@ -5,16 +5,21 @@ and the round metrics are per tenant."""
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import botocore.exceptions
 import pytest
+from awslambdaric.lambda_context import LambdaContext
 
 from emulator import LambdaEmulator
+from lambdawarmer import warmer
+from lambdawarmer.protocol import FANOUT_KEY
 
-from .conftest import lambda_client, layered_spec, write_function
+from .conftest import FUNCTION_ARN, lambda_client, layered_spec, report_answer, write_function
 
 pytestmark = pytest.mark.e2e
 Start = Callable[..., LambdaEmulator]
@@ -74,3 +79,21 @@ def test_the_setting_names_the_tenants_when_the_ping_does_not(
         "acme": 1,
         "globex": 2,
     }
+
+
+def test_the_tenants_a_ping_names_are_held_to_the_cap_on_n(invoke_api: Any) -> None:
+    """Without a token anyone who can invoke the function may send a ping: however many tenants and
+    environments it names, no more than WARMER_MAX_CONCURRENCY invokes leave, in all."""
+    counter = iter(range(1, 10_000))
+    api = invoke_api(lambda call: report_answer(call, f"instance-{next(counter)}"))
+    context = LambdaContext(
+        "req-1", None, None, int(time.time() * 1000) + 30_000, FUNCTION_ARN, tenant_id="acme"
+    )
+    ping = {"warmer": True, "tenants": {f"tenant-{n}": 1000 for n in range(50)}}
+    report = warmer(max_concurrency=7)(lambda event, context: "real work")(ping, context)
+    assert len(api.calls) == 6  # 7 in all, this instance (acme's) the first
+    assert {name: share["concurrency"] for name, share in report["tenants"].items()} == {
+        "acme": 1,
+        "tenant-0": 6,
+    }
+    assert all(FANOUT_KEY in call.payload for call in api.calls)
