@@ -89,9 +89,13 @@ class Outcome:
 
 
 def existing_version(client: Any, layer: Zip) -> tuple[int, str] | None:
-    """The version of ours in this region holding ``layer``'s content, if one does (number, ARN)."""
+    """The version of ours in this region holding ``layer``'s content, if one does (number, ARN): its
+    ``CodeSha256`` read for each version but those whose description (when listed) names another sha256."""
     versions = client.list_layer_versions(LayerName=LAYER_NAME).get("LayerVersions", [])
     for version in versions[:KNOWN_VERSIONS]:
+        description = version.get("Description", "")
+        if "(sha256 " in description and layer.sha256 not in description:
+            continue  # published by publish, with other content: no need to read it
         found = client.get_layer_version(LayerName=LAYER_NAME, VersionNumber=version["Version"])
         if found.get("Content", {}).get("CodeSha256") == layer.code_sha256:
             return int(version["Version"]), str(version["LayerVersionArn"])
