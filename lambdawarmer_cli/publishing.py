@@ -19,7 +19,8 @@ from typing import Any
 
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
 
-from .clients import error_code, error_reason
+from .clients import error_reason
+from .layer_sharing import Sharing, converge
 from .names import LAYER_NAME
 
 LICENSE = "MIT"
@@ -27,28 +28,6 @@ MAX_ALIGN_STEPS = 25
 """Versions published and deleted at most, in one region, to reach the aligned number."""
 KNOWN_VERSIONS = 20
 """How many of a region's newest versions are read for one that holds this zip already."""
-SHARE_STATEMENT = "lambdawarmer-share"
-
-
-@dataclass(frozen=True)
-class Sharing:
-    """Who may use the published versions: everyone, an organization, or accounts (or only this one)."""
-
-    public: bool = False
-    organization: str | None = None
-    accounts: tuple[str, ...] = ()
-
-    def statements(self) -> list[dict[str, str]]:
-        """``AddLayerVersionPermission``'s arguments, one statement each."""
-        if self.public or self.organization:
-            principal = {
-                "Principal": "*",
-                **({"OrganizationId": self.organization} if self.organization else {}),
-            }
-            return [{"StatementId": SHARE_STATEMENT, **principal}]
-        return [
-            {"StatementId": f"{SHARE_STATEMENT}-{account}", "Principal": account} for account in self.accounts
-        ]
 
 
 @dataclass(frozen=True)
@@ -80,11 +59,13 @@ class Zip:
 
 @dataclass
 class Outcome:
-    """What publishing did in each region: the version (its ARN), or why it failed."""
+    """What publishing did in each region: the version (its ARN) and what its sharing became, or why
+    it failed."""
 
     arns: dict[str, str] = field(default_factory=dict)
     reused: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)
+    sharing: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -126,29 +107,23 @@ def publish_at_least(client: Any, layer: Zip, number: int) -> tuple[int, str]:
     return version, arn
 
 
-def share(client: Any, number: int, sharing: Sharing) -> None:
-    """Grant ``sharing``'s principals ``lambda:GetLayerVersion`` on the version (already granted: kept)."""
-    for statement in sharing.statements():
-        try:
-            client.add_layer_version_permission(
-                LayerName=LAYER_NAME, VersionNumber=number, Action="lambda:GetLayerVersion", **statement
-            )
-        except Exception as error:
-            if error_code(error) != "ResourceConflictException":
-                raise
+def parameter_names(prefix: str, version: str) -> tuple[str, str]:
+    """The SSM parameters that name a release's version: ``<prefix>/<version>``, ``<prefix>/latest``."""
+    return f"{prefix}/{version}", f"{prefix}/latest"
 
 
 def write_parameters(client: Any, prefix: str, version: str, arn: str) -> None:
-    """``<prefix>/<version>`` and ``<prefix>/latest``: the ARN of this release's version here."""
-    for name in (f"{prefix}/{version}", f"{prefix}/latest"):
+    """Each of :func:`parameter_names`: the ARN of this release's version here."""
+    for name in parameter_names(prefix, version):
         client.put_parameter(Name=name, Value=arn, Type="String", Overwrite=True)
 
 
 def publish(
-    clients: dict[str, Any], ssm: dict[str, Any], layer: Zip, sharing: Sharing, prefix: str | None
+    clients: dict[str, Any], ssm: dict[str, Any], layer: Zip, sharing: Sharing | None, prefix: str | None
 ) -> Outcome:
     """Publish ``layer`` in every region of ``clients`` (region -> Lambda client; ``ssm``: region ->
-    SSM client), aligned, shared and named in SSM; every region's outcome, failures included."""
+    SSM client), aligned, shared exactly as ``sharing`` says (None: as it is) and named in SSM; every
+    region's outcome, failures included (a region that failed is not among those done)."""
     run = _Run(clients, layer)
     missing = run.find()
     for region in missing:  # first, each where its counter is
@@ -163,13 +138,17 @@ def publish(
                 return publish_at_least(client, layer, target)
 
             run.attempt(region, again)
-    for region in list(run.outcome.arns):
+    for region, arn in list(run.outcome.arns.items()):
         try:
-            share(clients[region], run.numbers[region], sharing)
+            converged = converge(clients[region], LAYER_NAME, run.numbers[region], sharing)
+            run.outcome.notes += [f"{region}: {other}" for other in converged.others]
             if prefix:
-                write_parameters(ssm[region], prefix, layer.version, run.outcome.arns[region])
+                write_parameters(ssm[region], prefix, layer.version, arn)
         except Exception as error:
-            run.outcome.failed[region] = error_reason(error)
+            run.outcome.failed[region] = f"{error_reason(error)} (after publishing {arn})"
+            del run.outcome.arns[region], run.numbers[region]
+            continue
+        run.outcome.sharing[region] = converged.summary()
     if len(set(run.numbers.values())) > 1:
         shown = ", ".join(f"{region} {number}" for region, number in sorted(run.numbers.items()))
         run.outcome.notes.append(

@@ -80,6 +80,81 @@ def test_publish_aligns_shares_names_and_is_idempotent(
     assert versions("us-east-1") == [4]
 
 
+def shared_with(region: str, number: int = 1) -> set[tuple[str, str]]:
+    """Who the version's policy, read back, lets use it: (Principal, OrganizationId) per statement."""
+    try:
+        policy = lambda_in(region).get_layer_version_policy(LayerName="lambdawarmer", VersionNumber=number)
+    except lambda_in(region).exceptions.ResourceNotFoundException:
+        return set()
+    return {(s["Principal"], s.get("OrganizationId", "")) for s in json.loads(policy["Policy"])["Statement"]}
+
+
+def test_sharing_converges_to_what_each_run_asks_and_says_what_changed(
+    aws: dict[str, Any], layer_zip: Path, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "manifest.json"
+    steps = [
+        (["--public"], {("*", "")}, "this account only -> public"),
+        (["--organization", ORGANIZATION], {("*", ORGANIZATION)}, f"public -> organization {ORGANIZATION}"),
+        (
+            ["--account", "111111111111", "--account", "222222222222"],
+            {("111111111111", ""), ("222222222222", "")},
+            f"organization {ORGANIZATION} -> accounts 111111111111, 222222222222",
+        ),
+        (
+            [],
+            {("111111111111", ""), ("222222222222", "")},
+            "sharing stays accounts 111111111111, 222222222222 (no sharing flag given)",
+        ),
+        (
+            ["--account", "222222222222"],
+            {("222222222222", "")},
+            "accounts 111111111111, 222222222222 -> account 222222222222",
+        ),
+        (["--account", "222222222222"], {("222222222222", "")}, "sharing stays account 222222222222"),
+        (["--private"], set(), "account 222222222222 -> this account only"),
+    ]
+    for flags, expected, says in steps:
+        status, output = publish(layer_zip, manifest, *flags)
+        assert status == 0, (flags, output)
+        for region in REGIONS:
+            assert shared_with(region) == expected, (flags, region)
+            assert f"{region}: {says}" in output, (flags, output)
+
+
+def test_one_organization_is_replaced_by_another(
+    aws: dict[str, Any], layer_zip: Path, tmp_path: Path
+) -> None:
+    other = "o-zyxwvutsrq"
+    for organization in (ORGANIZATION, other):
+        status, output = publish(layer_zip, tmp_path / "m.json", "--organization", organization)
+        assert status == 0, output
+    assert f"us-east-1: organization {ORGANIZATION} -> organization {other}" in output
+    assert {region: shared_with(region) for region in REGIONS} == {r: {("*", other)} for r in REGIONS}
+
+
+def test_a_version_1_6_0_made_public_is_narrowed_and_others_statements_are_left_alone(
+    aws: dict[str, Any], layer_zip: Path, tmp_path: Path
+) -> None:
+    status, output = publish(layer_zip, tmp_path / "m.json")
+    assert status == 0, output
+    for region in REGIONS:  # as 1.6.0 shared it, and a grant its owner made by hand
+        for statement, principal in (("lambdawarmer-share", "*"), ("partner-access", "333333333333")):
+            lambda_in(region).add_layer_version_permission(
+                LayerName="lambdawarmer", VersionNumber=1, StatementId=statement,
+                Action="lambda:GetLayerVersion", Principal=principal,
+            )  # fmt: skip
+    status, output = publish(layer_zip, tmp_path / "m.json", "--organization", ORGANIZATION)
+    assert status == 0, output
+    for region in REGIONS:
+        assert shared_with(region) == {("*", ORGANIZATION), ("333333333333", "")}, region
+        assert f"{region}: public -> organization {ORGANIZATION}" in output
+        assert (
+            f"{region}: statement 'partner-access' (account 333333333333) was not made by lambdawarmer "
+            "publish: left alone" in output
+        )
+
+
 def test_a_denied_region_is_reported_and_running_again_finishes(
     aws: dict[str, Any], layer_zip: Path, tmp_path: Path, lambda_router: Any
 ) -> None:
@@ -97,13 +172,69 @@ def test_a_denied_region_is_reported_and_running_again_finishes(
     assert set(json.loads(manifest.read_text())["regions"]) == set(REGIONS)
 
 
+def test_a_region_that_fails_after_publishing_is_not_in_the_manifest(
+    aws: dict[str, Any], layer_zip: Path, tmp_path: Path
+) -> None:
+    # SSM keeps 100 versions of a parameter, and one more is refused while the oldest has a label.
+    ssm = boto3.client("ssm", region_name="eu-west-1")
+    for n in range(100):
+        ssm.put_parameter(Name="/platform/lambdawarmer/latest", Value=f"v{n}", Type="String", Overwrite=True)
+    ssm.label_parameter_version(Name="/platform/lambdawarmer/latest", ParameterVersion=1, Labels=["first"])
+    manifest = tmp_path / "manifest.json"
+    status, output = publish(layer_zip, manifest, "--ssm-prefix", "/platform/lambdawarmer")
+    assert status == 5, output
+    assert "eu-west-1       FAILED  ParameterMaxVersionLimitExceeded" in output
+    assert "(after publishing arn:aws:lambda:eu-west-1:123456789012:layer:lambdawarmer:1)" in output
+    assert set(json.loads(manifest.read_text())["regions"]) == {"us-east-1", "ap-southeast-2"}
+
+
+DEEPEST = "".join(f"/level{n}" for n in range(14))  # with the version or latest below it: 15 levels
+
+
+@pytest.mark.parametrize(
+    ("prefix", "says"),
+    [
+        ("/aws/lambdawarmer", "beginning with aws or ssm (in any case) is reserved"),
+        ("/AWSTeam/lambdawarmer", "beginning with aws or ssm (in any case) is reserved"),
+        ("/Ssm/lambdawarmer", "beginning with aws or ssm (in any case) is reserved"),
+        (f"{DEEPEST}/one-more", "has 16 levels, and SSM allows at most 15"),
+        ("/platform/" + "x" * 950, "with its ARN before it (arn:aws:ssm:ap-southeast-2:123456789012"),
+        ("platform/lambdawarmer", "a name in a hierarchy begins with /"),
+        ("/platform//lambdawarmer", "each level, between slashes, holds one or more of a-z A-Z 0-9 _ . -"),
+        ("/platform/lambda warmer", "each level, between slashes, holds one or more of a-z A-Z 0-9 _ . -"),
+        ("/platform/lambdawarmer/", "each level, between slashes, holds one or more of a-z A-Z 0-9 _ . -"),
+    ],
+)
+def test_an_ssm_prefix_ssm_would_refuse_is_refused_before_anything_is_published(
+    aws: dict[str, Any], layer_zip: Path, tmp_path: Path, prefix: str, says: str
+) -> None:
+    status, output = publish(layer_zip, tmp_path / "m.json", "--public", "--ssm-prefix", prefix)
+    assert (status, says in output) == (2, True), output
+    assert [versions(region) for region in REGIONS] == [[], [], []]
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_the_deepest_and_longest_prefixes_ssm_takes_are_taken(
+    aws: dict[str, Any], layer_zip: Path, tmp_path: Path
+) -> None:
+    arn_before = len("arn:aws:ssm:ap-southeast-2:123456789012:parameter")
+    longest = "/platform/" + "x" * (1011 - arn_before - len("/platform/") - len("/latest"))
+    version = json.loads(zipfile.ZipFile(layer_zip).read("lambdawarmer-layer.json"))["version"]
+    assert len(version) <= len("latest")  # so <prefix>/latest is the longer name
+    for prefix in (DEEPEST, longest):
+        status, output = publish(layer_zip, tmp_path / "m.json", "--ssm-prefix", prefix)
+        assert status == 0, output
+        ssm = boto3.client("ssm", region_name="ap-southeast-2")
+        assert ssm.get_parameter(Name=f"{prefix}/latest")["Parameter"]["Value"].endswith(":lambdawarmer:1")
+
+
 @pytest.mark.parametrize(
     ("extra", "says"),
     [
         (["--regions", "us-east-1,mars-north-1"], "mars-north-1 not a region of aws that offers Lambda"),
         (["--organization", "acme"], "expected an organization id"),
         (["--account", "12345"], "expected a 12-digit account id"),
-        (["--ssm-prefix", "no slash"], "expected a path"),
+        (["--ssm-prefix", "no slash"], "a name in a hierarchy begins with /"),
         (["--public", "--organization", "o-a1b2c3d4e5"], "not allowed with"),
     ],
 )

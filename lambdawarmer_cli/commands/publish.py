@@ -4,25 +4,25 @@
         --organization o-a1b2c3d4e5 --ssm-prefix /platform/lambdawarmer --manifest layers.json
 
 Every region of the partition that offers Lambda by default. What happens in each region is
-publishing.py's: the same content is never published twice, numbers are aligned, a failed region
-is reported with the others done, and running the command again resumes it.
+publishing.py's: the same content is never published twice, numbers are aligned, sharing is made
+exactly what the flags ask (layer_sharing.py), a failed region is reported with the others done
+(and left out of the manifest), and running the command again resumes it. Every argument, the SSM
+names included, is checked before any change.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 from typing import Any, TextIO
 
 from ..clients import Clients
 from ..exit_status import CHANGE_FAILED, OK, UsageError
+from ..layer_sharing import ACCOUNT, ORGANIZATION, Sharing
 from ..layers import LayerError, layer_metadata, read_layer_zip
-from ..publishing import Sharing, Zip, manifest, manifest_text, publish
+from ..publishing import Zip, manifest, manifest_text, parameter_names, publish
+from ..ssm_names import name_problem
 
-ORGANIZATION = re.compile(r"o-[a-z0-9]{10,32}")
-ACCOUNT = re.compile(r"\d{12}")
-SSM_PREFIX = re.compile(r"(/[A-Za-z0-9_.\-]+)+")
 MANIFEST = "dist/lambdawarmer-layer.manifest.json"
 
 
@@ -43,17 +43,20 @@ def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
     shared.add_argument(
         "--account", action="append", default=[], metavar="ID", help="let this account use it (repeatable)"
     )
-    command.add_argument("--ssm-prefix", metavar="PATH", help="the ARN in <PATH>/<version> and <PATH>/latest")
+    shared.add_argument(
+        "--private", action="store_true", help="let no other account use it (removes publish's sharing)"
+    )
+    command.add_argument(
+        "--ssm-prefix",
+        metavar="PATH",
+        help="the ARN in <PATH>/<version> and <PATH>/latest (SSM's name rules checked first)",
+    )
     command.add_argument("--manifest", default=MANIFEST, help=f"the manifest's file (default {MANIFEST})")
 
 
 def run(arguments: argparse.Namespace, out: TextIO) -> int:
-    """Publish everywhere asked; print each region's outcome and the manifest."""
+    """Publish everywhere asked; print each region's outcome, its sharing, and the manifest."""
     sharing = _sharing(arguments)
-    if arguments.ssm_prefix and not SSM_PREFIX.fullmatch(arguments.ssm_prefix):
-        raise UsageError(
-            f"--ssm-prefix {arguments.ssm_prefix!r}: expected a path such as /platform/lambdawarmer"
-        )
     try:
         data = read_layer_zip(arguments.zip)
         layer = Zip(data, layer_metadata(data, arguments.zip))
@@ -61,6 +64,8 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(str(error)) from None
     clients = Clients(arguments.profile, arguments.region)
     regions = _regions(clients, arguments.regions)
+    if arguments.ssm_prefix:
+        _check_ssm_prefix(clients, regions, arguments.ssm_prefix, layer.version)
     outcome = publish(
         {region: clients.in_region("lambda", region) for region in regions},
         {region: clients.in_region("ssm", region) for region in regions},
@@ -75,6 +80,9 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         else:
             said = "already there" if region in outcome.reused else "published"
             print(f"{region:<{width}}  {outcome.arns[region]}  {said}", file=out)
+    for region in regions:
+        if region in outcome.sharing:
+            print(f"{region}: {outcome.sharing[region]}", file=out)
     for note in outcome.notes:
         print(f"note: {note}", file=out)
     document = manifest(layer, outcome)
@@ -92,7 +100,8 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     return OK
 
 
-def _sharing(arguments: argparse.Namespace) -> Sharing:
+def _sharing(arguments: argparse.Namespace) -> Sharing | None:
+    """The sharing asked (None: no sharing flag, the versions' sharing left as it is)."""
     if arguments.organization and not ORGANIZATION.fullmatch(arguments.organization):
         raise UsageError(
             f"--organization {arguments.organization!r}: expected an organization id, o-xxxxxxxxxx"
@@ -100,7 +109,21 @@ def _sharing(arguments: argparse.Namespace) -> Sharing:
     for account in arguments.account:
         if not ACCOUNT.fullmatch(account):
             raise UsageError(f"--account {account!r}: expected a 12-digit account id")
+    if not (arguments.public or arguments.organization or arguments.account or arguments.private):
+        return None
     return Sharing(arguments.public, arguments.organization, tuple(dict.fromkeys(arguments.account)))
+
+
+def _check_ssm_prefix(clients: Clients, regions: list[str], prefix: str, version: str) -> None:
+    """Refuse a prefix that would give a parameter name SSM refuses, in any of ``regions``."""
+    longest = max(regions, key=len)  # the longest ARN before the name
+    arn_before = f"arn:{clients.partition}:ssm:{longest}:{clients.account}:parameter"
+    names = parameter_names(prefix, version)
+    for problem in filter(None, (name_problem(name, arn_before) for name in names)):
+        raise UsageError(
+            f"--ssm-prefix {prefix!r}: {problem} (SSM's rules for parameter names: the parameters would "
+            f"be {' and '.join(names)}); such as /platform/lambdawarmer"
+        )
 
 
 def _regions(clients: Clients, asked: str | None) -> list[str]:
