@@ -12,6 +12,8 @@ from typing import Any
 import boto3
 import pytest
 
+from lambdawarmer_cli.layer_sharing import granted
+
 from .control_plane import REGION, make_function, run
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
@@ -153,6 +155,28 @@ def test_a_version_1_6_0_made_public_is_narrowed_and_others_statements_are_left_
             f"{region}: statement 'partner-access' (account 333333333333) was not made by lambdawarmer "
             "publish: left alone" in output
         )
+
+
+IN_ORGANIZATION = {"StringEquals": {"aws:PrincipalOrgID": ORGANIZATION}}
+
+
+@pytest.mark.parametrize(
+    ("statement", "grant"),
+    [  # as Lambda's GetLayerVersionPolicy writes them (moto keeps the request's own fields)
+        ({"Principal": "*"}, "public"),
+        ({"Principal": "*", "Condition": IN_ORGANIZATION}, ORGANIZATION),
+        ({"Principal": {"AWS": "arn:aws:iam::210987654321:root"}}, "210987654321"),
+        ({"Principal": {"AWS": "arn:aws-cn:iam::210987654321:root"}}, "210987654321"),
+        ({"Principal": "*", "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}}}, None),
+        ({"Principal": {"AWS": "arn:aws:iam::210987654321:role/ci"}}, None),
+        ({"Principal": "*", "Effect": "Deny"}, None),
+    ],
+)
+def test_what_a_statement_grants_is_read_as_lambda_writes_it(
+    statement: dict[str, Any], grant: str | None
+) -> None:
+    written = {"Sid": "x", "Effect": "Allow", "Action": "lambda:GetLayerVersion", "Resource": "arn:...:1"}
+    assert granted({**written, **statement}) == grant
 
 
 def test_a_denied_region_is_reported_and_running_again_finishes(
