@@ -145,7 +145,7 @@ def publish(
             if prefix:
                 write_parameters(ssm[region], prefix, layer.version, arn)
         except Exception as error:
-            run.outcome.failed[region] = f"{error_reason(error)} (after publishing {arn})"
+            run.outcome.failed[region] = f"{error_reason(error)} (while sharing or naming {arn})"
             del run.outcome.arns[region], run.numbers[region]
             continue
         run.outcome.sharing[region] = converged.summary()

@@ -298,7 +298,7 @@ def test_a_typo_in_an_option_names_the_option_meant() -> None:
     assert "required" not in result.stderr
 
 
-@pytest.mark.parametrize("command", ["ping", "config", "enable", "disable", "status", "cost"])
+@pytest.mark.parametrize("command", ["ping", "config", "enable", "disable", "status", "cost", "publish"])
 def test_every_commands_help_names_its_exit_statuses(command: str) -> None:
     from lambdawarmer_cli.exit_status import COMMAND_STATUSES, MEANINGS
 

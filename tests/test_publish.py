@@ -208,7 +208,7 @@ def test_a_region_that_fails_after_publishing_is_not_in_the_manifest(
     status, output = publish(layer_zip, manifest, "--ssm-prefix", "/platform/lambdawarmer")
     assert status == 5, output
     assert "eu-west-1       FAILED  ParameterMaxVersionLimitExceeded" in output
-    assert "(after publishing arn:aws:lambda:eu-west-1:123456789012:layer:lambdawarmer:1)" in output
+    assert "(while sharing or naming arn:aws:lambda:eu-west-1:123456789012:layer:lambdawarmer:1)" in output
     assert set(json.loads(manifest.read_text())["regions"]) == {"us-east-1", "ap-southeast-2"}
 
 

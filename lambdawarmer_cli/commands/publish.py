@@ -29,7 +29,12 @@ MANIFEST = "dist/lambdawarmer-layer.manifest.json"
 def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
     """The ``publish`` command's arguments (``aws``: profile, region)."""
     command = commands.add_parser(
-        "publish", parents=[aws], help="publish the layer zip to many regions, shared, named in SSM"
+        "publish",
+        parents=[aws],
+        help="publish the layer zip to many regions, shared, named in SSM",
+        description="Publish the layer zip to many regions. Each version's sharing is made exactly what "
+        "--public, --organization, --account or --private asks (with none of them it is left as it is), "
+        "and each region's line says what changed.",
     )
     command.add_argument("zip", metavar="ZIP", help="the layer zip (./build.sh makes it in dist/)")
     command.add_argument(
