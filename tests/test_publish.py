@@ -210,6 +210,8 @@ def test_enable_attaches_a_layer_named_by_manifest_parameter_or_arn_only_when_it
         (("--layer-arn", ours, "--layer-sha256", "abc"), "64 hexadecimal digits"),
         (("--layer-arn", ours, "--signing-profile-version-arn", "lambdawarmer"), "expected arn:aws:signer:"),
         (("--manifest", str(tmp_path / "none.json")), "No such file"),
+        (("--publish", str(layer_zip), "--layer-sha256", sha256), "--layer-sha256 checks a layer named by"),
+        (("--trust-layer",), "--trust-layer checks a layer named by"),
     ):
         status, output = run(*enable, *way)
         assert (status, says in output) == (2, True), (way, output)

@@ -128,6 +128,7 @@ def _trusted_layer(clients: Clients, arguments: argparse.Namespace) -> str | Non
     """The layer version named (by ARN, SSM parameter or manifest), its content checked (a manifest's
     own digest proves nothing: see :class:`Trusted`); None: none named."""
     manifest = None
+    profile = arguments.signing_profile_version_arn
     if arguments.manifest:
         arn, manifest = from_manifest(clients, arguments.manifest)
     elif arguments.layer_parameter:
@@ -135,8 +136,16 @@ def _trusted_layer(clients: Clients, arguments: argparse.Namespace) -> str | Non
     elif arguments.layer_arn:
         arn = arguments.layer_arn
     else:
+        checks = {
+            "--layer-sha256": arguments.layer_sha256,
+            "--signing-profile-version-arn": profile,
+            "--trust-layer": arguments.trust_layer,
+        }
+        given = [flag for flag, value in checks.items() if value]
+        if given:
+            named_by = "--layer-arn, --layer-parameter or --manifest"
+            raise LayerError(f"{given[0]} checks a layer named by {named_by}")
         return None
-    profile = arguments.signing_profile_version_arn
     trusted = Trusted(
         sha256=code_sha256(arguments.layer_sha256) if arguments.layer_sha256 else None,
         signing_profile=signing_profile_version_arn(profile) if profile else None,
