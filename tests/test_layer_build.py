@@ -295,6 +295,14 @@ def test_the_command_line_reads_the_list_the_release_writes(tmp_path: Path) -> N
     assert list(json.loads(listed.read_text())) == ["1.9.0", "1.10.0"]  # in version order
 
 
+def test_the_shipped_list_names_versions_and_sha256s() -> None:
+    from lambdawarmer_cli.release_digests import released
+
+    for version, digest in released().items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), version
+        assert re.fullmatch(r"[0-9a-f]{64}", digest), (version, digest)
+
+
 def test_the_release_check_refuses_a_zip_not_listed_for_its_version_or_its_tag(tmp_path: Path) -> None:
     """What the release workflow runs before recording the digest (python -m layer.release_digests check)."""
     from layer.release_digests import check, record
