@@ -64,7 +64,7 @@ class Router(FastHandler):
         response = connection.getresponse()
         answer = response.read()
         if self.command == "GET" and response.status == 200:
-            answer = self._configured(answer)
+            answer = self._signed(self._configured(answer))
         skip = {"content-length", "transfer-encoding", "connection"}
         self.reply(response.status, answer, {k: v for k, v in response.getheaders() if k.lower() not in skip})
         connection.close()
@@ -104,6 +104,18 @@ class Router(FastHandler):
         document.get("Configuration", document).update(extra)
         return json.dumps(document).encode()
 
+    def _signed(self, answer: bytes) -> bytes:
+        """A layer version's content with the signing fields moto does not keep
+        (``.server.signed_layers``: layer version ARN -> ``SigningProfileVersionArn`` and
+        ``SigningJobArn``), as Lambda answers GetLayerVersion for a zip Signer signed."""
+        signed: dict[str, dict[str, str]] = self.server.signed_layers  # type: ignore[attr-defined]
+        parts = urlparse(self.path).path.split("/")
+        if len(parts) != 6 or parts[2] != "layers" or parts[4] != "versions":
+            return answer
+        document = json.loads(answer)
+        document.setdefault("Content", {}).update(signed.get(document.get("LayerVersionArn", ""), {}))
+        return json.dumps(document).encode()
+
     do_GET = do_POST = do_PUT = do_DELETE = _forward
 
 
@@ -125,10 +137,18 @@ def _connection(url: str) -> http.client.HTTPConnection:
 def router(moto_url: str, port: int = 0) -> LoopbackEndpoint:
     """One endpoint: invocations of the functions added to ``.server.emulators`` (name -> URL) go
     there, everything else to moto (with ``.server.configurations`` added to the configurations, and
-    ``.server.provisioned`` answering for Provisioned Concurrency); every request signed for a region
-    in ``.server.denied_regions`` is refused (AccessDeniedException), as IAM would."""
+    ``.server.provisioned`` answering for Provisioned Concurrency, ``.server.signed_layers`` adding
+    Signer's fields to layer versions); every request signed for a region in ``.server.denied_regions``
+    is refused (AccessDeniedException), as IAM would."""
     return LoopbackEndpoint(
-        Router, port, emulators={}, configurations={}, provisioned={}, denied_regions=set(), moto_url=moto_url
+        Router,
+        port,
+        emulators={},
+        configurations={},
+        provisioned={},
+        signed_layers={},
+        denied_regions=set(),
+        moto_url=moto_url,
     )
 
 

