@@ -207,7 +207,10 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     client = clients.invoke_client(arguments.timeout)
     with ThreadPoolExecutor(min(len(targets), MAX_PARALLEL_PINGS)) as pool:
         results = list(
-            pool.map(lambda target: ping(client, target, event, arguments.concurrency, tenants), targets)
+            pool.map(
+                lambda target: ping(client, target, event, arguments.concurrency, tenants, token_chosen=True),
+                targets,
+            )
         )
     return _show(results, arguments.json, out)
 
