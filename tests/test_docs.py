@@ -176,8 +176,8 @@ def test_the_adoption_transcripts_are_what_the_commands_print(
     name: str, layer_zip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every command of the page's sessions, run as written in a fresh lab (from a folder whose
-    ``dist/`` holds the layer ``./build.sh`` makes): each exits 0 and prints each line the page
-    shows (figures and digests aside)."""
+    ``dist/`` holds the layer ``./build.sh`` makes): each exits 0 and prints what the page shows,
+    whole: every line, in order, and no other (figures and digests aside)."""
     from layer.lab import example_lab
 
     (tmp_path / "dist").mkdir()
@@ -198,8 +198,9 @@ def test_the_adoption_transcripts_are_what_the_commands_print(
                     status = cli.main(words[1:], out)
                 printed = [seen.rstrip() for seen in out.getvalue().splitlines()]
                 assert status == 0, (command, out.getvalue())
-                for line in expected:
-                    assert any(re.fullmatch(normalised(line), seen) for seen in printed), (command, line)
+                assert len(printed) == len(expected), (command, "printed:", *printed)
+                for line, seen in zip(expected, printed):
+                    assert re.fullmatch(normalised(line), seen), (command, line, seen)
 
 
 def test_the_readme_is_short_and_its_links_resolve() -> None:
