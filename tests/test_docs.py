@@ -253,10 +253,10 @@ def test_the_readme_and_the_home_page_give_the_same_ways_in() -> None:
     assert not re.search(r"(Two|Four|Five) ways in", readme + home)
 
 
-def test_the_lab_command_refuses_what_it_cannot_run() -> None:
+def test_the_lab_command_refuses_what_it_cannot_run(layer_zip: Path) -> None:
     for argv, says in (
         (["--layer", "README.md"], "not a zip file"),
-        (["--code", "/no/such"], "no such folder"),
+        (["--layer", str(layer_zip), "--code", "/no/such"], "no such folder"),  # dist/ may not be built
     ):
         result = subprocess.run(
             [sys.executable, "-m", "layer.lab", *argv], cwd=ROOT, capture_output=True, text=True, check=False
