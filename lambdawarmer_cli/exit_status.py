@@ -59,7 +59,30 @@ COMMAND_STATUSES = {
 """The statuses each command can end with."""
 
 
+COMMAND_MEANINGS = {
+    "ping": {OK: "every function pinged warmed N of N", NOT_ALL_WARM: "a ping warmed fewer than N"},
+    "config": {OK: "every setting is valid", INVALID_SETTINGS: "an invalid setting (the message says which)"},
+    "enable": {
+        OK: "done (or a dry run): the first ping warmed N of N",
+        NOT_ALL_WARM: "the first ping warmed fewer than N",
+    },
+    "disable": {OK: "done (or a dry run)"},
+    "status": {OK: "no check FAILed"},
+    "cost": {OK: "done"},
+    "publish": {
+        OK: "published (or already there) in every region asked; the manifest written",
+        AWS_FAILED: "an AWS call was refused or not answered before publishing (the account, the regions)",
+        CHANGE_FAILED: "a region failed, the others are done and kept: run the same command again to finish",
+    },
+}
+"""What a status means for one command, where :data:`MEANINGS` says it for them all."""
+SEVERAL_FUNCTIONS = ("ping", "enable", "disable", "status")
+"""The commands that take several functions (the worst status wins)."""
+
+
 def epilog(command: str) -> str:
-    """The exit statuses of ``command``, as its ``--help`` ends."""
-    lines = [f"  {code:>2}  {MEANINGS[code]}" for code in COMMAND_STATUSES[command]]
-    return "exit statuses (several functions: the highest):\n" + "\n".join(lines)
+    """The exit statuses of ``command``, as its ``--help`` ends: its own meaning of each."""
+    meanings = {**MEANINGS, **COMMAND_MEANINGS.get(command, {})}
+    lines = [f"  {code:>2}  {meanings[code]}" for code in COMMAND_STATUSES[command]]
+    several = " (several functions: the highest)" if command in SEVERAL_FUNCTIONS else ""
+    return f"exit statuses{several}:\n" + "\n".join(lines)

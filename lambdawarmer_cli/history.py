@@ -33,6 +33,7 @@ from lambdawarmer_model.traffic import Durations, Workload
 from .clients import Clients, error_code
 from .exit_status import NO_HISTORY, OK, UsageError
 from .placement import provisioned_level
+from .progress import Progress
 
 FINE_DAYS = 15
 """How long CloudWatch keeps 1-minute data."""
@@ -61,10 +62,17 @@ class History:
 
 
 def _series(
-    clients: Clients, ref: FunctionRef, start: datetime.datetime, end: datetime.datetime, period: int
+    clients: Clients,
+    ref: FunctionRef,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    period: int,
+    *,
+    progress: Progress,
 ) -> dict[str, dict[datetime.datetime, float]]:
     """Each metric's values by period start, every page of GetMetricData read (the dimensions are
-    the ones ``auto`` reads: the function by name, and ``Resource`` through a qualifier)."""
+    the ones ``auto`` reads: the function by name, and ``Resource`` through a qualifier), each page
+    shown on ``progress``."""
     where: dict[str, Any] = {
         "namespace": "AWS/Lambda",
         "dimensions": query_dimensions(ref.name, ref.qualifier),
@@ -77,9 +85,15 @@ def _series(
     ]
     found: dict[str, dict[datetime.datetime, float]] = {q["Id"]: {} for q in queries}
     paginator = clients.cloudwatch.get_paginator("get_metric_data")
-    for page in paginator.paginate(MetricDataQueries=queries, StartTime=start, EndTime=end):
+    days = (end - start).days
+    progress.say(f"reading CloudWatch: {days} day(s) of {ref}'s metrics ({period // 60}-minute data)")
+    for number, page in enumerate(
+        paginator.paginate(MetricDataQueries=queries, StartTime=start, EndTime=end), start=1
+    ):
         for result in page["MetricDataResults"]:
             found[result["Id"]].update(zip(result["Timestamps"], result["Values"]))
+        read = sum(len(values) for values in found.values())
+        progress.say(f"reading CloudWatch: {days} day(s) of {ref}'s metrics, page {number}, {read:,} points")
     return found
 
 
@@ -97,13 +111,15 @@ def weighted_durations(averages: list[tuple[float, float]]) -> Durations:
     return Durations(tuple(points), mean)
 
 
-def read_history(clients: Clients, ref: FunctionRef, days: int, now: datetime.datetime) -> History:
+def read_history(
+    clients: Clients, ref: FunctionRef, days: int, now: datetime.datetime, progress: Progress | None = None
+) -> History:
     """The last ``days`` days of ``ref``'s traffic; :class:`NoHistory` when there are no requests or
     less than :data:`MIN_HISTORY_MIN` minutes from the first to the last."""
     period = 60 if days <= FINE_DAYS else 300
     end = now.replace(second=0, microsecond=0)
     start = end - datetime.timedelta(days=days)
-    found = _series(clients, ref, start, end, period)
+    found = _series(clients, ref, start, end, period, progress=progress or Progress(quiet=True))
     invocations = {stamp: value for stamp, value in found["invocations"].items() if value > 0}
     if not invocations:
         raise NoHistory(f"CloudWatch has no Invocations for {ref} in the last {days} days")
@@ -161,6 +177,7 @@ def run(
     clients: Clients,
     out: TextIO,
     now: datetime.datetime | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Replay the last ``days`` of ``function`` under ``assumptions`` and print; the function's
     settings, memory and architecture are read from it."""
@@ -181,8 +198,10 @@ def run(
     architecture = deployed.served.get("Architectures", ["x86_64"])[0]
     now = now or datetime.datetime.now(datetime.timezone.utc)
     try:
-        history = read_history(clients, ref, days, now)
+        history = read_history(clients, ref, days, now, progress)
     except NoHistory as error:
+        if progress:
+            progress.clear()
         print(f"cannot judge {ref}: {error}", file=out)
         return NO_HISTORY
     workload = Workload(str(ref), history.counts, history.durations, memory)
@@ -195,9 +214,13 @@ def run(
         provisioned = 0
     # SnapStart serves Python 3.12 and later, and never beside Provisioned Concurrency.
     snapstart = deployed.served.get("Runtime") in SNAPSTART_RUNTIMES and not provisioned
+    if progress:
+        progress.say(f"replaying {len(history.counts):,} minutes of {ref}'s traffic under each policy")
     results = replay_function(
         workload, assumptions, config, architecture, snapstart=snapstart, provisioned=provisioned
     )
+    if progress:
+        progress.clear()
     summed = totals([(workload, results)], assumptions)
     scored_min = len(history.counts) - assumptions.scored_from_min
     label = f"{memory} MB {architecture}"

@@ -27,6 +27,7 @@ from lambdawarmer.version import __version__
 from .clients import error_reason, is_aws_error
 from .commands import config, cost, disable, enable, ping, publish, status
 from .exit_status import AWS_FAILED, INTERNAL_ERROR, USAGE, UsageError, epilog
+from .progress import Progress
 
 COMMANDS = {
     "ping": ping.run,
@@ -62,6 +63,11 @@ def parser() -> argparse.ArgumentParser:
     cost.add_parser(commands, aws)
     publish.add_parser(commands, aws)
     for name, command in commands.choices.items():
+        command.add_argument(
+            "--quiet",
+            action="store_true",
+            help="no progress on stderr (none either when it is not a terminal)",
+        )
         command.epilog = epilog(name)
         command.formatter_class = argparse.RawDescriptionHelpFormatter
         command.allow_abbrev = False
@@ -95,8 +101,12 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         print(f"lambdawarmer: {error}", file=sys.stderr)
         return USAGE
     arguments = commands.parse_args(argv)
+    arguments.progress = Progress(arguments.quiet)
     try:
-        return COMMANDS[arguments.command](arguments, out or sys.stdout)
+        try:
+            return COMMANDS[arguments.command](arguments, out or sys.stdout)
+        finally:
+            arguments.progress.clear()  # before anything below prints
     except UsageError as error:
         print(f"lambdawarmer {arguments.command}: {error}", file=sys.stderr)
         return USAGE

@@ -21,9 +21,9 @@ from lambdawarmer.protocol import (
     PingFormat,
     report_from_answer,
 )
-from lambdawarmer.settings import CONCURRENCY_LIMIT, TOKEN_FIELD, mask
+from lambdawarmer.settings import CONCURRENCY_LIMIT, SETTINGS, TOKEN_FIELD, mask
 
-from .clients import error_code, error_reason
+from .clients import SETUP_ERRORS, error_code, error_reason, not_reached
 from .exit_status import AWS_FAILED, NOT_ALL_WARM, NOT_LAMBDAWARMER, OK
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ DEFAULT_TIMEOUT_S = 120.0
 
 NOT_SENT_HINTS = {
     "AccessDeniedException": "access denied: these credentials may not call lambda:InvokeFunction on it",
-    "ResourceNotFoundException": "not found: check the name, the qualifier and the region",
     "TooManyRequestsException": "throttled: the function or the account is at its concurrency limit",
 }
 
@@ -84,10 +83,14 @@ def ping(
     event: dict[str, object],
     concurrency: int | str,
     tenants: dict[str, int] | None = None,
+    *,
+    token_chosen: bool = False,
 ) -> PingResult:
     """Send ``event``, the scheduled ping asking for ``concurrency`` (or ``tenants``, for each of
     them as many: the invoke then names the first), to ``target`` synchronously, and judge the answer
-    (read as the fan-out reads its own: :func:`report_from_answer`)."""
+    (read as the fan-out reads its own: :func:`report_from_answer`). ``token_chosen``: the caller
+    chose the token (or none), not read from the function: an answer that is no report then points
+    at the token first."""
     requested = sum(tenants.values()) if tenants else 0 if concurrency == AUTO else int(concurrency)
     result = PingResult(target, requested)
     call: dict[str, Any] = {"FunctionName": target.function, "Payload": json.dumps(event).encode()}
@@ -101,8 +104,7 @@ def ping(
         body = _without_token(response["Payload"].read(), event.get(TOKEN_FIELD))
     except Exception as error:
         result.elapsed_s = time.monotonic() - started
-        hint = NOT_SENT_HINTS.get(error_code(error), "the ping was not answered")
-        result.status, result.message = AWS_FAILED, f"{hint} ({error_reason(error)})"
+        result.status, result.message = AWS_FAILED, _not_sent(error, target, client.meta.region_name)
         return result
     result.elapsed_s = time.monotonic() - started
     try:
@@ -112,7 +114,7 @@ def ping(
         return result
     except NotAReport:
         result.status = NOT_LAMBDAWARMER
-        result.message = (
+        result.message = (token_hint(event) if token_chosen else "") + (
             f"the answer is not a lambdawarmer report: is the layer attached with {EXEC_WRAPPER_VARIABLE}="
             f"{WRAPPER_PATH} (or the handler decorated), and do --flag/--concurrency-field match its "
             f"settings? It said: {body[:120].decode(errors='replace')}"
@@ -126,6 +128,30 @@ def ping(
         result.status = NOT_ALL_WARM
         result.message = _shortfall(report, result.requested)
     return result
+
+
+def token_hint(event: dict[str, object]) -> str:
+    """The likely cause of an answer that is no report from a function with the layer: a ping
+    without the function's token is handed to its handler, as any request is."""
+    variable = SETTINGS["token"].env
+    said = (
+        "the ping carried no token" if not event.get(TOKEN_FIELD) else f"the token sent is not its {variable}"
+    )
+    return (
+        f"its handler got the ping, most likely because {said} (a function with a {variable}, as enable "
+        f"sets one, answers only pings carrying it): send the function's token with --token-from-env "
+        f"({variable} in this shell) or --token-file FILE. Otherwise, "
+    )
+
+
+def _not_sent(error: BaseException, target: FunctionRef, region: str | None) -> str:
+    """Why a ping got no answer: what the call's error means, and the error itself."""
+    code = error_code(error)
+    if code == "ResourceNotFoundException":
+        return not_reached(error, target, region)
+    if code in SETUP_ERRORS:
+        return f"not sent: {error_reason(error)}"
+    return f"{NOT_SENT_HINTS.get(code, 'the ping was not answered')} ({error_reason(error)})"
 
 
 def _without_token(body: bytes, token: object) -> bytes:

@@ -1,6 +1,7 @@
 # Sourced by build.sh, test.sh and bench/run.sh: make .venv (Python 3.11, else the machine's
 # python3) with requirements-dev.txt and lambdawarmer installed editable, unless it is already up to
-# date. Then puts .venv/bin first on PATH. pip's chatter goes to .venv/setup.log, shown on failure.
+# date. Then puts .venv/bin first on PATH. pip's chatter goes to .venv/setup.log, shown on failure;
+# on a terminal, each step and how many packages pip has collected so far are shown on stderr.
 
 lambdawarmer_venv() {
     root=$1
@@ -9,13 +10,19 @@ lambdawarmer_venv() {
     wanted=$(cat "$root/requirements-dev.txt" "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)
     if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
         python=$(command -v python3.11 || command -v python3)
-        echo "setting up $venv with $($python --version)" >&2
+        named=$(grep -cvE '^[[:space:]]*(#|$)' "$root/requirements-dev.txt" || true)
+        echo "setting up $venv with $($python --version): pip, the $named packages of requirements-dev.txt" \
+            "and what they need (the test tools, moto, boto3, mkdocs...; about 1.2 GB, a few minutes the first" \
+            "time), then lambdawarmer itself" >&2
         rm -rf "$venv"
         "$python" -m venv "$venv"
         log=$venv/setup.log
-        if ! { "$venv/bin/python" -m pip install --upgrade pip &&
-            "$venv/bin/python" -m pip install -r "$root/requirements-dev.txt" &&
-            "$venv/bin/python" -m pip install --no-deps -e "$root"; } > "$log" 2>&1; then
+        : > "$log"
+        if ! { _lambdawarmer_step 1 "pip" "$log" "$venv/bin/python" -m pip install --upgrade pip &&
+            _lambdawarmer_step 2 "requirements-dev.txt" "$log" \
+                "$venv/bin/python" -m pip install -r "$root/requirements-dev.txt" &&
+            _lambdawarmer_step 3 "lambdawarmer (editable)" "$log" \
+                "$venv/bin/python" -m pip install --no-deps -e "$root"; }; then
             cat "$log" >&2
             echo "setting up $venv failed (log above)" >&2
             return 1
@@ -24,4 +31,23 @@ lambdawarmer_venv() {
     fi
     PATH=$venv/bin:$PATH
     export PATH
+}
+
+# One step of the set-up: the command's output appended to the log; on a terminal, the step and the
+# packages pip has collected so far, on one line of stderr rewritten each second.
+_lambdawarmer_step() {
+    number=$1 what=$2 log=$3
+    shift 3
+    if [ ! -t 2 ]; then
+        "$@" >> "$log" 2>&1
+        return
+    fi
+    "$@" >> "$log" 2>&1 &
+    step=$!
+    while kill -0 "$step" 2> /dev/null; do
+        printf '\r  %s/3 %s: %s package(s) collected' "$number" "$what" "$(grep -c '^Collecting' "$log" || true)" >&2
+        sleep 1
+    done
+    printf '\r  %s/3 %s: done%40s\n' "$number" "$what" "" >&2
+    wait "$step"
 }

@@ -485,8 +485,12 @@ def test_status_fails_a_schedule_the_function_would_not_take_for_a_ping(
         (("cost", "--concurrency", "2"), 2, "give --memory MB"),
         (("cost", "--memory", "64", "--concurrency", "2"), 2, "Lambda allows 128 to 10240 MB"),
         (("cost", "missing", "--concurrency", "2"), 3, "ResourceNotFoundException"),
-        (("disable", "missing"), 3, "missing: cannot read it: ResourceNotFoundException"),
-        (("status", "missing"), 3, "FAIL  function  cannot read it: ResourceNotFoundException"),
+        (("disable", "missing"), 3, "missing: cannot read it: not found: no function missing in us-east-1"),
+        (
+            ("status", "missing"),
+            3,
+            "FAIL  function  cannot read it: not found: no function missing in us-east-1",
+        ),
     ],
 )
 def test_each_error_exits_with_its_documented_status(

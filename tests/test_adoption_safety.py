@@ -508,7 +508,7 @@ def test_status_without_credentials_exits_3(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     status, output = run("status", "orders", "--region", REGION)
     assert status == 3, output
-    assert "Unable to locate credentials" in output
+    assert "no AWS credentials found: pass --profile NAME (or set AWS_PROFILE)" in output
 
 
 def test_status_reports_a_denied_check_and_runs_the_others(

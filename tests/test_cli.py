@@ -104,7 +104,7 @@ def test_fewer_warm_than_asked_exits_1_and_says_why(
 def test_a_missing_function_exits_3_with_a_clear_message(layered: LambdaEmulator) -> None:
     status, output = cli("ping", "no-such-function", endpoint=layered.url)
     assert status == 3
-    assert "not found: check the name, the qualifier and the region" in output
+    assert "not found: no function no-such-function in us-east-1: check the name, the qualifier" in output
     assert "ResourceNotFoundException" in output
 
 
@@ -300,13 +300,14 @@ def test_a_typo_in_an_option_names_the_option_meant() -> None:
 
 @pytest.mark.parametrize("command", ["ping", "config", "enable", "disable", "status", "cost", "publish"])
 def test_every_commands_help_names_its_exit_statuses(command: str) -> None:
-    from lambdawarmer_cli.exit_status import COMMAND_STATUSES, MEANINGS
+    from lambdawarmer_cli.exit_status import COMMAND_MEANINGS, COMMAND_STATUSES, MEANINGS
 
     result = run_module("-m", "lambdawarmer_cli", command, "--help")
     assert result.returncode == 0
     assert "exit statuses" in result.stdout
     for code in COMMAND_STATUSES[command]:
-        assert f"{code:>2}  {MEANINGS[code]}" in result.stdout
+        meaning = COMMAND_MEANINGS.get(command, {}).get(code, MEANINGS[code])
+        assert f"{code:>2}  {meaning}" in result.stdout
     assert "``" not in result.stdout  # no reStructuredText for users
 
 

@@ -176,8 +176,8 @@ def test_the_adoption_transcripts_are_what_the_commands_print(
     name: str, layer_zip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every command of the page's sessions, run as written in a fresh lab (from a folder whose
-    ``dist/`` holds the layer ``./build.sh`` makes): each exits 0 and prints each line the page
-    shows (figures and digests aside)."""
+    ``dist/`` holds the layer ``./build.sh`` makes): each exits 0 and prints what the page shows,
+    whole: every line, in order, and no other (figures and digests aside)."""
     from layer.lab import example_lab
 
     (tmp_path / "dist").mkdir()
@@ -198,8 +198,9 @@ def test_the_adoption_transcripts_are_what_the_commands_print(
                     status = cli.main(words[1:], out)
                 printed = [seen.rstrip() for seen in out.getvalue().splitlines()]
                 assert status == 0, (command, out.getvalue())
-                for line in expected:
-                    assert any(re.fullmatch(normalised(line), seen) for seen in printed), (command, line)
+                assert len(printed) == len(expected), (command, "printed:", *printed)
+                for line, seen in zip(expected, printed):
+                    assert re.fullmatch(normalised(line), seen), (command, line, seen)
 
 
 def test_the_readme_is_short_and_its_links_resolve() -> None:
@@ -210,10 +211,52 @@ def test_the_readme_is_short_and_its_links_resolve() -> None:
             assert (ROOT / target).exists(), f"README links to {target}, which is not there"
 
 
-def test_the_lab_command_refuses_what_it_cannot_run() -> None:
+def nav_pages() -> list[str]:
+    """The pages of the site's navigation (mkdocs.yml), in order."""
+    return re.findall(r":\s+(\S+\.md)$", (ROOT / "mkdocs.yml").read_text(), re.M)
+
+
+def test_the_site_holds_every_page_the_readme_names_and_starts_where_it_does() -> None:
+    """What the README links to in docs/ is in the site's navigation; its getting-started section
+    starts with trying it locally, as the README's first way in does; the troubleshooting page too."""
+    readme = (ROOT / "README.md").read_text()
+    named = set(re.findall(r"\]\(docs/([^)#]+\.md)", readme))
+    pages = nav_pages()
+    assert named - {"index.md"} <= set(pages), named - set(pages)
+    assert all((DOCS / name).is_file() for name in pages)
+    getting_started = [name for name in pages if name.startswith("getting-started/")]
+    assert getting_started[0] == "getting-started/try-locally.md", getting_started
+    assert "guides/troubleshooting.md" in pages
+
+
+def test_the_troubleshooting_page_answers_each_problem_with_a_command_that_runs() -> None:
+    text = page("guides/troubleshooting.md")
+    problems = re.findall(r"^## (.+)$", text, re.M)
+    assert problems == [
+        "My function still cold-starts",
+        "status says the timeout does not fit",
+        "ping exits 4",
+        "AccessDenied",
+        "Warming stopped after a deploy",
+    ]
+    for section in text.split("\n## ")[1:]:
+        commands = re.findall(r"^lambdawarmer (.+)$", section, re.M)
+        assert commands, section.splitlines()[0]
+        for command in commands:
+            cli.parser().parse_args(command.split())  # argparse exits on what it cannot take
+
+
+def test_the_readme_and_the_home_page_give_the_same_ways_in() -> None:
+    readme, home = (ROOT / "README.md").read_text(), page("index.md")
+    assert "## Three ways in" in readme
+    assert "Three ways in" in home
+    assert not re.search(r"(Two|Four|Five) ways in", readme + home)
+
+
+def test_the_lab_command_refuses_what_it_cannot_run(layer_zip: Path) -> None:
     for argv, says in (
         (["--layer", "README.md"], "not a zip file"),
-        (["--code", "/no/such"], "no such folder"),
+        (["--layer", str(layer_zip), "--code", "/no/such"], "no such folder"),  # dist/ may not be built
     ):
         result = subprocess.run(
             [sys.executable, "-m", "layer.lab", *argv], cwd=ROOT, capture_output=True, text=True, check=False

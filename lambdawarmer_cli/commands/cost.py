@@ -39,6 +39,7 @@ from lambdawarmer_model.simulation import (
 from .. import history
 from ..clients import Clients
 from ..exit_status import OK, UsageError
+from ..progress import progress_of
 from ..schedules import DEFAULT_SCHEDULE, ScheduleError, period_s
 
 SECONDS_PER_MONTH = 730 * 3600
@@ -234,4 +235,5 @@ def _run_history(arguments: argparse.Namespace, init_ms: int, out: TextIO) -> in
         ),
         clients=Clients(arguments.profile, arguments.region),
         out=out,
+        progress=progress_of(arguments),
     )

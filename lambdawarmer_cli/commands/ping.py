@@ -20,6 +20,7 @@ from ..deployed import parse_refs, read_function
 from ..exit_status import OK, UsageError
 from ..ping_targets import tenants_argument
 from ..pinging import DEFAULT_TIMEOUT_S, PingResult, concurrency_argument, ping, summary_line
+from ..progress import progress_of
 
 if TYPE_CHECKING:
     from lambdawarmer.function_ref import FunctionRef
@@ -205,11 +206,29 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     tenants = arguments.tenants
     event = ping_format.scheduled_ping(arguments.concurrency, tenants)
     client = clients.invoke_client(arguments.timeout)
-    with ThreadPoolExecutor(min(len(targets), MAX_PARALLEL_PINGS)) as pool:
-        results = list(
-            pool.map(lambda target: ping(client, target, event, arguments.concurrency, tenants), targets)
-        )
+    answered: list[PingResult] = []
+
+    def one(target: FunctionRef) -> PingResult:
+        result = ping(client, target, event, arguments.concurrency, tenants, token_chosen=True)
+        answered.append(result)
+        return result
+
+    with (
+        ThreadPoolExecutor(min(len(targets), MAX_PARALLEL_PINGS)) as pool,
+        progress_of(arguments).ticking(lambda s: _waiting(targets, len(answered), arguments.concurrency, s)),
+    ):
+        results = list(pool.map(one, targets))
     return _show(results, arguments.json, out)
+
+
+def _waiting(targets: list[FunctionRef], answered: int, concurrency: int | str, seconds: float) -> str:
+    """The progress line of a ping still waiting: the function reports once its rounds are done."""
+    if len(targets) == 1:
+        return (
+            f"pinging {targets[0]} (concurrency {concurrency}): {seconds:.0f} s, the report comes when "
+            "its rounds are done"
+        )
+    return f"pinging {len(targets)} functions: {answered} of {len(targets)} answered, {seconds:.0f} s"
 
 
 def _show(results: list[PingResult], as_json: bool, out: TextIO) -> int:

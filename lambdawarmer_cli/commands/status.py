@@ -29,7 +29,7 @@ from ..capacity_checks import (
     check_timeout,
     check_vpc,
 )
-from ..clients import Clients, error_code, error_reason, is_aws_error
+from ..clients import Clients, error_code, error_reason, is_aws_error, not_reached
 from ..deployed import Deployed, read_function, selected_functions
 from ..exit_status import AWS_FAILED, STATUS_FAILED
 from ..exit_status import OK as ALL_PASSED
@@ -133,7 +133,9 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         except Exception as error:
             if not is_aws_error(error):
                 raise
-            checks = [Check("function", FAIL, f"cannot read it: {error_reason(error)}")]
+            checks = [
+                Check("function", FAIL, f"cannot read it: {not_reached(error, target, clients.region)}")
+            ]
             label, status = str(target), max(status, AWS_FAILED)
         else:
             checks, label = run_checks(clients, deployed), deployed.label
