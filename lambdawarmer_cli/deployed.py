@@ -193,20 +193,31 @@ def selected_functions(
         if "=" not in tag or not tag.partition("=")[0]:
             raise UsageError(f"--tag {tag!r}: expected KEY=VALUE")
         names = [*names, *functions_tagged(clients, tag)]
-    refs = parse_refs(names, qualifier)
+    refs = home_refs(clients, names, qualifier)
     if not refs:
         raise UsageError("name a function, or --tag KEY=VALUE matching one")
+    return refs
+
+
+def home_refs(clients: Clients, names: list[str], qualifier: str | None = None) -> list[FunctionRef]:
+    """:func:`parse_refs`, each one that names an account (a full or partial ARN) checked by
+    :func:`check_home` before any call is made to it."""
+    refs = parse_refs(names, qualifier)
     for ref in refs:
-        if ref.is_arn:
+        if ref.account is not None:
             check_home(clients, ref)
     return refs
 
 
 def check_home(clients: Clients, ref: FunctionRef) -> None:
-    """Refuse an ARN of another partition, region or account than the credentials' and region's:
-    what is read and what is written must be the same function."""
-    _, partition, _, region, account, *_ = ref.function.split(":")
+    """Refuse an ARN (full, or partial ``ACCOUNT:function:NAME``) of another partition, region or
+    account than the credentials' and region's: what is read and what is written must be the same
+    function. A partial ARN names only the account, which must be the credentials'."""
     home = (clients.partition, clients.region, clients.account)
+    if ref.is_arn:
+        _, partition, _, region, account, *_ = ref.function.split(":")
+    else:
+        partition, region, account = home[0], home[1], str(ref.account)
     if (partition, region, account) == home:
         return
     raise UsageError(

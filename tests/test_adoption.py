@@ -220,6 +220,39 @@ def test_disable_restores_the_exact_original_configuration(
     assert run("disable", "orders")[1].strip() == "orders: nothing to change"
 
 
+def test_disable_stops_the_pings_first_and_removes_nothing_else_when_that_is_denied(
+    aws: dict[str, Any],
+    warm_orders: LambdaEmulator,
+    layer_zip: Path,
+    lambda_router: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Scheduler refuses DeleteSchedule (as IAM does without scheduler:DeleteSchedule): the function
+    keeps the layer, so the pings that go on meet lambdawarmer, never the handler; the message says
+    what is left and how to finish, and a run once it is allowed finishes."""
+    make_function(aws)
+    original = snapshot(aws)
+    assert run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))[0] == 0
+    enabled = snapshot(aws)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SCHEDULER", f"http://127.0.0.1:{lambda_router.server_address[1]}")
+    lambda_router.denied_requests.add(("DELETE", "/schedules/"))
+    status, output = run("disable", "orders")
+    assert status == 5, output
+    assert snapshot(aws) == enabled  # nothing removed: the schedule, the layer, the variables, the grant
+    assert "FAILED at schedule lambdawarmer/lambdawarmer.orders: AccessDeniedException" in output
+    assert "applied before it: nothing; not done, as it was: schedule lambdawarmer/lambdawarmer.orders" in (
+        output
+    )
+    assert "The schedule still pings" in output
+    assert "answered by lambdawarmer, not by your handler" in output
+    assert "aws scheduler delete-schedule --group-name lambdawarmer --name lambdawarmer.orders" in output
+    assert "Nothing you had was removed" not in output
+    lambda_router.denied_requests.clear()
+    status, output = run("disable", "orders")
+    assert status == 0, output
+    assert snapshot(aws) == original
+
+
 # -- status ---------------------------------------------------------------------------------------
 
 

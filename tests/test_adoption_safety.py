@@ -413,18 +413,33 @@ def test_two_enables_at_once_agree_on_the_token(
         ("arn:aws:lambda:us-east-1:999999999999:function:orders", "account 999999999999"),
         (f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:orders", "--region eu-west-1"),
         (f"arn:aws-cn:lambda:{REGION}:{ACCOUNT}:function:orders", "aws-cn"),
+        ("999999999999:function:orders", "account 999999999999"),
+        ("123:function:orders:live", "account 123"),
     ],
 )
-@pytest.mark.parametrize("command", ["enable", "disable", "status"])
+@pytest.mark.parametrize("command", ["enable", "disable", "status", "ping", "cost"])
 def test_an_arn_elsewhere_is_refused_before_any_change(
-    aws: dict[str, Any], layer_zip: Path, arn: str, says: str, command: str
+    aws: dict[str, Any],
+    layer_zip: Path,
+    lambda_router: Any,
+    arn: str,
+    says: str,
+    command: str,
 ) -> None:
+    """Full and partial ARNs alike: refused before any call is made to the function (the router
+    sees every Lambda request; none may name it)."""
     make_function(aws)
     before = snapshot(aws)
-    extra = ["--concurrency", "2", "--publish", str(layer_zip)] if command == "enable" else []
+    seen: list[str] = []
+    lambda_router.requests = seen
+    extra = {
+        "enable": ["--concurrency", "2", "--publish", str(layer_zip)],
+        "cost": ["--concurrency", "2"],
+    }.get(command, [])
     status, output = run(command, arn, *extra)
     assert (status, says in output) == (2, True), output
     assert snapshot(aws) == before
+    assert [path for path in seen if "orders" in path] == []
 
 
 # -- 7. exit statuses and validation ---------------------------------------------------------------
