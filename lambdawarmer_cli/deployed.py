@@ -1,7 +1,8 @@
 """A deployed function as the control plane describes it: read by name, qualifier or ARN, or by tag.
 
 Two configurations: ``$LATEST``'s, which ``enable`` and ``disable`` change, and the one the
-qualifier serves (an alias's version, a version), which pings reach and ``status`` checks.
+qualifier serves (an alias's version, a version), which pings reach and ``status`` checks; and, for
+an alias that routes a weight of its invocations to other versions, theirs, which pings reach too.
 """
 
 from __future__ import annotations
@@ -34,11 +35,15 @@ class Deployed:
         qualifier: str | None,
         tags: dict[str, str],
         served: dict[str, Any] | None = None,
+        weighted: dict[str, tuple[float, dict[str, Any]]] | None = None,
     ) -> None:
         self.configuration = configuration
         self.served = configuration if served is None else served
         self.qualifier = qualifier
         self.tags = tags
+        self.weighted = weighted or {}
+        """An alias's other versions (its ``RoutingConfig.AdditionalVersionWeights``): version ->
+        (the weight of the alias's invocations it receives, its configuration). Pings reach them too."""
         self.ref = parse_function_ref(str(configuration["FunctionArn"])).qualified(qualifier)
         """The function by its unqualified ARN, through the qualifier pinged."""
 
@@ -151,13 +156,22 @@ def read_function(clients: Clients, ref: FunctionRef) -> Deployed:
     """The function ``ref`` names, as it is now (``$LATEST``, and what its qualifier serves)."""
     configuration = clients.lambda_.get_function_configuration(FunctionName=ref.function)
     served = None
+    weighted = {}
     if ref.qualifier and ref.qualifier != "$LATEST":
         served = clients.lambda_.get_function_configuration(
             FunctionName=ref.function, Qualifier=ref.qualifier
         )
+    if ref.qualifier and ref.qualifier != "$LATEST" and not ref.qualifier.isdigit():  # an alias
+        alias = clients.lambda_.get_alias(FunctionName=ref.function, Name=ref.qualifier)
+        weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        for version, weight in sorted(weights.items()):
+            weighted[version] = (
+                float(weight),
+                clients.lambda_.get_function_configuration(FunctionName=ref.function, Qualifier=version),
+            )
     unqualified = parse_function_ref(str(configuration["FunctionArn"])).function
     tags = clients.lambda_.list_tags(Resource=unqualified)["Tags"]
-    return Deployed(configuration, ref.qualifier, tags, served)
+    return Deployed(configuration, ref.qualifier, tags, served, weighted)
 
 
 def functions_tagged(clients: Clients, tag: str) -> list[str]:

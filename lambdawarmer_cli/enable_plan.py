@@ -10,7 +10,8 @@ Scheduler schedule, in its own group, with a role that may invoke that target on
 that schedule may assume. The schedule's input is the scheduled ping built from the settings of the
 version the target serves (its field names, its token).
 
-A target whose qualifier serves a version without the layer is never pinged: its ``$LATEST`` is
+A target whose qualifier serves a version without the layer (the alias's version, or one its
+routing configuration gives a weight of its invocations) is never pinged: its ``$LATEST`` is
 changed, the schedule is created disabled, and the plan says what to publish and shift.
 """
 
@@ -119,14 +120,35 @@ def _settings(deployed: Deployed, variables: dict[str, str]) -> WarmerConfig:
 
 
 def not_ready(deployed: Deployed) -> str | None:
-    """Why the version the target's qualifier serves cannot take a ping (None: it can, or the
-    target is ``$LATEST``, which this plan sets up)."""
+    """Why a version the target's qualifier serves cannot take a ping (None: it can, or the target
+    is ``$LATEST``, which this plan sets up): the alias's version, or one it routes a weight of its
+    invocations to (pings go there in that proportion, token and fan-out included)."""
     if deployed.served is deployed.configuration:
         return None
-    version = f"version {deployed.served_version}, which {deployed.qualifier} serves,"
-    if not any(is_ours(arn) for arn in deployed.served_layers):
+    why = [
+        unready_version(
+            deployed.served, f"version {deployed.served_version}, which {deployed.qualifier} serves,"
+        )
+    ]
+    why += [
+        unready_version(configuration, weighted_version(deployed, version))
+        for version, (_, configuration) in deployed.weighted.items()
+    ]
+    return "; ".join(reason for reason in why if reason) or None
+
+
+def weighted_version(deployed: Deployed, version: str) -> str:
+    """``version N, which receives 50% of live's invocations,``: a version the alias routes to."""
+    share = f"{round(deployed.weighted[version][0] * 100, 4):g}%"
+    return f"version {version}, which receives {share} of {deployed.qualifier}'s invocations,"
+
+
+def unready_version(configuration: dict[str, Any], version: str) -> str | None:
+    """Why the version ``configuration`` describes cannot take a ping (None: it can)."""
+    if not any(is_ours(layer["Arn"]) for layer in configuration.get("Layers", [])):
         return f"{version} does not have the lambdawarmer layer"
-    if deployed.served_variables.get(EXEC_WRAPPER_VARIABLE) != WRAPPER_PATH:
+    variables = configuration.get("Environment", {}).get("Variables", {})
+    if variables.get(EXEC_WRAPPER_VARIABLE) != WRAPPER_PATH:
         return f"{version} does not set {EXEC_WRAPPER_VARIABLE}={WRAPPER_PATH}"
     return None
 
@@ -188,8 +210,9 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
             f"{plan.not_ready}: it is not pinged, and its schedule stays DISABLED. Configuration changes "
             f"reach $LATEST only: publish a version (aws lambda publish-version --function-name "
             f"{deployed.name}), point {deployed.qualifier} at it (aws lambda update-alias --function-name "
-            f"{deployed.name} --name {deployed.qualifier} --function-version <the new version>), then run "
-            "lambdawarmer enable again"
+            f"{deployed.name} --name {deployed.qualifier} --function-version <the new version>"
+            + (" --routing-config AdditionalVersionWeights={}" if deployed.weighted else "")
+            + "), then run lambdawarmer enable again"
         )
     return plan
 

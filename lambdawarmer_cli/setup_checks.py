@@ -14,7 +14,7 @@ from lambdawarmer.settings import SETTINGS
 from .clients import Clients, error_code
 from .deployed import Deployed
 from .deploys import how_to_pre_warm, is_alias, pre_warming_hooks
-from .enable_plan import CHAINED_VARIABLE, TOKEN_VARIABLE, not_ready
+from .enable_plan import CHAINED_VARIABLE, TOKEN_VARIABLE, not_ready, unready_version, weighted_version
 from .iam import allows, role_statements
 from .layers import is_ours, newest_layer_version
 from .libraries import carried
@@ -76,6 +76,28 @@ def check_wrapper(deployed: Deployed) -> Check:
             f"{EXEC_WRAPPER_VARIABLE}={value}: set it to {WRAPPER_PATH} and {CHAINED_VARIABLE}={value}",
         )
     return Check("wrapper", FAIL, f"{EXEC_WRAPPER_VARIABLE} is not set: set it to {WRAPPER_PATH}")
+
+
+def check_routing(deployed: Deployed) -> Check | None:
+    """For an alias that routes a weight of its invocations to other versions: whether each has the
+    layer and the wrapper (pings, token and fan-out included, reach it in that proportion); None for
+    any other target."""
+    if not deployed.weighted:
+        return None
+    problems = [
+        unready_version(configuration, weighted_version(deployed, version))
+        for version, (_, configuration) in deployed.weighted.items()
+    ]
+    failed = [problem for problem in problems if problem]
+    if failed:
+        return Check(
+            "routing",
+            FAIL,
+            "; ".join(failed) + ": that share of the pings (the token included) reaches the handler; "
+            "shift the weight to a version with the layer, then run lambdawarmer enable again",
+        )
+    shown = ", ".join(weighted_version(deployed, version).rstrip(",") for version in deployed.weighted)
+    return Check("routing", OK, f"{shown}: each has the layer and the wrapper")
 
 
 def check_settings(deployed: Deployed) -> tuple[Check, dict[str, Any]]:

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from emulator import FunctionSpec, LambdaEmulator
 from lambdawarmer.function_ref import FunctionRef, parse_function_ref
+from lambdawarmer.layer_paths import WRAPPER_PATH
 from lambdawarmer.timing import DEADLINE_MARGIN_MS
 from lambdawarmer_cli.clients import Clients
 from lambdawarmer_cli.iam import allows, role_statements
@@ -40,7 +41,7 @@ from lambdawarmer_cli.record import digest
 from lambdawarmer_model.rounds import scheduled_round
 
 from .conftest import layered_spec, write_function
-from .control_plane import REGION, VARIABLES, make_function, run, snapshot, verdicts
+from .control_plane import OTHER_LAYERS, REGION, VARIABLES, make_function, run, snapshot, verdicts
 
 Start = Callable[..., LambdaEmulator]
 ACCOUNT = "123456789012"
@@ -221,6 +222,55 @@ def test_an_alias_serving_a_version_without_the_layer_is_never_pinged(
         assert status == 4, output
         assert token not in output, output
         assert "<hidden, 32 characters>" in output, output
+
+
+def test_an_alias_weighting_a_version_without_the_layer_is_never_pinged(
+    aws: dict[str, Any], lambda_router: Any, layer_zip: Path
+) -> None:
+    """live -> version 2 (the layer), with 50% of its invocations routed to version 1 (no layer):
+    half the pings, token included, would reach version 1's handler. enable leaves the schedule
+    off; status FAILs naming the version and its weight; once every weighted version has the layer,
+    status says so."""
+    make_function(aws)
+    lambdas = aws["lambda"]
+    lambdas.publish_version(FunctionName="orders")  # 1: no layer
+    layer = lambdas.publish_layer_version(
+        LayerName="lambdawarmer", Content={"ZipFile": layer_zip.read_bytes()}
+    )
+    with_layer = {
+        "Layers": [*OTHER_LAYERS, layer["LayerVersionArn"]],
+        "Environment": {"Variables": {**VARIABLES, "AWS_LAMBDA_EXEC_WRAPPER": WRAPPER_PATH}},
+    }
+    lambdas.update_function_configuration(FunctionName="orders", **with_layer)
+    lambdas.publish_version(FunctionName="orders")  # 2: the layer
+    lambdas.create_alias(
+        FunctionName="orders",
+        Name="live",
+        FunctionVersion="2",
+        RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}},
+    )
+    seen: list[str] = []
+    lambda_router.requests = seen
+    status, output = run("enable", "orders:live", "--concurrency", "3")
+    assert status == 4, output
+    unready = "version 1, which receives 50% of live's invocations, does not have the lambdawarmer layer"
+    assert f"orders:live  NOT PINGED  {unready}" in output
+    assert "--routing-config AdditionalVersionWeights={}" in output
+    found = aws["scheduler"].get_schedule(Name="lambdawarmer.orders.live", GroupName=SCHEDULE_GROUP)
+    assert found["State"] == "DISABLED"
+    assert [request for request in seen if request.endswith("/invocations")] == []
+    status, output = run("status", "orders:live")
+    assert (status, verdicts(output)["routing"], verdicts(output)["layer"]) == (6, "FAIL", "OK"), output
+    assert unready in output
+    # Every weighted version with the layer: OK, and said.
+    lambdas.update_function_configuration(FunctionName="orders", Description="3")
+    lambdas.publish_version(FunctionName="orders")  # 3: the layer
+    lambdas.update_alias(
+        FunctionName="orders", Name="live", RoutingConfig={"AdditionalVersionWeights": {"3": 0.1}}
+    )
+    output = run("status", "orders:live")[1]
+    assert verdicts(output)["routing"] == "OK", output
+    assert "version 3, which receives 10% of live's invocations: each has the layer and the wrapper" in output
 
 
 # -- 3. names that collide ------------------------------------------------------------------------

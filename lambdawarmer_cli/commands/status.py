@@ -40,6 +40,7 @@ from ..setup_checks import (
     check_deploys,
     check_layer,
     check_observability,
+    check_routing,
     check_schedule,
     check_self_invoke,
     check_settings,
@@ -89,6 +90,7 @@ def run_checks(clients: Clients, deployed: Deployed) -> list[Check]:
     checks = [
         guarded("layer", lambda: check_layer(clients, deployed)),
         check_wrapper(deployed),
+        check_routing(deployed),
         settings,
         guarded("self-invoke", lambda: check_self_invoke(clients, deployed)),
         found,
