@@ -172,6 +172,96 @@ def test_the_scheduler_role_trusts_its_one_schedule_and_the_metrics_its_namespac
     assert metrics[0]["Condition"] == {"StringEquals": {"cloudwatch:namespace": "Shop"}}
 
 
+def _delete_role(iam: Any, role: str) -> None:
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=role, PolicyName=name)
+    iam.delete_role(RoleName=role)
+
+
+def _trust_any_schedule(iam: Any, role: str) -> None:
+    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    del trust["Statement"][0]["Condition"]
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
+
+
+def _trust_another_schedule(iam: Any, role: str) -> None:
+    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    arn = trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceArn"]
+    trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceArn"] = arn.replace("orders", "payments")
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
+
+
+def _trust_lambda_instead(iam: Any, role: str) -> None:
+    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    trust["Statement"][0]["Principal"] = {"Service": "lambda.amazonaws.com"}
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
+
+
+def _invoke_another_function(iam: Any, role: str) -> None:
+    other = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:payments"
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": other}],
+    }
+    iam.put_role_policy(RoleName=role, PolicyName="invoke-target", PolicyDocument=json.dumps(document))
+
+
+@pytest.mark.parametrize(
+    ("breakage", "verdict", "says"),
+    [
+        (_delete_role, "FAIL", "does not exist: the schedule cannot fire"),
+        (_trust_another_schedule, "FAIL", "it does not trust scheduler.amazonaws.com for arn:aws:scheduler"),
+        (_trust_lambda_instead, "FAIL", "it does not trust scheduler.amazonaws.com"),
+        (
+            _invoke_another_function,
+            "FAIL",
+            "it may not invoke arn:aws:lambda:us-east-1:123456789012:function:orders",
+        ),
+        (
+            lambda iam, role: iam.delete_role_policy(RoleName=role, PolicyName="invoke-target"),
+            "FAIL",
+            "it may not invoke",
+        ),
+        (_trust_any_schedule, "WARN", "without aws:SourceArn and aws:SourceAccount naming this schedule"),
+    ],
+    ids=[
+        "role-deleted",
+        "trusts-another-schedule",
+        "trusts-lambda",
+        "invokes-another",
+        "permission-removed",
+        "trusts-any",
+    ],
+)
+def test_status_fails_a_schedule_whose_role_cannot_fire_it(
+    aws: dict[str, Any],
+    layered: Callable[..., LambdaEmulator],
+    layer_zip: Path,
+    breakage: Callable[[Any, str], None],
+    verdict: str,
+    says: str,
+) -> None:
+    """The schedule itself looks right, but Scheduler cannot assume its role for it, or the role may
+    not invoke the target: the pings never come. status names what is wrong; enable repairs it."""
+    make_function(aws)
+    layered("orders")
+    assert run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))[0] == 0
+    status, output = run("status", "orders")
+    assert (status, verdicts(output)["schedule role"]) == (0, "OK"), output
+    assert "may assume it for this schedule only" in output
+    breakage(aws["iam"], scheduler_role_name(REGION, FunctionRef("orders")))
+    status, output = run("status", "orders")
+    assert (status, verdicts(output)["schedule role"], verdicts(output)["schedule"]) == (
+        6 if verdict == "FAIL" else 0,
+        verdict,
+        "OK",
+    ), output
+    assert says in output
+    assert run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))[0] == 0
+    status, output = run("status", "orders")
+    assert (status, verdicts(output)["schedule role"]) == (0, "OK"), output
+
+
 # -- 2. an alias whose version does not have the layer ---------------------------------------------
 
 

@@ -33,6 +33,7 @@ from ..clients import Clients, error_code, error_reason, is_aws_error
 from ..deployed import Deployed, read_function, selected_functions
 from ..exit_status import AWS_FAILED, STATUS_FAILED
 from ..exit_status import OK as ALL_PASSED
+from ..schedule_role import check_schedule_role
 from ..setup_checks import (
     FAIL,
     WARN,
@@ -52,6 +53,8 @@ NEEDS = {
     "self-invoke": "iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy, "
     "iam:GetPolicyVersion",
     "schedule": "scheduler:GetSchedule",
+    "schedule role": "scheduler:GetSchedule, iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, "
+    "iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion",
     "reserved concurrency": "lambda:GetFunctionConcurrency",
     "provisioned concurrency": "lambda:GetProvisionedConcurrencyConfig",
     "network": "ec2:DescribeSubnets, ec2:DescribeVpcEndpoints, ec2:DescribeRouteTables",
@@ -94,6 +97,7 @@ def run_checks(clients: Clients, deployed: Deployed) -> list[Check]:
         settings,
         guarded("self-invoke", lambda: check_self_invoke(clients, deployed)),
         found,
+        guarded("schedule role", lambda: check_schedule_role(clients, deployed)),
         guarded("reserved concurrency", lambda: check_reserved(clients, deployed, concurrency)),
         guarded("provisioned concurrency", lambda: check_provisioned(clients, deployed, concurrency)),
         check_snapstart(deployed),
