@@ -7,7 +7,8 @@
 - Every other variable goes only when ``enable`` set it and it still has the value ``enable`` set
   (the tag's digest says so); one changed since, or recorded without a digest, stays and is named.
   Only lambdawarmer's own names are ever candidates, and no removed value is printed.
-- The tag, this target's policy on the execution role, its schedule and the schedule's role go;
+- The tag, this target's self-invoke grant (its statement in the function's policy, and its inline
+  policy on the execution role, an older version's too), its schedule and the schedule's role go;
   the schedule group stays (other functions use it).
 - The schedule goes first: when its deletion fails (or is denied), nothing else is removed and the
   message says the schedule still pings and how to finish.
@@ -24,7 +25,8 @@ from .layers import is_ours
 from .legacy import plan_legacy_removal
 from .names import RECORD_TAG, SCHEDULE_GROUP
 from .plan import Plan
-from .resources import delete_role, inline_policy, masked_input, plan_configuration, role_arn, schedule
+from .resources import delete_role, masked_input, plan_configuration, role_arn, schedule
+from .self_invoke import plan_grant_removal
 
 if TYPE_CHECKING:
     from .clients import Clients
@@ -50,15 +52,6 @@ def variables_after_disable(deployed: Deployed) -> tuple[dict[str, str], list[st
         else:
             kept.append(name)
     return variables, kept
-
-
-def _plan_policy_removal(clients: Clients, plan: Plan, role: str, name: str) -> None:
-    plan.add(
-        f"role {role}: inline policy {name}",
-        inline_policy(clients, role, name),
-        None,
-        lambda: clients.iam.delete_role_policy(RoleName=role, PolicyName=name),
-    )
 
 
 def plan_disable(clients: Clients, deployed: Deployed) -> Plan:
@@ -97,6 +90,5 @@ def plan_disable(clients: Clients, deployed: Deployed) -> Plan:
         None,
         lambda: clients.lambda_.untag_resource(Resource=deployed.arn, TagKeys=[RECORD_TAG]),
     )
-    for role_name in dict.fromkeys([deployed.role_name, deployed.served_role_name]):
-        _plan_policy_removal(clients, plan, role_name, deployed.policy_name)
+    plan_grant_removal(clients, deployed, plan)
     return plan

@@ -3,9 +3,10 @@
 For each target (a function, through its qualifier): the layer (added, or replacing an older
 version of ours, every other layer kept in its order), the variables (every other kept; the exec
 wrapper in effect is chained through ``WARMER_EXEC_WRAPPER``, never dropped; a random
-``WARMER_TOKEN``), a tag recording which variables it set and a digest of each value, an inline
-policy of this target's own on the execution role letting the function invoke itself (and the
-CloudWatch permission its own metrics settings or auto concurrency need), and an EventBridge
+``WARMER_TOKEN``), a tag recording which variables it set and a digest of each value, a statement
+in the function's own policy letting its execution role invoke it (self_invoke.py: no role is
+touched; an inline policy of this target's own on the role only for the CloudWatch permission its
+own metrics settings or auto concurrency need), and an EventBridge
 Scheduler schedule, in its own group, with a role that may invoke that target only and that only
 that schedule may assume. The schedule's input is the scheduled ping built from the settings of the
 version the target serves (its field names, its token).
@@ -28,7 +29,6 @@ from lambdawarmer.settings import METRICS_MODES, SETTINGS
 
 from .clients import error_code
 from .exit_status import UsageError
-from .iam import self_invoke_policy
 from .layers import is_ours, wanted_layers
 from .legacy import plan_legacy_removal
 from .names import RECORD_TAG
@@ -36,9 +36,10 @@ from .placement import at_or_below_provisioned, provisioned_level, refusal
 from .placement import note as placement_note
 from .plan import Plan
 from .record import Record
-from .resources import ChangeError, inline_policy, plan_configuration
+from .resources import ChangeError, plan_configuration
 from .schedule_plan import plan_schedule
 from .schedules import DEFAULT_SCHEDULE
+from .self_invoke import plan_grant
 
 if TYPE_CHECKING:
     from .clients import Clients
@@ -185,13 +186,13 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
         lambda: clients.lambda_.tag_resource(Resource=deployed.arn, Tags={RECORD_TAG: str(record)}),
     )
     metrics = settings.send_metric and settings.metrics_mode == METRICS_MODES[1]
-    policy = self_invoke_policy(
-        deployed.arn,
+    plan_grant(
+        clients,
+        deployed,
+        plan,
         metrics_namespace=settings.metrics_namespace if metrics else None,
         auto=options.concurrency == AUTO,
     )
-    for role in dict.fromkeys([deployed.role_name, deployed.served_role_name]):
-        _plan_policy(clients, plan, role, deployed.policy_name, policy)
     plan.not_ready = not_ready(deployed)
     as_latest = plan.not_ready or deployed.served is deployed.configuration
     served_settings = settings if as_latest else _settings(deployed, deployed.served_variables)
@@ -228,14 +229,3 @@ def _provisioned_note(clients: Clients, deployed: Deployed, concurrency: int | s
     if isinstance(concurrency, int) and concurrency <= provisioned:
         return at_or_below_provisioned(deployed, provisioned, concurrency)
     return f"{provisioned} provisioned on {deployed.qualifier}: auto counts only what lies above them"
-
-
-def _plan_policy(clients: Clients, plan: Plan, role: str, name: str, policy: dict[str, Any]) -> None:
-    plan.add(
-        f"role {role}: inline policy {name}",
-        inline_policy(clients, role, name),
-        policy,
-        lambda: clients.iam.put_role_policy(
-            RoleName=role, PolicyName=name, PolicyDocument=json.dumps(policy)
-        ),
-    )

@@ -15,12 +15,13 @@ from .clients import Clients, error_code
 from .deployed import Deployed
 from .deploys import how_to_pre_warm, is_alias, pre_warming_hooks
 from .enable_plan import CHAINED_VARIABLE, TOKEN_VARIABLE, not_ready, unready_version, weighted_version
-from .iam import allows, role_statements
+from .iam import SELF_INVOKE_STATEMENT, allows, role_statements
 from .layers import is_ours, newest_layer_version
 from .libraries import carried
 from .names import LAYER_NAME, SCHEDULE_GROUP
 from .ping_targets import scheduled_ping
 from .placement import tenant_isolated
+from .self_invoke import grant, granted_on, grants_invoke
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 """A check's verdicts."""
@@ -113,8 +114,14 @@ def check_settings(deployed: Deployed) -> tuple[Check, dict[str, Any]]:
 
 
 def check_self_invoke(clients: Clients, deployed: Deployed) -> Check:
-    """Read from the role's policies (IAM's policy simulator would also weigh denies and boundaries)."""
+    """The function's own policy (the grant ``enable`` makes), else the role's policies (an older
+    version's inline policy, or the user's own; IAM's policy simulator would also weigh denies and
+    boundaries)."""
     role = deployed.served_role_name
+    if grants_invoke(grant(clients, deployed), str(deployed.served["Role"])):
+        return Check(
+            "self-invoke", OK, f"the function's policy lets role {role} invoke {granted_on(deployed)}"
+        )
     statements = role_statements(clients, role)
     if any(allows(s, "lambda:InvokeFunction", deployed.target_arn) for s in statements):
         return Check("self-invoke", OK, f"role {role} may invoke {deployed.target_arn}")
@@ -122,7 +129,8 @@ def check_self_invoke(clients: Clients, deployed: Deployed) -> Check:
         "self-invoke",
         FAIL,
         f"role {role} may not invoke {deployed.target_arn}: every fan-out invoke will be "
-        f"denied; run lambdawarmer enable (inline policy {deployed.policy_name})",
+        f"denied; run lambdawarmer enable (statement {SELF_INVOKE_STATEMENT} of the policy of "
+        f"{granted_on(deployed)})",
     )
 
 

@@ -50,8 +50,8 @@ from ..setup_checks import (
 
 NEEDS = {
     "layer": "lambda:ListLayerVersions",
-    "self-invoke": "iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy, "
-    "iam:GetPolicyVersion",
+    "self-invoke": "lambda:GetPolicy, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, "
+    "iam:GetPolicy, iam:GetPolicyVersion",
     "schedule": "scheduler:GetSchedule",
     "schedule role": "scheduler:GetSchedule, iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, "
     "iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion",
