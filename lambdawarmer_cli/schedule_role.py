@@ -1,7 +1,8 @@
-"""What ``status`` checks of the role a target's schedule invokes with: that it exists, that
-EventBridge Scheduler may assume it for that schedule (``aws:SourceArn`` and ``aws:SourceAccount``,
-as ``enable`` makes it), and that it may invoke the target. Without any of these the schedule never
-fires, though the schedule itself looks right."""
+"""What ``status`` checks of the role a target's schedule invokes with, which the schedule needs to fire.
+
+That it exists, that EventBridge Scheduler may assume it for that schedule (``aws:SourceArn`` and
+``aws:SourceAccount``, as ``enable`` makes it), and that it may invoke the target. Without any of
+these the schedule never fires, though the schedule itself looks right."""
 
 from __future__ import annotations
 

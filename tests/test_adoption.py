@@ -180,12 +180,9 @@ def test_a_failure_halfway_says_what_was_applied_and_a_rerun_finishes(
     lambda_router.denied_requests.add(("POST", "/2015-03-31/functions/"))  # AddPermission denied
     status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
     assert status == 5
+    assert "FAILED at policy of orders: statement lambdawarmer-self-invoke: AccessDeniedException" in output
     assert (
-        "FAILED at function policy statement lambdawarmer.us-east-1.orders: AccessDeniedException" in output
-    )
-    assert (
-        "applied before it: layers, variables, tag lambdawarmer:added; not done, as it was: function"
-        in output
+        "applied before it: layers, variables, tag lambdawarmer:added; not done, as it was: policy" in output
     )
     lambda_router.denied_requests.clear()
     status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
