@@ -41,7 +41,7 @@ from lambdawarmer_cli.record import digest
 from lambdawarmer_model.rounds import scheduled_round
 
 from .conftest import layered_spec, write_function
-from .control_plane import OTHER_LAYERS, REGION, VARIABLES, make_function, run, snapshot, verdicts
+from .control_plane import OTHER_LAYERS, REGION, VARIABLES, code_zip, make_function, run, snapshot, verdicts
 
 Start = Callable[..., LambdaEmulator]
 ACCOUNT = "123456789012"
@@ -835,3 +835,94 @@ def test_any_sequence_of_enable_and_disable_leaves_each_function_as_expected(
                 assert now["layers"] == original[function]["layers"]
                 assert RECORD_TAG not in now["tags"]
                 assert scheduler_role_name(REGION, parse_function_ref(function)) not in now["roles"]
+
+
+# -- 8. any number of functions on one execution role ----------------------------------------------
+
+SHARING = [f"shop-{n:02d}" for n in range(50)]
+
+
+def _apply(clients: Clients, command: str, name: str, layer: str) -> None:
+    """``enable`` or ``disable`` of one function as the command applies it (its plan read, shown and
+    applied by adoption.py; enable's first ping, which needs the function running, left out)."""
+    import argparse
+
+    from lambdawarmer_cli.adoption import adopt
+    from lambdawarmer_cli.disable_plan import plan_disable
+    from lambdawarmer_cli.enable_plan import Options, plan_enable
+
+    options = Options(concurrency=2, layer_arn=layer)
+    plans = {
+        "enable": lambda deployed: plan_enable(clients, deployed, options),
+        "disable": lambda deployed: plan_disable(clients, deployed),
+    }
+    arguments = argparse.Namespace(command=command, dry_run=False, yes=True)
+    out = io.StringIO()
+    status, _, _ = adopt(clients, FunctionRef(name), plans[command], arguments, out)
+    assert status == 0, out.getvalue()
+
+
+def _granted(aws: dict[str, Any], name: str) -> bool:
+    """Whether the function's own policy lets the shared role invoke it (read from Lambda)."""
+    try:
+        policy = json.loads(aws["lambda"].get_policy(FunctionName=name)["Policy"])["Statement"]
+    except aws["lambda"].exceptions.ResourceNotFoundException:
+        return False
+    role = f"arn:aws:iam::{ACCOUNT}:role/orders-role"
+    return any(
+        s["Action"] == "lambda:InvokeFunction" and s["Principal"] in (role, {"AWS": role}) for s in policy
+    )
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    enabling=st.permutations(SHARING),
+    toggled=st.lists(st.sampled_from(SHARING), max_size=6),
+    disabling=st.permutations(SHARING),
+)
+def test_fifty_functions_on_one_role_enable_and_disable_in_any_order(
+    aws: dict[str, Any], layer_zip: Path, enabling: list[str], toggled: list[str], disabling: list[str]
+) -> None:
+    """50 functions on one execution role: each may invoke itself exactly while enabled, and the role
+    stays within IAM's 10,240 characters of inline policies (one ~270-character policy per target
+    met it at the 37th function)."""
+    urllib.request.urlopen(urllib.request.Request(f"{aws['endpoint']}/moto-api/reset", method="POST"))
+    role = make_function(aws, SHARING[0], layers=[], tags={})["Role"]
+    for name in SHARING[1:]:
+        aws["lambda"].create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": code_zip()},
+        )
+    content = {"ZipFile": layer_zip.read_bytes()}
+    layer = aws["lambda"].publish_layer_version(LayerName="lambdawarmer", Content=content)["LayerVersionArn"]
+    clients = Clients(region=REGION)
+    enabled: set[str] = set()
+
+    def apply(command: str, name: str) -> None:
+        _apply(clients, command, name, layer)
+        (enabled.add if command == "enable" else enabled.discard)(name)
+        assert _granted(aws, name) == (command == "enable"), name
+
+    def within_iam_limits() -> None:
+        inline = [
+            aws["iam"].get_role_policy(RoleName="orders-role", PolicyName=policy)["PolicyDocument"]
+            for policy in policy_names(aws)
+        ]
+        assert sum(len(json.dumps(document, separators=(",", ":"))) for document in inline) <= 10240
+        assert [name for name in SHARING if _granted(aws, name) != (name in enabled)] == []
+
+    for name in enabling:
+        apply("enable", name)
+    within_iam_limits()
+    for name in toggled:
+        apply("disable" if name in enabled else "enable", name)
+    within_iam_limits()
+    for name in disabling:
+        if name in enabled:
+            apply("disable", name)
+    within_iam_limits()
+    assert policy_names(aws) == []
+    assert aws["scheduler"].list_schedules()["Schedules"] == []
