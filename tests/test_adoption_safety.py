@@ -167,6 +167,33 @@ def test_two_functions_on_one_role_both_stay_ok_enabled_and_after_disabling_one(
     assert (status, set(verdicts(output).values())) == (0, {"OK"}), output
 
 
+def test_a_grant_an_older_version_made_is_recognised_replaced_and_removed(
+    aws: dict[str, Any], layered: Callable[..., LambdaEmulator], layer_zip: Path
+) -> None:
+    """1.6 granted the self-invoke in an inline policy of the target's own on the execution role:
+    status still reads it; enable moves the grant to the function's policy and removes that policy
+    (it held nothing else); disable takes back the rest."""
+    from lambdawarmer_cli.iam import self_invoke_policy
+
+    make_function(aws)
+    layered("orders")
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
+    older = self_invoke_policy(arn, metrics_namespace=None, auto=False)
+    name = "lambdawarmer.us-east-1.orders"
+    aws["iam"].put_role_policy(RoleName="orders-role", PolicyName=name, PolicyDocument=json.dumps(older))
+    output = run("status", "orders")[1]
+    assert verdicts(output)["self-invoke"] == "OK", output
+    assert "role orders-role may invoke" in output
+    status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
+    assert status == 0, output
+    assert f"role orders-role: inline policy {name}:" in output
+    assert policy_names(aws) == []
+    output = run("status", "orders")[1]
+    assert "the function's policy lets role orders-role invoke orders" in output
+    assert run("disable", "orders")[0] == 0
+    assert may_invoke_itself("orders") is False
+
+
 def test_the_scheduler_role_trusts_its_one_schedule_and_the_metrics_its_namespace(
     aws: dict[str, Any], layered: Callable[..., LambdaEmulator], layer_zip: Path
 ) -> None:
