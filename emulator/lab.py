@@ -5,6 +5,7 @@ with Docker), behind one endpoint. ``layer/lab.py`` sets one up with the layer. 
 
 from __future__ import annotations
 
+import collections
 import http.client
 import io
 import json
@@ -30,6 +31,8 @@ a call elsewhere."""
 CLEARED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
 """Variables a shell may hold that would take the command line away from the lab (a profile's own
 credentials or endpoints, a real session's token, endpoints ignored): unset where the lab is used."""
+REQUESTS_KEPT = 1000
+"""How many of the last requests the router lists (a lab may run for hours)."""
 ROLE_TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -52,6 +55,9 @@ class Router(FastHandler):
 
     def _forward(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.requests.append(f"{self.command} {self.path}")  # type: ignore[attr-defined]
+        if self._denied():
+            return
         if "/provisioned-concurrency" in self.path:
             self._provisioned_concurrency()
             return
@@ -75,6 +81,16 @@ class Router(FastHandler):
         skip = {"content-length", "transfer-encoding", "connection"}
         self.reply(response.status, answer, {k: v for k, v in response.getheaders() if k.lower() not in skip})
         connection.close()
+
+    def _denied(self) -> bool:
+        """Refuse a request of ``.server.denied_requests`` (method, path prefix), as IAM refuses an
+        action the caller is not allowed: 403 AccessDeniedException."""
+        denied: set[tuple[str, str]] = self.server.denied_requests  # type: ignore[attr-defined]
+        if not any(self.command == method and self.path.startswith(path) for method, path in denied):
+            return False
+        error = {"Type": "User", "Message": f"not authorized to perform {self.command} {self.path}"}
+        self.reply(403, json.dumps(error).encode(), {"x-amzn-ErrorType": "AccessDeniedException"})
+        return True
 
     def _provisioned_concurrency(self) -> None:
         """GetProvisionedConcurrencyConfig, which moto lacks, from ``.server.provisioned``
@@ -153,8 +169,10 @@ def router(moto_url: str, port: int = 0) -> LoopbackEndpoint:
     """One endpoint: invocations of the functions added to ``.server.emulators`` (name -> URL) go
     there, everything else to moto (with ``.server.configurations`` added to the configurations, and
     ``.server.provisioned`` answering for Provisioned Concurrency, ``.server.signed_layers`` adding
-    Signer's fields to layer versions); every request signed for a region in ``.server.denied_regions``
-    is refused (AccessDeniedException), as IAM would."""
+    Signer's fields to layer versions); every request signed for a region in ``.server.denied_regions``,
+    and every request of ``.server.denied_requests`` (method, path prefix: it fronts any REST service
+    of moto's, Scheduler's too), is refused (AccessDeniedException), as IAM would.
+    ``.server.requests`` lists the last requests seen (method and path)."""
     return LoopbackEndpoint(
         Router,
         port,
@@ -163,6 +181,8 @@ def router(moto_url: str, port: int = 0) -> LoopbackEndpoint:
         provisioned={},
         signed_layers={},
         denied_regions=set(),
+        denied_requests=set(),
+        requests=collections.deque(maxlen=REQUESTS_KEPT),
         moto_url=moto_url,
     )
 

@@ -1,7 +1,8 @@
 """A reference to a function: its name or ARN and the qualifier (alias or version) it is reached by.
 
 The one reader of the forms Lambda accepts (``name``, ``name:qualifier``, a partial ARN
-``account:function:name[:qualifier]``, a full ARN, qualified or not) and of the invocation the
+``account:function:name[:qualifier]`` or ``function:name[:qualifier]``, a full ARN, qualified or
+not) and of the invocation the
 function runs in, which the fan-out targets again.
 """
 
@@ -35,8 +36,12 @@ class FunctionRef:
 
     @property
     def account(self) -> str | None:
-        """The account id, when the reference is an ARN."""
-        return self.function.split(":")[4] if self.is_arn else None
+        """The account id the reference names (a full ARN's, or a partial ``ACCOUNT:function:NAME``'s);
+        None for a name."""
+        parts = self.function.split(":")
+        if self.is_arn:
+            return parts[4]
+        return parts[0] if len(parts) == 3 else None
 
     def qualified(self, qualifier: str | None) -> FunctionRef:
         """This function reached through ``qualifier`` (its own qualifier, when it names one, wins)."""
@@ -67,11 +72,13 @@ def parse_function_ref(text: str) -> FunctionRef:
         return FunctionRef(":".join(parts[:ARN_PARTS]), qualifier)
     if len(parts) in (3, 4) and parts[1] == "function":
         return FunctionRef(":".join(parts[:3]), parts[3] if len(parts) == 4 else None)
+    if len(parts) in (2, 3) and parts[0] == "function" and all(parts[1:]):  # Lambda reads it as NAME
+        return FunctionRef(parts[1], parts[2] if len(parts) == 3 else None)
     if len(parts) in (1, 2) and all(parts):
         return FunctionRef(parts[0], parts[1] if len(parts) == 2 else None)
     raise ValueError(
         f"{text!r} is not a function reference: expected NAME, NAME:QUALIFIER, "
-        "ACCOUNT:function:NAME[:QUALIFIER] or arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]"
+        "[ACCOUNT:]function:NAME[:QUALIFIER] or arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]"
     )
 
 

@@ -1,7 +1,8 @@
 """A deployed function as the control plane describes it: read by name, qualifier or ARN, or by tag.
 
 Two configurations: ``$LATEST``'s, which ``enable`` and ``disable`` change, and the one the
-qualifier serves (an alias's version, a version), which pings reach and ``status`` checks.
+qualifier serves (an alias's version, a version), which pings reach and ``status`` checks; and, for
+an alias that routes a weight of its invocations to other versions, theirs, which pings reach too.
 """
 
 from __future__ import annotations
@@ -34,11 +35,15 @@ class Deployed:
         qualifier: str | None,
         tags: dict[str, str],
         served: dict[str, Any] | None = None,
+        weighted: dict[str, tuple[float, dict[str, Any]]] | None = None,
     ) -> None:
         self.configuration = configuration
         self.served = configuration if served is None else served
         self.qualifier = qualifier
         self.tags = tags
+        self.weighted = weighted or {}
+        """An alias's other versions (its ``RoutingConfig.AdditionalVersionWeights``): version ->
+        (the weight of the alias's invocations it receives, its configuration). Pings reach them too."""
         self.ref = parse_function_ref(str(configuration["FunctionArn"])).qualified(qualifier)
         """The function by its unqualified ARN, through the qualifier pinged."""
 
@@ -151,13 +156,22 @@ def read_function(clients: Clients, ref: FunctionRef) -> Deployed:
     """The function ``ref`` names, as it is now (``$LATEST``, and what its qualifier serves)."""
     configuration = clients.lambda_.get_function_configuration(FunctionName=ref.function)
     served = None
+    weighted = {}
     if ref.qualifier and ref.qualifier != "$LATEST":
         served = clients.lambda_.get_function_configuration(
             FunctionName=ref.function, Qualifier=ref.qualifier
         )
+    if ref.qualifier and ref.qualifier != "$LATEST" and not ref.qualifier.isdigit():  # an alias
+        alias = clients.lambda_.get_alias(FunctionName=ref.function, Name=ref.qualifier)
+        weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        for version, weight in sorted(weights.items()):
+            weighted[version] = (
+                float(weight),
+                clients.lambda_.get_function_configuration(FunctionName=ref.function, Qualifier=version),
+            )
     unqualified = parse_function_ref(str(configuration["FunctionArn"])).function
     tags = clients.lambda_.list_tags(Resource=unqualified)["Tags"]
-    return Deployed(configuration, ref.qualifier, tags, served)
+    return Deployed(configuration, ref.qualifier, tags, served, weighted)
 
 
 def functions_tagged(clients: Clients, tag: str) -> list[str]:
@@ -193,20 +207,31 @@ def selected_functions(
         if "=" not in tag or not tag.partition("=")[0]:
             raise UsageError(f"--tag {tag!r}: expected KEY=VALUE")
         names = [*names, *functions_tagged(clients, tag)]
-    refs = parse_refs(names, qualifier)
+    refs = home_refs(clients, names, qualifier)
     if not refs:
         raise UsageError("name a function, or --tag KEY=VALUE matching one")
+    return refs
+
+
+def home_refs(clients: Clients, names: list[str], qualifier: str | None = None) -> list[FunctionRef]:
+    """:func:`parse_refs`, each one that names an account (a full or partial ARN) checked by
+    :func:`check_home` before any call is made to it."""
+    refs = parse_refs(names, qualifier)
     for ref in refs:
-        if ref.is_arn:
+        if ref.account is not None:
             check_home(clients, ref)
     return refs
 
 
 def check_home(clients: Clients, ref: FunctionRef) -> None:
-    """Refuse an ARN of another partition, region or account than the credentials' and region's:
-    what is read and what is written must be the same function."""
-    _, partition, _, region, account, *_ = ref.function.split(":")
+    """Refuse an ARN (full, or partial ``ACCOUNT:function:NAME``) of another partition, region or
+    account than the credentials' and region's: what is read and what is written must be the same
+    function. A partial ARN names only the account, which must be the credentials'."""
     home = (clients.partition, clients.region, clients.account)
+    if ref.is_arn:
+        _, partition, _, region, account, *_ = ref.function.split(":")
+    else:
+        partition, region, account = home[0], home[1], str(ref.account)
     if (partition, region, account) == home:
         return
     raise UsageError(

@@ -7,8 +7,11 @@
 - Every other variable goes only when ``enable`` set it and it still has the value ``enable`` set
   (the tag's digest says so); one changed since, or recorded without a digest, stays and is named.
   Only lambdawarmer's own names are ever candidates, and no removed value is printed.
-- The tag, this target's policy on the execution role, its schedule and the schedule's role go;
+- The tag, this target's self-invoke grant (its statement in the function's policy, and its inline
+  policy on the execution role, an older version's too), its schedule and the schedule's role go;
   the schedule group stays (other functions use it).
+- The schedule goes first: when its deletion fails (or is denied), nothing else is removed and the
+  message says the schedule still pings and how to finish.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from .layers import is_ours
 from .legacy import plan_legacy_removal
 from .names import RECORD_TAG, SCHEDULE_GROUP
 from .plan import Plan
-from .resources import delete_role, inline_policy, masked_input, plan_configuration, role_arn, schedule
+from .resources import delete_role, masked_input, plan_configuration, role_arn, schedule
+from .self_invoke import plan_grant_removal
 
 if TYPE_CHECKING:
     from .clients import Clients
@@ -50,18 +54,28 @@ def variables_after_disable(deployed: Deployed) -> tuple[dict[str, str], list[st
     return variables, kept
 
 
-def _plan_policy_removal(clients: Clients, plan: Plan, role: str, name: str) -> None:
-    plan.add(
-        f"role {role}: inline policy {name}",
-        inline_policy(clients, role, name),
-        None,
-        lambda: clients.iam.delete_role_policy(RoleName=role, PolicyName=name),
-    )
-
-
 def plan_disable(clients: Clients, deployed: Deployed) -> Plan:
-    """Every change disable makes: what enable added for this target goes, nothing else."""
+    """Every change disable makes: what enable added for this target goes, nothing else. The pings
+    stop first (the schedule, then its role, and what an older version left): should that fail,
+    nothing else is removed, so a ping still meets the layer, never the handler alone."""
     plan = Plan(deployed.label)
+    current = schedule(clients, deployed.schedule_name)
+    plan.add(
+        f"schedule {SCHEDULE_GROUP}/{deployed.schedule_name}",
+        None if current is None else masked_input(current["Target"].get("Input")),
+        None,
+        lambda: clients.scheduler.delete_schedule(Name=deployed.schedule_name, GroupName=SCHEDULE_GROUP),
+        if_failed=(
+            f"The schedule still pings {deployed.target_arn}, so nothing else was removed: the layer, "
+            "its variables and the permissions stay, and each ping is still answered by lambdawarmer, "
+            "not by your handler. Allow scheduler:DeleteSchedule (or delete the schedule "
+            f"yourself: aws scheduler delete-schedule --group-name {SCHEDULE_GROUP} --name "
+            f"{deployed.schedule_name})"
+        ),
+    )
+    role = deployed.scheduler_role_name
+    plan.add(f"scheduler role {role}", role_arn(clients, role), None, lambda: delete_role(clients, role))
+    plan_legacy_removal(clients, deployed, plan, disabling=True)
     layers = [arn for arn in deployed.layers if not is_ours(arn)]
     variables, kept = variables_after_disable(deployed)
     plan_configuration(clients, deployed, layers, variables, plan)
@@ -76,16 +90,5 @@ def plan_disable(clients: Clients, deployed: Deployed) -> Plan:
         None,
         lambda: clients.lambda_.untag_resource(Resource=deployed.arn, TagKeys=[RECORD_TAG]),
     )
-    for role in dict.fromkeys([deployed.role_name, deployed.served_role_name]):
-        _plan_policy_removal(clients, plan, role, deployed.policy_name)
-    current = schedule(clients, deployed.schedule_name)
-    plan.add(
-        f"schedule {SCHEDULE_GROUP}/{deployed.schedule_name}",
-        None if current is None else masked_input(current["Target"].get("Input")),
-        None,
-        lambda: clients.scheduler.delete_schedule(Name=deployed.schedule_name, GroupName=SCHEDULE_GROUP),
-    )
-    role = deployed.scheduler_role_name
-    plan.add(f"scheduler role {role}", role_arn(clients, role), None, lambda: delete_role(clients, role))
-    plan_legacy_removal(clients, deployed, plan, disabling=True)
+    plan_grant_removal(clients, deployed, plan)
     return plan

@@ -3,14 +3,16 @@
 For each target (a function, through its qualifier): the layer (added, or replacing an older
 version of ours, every other layer kept in its order), the variables (every other kept; the exec
 wrapper in effect is chained through ``WARMER_EXEC_WRAPPER``, never dropped; a random
-``WARMER_TOKEN``), a tag recording which variables it set and a digest of each value, an inline
-policy of this target's own on the execution role letting the function invoke itself (and the
-CloudWatch permission its own metrics settings or auto concurrency need), and an EventBridge
+``WARMER_TOKEN``), a tag recording which variables it set and a digest of each value, a statement
+in the function's own policy letting its execution role invoke it (self_invoke.py: no role is
+touched; an inline policy of this target's own on the role only for the CloudWatch permission its
+own metrics settings or auto concurrency need), and an EventBridge
 Scheduler schedule, in its own group, with a role that may invoke that target only and that only
 that schedule may assume. The schedule's input is the scheduled ping built from the settings of the
 version the target serves (its field names, its token).
 
-A target whose qualifier serves a version without the layer is never pinged: its ``$LATEST`` is
+A target whose qualifier serves a version without the layer (the alias's version, or one its
+routing configuration gives a weight of its invocations) is never pinged: its ``$LATEST`` is
 changed, the schedule is created disabled, and the plan says what to publish and shift.
 """
 
@@ -27,7 +29,6 @@ from lambdawarmer.settings import METRICS_MODES, SETTINGS
 
 from .clients import error_code
 from .exit_status import UsageError
-from .iam import self_invoke_policy
 from .layers import is_ours, wanted_layers
 from .legacy import plan_legacy_removal
 from .names import RECORD_TAG
@@ -35,9 +36,10 @@ from .placement import at_or_below_provisioned, provisioned_level, refusal
 from .placement import note as placement_note
 from .plan import Plan
 from .record import Record
-from .resources import ChangeError, inline_policy, plan_configuration
+from .resources import ChangeError, plan_configuration
 from .schedule_plan import plan_schedule
 from .schedules import DEFAULT_SCHEDULE
+from .self_invoke import plan_grant
 
 if TYPE_CHECKING:
     from .clients import Clients
@@ -119,14 +121,35 @@ def _settings(deployed: Deployed, variables: dict[str, str]) -> WarmerConfig:
 
 
 def not_ready(deployed: Deployed) -> str | None:
-    """Why the version the target's qualifier serves cannot take a ping (None: it can, or the
-    target is ``$LATEST``, which this plan sets up)."""
+    """Why a version the target's qualifier serves cannot take a ping (None: it can, or the target
+    is ``$LATEST``, which this plan sets up): the alias's version, or one it routes a weight of its
+    invocations to (pings go there in that proportion, token and fan-out included)."""
     if deployed.served is deployed.configuration:
         return None
-    version = f"version {deployed.served_version}, which {deployed.qualifier} serves,"
-    if not any(is_ours(arn) for arn in deployed.served_layers):
+    why = [
+        unready_version(
+            deployed.served, f"version {deployed.served_version}, which {deployed.qualifier} serves,"
+        )
+    ]
+    why += [
+        unready_version(configuration, weighted_version(deployed, version))
+        for version, (_, configuration) in deployed.weighted.items()
+    ]
+    return "; ".join(reason for reason in why if reason) or None
+
+
+def weighted_version(deployed: Deployed, version: str) -> str:
+    """``version N, which receives 50% of live's invocations,``: a version the alias routes to."""
+    share = f"{round(deployed.weighted[version][0] * 100, 4):g}%"
+    return f"version {version}, which receives {share} of {deployed.qualifier}'s invocations,"
+
+
+def unready_version(configuration: dict[str, Any], version: str) -> str | None:
+    """Why the version ``configuration`` describes cannot take a ping (None: it can)."""
+    if not any(is_ours(layer["Arn"]) for layer in configuration.get("Layers", [])):
         return f"{version} does not have the lambdawarmer layer"
-    if deployed.served_variables.get(EXEC_WRAPPER_VARIABLE) != WRAPPER_PATH:
+    variables = configuration.get("Environment", {}).get("Variables", {})
+    if variables.get(EXEC_WRAPPER_VARIABLE) != WRAPPER_PATH:
         return f"{version} does not set {EXEC_WRAPPER_VARIABLE}={WRAPPER_PATH}"
     return None
 
@@ -163,13 +186,13 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
         lambda: clients.lambda_.tag_resource(Resource=deployed.arn, Tags={RECORD_TAG: str(record)}),
     )
     metrics = settings.send_metric and settings.metrics_mode == METRICS_MODES[1]
-    policy = self_invoke_policy(
-        deployed.arn,
+    plan_grant(
+        clients,
+        deployed,
+        plan,
         metrics_namespace=settings.metrics_namespace if metrics else None,
         auto=options.concurrency == AUTO,
     )
-    for role in dict.fromkeys([deployed.role_name, deployed.served_role_name]):
-        _plan_policy(clients, plan, role, deployed.policy_name, policy)
     plan.not_ready = not_ready(deployed)
     as_latest = plan.not_ready or deployed.served is deployed.configuration
     served_settings = settings if as_latest else _settings(deployed, deployed.served_variables)
@@ -188,8 +211,9 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
             f"{plan.not_ready}: it is not pinged, and its schedule stays DISABLED. Configuration changes "
             f"reach $LATEST only: publish a version (aws lambda publish-version --function-name "
             f"{deployed.name}), point {deployed.qualifier} at it (aws lambda update-alias --function-name "
-            f"{deployed.name} --name {deployed.qualifier} --function-version <the new version>), then run "
-            "lambdawarmer enable again"
+            f"{deployed.name} --name {deployed.qualifier} --function-version <the new version>"
+            + (" --routing-config AdditionalVersionWeights={}" if deployed.weighted else "")
+            + "), then run lambdawarmer enable again"
         )
     return plan
 
@@ -205,14 +229,3 @@ def _provisioned_note(clients: Clients, deployed: Deployed, concurrency: int | s
     if isinstance(concurrency, int) and concurrency <= provisioned:
         return at_or_below_provisioned(deployed, provisioned, concurrency)
     return f"{provisioned} provisioned on {deployed.qualifier}: auto counts only what lies above them"
-
-
-def _plan_policy(clients: Clients, plan: Plan, role: str, name: str, policy: dict[str, Any]) -> None:
-    plan.add(
-        f"role {role}: inline policy {name}",
-        inline_policy(clients, role, name),
-        policy,
-        lambda: clients.iam.put_role_policy(
-            RoleName=role, PolicyName=name, PolicyDocument=json.dumps(policy)
-        ),
-    )

@@ -181,14 +181,14 @@ def run(
 ) -> int:
     """Replay the last ``days`` of ``function`` under ``assumptions`` and print; the function's
     settings, memory and architecture are read from it."""
-    from .deployed import parse_refs, read_function
+    from .deployed import home_refs, read_function
 
     if not 1 <= days <= MAX_DAYS:
         raise UsageError(
             f"--days {days}: expected 1 to {MAX_DAYS} (CloudWatch keeps 1-minute data "
             f"{FINE_DAYS} days, 5-minute data {MAX_DAYS})"
         )
-    ref = parse_refs([function])[0]
+    ref = home_refs(clients, [function])[0]
     deployed = read_function(clients, ref)
     try:
         config = deployed.settings(deployed.served_variables)

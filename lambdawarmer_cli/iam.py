@@ -1,8 +1,10 @@
 """The IAM documents warming needs, and reading what a role's policies allow.
 
-Written: the execution role's inline policy for one target (invoke this function, any qualifier;
-the CloudWatch calls its metrics mode or auto concurrency makes, PutMetricData to its own
-namespace only), and a schedule's role (trusted by EventBridge Scheduler for that one schedule,
+Written: the self-invoke grant, a statement in the function's own resource-based policy naming its
+execution role (touching no role); the CloudWatch statements its metrics mode or auto concurrency
+needs (PutMetricData to its own namespace only); the execution role's inline policy for one target
+of older versions and of the CDK construct (invoke this function, any qualifier, and those
+CloudWatch statements); and a schedule's role (trusted by EventBridge Scheduler for that one schedule,
 allowed to invoke its one target). Read: whether a role's inline and
 attached policies allow an action on a resource (its Allow statements; IAM's policy simulator
 would also weigh denies and boundaries).
@@ -21,18 +23,31 @@ POLICY_VERSION = "2012-10-17"
 Document = dict[str, Any]
 
 
-def self_invoke_policy(function_arn: str, *, metrics_namespace: str | None, auto: bool) -> Document:
-    """The execution role's inline policy for one target: invoke ``function_arn`` (any qualifier)
-    and nothing else, plus PutMetricData to the function's own namespace when its metrics mode sends
-    them (``metrics_namespace``), and GetMetricData for ``auto``."""
-    statements: list[Document] = [
-        {
-            "Sid": "LambdaWarmerSelfInvoke",
-            "Effect": "Allow",
-            "Action": "lambda:InvokeFunction",
-            "Resource": [function_arn, f"{function_arn}:*"],
-        }
-    ]
+SELF_INVOKE_ACTION = "lambda:InvokeFunction"
+SELF_INVOKE_STATEMENT = "lambdawarmer-self-invoke"
+"""The statement id of the self-invoke grant in a function's (alias's, version's) policy: each has
+its own policy, so one id serves every target."""
+
+
+def self_invoke_permission(function: str, role_arn: str) -> dict[str, str]:
+    """Lambda AddPermission's arguments for the grant that lets a function invoke itself: statement
+    :data:`SELF_INVOKE_STATEMENT` in the resource-based policy of ``function`` (a name or ARN;
+    through an alias or version, ``NAME:QUALIFIER``, that qualifier's policy) allowing
+    ``lambda:InvokeFunction`` to the execution role ``role_arn`` (the fan-out signs with it).
+    One per target, on the function itself: it touches no role, so any number of functions may
+    share one (an inline policy per target meets IAM's 10,240 characters per role at the 37th)."""
+    return {
+        "FunctionName": function,
+        "StatementId": SELF_INVOKE_STATEMENT,
+        "Action": SELF_INVOKE_ACTION,
+        "Principal": role_arn,
+    }
+
+
+def cloudwatch_statements(*, metrics_namespace: str | None, auto: bool) -> list[Document]:
+    """What the execution role needs of CloudWatch: PutMetricData to the function's own namespace
+    when its metrics mode sends them (``metrics_namespace``), and GetMetricData for ``auto``."""
+    statements: list[Document] = []
     if metrics_namespace is not None:
         statements.append(
             {
@@ -52,7 +67,22 @@ def self_invoke_policy(function_arn: str, *, metrics_namespace: str | None, auto
                 "Resource": "*",
             }
         )
-    return {"Version": POLICY_VERSION, "Statement": statements}
+    return statements
+
+
+def self_invoke_policy(function_arn: str, *, metrics_namespace: str | None, auto: bool) -> Document:
+    """The execution role's inline policy for one target: invoke ``function_arn`` (any qualifier)
+    and nothing else, plus :func:`cloudwatch_statements`. (The command line grants the invoke by
+    :func:`self_invoke_permission` instead; policies of this form made by its older versions are
+    still read and removed.)"""
+    invoke: Document = {
+        "Sid": "LambdaWarmerSelfInvoke",
+        "Effect": "Allow",
+        "Action": SELF_INVOKE_ACTION,
+        "Resource": [function_arn, f"{function_arn}:*"],
+    }
+    cloudwatch = cloudwatch_statements(metrics_namespace=metrics_namespace, auto=auto)
+    return {"Version": POLICY_VERSION, "Statement": [invoke, *cloudwatch]}
 
 
 def scheduler_trust(account: str, schedule_arn: str) -> Document:

@@ -1,8 +1,9 @@
 """A plan: the changes to make, each shown as before -> after, applied in order, reported as it goes.
 
 A change that is already in place is not in the plan, so running the same command twice changes
-nothing the second time. When a change fails, the ones applied before it are reported and the
-command can be run again to finish.
+nothing the second time. When a change fails, the ones applied before it and the ones not done are
+reported (and what the failed one leaves running, when it matters), and the command can be run
+again to finish.
 """
 
 from __future__ import annotations
@@ -35,11 +36,20 @@ def shown(name: str, value: Any) -> str:
 class Change:
     """One resource going from ``before`` to ``after`` (None: absent), by calling ``apply``."""
 
-    def __init__(self, resource: str, before: Any, after: Any, apply: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        resource: str,
+        before: Any,
+        after: Any,
+        apply: Callable[[], None],
+        if_failed: str | None = None,
+    ) -> None:
         self.resource = resource
         self.before = before
         self.after = after
         self.apply = apply
+        self.if_failed = if_failed
+        """What the user must know when this change fails (what it leaves running, how to finish)."""
 
     def lines(self) -> list[str]:
         """The diff: ``-`` what goes, ``+`` what comes, ``~`` what changes value."""
@@ -76,10 +86,18 @@ class Plan:
         self.not_ready: str | None = None
         """Why the target cannot be pinged once the plan is applied (None: it can)."""
 
-    def add(self, resource: str, before: Any, after: Any, apply: Callable[[], None]) -> None:
-        """Plan ``resource``'s change, unless it is already as wanted."""
+    def add(
+        self,
+        resource: str,
+        before: Any,
+        after: Any,
+        apply: Callable[[], None],
+        if_failed: str | None = None,
+    ) -> None:
+        """Plan ``resource``'s change, unless it is already as wanted (``if_failed``: what to say
+        when it fails)."""
         if before != after:
-            self.changes.append(Change(resource, before, after, apply))
+            self.changes.append(Change(resource, before, after, apply, if_failed))
 
     def show(self) -> list[str]:
         if not self.changes:
@@ -95,16 +113,19 @@ class Plan:
         Raises :class:`ConfigurationChanged` when the function changed since it was read (the
         configuration is the first change, so nothing was applied)."""
         done: list[str] = []
-        for change in self.changes:
+        for index, change in enumerate(self.changes):
             try:
                 change.apply()
             except ConfigurationChanged:
                 raise
             except Exception as error:
                 applied = ", ".join(done) or "nothing"
+                left = ", ".join(later.resource for later in self.changes[index:])
                 say(
                     f"{self.label}: FAILED at {change.resource}: {error_reason(error)}; applied before it: "
-                    f"{applied}. Nothing you had was removed; run the same command again to finish."
+                    f"{applied}; not done, as it was: {left}. "
+                    + (f"{change.if_failed}. " if change.if_failed else "")
+                    + "Run the same command again to finish."
                 )
                 return False
             done.append(change.resource)

@@ -14,13 +14,14 @@ from lambdawarmer.settings import SETTINGS
 from .clients import Clients, error_code
 from .deployed import Deployed
 from .deploys import how_to_pre_warm, is_alias, pre_warming_hooks
-from .enable_plan import CHAINED_VARIABLE, TOKEN_VARIABLE, not_ready
-from .iam import allows, role_statements
+from .enable_plan import CHAINED_VARIABLE, TOKEN_VARIABLE, not_ready, unready_version, weighted_version
+from .iam import SELF_INVOKE_STATEMENT, allows, role_statements
 from .layers import is_ours, newest_layer_version
 from .libraries import carried
 from .names import LAYER_NAME, SCHEDULE_GROUP
 from .ping_targets import scheduled_ping
 from .placement import tenant_isolated
+from .self_invoke import grant, granted_on, grants_invoke
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 """A check's verdicts."""
@@ -78,6 +79,28 @@ def check_wrapper(deployed: Deployed) -> Check:
     return Check("wrapper", FAIL, f"{EXEC_WRAPPER_VARIABLE} is not set: set it to {WRAPPER_PATH}")
 
 
+def check_routing(deployed: Deployed) -> Check | None:
+    """For an alias that routes a weight of its invocations to other versions: whether each has the
+    layer and the wrapper (pings, token and fan-out included, reach it in that proportion); None for
+    any other target."""
+    if not deployed.weighted:
+        return None
+    problems = [
+        unready_version(configuration, weighted_version(deployed, version))
+        for version, (_, configuration) in deployed.weighted.items()
+    ]
+    failed = [problem for problem in problems if problem]
+    if failed:
+        return Check(
+            "routing",
+            FAIL,
+            "; ".join(failed) + ": that share of the pings (the token included) reaches the handler; "
+            "shift the weight to a version with the layer, then run lambdawarmer enable again",
+        )
+    shown = ", ".join(weighted_version(deployed, version).rstrip(",") for version in deployed.weighted)
+    return Check("routing", OK, f"{shown}: each has the layer and the wrapper")
+
+
 def check_settings(deployed: Deployed) -> tuple[Check, dict[str, Any]]:
     """The settings, checked by the layer's own code; the values the other checks use (a setting
     that is not valid counts at its default there, the FAIL here saying so)."""
@@ -91,8 +114,14 @@ def check_settings(deployed: Deployed) -> tuple[Check, dict[str, Any]]:
 
 
 def check_self_invoke(clients: Clients, deployed: Deployed) -> Check:
-    """Read from the role's policies (IAM's policy simulator would also weigh denies and boundaries)."""
+    """The function's own policy (the grant ``enable`` makes), else the role's policies (an older
+    version's inline policy, or the user's own; IAM's policy simulator would also weigh denies and
+    boundaries)."""
     role = deployed.served_role_name
+    if grants_invoke(grant(clients, deployed), str(deployed.served["Role"])):
+        return Check(
+            "self-invoke", OK, f"the function's policy lets role {role} invoke {granted_on(deployed)}"
+        )
     statements = role_statements(clients, role)
     if any(allows(s, "lambda:InvokeFunction", deployed.target_arn) for s in statements):
         return Check("self-invoke", OK, f"role {role} may invoke {deployed.target_arn}")
@@ -100,7 +129,8 @@ def check_self_invoke(clients: Clients, deployed: Deployed) -> Check:
         "self-invoke",
         FAIL,
         f"role {role} may not invoke {deployed.target_arn}: every fan-out invoke will be "
-        f"denied; run lambdawarmer enable (inline policy {deployed.policy_name})",
+        f"denied; run lambdawarmer enable (statement {SELF_INVOKE_STATEMENT} of the policy of "
+        f"{granted_on(deployed)})",
     )
 
 

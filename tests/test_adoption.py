@@ -58,7 +58,7 @@ def warm_orders(
 def test_enable_keeps_every_layer_and_variable_and_sets_up_the_rest(
     aws: dict[str, Any], warm_orders: LambdaEmulator, layer_zip: Path
 ) -> None:
-    make_function(aws)
+    role = make_function(aws)["Role"]
     status, output = run("enable", "orders", "--concurrency", "3", "--publish", str(layer_zip), "--metrics")
     assert status == 0, output
     after = snapshot(aws)
@@ -74,15 +74,15 @@ def test_enable_keeps_every_layer_and_variable_and_sets_up_the_rest(
     assert list(recorded) == ["AWS_LAMBDA_EXEC_WRAPPER", "WARMER_SEND_METRIC", "WARMER_TOKEN"]
     assert recorded["WARMER_TOKEN"] == digest("WARMER_TOKEN", variables["WARMER_TOKEN"])  # never the value
     assert after["tags"]["team"] == "shop"
-    policy = aws["iam"].get_role_policy(RoleName="orders-role", PolicyName="lambdawarmer.us-east-1.orders")[
-        "PolicyDocument"
-    ]
-    (statement,) = policy["Statement"]
+    # The self-invoke grant: a statement in the function's own policy naming its role; the role untouched.
+    (statement,) = json.loads(aws["lambda"].get_policy(FunctionName="orders")["Policy"])["Statement"]
     function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:orders"
-    assert (statement["Action"], statement["Resource"]) == (
+    assert (statement["Sid"], statement["Action"], statement["Principal"] in (role, {"AWS": role})) == (
+        "lambdawarmer-self-invoke",
         "lambda:InvokeFunction",
-        [function_arn, f"{function_arn}:*"],
+        True,
     )
+    assert after["role policies"] == []
     schedule = aws["scheduler"].get_schedule(Name="lambdawarmer.orders", GroupName=SCHEDULE_GROUP)
     assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
     assert schedule["ScheduleExpression"] == "rate(5 minutes)"
@@ -174,19 +174,21 @@ def test_past_five_layers_enable_refuses(aws: dict[str, Any], layer_zip: Path) -
 
 
 def test_a_failure_halfway_says_what_was_applied_and_a_rerun_finishes(
-    aws: dict[str, Any], warm_orders: LambdaEmulator, layer_zip: Path
+    aws: dict[str, Any], warm_orders: LambdaEmulator, layer_zip: Path, lambda_router: Any
 ) -> None:
     make_function(aws)
-    aws["iam"].delete_role(RoleName="orders-role")  # the execution role is gone: its policy cannot go on
+    lambda_router.denied_requests.add(("POST", "/2015-03-31/functions/"))  # AddPermission denied
     status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
     assert status == 5
-    assert "FAILED at role orders-role: inline policy lambdawarmer.us-east-1.orders" in output
-    assert "applied before it: layers, variables, tag lambdawarmer:added" in output
-    make_role(aws)
+    assert "FAILED at policy of orders: statement lambdawarmer-self-invoke: AccessDeniedException" in output
+    assert (
+        "applied before it: layers, variables, tag lambdawarmer:added; not done, as it was: policy" in output
+    )
+    lambda_router.denied_requests.clear()
     status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
     assert status == 0, output
     assert "layers:" not in output  # done the first time
-    assert "role orders-role: inline policy lambdawarmer.us-east-1.orders" in output
+    assert "policy of orders: statement lambdawarmer-self-invoke" in output
 
 
 # -- disable --------------------------------------------------------------------------------------
@@ -218,6 +220,39 @@ def test_disable_restores_the_exact_original_configuration(
     for field in original:
         assert restored[field] == original[field], field
     assert run("disable", "orders")[1].strip() == "orders: nothing to change"
+
+
+def test_disable_stops_the_pings_first_and_removes_nothing_else_when_that_is_denied(
+    aws: dict[str, Any],
+    warm_orders: LambdaEmulator,
+    layer_zip: Path,
+    lambda_router: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Scheduler refuses DeleteSchedule (as IAM does without scheduler:DeleteSchedule): the function
+    keeps the layer, so the pings that go on meet lambdawarmer, never the handler; the message says
+    what is left and how to finish, and a run once it is allowed finishes."""
+    make_function(aws)
+    original = snapshot(aws)
+    assert run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))[0] == 0
+    enabled = snapshot(aws)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SCHEDULER", f"http://127.0.0.1:{lambda_router.server_address[1]}")
+    lambda_router.denied_requests.add(("DELETE", "/schedules/"))
+    status, output = run("disable", "orders")
+    assert status == 5, output
+    assert snapshot(aws) == enabled  # nothing removed: the schedule, the layer, the variables, the grant
+    assert "FAILED at schedule lambdawarmer/lambdawarmer.orders: AccessDeniedException" in output
+    assert "applied before it: nothing; not done, as it was: schedule lambdawarmer/lambdawarmer.orders" in (
+        output
+    )
+    assert "The schedule still pings" in output
+    assert "answered by lambdawarmer, not by your handler" in output
+    assert "aws scheduler delete-schedule --group-name lambdawarmer --name lambdawarmer.orders" in output
+    assert "Nothing you had was removed" not in output
+    lambda_router.denied_requests.clear()
+    status, output = run("disable", "orders")
+    assert status == 0, output
+    assert snapshot(aws) == original
 
 
 # -- status ---------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from emulator import FunctionSpec, LambdaEmulator
 from lambdawarmer.function_ref import FunctionRef, parse_function_ref
+from lambdawarmer.layer_paths import WRAPPER_PATH
 from lambdawarmer.timing import DEADLINE_MARGIN_MS
 from lambdawarmer_cli.clients import Clients
 from lambdawarmer_cli.iam import allows, role_statements
@@ -40,7 +41,7 @@ from lambdawarmer_cli.record import digest
 from lambdawarmer_model.rounds import scheduled_round
 
 from .conftest import layered_spec, write_function
-from .control_plane import REGION, VARIABLES, make_function, run, snapshot, verdicts
+from .control_plane import OTHER_LAYERS, REGION, VARIABLES, code_zip, make_function, run, snapshot, verdicts
 
 Start = Callable[..., LambdaEmulator]
 ACCOUNT = "123456789012"
@@ -101,9 +102,22 @@ def policy_names(aws: dict[str, Any], role: str = "orders-role") -> list[str]:
 
 
 def may_invoke_itself(name: str, region: str = REGION) -> bool:
-    """Whether the shared role lets ``name`` invoke itself, as the fan-out does (read from IAM)."""
+    """Whether ``name`` may invoke itself with the shared role, as the fan-out does: its own policy
+    names the role (read from Lambda), or the role's policies allow it (read from IAM)."""
     clients = Clients(region=region)
     arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
+    role = f"arn:aws:iam::{ACCOUNT}:role/orders-role"
+    try:
+        policy = json.loads(clients.lambda_.get_policy(FunctionName=name)["Policy"])["Statement"]
+    except clients.lambda_.exceptions.ResourceNotFoundException:
+        policy = []
+    named = [
+        s.get("Principal")
+        for s in policy
+        if s["Effect"] == "Allow" and s["Action"] == "lambda:InvokeFunction"
+    ]
+    if role in named or {"AWS": role} in named:
+        return True
     statements = role_statements(clients, "orders-role")
     return any(allows(statement, "lambda:InvokeFunction", f"{arn}:$LATEST") for statement in statements)
 
@@ -133,7 +147,8 @@ def test_two_functions_on_one_role_both_stay_ok_enabled_and_after_disabling_one(
     assert status == 0, output
     assert "orders  3/3 warm" in output
     assert "payments  3/3 warm" in output
-    assert policy_names(aws) == ["lambdawarmer.us-east-1.orders", "lambdawarmer.us-east-1.payments"]
+    assert policy_names(aws) == []  # the grants are in each function's own policy: the role is untouched
+    assert (may_invoke_itself("orders"), may_invoke_itself("payments")) == (True, True)
     for name in ("orders", "payments"):
         status, output = run("status", name)
         assert (status, set(verdicts(output).values())) == (0, {"OK"}), output
@@ -142,7 +157,7 @@ def test_two_functions_on_one_role_both_stay_ok_enabled_and_after_disabling_one(
     before = snapshot(aws, "orders")
     status, output = run("disable", "payments")
     assert status == 0, output
-    assert policy_names(aws) == ["lambdawarmer.us-east-1.orders"]
+    assert policy_names(aws) == []
     assert (may_invoke_itself("orders"), may_invoke_itself("payments")) == (True, False)
     after = snapshot(aws, "orders")
     assert [after[k] for k in ("layers", "variables", "tags")] == [
@@ -150,6 +165,33 @@ def test_two_functions_on_one_role_both_stay_ok_enabled_and_after_disabling_one(
     ]
     status, output = run("status", "orders")
     assert (status, set(verdicts(output).values())) == (0, {"OK"}), output
+
+
+def test_a_grant_an_older_version_made_is_recognised_replaced_and_removed(
+    aws: dict[str, Any], layered: Callable[..., LambdaEmulator], layer_zip: Path
+) -> None:
+    """1.6 granted the self-invoke in an inline policy of the target's own on the execution role:
+    status still reads it; enable moves the grant to the function's policy and removes that policy
+    (it held nothing else); disable takes back the rest."""
+    from lambdawarmer_cli.iam import self_invoke_policy
+
+    make_function(aws)
+    layered("orders")
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
+    older = self_invoke_policy(arn, metrics_namespace=None, auto=False)
+    name = "lambdawarmer.us-east-1.orders"
+    aws["iam"].put_role_policy(RoleName="orders-role", PolicyName=name, PolicyDocument=json.dumps(older))
+    output = run("status", "orders")[1]
+    assert verdicts(output)["self-invoke"] == "OK", output
+    assert "role orders-role may invoke" in output
+    status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
+    assert status == 0, output
+    assert f"role orders-role: inline policy {name}:" in output
+    assert policy_names(aws) == []
+    output = run("status", "orders")[1]
+    assert "the function's policy lets role orders-role invoke orders" in output
+    assert run("disable", "orders")[0] == 0
+    assert may_invoke_itself("orders") is False
 
 
 def test_the_scheduler_role_trusts_its_one_schedule_and_the_metrics_its_namespace(
@@ -169,6 +211,96 @@ def test_the_scheduler_role_trusts_its_one_schedule_and_the_metrics_its_namespac
     policy = aws["iam"].get_role_policy(RoleName="orders-role", PolicyName="lambdawarmer.us-east-1.orders")
     metrics = [s for s in policy["PolicyDocument"]["Statement"] if s["Action"] == "cloudwatch:PutMetricData"]
     assert metrics[0]["Condition"] == {"StringEquals": {"cloudwatch:namespace": "Shop"}}
+
+
+def _delete_role(iam: Any, role: str) -> None:
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=role, PolicyName=name)
+    iam.delete_role(RoleName=role)
+
+
+def _trust_any_schedule(iam: Any, role: str) -> None:
+    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    del trust["Statement"][0]["Condition"]
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
+
+
+def _trust_another_schedule(iam: Any, role: str) -> None:
+    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    arn = trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceArn"]
+    trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceArn"] = arn.replace("orders", "payments")
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
+
+
+def _trust_lambda_instead(iam: Any, role: str) -> None:
+    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    trust["Statement"][0]["Principal"] = {"Service": "lambda.amazonaws.com"}
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
+
+
+def _invoke_another_function(iam: Any, role: str) -> None:
+    other = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:payments"
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": other}],
+    }
+    iam.put_role_policy(RoleName=role, PolicyName="invoke-target", PolicyDocument=json.dumps(document))
+
+
+@pytest.mark.parametrize(
+    ("breakage", "verdict", "says"),
+    [
+        (_delete_role, "FAIL", "does not exist: the schedule cannot fire"),
+        (_trust_another_schedule, "FAIL", "it does not trust scheduler.amazonaws.com for arn:aws:scheduler"),
+        (_trust_lambda_instead, "FAIL", "it does not trust scheduler.amazonaws.com"),
+        (
+            _invoke_another_function,
+            "FAIL",
+            "it may not invoke arn:aws:lambda:us-east-1:123456789012:function:orders",
+        ),
+        (
+            lambda iam, role: iam.delete_role_policy(RoleName=role, PolicyName="invoke-target"),
+            "FAIL",
+            "it may not invoke",
+        ),
+        (_trust_any_schedule, "WARN", "without aws:SourceArn and aws:SourceAccount naming this schedule"),
+    ],
+    ids=[
+        "role-deleted",
+        "trusts-another-schedule",
+        "trusts-lambda",
+        "invokes-another",
+        "permission-removed",
+        "trusts-any",
+    ],
+)
+def test_status_fails_a_schedule_whose_role_cannot_fire_it(
+    aws: dict[str, Any],
+    layered: Callable[..., LambdaEmulator],
+    layer_zip: Path,
+    breakage: Callable[[Any, str], None],
+    verdict: str,
+    says: str,
+) -> None:
+    """The schedule itself looks right, but Scheduler cannot assume its role for it, or the role may
+    not invoke the target: the pings never come. status names what is wrong; enable repairs it."""
+    make_function(aws)
+    layered("orders")
+    assert run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))[0] == 0
+    status, output = run("status", "orders")
+    assert (status, verdicts(output)["schedule role"]) == (0, "OK"), output
+    assert "may assume it for this schedule only" in output
+    breakage(aws["iam"], scheduler_role_name(REGION, FunctionRef("orders")))
+    status, output = run("status", "orders")
+    assert (status, verdicts(output)["schedule role"], verdicts(output)["schedule"]) == (
+        6 if verdict == "FAIL" else 0,
+        verdict,
+        "OK",
+    ), output
+    assert says in output
+    assert run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))[0] == 0
+    status, output = run("status", "orders")
+    assert (status, verdicts(output)["schedule role"]) == (0, "OK"), output
 
 
 # -- 2. an alias whose version does not have the layer ---------------------------------------------
@@ -221,6 +353,55 @@ def test_an_alias_serving_a_version_without_the_layer_is_never_pinged(
         assert status == 4, output
         assert token not in output, output
         assert "<hidden, 32 characters>" in output, output
+
+
+def test_an_alias_weighting_a_version_without_the_layer_is_never_pinged(
+    aws: dict[str, Any], lambda_router: Any, layer_zip: Path
+) -> None:
+    """live -> version 2 (the layer), with 50% of its invocations routed to version 1 (no layer):
+    half the pings, token included, would reach version 1's handler. enable leaves the schedule
+    off; status FAILs naming the version and its weight; once every weighted version has the layer,
+    status says so."""
+    make_function(aws)
+    lambdas = aws["lambda"]
+    lambdas.publish_version(FunctionName="orders")  # 1: no layer
+    layer = lambdas.publish_layer_version(
+        LayerName="lambdawarmer", Content={"ZipFile": layer_zip.read_bytes()}
+    )
+    with_layer = {
+        "Layers": [*OTHER_LAYERS, layer["LayerVersionArn"]],
+        "Environment": {"Variables": {**VARIABLES, "AWS_LAMBDA_EXEC_WRAPPER": WRAPPER_PATH}},
+    }
+    lambdas.update_function_configuration(FunctionName="orders", **with_layer)
+    lambdas.publish_version(FunctionName="orders")  # 2: the layer
+    lambdas.create_alias(
+        FunctionName="orders",
+        Name="live",
+        FunctionVersion="2",
+        RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}},
+    )
+    seen: list[str] = []
+    lambda_router.requests = seen
+    status, output = run("enable", "orders:live", "--concurrency", "3")
+    assert status == 4, output
+    unready = "version 1, which receives 50% of live's invocations, does not have the lambdawarmer layer"
+    assert f"orders:live  NOT PINGED  {unready}" in output
+    assert "--routing-config AdditionalVersionWeights={}" in output
+    found = aws["scheduler"].get_schedule(Name="lambdawarmer.orders.live", GroupName=SCHEDULE_GROUP)
+    assert found["State"] == "DISABLED"
+    assert [request for request in seen if request.endswith("/invocations")] == []
+    status, output = run("status", "orders:live")
+    assert (status, verdicts(output)["routing"], verdicts(output)["layer"]) == (6, "FAIL", "OK"), output
+    assert unready in output
+    # Every weighted version with the layer: OK, and said.
+    lambdas.update_function_configuration(FunctionName="orders", Description="3")
+    lambdas.publish_version(FunctionName="orders")  # 3: the layer
+    lambdas.update_alias(
+        FunctionName="orders", Name="live", RoutingConfig={"AdditionalVersionWeights": {"3": 0.1}}
+    )
+    output = run("status", "orders:live")[1]
+    assert verdicts(output)["routing"] == "OK", output
+    assert "version 3, which receives 10% of live's invocations: each has the layer and the wrapper" in output
 
 
 # -- 3. names that collide ------------------------------------------------------------------------
@@ -413,18 +594,33 @@ def test_two_enables_at_once_agree_on_the_token(
         ("arn:aws:lambda:us-east-1:999999999999:function:orders", "account 999999999999"),
         (f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:orders", "--region eu-west-1"),
         (f"arn:aws-cn:lambda:{REGION}:{ACCOUNT}:function:orders", "aws-cn"),
+        ("999999999999:function:orders", "account 999999999999"),
+        ("123:function:orders:live", "account 123"),
     ],
 )
-@pytest.mark.parametrize("command", ["enable", "disable", "status"])
+@pytest.mark.parametrize("command", ["enable", "disable", "status", "ping", "cost"])
 def test_an_arn_elsewhere_is_refused_before_any_change(
-    aws: dict[str, Any], layer_zip: Path, arn: str, says: str, command: str
+    aws: dict[str, Any],
+    layer_zip: Path,
+    lambda_router: Any,
+    arn: str,
+    says: str,
+    command: str,
 ) -> None:
+    """Full and partial ARNs alike: refused before any call is made to the function (the router
+    sees every Lambda request; none may name it)."""
     make_function(aws)
     before = snapshot(aws)
-    extra = ["--concurrency", "2", "--publish", str(layer_zip)] if command == "enable" else []
+    seen: list[str] = []
+    lambda_router.requests = seen
+    extra = {
+        "enable": ["--concurrency", "2", "--publish", str(layer_zip)],
+        "cost": ["--concurrency", "2"],
+    }.get(command, [])
     status, output = run(command, arn, *extra)
     assert (status, says in output) == (2, True), output
     assert snapshot(aws) == before
+    assert [path for path in seen if "orders" in path] == []
 
 
 # -- 7. exit statuses and validation ---------------------------------------------------------------
@@ -666,3 +862,94 @@ def test_any_sequence_of_enable_and_disable_leaves_each_function_as_expected(
                 assert now["layers"] == original[function]["layers"]
                 assert RECORD_TAG not in now["tags"]
                 assert scheduler_role_name(REGION, parse_function_ref(function)) not in now["roles"]
+
+
+# -- 8. any number of functions on one execution role ----------------------------------------------
+
+SHARING = [f"shop-{n:02d}" for n in range(50)]
+
+
+def _apply(clients: Clients, command: str, name: str, layer: str) -> None:
+    """``enable`` or ``disable`` of one function as the command applies it (its plan read, shown and
+    applied by adoption.py; enable's first ping, which needs the function running, left out)."""
+    import argparse
+
+    from lambdawarmer_cli.adoption import adopt
+    from lambdawarmer_cli.disable_plan import plan_disable
+    from lambdawarmer_cli.enable_plan import Options, plan_enable
+
+    options = Options(concurrency=2, layer_arn=layer)
+    plans = {
+        "enable": lambda deployed: plan_enable(clients, deployed, options),
+        "disable": lambda deployed: plan_disable(clients, deployed),
+    }
+    arguments = argparse.Namespace(command=command, dry_run=False, yes=True)
+    out = io.StringIO()
+    status, _, _ = adopt(clients, FunctionRef(name), plans[command], arguments, out)
+    assert status == 0, out.getvalue()
+
+
+def _granted(aws: dict[str, Any], name: str) -> bool:
+    """Whether the function's own policy lets the shared role invoke it (read from Lambda)."""
+    try:
+        policy = json.loads(aws["lambda"].get_policy(FunctionName=name)["Policy"])["Statement"]
+    except aws["lambda"].exceptions.ResourceNotFoundException:
+        return False
+    role = f"arn:aws:iam::{ACCOUNT}:role/orders-role"
+    return any(
+        s["Action"] == "lambda:InvokeFunction" and s["Principal"] in (role, {"AWS": role}) for s in policy
+    )
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    enabling=st.permutations(SHARING),
+    toggled=st.lists(st.sampled_from(SHARING), max_size=6),
+    disabling=st.permutations(SHARING),
+)
+def test_fifty_functions_on_one_role_enable_and_disable_in_any_order(
+    aws: dict[str, Any], layer_zip: Path, enabling: list[str], toggled: list[str], disabling: list[str]
+) -> None:
+    """50 functions on one execution role: each may invoke itself exactly while enabled, and the role
+    stays within IAM's 10,240 characters of inline policies (one ~270-character policy per target
+    met it at the 37th function)."""
+    urllib.request.urlopen(urllib.request.Request(f"{aws['endpoint']}/moto-api/reset", method="POST"))
+    role = make_function(aws, SHARING[0], layers=[], tags={})["Role"]
+    for name in SHARING[1:]:
+        aws["lambda"].create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": code_zip()},
+        )
+    content = {"ZipFile": layer_zip.read_bytes()}
+    layer = aws["lambda"].publish_layer_version(LayerName="lambdawarmer", Content=content)["LayerVersionArn"]
+    clients = Clients(region=REGION)
+    enabled: set[str] = set()
+
+    def apply(command: str, name: str) -> None:
+        _apply(clients, command, name, layer)
+        (enabled.add if command == "enable" else enabled.discard)(name)
+        assert _granted(aws, name) == (command == "enable"), name
+
+    def within_iam_limits() -> None:
+        inline = [
+            aws["iam"].get_role_policy(RoleName="orders-role", PolicyName=policy)["PolicyDocument"]
+            for policy in policy_names(aws)
+        ]
+        assert sum(len(json.dumps(document, separators=(",", ":"))) for document in inline) <= 10240
+        assert [name for name in SHARING if _granted(aws, name) != (name in enabled)] == []
+
+    for name in enabling:
+        apply("enable", name)
+    within_iam_limits()
+    for name in toggled:
+        apply("disable" if name in enabled else "enable", name)
+    within_iam_limits()
+    for name in disabling:
+        if name in enabled:
+            apply("disable", name)
+    within_iam_limits()
+    assert policy_names(aws) == []
+    assert aws["scheduler"].list_schedules()["Schedules"] == []

@@ -42,6 +42,24 @@ def test_what_is_no_reference_is_refused_naming_the_forms(text: str) -> None:
         parse_function_ref(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "name", "qualifier", "account"),
+    [
+        ("function:orders", "orders", None, None),
+        ("function:orders:live", "orders", "live", None),
+        ("999999999999:function:orders", "orders", None, "999999999999"),
+        ("123:function:orders:live", "orders", "live", "123"),
+    ],
+)
+def test_a_partial_arn_names_its_function_and_its_account(
+    text: str, name: str, qualifier: str | None, account: str | None
+) -> None:
+    """As Lambda reads them: ``function:NAME`` is NAME (not a function called "function"), and a
+    partial ARN's account is checked like a full one's."""
+    ref = parse_function_ref(text)
+    assert (ref.name, ref.qualifier, ref.account) == (name, qualifier, account)
+
+
 def test_a_qualifier_in_the_name_wins_over_one_given_apart() -> None:
     assert parse_function_ref("orders:live").qualified("7") == FunctionRef("orders", "live")
     assert parse_function_ref("orders").qualified("7") == FunctionRef("orders", "7")

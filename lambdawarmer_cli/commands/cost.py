@@ -151,10 +151,11 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     memory, architecture = arguments.memory, arguments.arch
     delay_ms = int(SETTINGS["delay"].default)  # type: ignore[call-overload]
     if arguments.function:
-        from ..deployed import parse_refs
+        from ..deployed import home_refs
 
-        target = parse_refs([arguments.function])[0]
-        configuration = Clients(arguments.profile, arguments.region).lambda_.get_function_configuration(
+        clients = Clients(arguments.profile, arguments.region)
+        target = home_refs(clients, [arguments.function])[0]
+        configuration = clients.lambda_.get_function_configuration(
             FunctionName=target.function, **({"Qualifier": target.qualifier} if target.qualifier else {})
         )
         memory = memory or int(configuration["MemorySize"])

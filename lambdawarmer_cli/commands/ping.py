@@ -16,7 +16,7 @@ from lambdawarmer.protocol import AUTO, PingFormat
 from lambdawarmer.settings import CONCURRENCY_LIMIT, SETTINGS
 
 from ..clients import MAX_PARALLEL_PINGS, Clients, error_code
-from ..deployed import parse_refs, read_function
+from ..deployed import home_refs, read_function
 from ..exit_status import OK, UsageError
 from ..ping_targets import tenants_argument
 from ..pinging import DEFAULT_TIMEOUT_S, PingResult, concurrency_argument, ping, summary_line
@@ -196,8 +196,8 @@ def add_parser(commands: Any) -> None:
 
 def run(arguments: argparse.Namespace, out: TextIO) -> int:
     """Ping every function named, in parallel; the worst status."""
-    targets = parse_refs(_names(arguments), arguments.qualifier)
     clients = Clients(arguments.profile, arguments.region)
+    targets = home_refs(clients, _names(arguments), arguments.qualifier)
     if arguments.like:
         return _run_like(clients, targets, arguments, out)
     ping_format = PingFormat(

@@ -33,6 +33,7 @@ from ..clients import Clients, error_code, error_reason, is_aws_error, not_reach
 from ..deployed import Deployed, read_function, selected_functions
 from ..exit_status import AWS_FAILED, STATUS_FAILED
 from ..exit_status import OK as ALL_PASSED
+from ..schedule_role import check_schedule_role
 from ..setup_checks import (
     FAIL,
     WARN,
@@ -40,6 +41,7 @@ from ..setup_checks import (
     check_deploys,
     check_layer,
     check_observability,
+    check_routing,
     check_schedule,
     check_self_invoke,
     check_settings,
@@ -48,9 +50,11 @@ from ..setup_checks import (
 
 NEEDS = {
     "layer": "lambda:ListLayerVersions",
-    "self-invoke": "iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy, "
-    "iam:GetPolicyVersion",
+    "self-invoke": "lambda:GetPolicy, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, "
+    "iam:GetPolicy, iam:GetPolicyVersion",
     "schedule": "scheduler:GetSchedule",
+    "schedule role": "scheduler:GetSchedule, iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, "
+    "iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion",
     "reserved concurrency": "lambda:GetFunctionConcurrency",
     "provisioned concurrency": "lambda:GetProvisionedConcurrencyConfig",
     "network": "ec2:DescribeSubnets, ec2:DescribeVpcEndpoints, ec2:DescribeRouteTables",
@@ -89,9 +93,11 @@ def run_checks(clients: Clients, deployed: Deployed) -> list[Check]:
     checks = [
         guarded("layer", lambda: check_layer(clients, deployed)),
         check_wrapper(deployed),
+        check_routing(deployed),
         settings,
         guarded("self-invoke", lambda: check_self_invoke(clients, deployed)),
         found,
+        guarded("schedule role", lambda: check_schedule_role(clients, deployed)),
         guarded("reserved concurrency", lambda: check_reserved(clients, deployed, concurrency)),
         guarded("provisioned concurrency", lambda: check_provisioned(clients, deployed, concurrency)),
         check_snapstart(deployed),
