@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .clients import Clients
 
 POLICY_VERSION = "2012-10-17"
+SELF_INVOKE_SID = "LambdaWarmerSelfInvoke"
 Document = dict[str, Any]
 
 
@@ -27,12 +28,27 @@ def self_invoke_policy(function_arn: str, *, metrics_namespace: str | None, auto
     them (``metrics_namespace``), and GetMetricData for ``auto``."""
     statements: list[Document] = [
         {
-            "Sid": "LambdaWarmerSelfInvoke",
+            "Sid": SELF_INVOKE_SID,
             "Effect": "Allow",
             "Action": "lambda:InvokeFunction",
             "Resource": [function_arn, f"{function_arn}:*"],
         }
     ]
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": statements + _cloudwatch_statements(metrics_namespace, auto),
+    }
+
+
+def cloudwatch_policy(*, metrics_namespace: str | None, auto: bool) -> Document | None:
+    """:func:`self_invoke_policy`'s CloudWatch statements alone (None when neither mode needs one),
+    for a role whose function's self-invoke is granted by :func:`self_invoke_permission`."""
+    found = _cloudwatch_statements(metrics_namespace, auto)
+    return {"Version": POLICY_VERSION, "Statement": found} if found else None
+
+
+def _cloudwatch_statements(metrics_namespace: str | None, auto: bool) -> list[Document]:
+    statements: list[Document] = []
     if metrics_namespace is not None:
         statements.append(
             {
@@ -52,7 +68,18 @@ def self_invoke_policy(function_arn: str, *, metrics_namespace: str | None, auto
                 "Resource": "*",
             }
         )
-    return {"Version": POLICY_VERSION, "Statement": statements}
+    return statements
+
+
+def self_invoke_permission(execution_role_arn: str) -> Document:
+    """The statement of a function's own resource policy (``AddPermission``'s arguments, on the
+    qualifier pinged) that lets its execution role invoke it: it touches no role, so the CDK
+    construct and the Terraform module grant the fan-out without growing a shared role's policies."""
+    return {
+        "StatementId": SELF_INVOKE_SID,
+        "Action": "lambda:InvokeFunction",
+        "Principal": execution_role_arn,
+    }
 
 
 def scheduler_trust(account: str, schedule_arn: str) -> Document:
