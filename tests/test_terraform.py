@@ -384,7 +384,7 @@ def test_two_instances_apply_with_tokens_and_destroying_one_leaves_the_other_and
     layer_arn = published_layer(aws)
     two_functions(root, ["orders", "stock"], layer_arn, f'layer_sha256 = "{LAYER_SHA256}"')
     (root / "provider_override.tf").write_text(PROVIDER.format(url=aws["endpoint"]))
-    terraform("apply", "-input=false", "-auto-approve", cwd=root)
+    applied = terraform("apply", "-input=false", "-auto-approve", cwd=root)
 
     secrets = aws_client("secretsmanager")
     for name in ("orders", "stock"):
@@ -393,6 +393,7 @@ def test_two_instances_apply_with_tokens_and_destroying_one_leaves_the_other_and
         token = json.loads(schedule["Target"]["Input"])["token"]
         assert variables["WARMER_TOKEN"] == token
         assert len(token) == 32
+        assert token not in applied  # drawn ephemeral, written write-only: never printed
         assert any(
             secrets.get_secret_value(SecretId=s["ARN"])["SecretString"] == token
             for s in secrets.list_secrets()["SecretList"]
