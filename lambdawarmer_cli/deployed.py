@@ -14,7 +14,15 @@ from lambdawarmer.config import load_config
 from lambdawarmer.function_ref import FunctionRef, parse_function_ref
 
 from .exit_status import UsageError
-from .names import RECORD_TAG, SCHEDULE_GROUP, schedule_name, scheduler_role_name, self_invoke_policy_name
+from .names import (
+    IAC_SCHEDULE_GROUP,
+    RECORD_TAG,
+    SCHEDULE_GROUP,
+    SCHEDULE_PREFIX,
+    schedule_name,
+    scheduler_role_name,
+    self_invoke_policy_name,
+)
 from .record import Record
 
 if TYPE_CHECKING:
@@ -172,6 +180,27 @@ def read_function(clients: Clients, ref: FunctionRef) -> Deployed:
     unqualified = parse_function_ref(str(configuration["FunctionArn"])).function
     tags = clients.lambda_.list_tags(Resource=unqualified)["Tags"]
     return Deployed(configuration, ref.qualifier, tags, served, weighted)
+
+
+def find_schedule(clients: Clients, deployed: Deployed) -> dict[str, Any] | None:
+    """The schedule that pings ``deployed``'s target, or None: ``enable``'s (its name, in its group),
+    else one the CDK, Terraform or SAM made in Scheduler's ``default`` group (a ``lambdawarmer``
+    name aimed at the target: the module's is enable's name, the construct's and template's are
+    per stack)."""
+    scheduler = clients.scheduler
+    for group in (SCHEDULE_GROUP, IAC_SCHEDULE_GROUP):
+        try:
+            return dict(scheduler.get_schedule(Name=deployed.schedule_name, GroupName=group))
+        except scheduler.exceptions.ResourceNotFoundException:
+            continue
+    pages = scheduler.get_paginator("list_schedules").paginate(
+        GroupName=IAC_SCHEDULE_GROUP, NamePrefix=SCHEDULE_PREFIX
+    )
+    for page in pages:
+        for summary in page["Schedules"]:
+            if summary.get("Target", {}).get("Arn") == deployed.target_arn:
+                return dict(scheduler.get_schedule(Name=summary["Name"], GroupName=IAC_SCHEDULE_GROUP))
+    return None
 
 
 def functions_tagged(clients: Clients, tag: str) -> list[str]:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from .clients import Clients
 
 POLICY_VERSION = "2012-10-17"
+SELF_INVOKE_SID = "LambdaWarmerSelfInvoke"
+"""The self-invoke statement of an execution role's inline policy (up to 1.6, and SAM's own role)."""
 Document = dict[str, Any]
 
 
@@ -76,13 +78,20 @@ def self_invoke_policy(function_arn: str, *, metrics_namespace: str | None, auto
     :func:`self_invoke_permission` instead; policies of this form made by its older versions are
     still read and removed.)"""
     invoke: Document = {
-        "Sid": "LambdaWarmerSelfInvoke",
+        "Sid": SELF_INVOKE_SID,
         "Effect": "Allow",
         "Action": SELF_INVOKE_ACTION,
         "Resource": [function_arn, f"{function_arn}:*"],
     }
     cloudwatch = cloudwatch_statements(metrics_namespace=metrics_namespace, auto=auto)
     return {"Version": POLICY_VERSION, "Statement": [invoke, *cloudwatch]}
+
+
+def cloudwatch_policy(*, metrics_namespace: str | None, auto: bool) -> Document | None:
+    """:func:`cloudwatch_statements` as a policy (None when neither mode needs one): the execution
+    role's own policy where the invoke is granted by :func:`self_invoke_permission`."""
+    found = cloudwatch_statements(metrics_namespace=metrics_namespace, auto=auto)
+    return {"Version": POLICY_VERSION, "Statement": found} if found else None
 
 
 def scheduler_trust(account: str, schedule_arn: str) -> Document:

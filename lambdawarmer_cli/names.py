@@ -14,6 +14,12 @@ from lambdawarmer.function_ref import FunctionRef
 
 LAYER_NAME = "lambdawarmer"
 SCHEDULE_GROUP = "lambdawarmer"
+"""The group ``enable`` puts its schedules in (and never deletes)."""
+IAC_SCHEDULE_GROUP = "default"
+"""Where the CDK construct, the Terraform module and the SAM template put theirs: Scheduler's own group,
+in every account and region, which no stack owns and none can delete."""
+SCHEDULE_PREFIX = "lambdawarmer"
+"""How every warm-up schedule's name begins."""
 SCHEDULER_ROLE_POLICY = "invoke-target"
 """The inline policy of a schedule's role."""
 RECORD_TAG = "lambdawarmer:added"
@@ -44,7 +50,7 @@ def _parts(target: FunctionRef) -> list[str]:
 
 def schedule_name(target: FunctionRef) -> str:
     """The schedule that pings ``target``: ``lambdawarmer.<function>[.<qualifier>]`` (regional)."""
-    return unique_name("lambdawarmer", *_parts(target))
+    return unique_name(SCHEDULE_PREFIX, *_parts(target))
 
 
 def scheduler_role_name(region: str, target: FunctionRef) -> str:

@@ -38,15 +38,28 @@ def granted_on(deployed: Deployed) -> str:
     return f"{deployed.name}:{deployed.qualifier}"
 
 
-def grant(clients: Clients, deployed: Deployed) -> dict[str, Any] | None:
-    """This target's statement in the function's policy (None: none)."""
+def _policy_statements(clients: Clients, deployed: Deployed) -> list[dict[str, Any]]:
+    """The statements of the target's own policy (none: no policy)."""
     try:
         policy = clients.lambda_.get_policy(FunctionName=granted_on(deployed))["Policy"]
     except Exception as error:
         if error_code(error) != "ResourceNotFoundException":
             raise
-        return None
-    return next((s for s in statements(policy) if s.get("Sid") == SELF_INVOKE_STATEMENT), None)
+        return []
+    return statements(policy)
+
+
+def grant(clients: Clients, deployed: Deployed) -> dict[str, Any] | None:
+    """This target's statement in the function's policy (None: none)."""
+    return next(
+        (s for s in _policy_statements(clients, deployed) if s.get("Sid") == SELF_INVOKE_STATEMENT), None
+    )
+
+
+def policy_grants_invoke(clients: Clients, deployed: Deployed, role_arn: str) -> bool:
+    """Whether any statement of the target's policy lets ``role_arn`` invoke it: ``enable``'s, or one
+    the CDK construct or the Terraform module made (CloudFormation names its statements itself)."""
+    return any(grants_invoke(statement, role_arn) for statement in _policy_statements(clients, deployed))
 
 
 def grants_invoke(statement: dict[str, Any] | None, role_arn: str) -> bool:

@@ -11,17 +11,17 @@ from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
 from lambdawarmer.protocol import AUTO, Ping, PingFormat, PingKind
 from lambdawarmer.settings import SETTINGS
 
-from .clients import Clients, error_code
-from .deployed import Deployed
+from .clients import Clients
+from .deployed import Deployed, find_schedule
 from .deploys import how_to_pre_warm, is_alias, pre_warming_hooks
 from .enable_plan import CHAINED_VARIABLE, TOKEN_VARIABLE, not_ready, unready_version, weighted_version
 from .iam import SELF_INVOKE_STATEMENT, allows, role_statements
 from .layers import is_ours, newest_layer_version
 from .libraries import carried
-from .names import LAYER_NAME, SCHEDULE_GROUP
+from .names import IAC_SCHEDULE_GROUP, LAYER_NAME, SCHEDULE_GROUP
 from .ping_targets import scheduled_ping
 from .placement import tenant_isolated
-from .self_invoke import grant, granted_on, grants_invoke
+from .self_invoke import granted_on, policy_grants_invoke
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 """A check's verdicts."""
@@ -118,7 +118,7 @@ def check_self_invoke(clients: Clients, deployed: Deployed) -> Check:
     version's inline policy, or the user's own; IAM's policy simulator would also weigh denies and
     boundaries)."""
     role = deployed.served_role_name
-    if grants_invoke(grant(clients, deployed), str(deployed.served["Role"])):
+    if policy_grants_invoke(clients, deployed, str(deployed.served["Role"])):
         return Check(
             "self-invoke", OK, f"the function's policy lets role {role} invoke {granted_on(deployed)}"
         )
@@ -138,16 +138,13 @@ def check_schedule(clients: Clients, deployed: Deployed, values: dict[str, Any])
     """The schedule: there, enabled, aimed at the target (naming a tenant, for a function that
     isolates tenants), and its input a ping the function takes (read by the layer's own
     :meth:`PingFormat.explain`, with the function's field names and token); and that ping."""
-    try:
-        schedule = clients.scheduler.get_schedule(Name=deployed.schedule_name, GroupName=SCHEDULE_GROUP)
-    except Exception as error:
-        if error_code(error) != "ResourceNotFoundException":
-            raise
+    schedule = find_schedule(clients, deployed)
+    if schedule is None:
         return Check(
             "schedule",
             FAIL,
-            f"no schedule {SCHEDULE_GROUP}/{deployed.schedule_name} ({error_code(error)}): "
-            "run lambdawarmer enable",
+            f"no schedule {SCHEDULE_GROUP}/{deployed.schedule_name}, nor one aimed at {deployed.target_arn} "
+            f"in the {IAC_SCHEDULE_GROUP} group: run lambdawarmer enable",
         ), None
     target = schedule.get("Target", {})
     problems = _state_problems(deployed, schedule.get("State"))

@@ -10,7 +10,7 @@ variable "qualifier" {
 }
 
 variable "execution_role_name" {
-  description = "The function's execution role: it gets an inline policy to invoke the function (fan-out)."
+  description = "The function's execution role, by name or ARN (give the ARN of a role with a path): the function's resource policy lets it invoke the function (fan-out)."
   type        = string
 }
 
@@ -22,6 +22,23 @@ variable "layer_arn" {
     condition     = can(regex("^arn:[a-z-]+:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", var.layer_arn))
     error_message = "layer_arn must be a layer version ARN: arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION."
   }
+}
+
+variable "layer_sha256" {
+  description = "The sha256 (64 hexadecimal digits) of the release's layer zip: the layer version's content (CodeSha256) must be that, or the plan fails."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.layer_sha256 == null || can(regex("^[0-9a-fA-F]{64}$", coalesce(var.layer_sha256, "-")))
+    error_message = "layer_sha256 must be the 64 hexadecimal digits of a sha256 (sha256sum of the layer zip)."
+  }
+}
+
+variable "trust_layer" {
+  description = "true: attach layer_arn without checking its content (no layer_sha256)."
+  type        = bool
+  default     = false
 }
 
 variable "concurrency" {
@@ -42,7 +59,7 @@ variable "schedule_expression" {
 }
 
 variable "token" {
-  description = "WARMER_TOKEN: only pings carrying it count (16 to 256 characters; null: none)."
+  description = "WARMER_TOKEN: only pings carrying it count (16 to 256 characters; null: one is generated in Secrets Manager, unless token_enabled = false)."
   type        = string
   default     = null
   sensitive   = true
@@ -51,6 +68,12 @@ variable "token" {
     condition     = var.token == null || (length(coalesce(var.token, "x")) >= 16 && length(coalesce(var.token, "x")) <= 256)
     error_message = "token must be 16 to 256 characters."
   }
+}
+
+variable "token_enabled" {
+  description = "false: deploy without a token (any ping that reaches the function counts)."
+  type        = bool
+  default     = true
 }
 
 variable "metrics_mode" {
@@ -71,7 +94,7 @@ variable "metrics_namespace" {
 }
 
 variable "schedule_group" {
-  description = "The EventBridge Scheduler group the schedule goes in (created by this module when null)."
+  description = "An EventBridge Scheduler group of your own for the schedule (null: Scheduler's default group; this module never creates or deletes a group)."
   type        = string
   default     = null
 }

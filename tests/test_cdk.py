@@ -5,11 +5,14 @@ synthesised. The CDK's jsii runtime needs Node.js: skipped, with the reason, whe
 
 from __future__ import annotations
 
+import hashlib
+import http.server
 import json
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +35,19 @@ from lambdawarmer.layer_paths import WRAPPER_PATH  # noqa: E402
 from lambdawarmer.protocol import PingFormat  # noqa: E402
 from lambdawarmer.settings import CONCURRENCY_LIMIT  # noqa: E402
 from lambdawarmer.version import __version__  # noqa: E402
-from lambdawarmer_cli.iam import scheduler_policy, scheduler_trust, self_invoke_policy  # noqa: E402
+from lambdawarmer_cli.iam import (  # noqa: E402
+    cloudwatch_policy,
+    scheduler_policy,
+    scheduler_trust,
+    self_invoke_permission,
+)
 
 from .test_terraform import normalised  # noqa: E402
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 LAYER = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:lambdawarmer:4"
 TOKEN = "0123456789abcdef0123"
+LAYER_SHA256 = "ab" * 32
 
 
 def resolved(value: Any) -> Any:
@@ -60,22 +69,29 @@ def resolved(value: Any) -> Any:
     return value
 
 
-def synthesised(**options: Any) -> tuple[dict[str, Any], assertions.Template]:
+def synthesised(warmers: int = 1, **options: Any) -> tuple[dict[str, Any], assertions.Template]:
     app = cdk.App()
     stack = cdk.Stack(app, "Orders", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    layer = lambda_.LayerVersion.from_layer_version_arn(stack, "Layer", LAYER)
+    options = {"token": TOKEN, "layer_sha256": LAYER_SHA256, **options}
+    for n in range(warmers):
+        kept_warm(stack, "" if n == 0 else str(n), layer, **options)
+    template = assertions.Template.from_stack(stack)
+    return resolved(template.to_json())["Resources"], template
+
+
+def kept_warm(stack: Any, suffix: str, layer: lambda_.ILayerVersion, **options: Any) -> None:
+    """A function with an alias, kept warm by a Warmer (ids ending in ``suffix``)."""
     function = lambda_.Function(
         stack,
-        "Orders",
+        f"Orders{suffix}",
         runtime=lambda_.Runtime.PYTHON_3_13,
         handler="app.handler",
         code=lambda_.Code.from_inline("def handler(event, context):\n    return 'real work'\n"),
         environment={"APP_SETTING": "value"},
     )
-    alias = lambda_.Alias(stack, "Live", alias_name="live", version=function.current_version)
-    layer = lambda_.LayerVersion.from_layer_version_arn(stack, "Layer", LAYER)
-    Warmer(stack, "Warmer", function=function, alias=alias, layer=layer, token=TOKEN, **options)
-    template = assertions.Template.from_stack(stack)
-    return resolved(template.to_json())["Resources"], template
+    alias = lambda_.Alias(stack, f"Live{suffix}", alias_name="live", version=function.current_version)
+    Warmer(stack, f"Warmer{suffix}", function=function, alias=alias, layer=layer, **options)
 
 
 def of_type(resources: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -97,22 +113,39 @@ def test_the_construct_makes_what_enable_makes(concurrency: int | str, metrics_m
     assert (variables["AWS_LAMBDA_EXEC_WRAPPER"], variables["WARMER_TOKEN"]) == (WRAPPER_PATH, TOKEN)
     assert variables.get("WARMER_METRICS_MODE") == metrics_mode
 
-    [policy] = [
-        props
-        for name, props in of_type(resources, "AWS::IAM::Policy").items()
-        if name.startswith("WarmerSelfInvoke")
+    # The fan-out: the function's own resource policy, on the alias pinged, names its execution
+    # role; the role gets only the CloudWatch calls its modes make.
+    [permission] = of_type(resources, "AWS::Lambda::Permission").values()
+    [(role_id, _)] = [
+        (name, props)
+        for name, props in of_type(resources, "AWS::IAM::Role").items()
+        if name.startswith("OrdersServiceRole")
     ]
-    expected = self_invoke_policy(
-        function_arn,
+    wanted = self_invoke_permission(alias_arn, f"arn-of-{role_id}")
+    assert (permission["Action"], permission["Principal"], permission["FunctionName"]) == (
+        wanted["Action"],
+        wanted["Principal"],
+        alias_arn,
+    )
+    policies = {
+        name: props
+        for name, props in of_type(resources, "AWS::IAM::Policy").items()
+        if name.startswith("Warmer")
+    }
+    expected = cloudwatch_policy(
         metrics_namespace="LambdaWarmer" if metrics_mode == "put_metric_data" else None,
         auto=concurrency == "auto",
     )
-    assert normalised(policy["PolicyDocument"]) == normalised(expected)
+    assert [normalised(p["PolicyDocument"]) for p in policies.values()] == (
+        [] if expected is None else [normalised(expected)]
+    )
+    assert function_arn not in json.dumps(policies)  # no self-invoke statement on the role
 
     [schedule] = of_type(resources, "AWS::Scheduler::Schedule").values()
     roles = of_type(resources, "AWS::IAM::Role")
     [role] = [props for name, props in roles.items() if name.startswith("WarmerScheduleRole")]
-    schedule_arn = f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/lambdawarmer/{schedule['Name']}"
+    assert schedule["GroupName"] == "default"
+    schedule_arn = f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/{schedule['Name']}"
     assert normalised(role["AssumeRolePolicyDocument"]) == normalised(scheduler_trust(ACCOUNT, schedule_arn))
     [inline] = role["Policies"]
     assert normalised(inline["PolicyDocument"]) == normalised(scheduler_policy(alias_arn))
@@ -125,8 +158,15 @@ def test_the_construct_makes_what_enable_makes(concurrency: int | str, metrics_m
     assert json.loads(schedule["Target"]["Input"]) == wanted
 
 
-def test_the_synthesised_template_passes_cfn_lint(tmp_path: Path) -> None:
-    _, template = synthesised(concurrency=3, pre_traffic_hook=True)
+@pytest.mark.parametrize("warmers", [1, 2])
+def test_the_synthesised_template_passes_cfn_lint(tmp_path: Path, warmers: int) -> None:
+    """Two Warmers in one stack as well: no Scheduler group is made (none to clash: E3019), each
+    schedule in Scheduler's default group, which no stack owns."""
+    resources, template = synthesised(warmers, concurrency=3, pre_traffic_hook=True)
+    assert of_type(resources, "AWS::Scheduler::ScheduleGroup") == {}
+    schedules = of_type(resources, "AWS::Scheduler::Schedule").values()
+    assert [s["GroupName"] for s in schedules] == ["default"] * warmers
+    assert len({json.dumps(s["Name"]) for s in schedules}) == warmers
     path = tmp_path / "template.json"
     path.write_text(json.dumps(template.to_json()))
     done = subprocess.run(
@@ -155,7 +195,7 @@ def test_the_pre_traffic_hook_warms_the_new_version_with_the_layers_handler() ->
     [hook] = [
         props
         for props in of_type(resources, "AWS::Lambda::Function").values()
-        if props["Handler"] != "app.handler"
+        if props["Handler"] not in ("app.handler", "index.handler")  # the layer check's is index.handler
     ]
     assert hook["Handler"] == "_lambdawarmer_layer.deploy_hook.handler"
     assert hook["Layers"] == [LAYER]
@@ -184,6 +224,81 @@ def test_bad_input_is_named(options: dict[str, Any], says: str) -> None:
         synthesised(**options)
 
 
+def test_by_default_a_token_is_generated_and_goes_to_the_function_and_the_schedule() -> None:
+    resources, _ = synthesised(token=True)
+    [(secret_id, secret)] = of_type(resources, "AWS::SecretsManager::Secret").items()
+    assert secret["GenerateSecretString"] == {"ExcludePunctuation": True, "PasswordLength": 32}
+    reference = f"{{{{resolve:secretsmanager:{secret_id}:SecretString:::}}}}"
+    [function] = [
+        p for p in of_type(resources, "AWS::Lambda::Function").values() if p["Handler"] == "app.handler"
+    ]
+    assert function["Environment"]["Variables"]["WARMER_TOKEN"] == reference
+    [schedule] = of_type(resources, "AWS::Scheduler::Schedule").values()
+    assert json.loads(schedule["Target"]["Input"])["token"] == reference
+    no_token, _ = synthesised(token=False)
+    assert of_type(no_token, "AWS::SecretsManager::Secret") == {}
+    [schedule] = of_type(no_token, "AWS::Scheduler::Schedule").values()
+    assert "token" not in json.loads(schedule["Target"]["Input"])
+
+
+def test_the_layer_is_attached_only_after_its_content_is_checked() -> None:
+    _, template = synthesised()
+    [(check_id, check)] = [
+        (name, resource)
+        for name, resource in template.to_json()["Resources"].items()
+        if resource["Type"] == "AWS::CloudFormation::CustomResource"
+    ]
+    assert resolved(check["Properties"])["LayerArn"] == LAYER
+    assert check["Properties"]["Sha256"] == LAYER_SHA256
+    [function] = [
+        r
+        for r in template.to_json()["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"] == "app.handler"
+    ]
+    assert check_id in function["DependsOn"]
+    trusted, _ = synthesised(layer_sha256=None, trust_layer=True)
+    assert "AWS::CloudFormation::CustomResource" not in {r["Type"] for r in trusted.values()}
+    with pytest.raises(ValueError, match="give layer_sha256"):
+        synthesised(layer_sha256=None)
+
+
+def test_the_layer_check_fails_the_deploy_unless_the_content_is_the_digest(aws: dict[str, Any]) -> None:
+    """The custom resource's function, run against moto, answering a stand-in CloudFormation."""
+    from lambdawarmer_cdk import layer_check
+
+    from .control_plane import code_zip
+
+    answers: list[dict[str, Any]] = []
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            answers.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        content = code_zip()
+        arn = aws["lambda"].publish_layer_version(LayerName="lambdawarmer", Content={"ZipFile": content})[
+            "LayerVersionArn"
+        ]
+        for sha256 in (hashlib.sha256(content).hexdigest(), hashlib.sha256(b"the release").hexdigest()):
+            event = {
+                "RequestType": "Create", "ResponseURL": f"http://127.0.0.1:{server.server_port}/",
+                "StackId": "stack", "RequestId": "r", "LogicalResourceId": "LayerCheck",
+                "ResourceProperties": {"LayerArn": arn, "Sha256": sha256},
+            }  # fmt: skip
+            layer_check.handler(event, None)
+    finally:
+        server.shutdown()
+    assert [a["Status"] for a in answers] == ["SUCCESS", "FAILED"], answers
+    assert "not attached" in answers[1]["Reason"]
+
+
 def test_the_example_app_synthesises_and_the_package_is_lambdawarmers_version(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "cdk" / "example" / "app.py")],
@@ -191,6 +306,7 @@ def test_the_example_app_synthesises_and_the_package_is_lambdawarmers_version(tm
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "PYTHONPATH": str(ROOT / "cdk"),
             "CDK_OUTDIR": str(tmp_path),
+            "CDK_CONTEXT_JSON": json.dumps({"lambdawarmer-layer-sha256": LAYER_SHA256}),
         },
         capture_output=True,
         text=True,
@@ -204,6 +320,7 @@ def test_the_example_app_synthesises_and_the_package_is_lambdawarmers_version(tm
         "AWS::Scheduler::Schedule",
         "AWS::CodeDeploy::DeploymentGroup",
         "AWS::SecretsManager::Secret",
+        "AWS::CloudFormation::CustomResource",  # the layer SSM names is checked
     } <= kinds
     project = tomllib.loads((ROOT / "cdk" / "pyproject.toml").read_text())["project"]
     assert project["version"] == __version__

@@ -20,11 +20,13 @@ from layer.runtimes import SUPPORTED_RUNTIMES
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "shop"
+STACK_UUID = "0f9e8d7c-1234-5678-9abc-def012345678"
 PSEUDO = {
     "AWS::Partition": "aws",
     "AWS::Region": "us-east-1",
     "AWS::AccountId": "123456789012",
     "AWS::StackName": STACK,
+    "AWS::StackId": f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/{STACK_UUID}",
 }
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{STACK}-example"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:WarmTokenSecret-AbCdEf"
@@ -64,6 +66,15 @@ def resolve(value: Any, parameters: dict[str, str], conditions: dict[str, bool])
         return resolve(then if conditions[name] else otherwise, parameters, conditions)
     if isinstance(value, dict) and set(value) == {"Ref"}:
         return {**PSEUDO, **parameters}[value["Ref"]]
+    if isinstance(value, dict) and set(value) == {"Fn::Select"}:
+        index, items = value["Fn::Select"]
+        return resolve(items, parameters, conditions)[index]
+    if isinstance(value, dict) and set(value) == {"Fn::Split"}:
+        separator, text = value["Fn::Split"]
+        return resolve(text, parameters, conditions).split(separator)
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+        separator, items = value["Fn::Join"]
+        return separator.join(resolve(item, parameters, conditions) for item in items)
     if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], list):
         text, variables = value["Fn::Sub"]
         names = {name: resolve(v, parameters, conditions) for name, v in variables.items()}
@@ -92,8 +103,7 @@ def test_schedule_sends_the_warm_up_event_to_the_alias(concurrency: str) -> None
     assert target["Arn"] == {"Ref": "ExampleFunctionAliaslive"}
     assert schedule["Properties"]["ScheduleExpression"] == {"Ref": "WarmSchedule"}
     assert schedule["Properties"]["FlexibleTimeWindow"] == {"Mode": "OFF"}
-    (role,) = [r for name, r in output["Resources"].items() if name == "ExampleFunctionWarmUpRole"]
-    (policy,) = role["Properties"]["Policies"]
+    (policy,) = output["Resources"]["WarmUpScheduleRole"]["Properties"]["Policies"]
     assert policy["PolicyDocument"]["Statement"] == [
         {
             "Action": "lambda:InvokeFunction",
@@ -341,3 +351,32 @@ def test_the_functions_policy_is_what_enable_writes() -> None:
     ]
     expected = self_invoke_policy(FUNCTION_ARN, metrics_namespace="LambdaWarmer", auto=True)
     assert normalised({"Statement": found}) == normalised(expected)
+
+
+def test_the_schedules_role_trusts_scheduler_for_that_one_schedule_only() -> None:
+    """As the CLI, the CDK and Terraform make it (lambdawarmer_cli.iam.scheduler_trust): the SAM
+    transform's own role for a ScheduleV2 event would trust Scheduler with no condition."""
+    from lambdawarmer_cli.iam import scheduler_trust
+
+    output = transformed()
+    resources = output["Resources"]
+    parameters, conditions = defaults(output), {"GenerateToken": True, "AutoConcurrency": False}
+    (schedule,) = [r for r in resources.values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    assert schedule["Properties"].get("GroupName", "default") == "default"  # no stack owns it
+    name = resolve(schedule["Properties"]["Name"], parameters, conditions)
+    assert name == f"lambdawarmer.{STACK_UUID}"
+    assert schedule["Properties"]["Target"]["RoleArn"] == {"Fn::GetAtt": ["WarmUpScheduleRole", "Arn"]}
+    trusting_scheduler = [
+        name
+        for name, r in resources.items()
+        if r["Type"] == "AWS::IAM::Role" and "scheduler.amazonaws.com" in json.dumps(r["Properties"])
+    ]
+    assert trusting_scheduler == ["WarmUpScheduleRole"]
+    trust = resources["WarmUpScheduleRole"]["Properties"]["AssumeRolePolicyDocument"]
+    [statement] = trust["Statement"]
+    statement["Condition"]["StringEquals"] = {
+        key: resolve(value, parameters, conditions)
+        for key, value in statement["Condition"]["StringEquals"].items()
+    }
+    schedule_arn = f"arn:aws:scheduler:us-east-1:123456789012:schedule/default/{name}"
+    assert trust == scheduler_trust("123456789012", schedule_arn)

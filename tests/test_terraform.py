@@ -5,6 +5,7 @@ warming needs: lambdawarmer_cli.iam, .names and the layer's own PingFormat)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -12,14 +13,22 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from lambdawarmer.function_ref import FunctionRef
 from lambdawarmer.layer_paths import WRAPPER_PATH
 from lambdawarmer.protocol import PingFormat
 from lambdawarmer.settings import CONCURRENCY_LIMIT
-from lambdawarmer_cli.iam import scheduler_policy, scheduler_trust, self_invoke_policy
-from lambdawarmer_cli.names import schedule_name, scheduler_role_name, self_invoke_policy_name
+from lambdawarmer_cli.iam import cloudwatch_policy, scheduler_policy, scheduler_trust, self_invoke_permission
+from lambdawarmer_cli.names import SCHEDULE_GROUP, schedule_name, scheduler_role_name, self_invoke_policy_name
+
+from .control_plane import code_zip, make_role, run, verdicts
+
+
+def aws_client(name: str) -> Any:
+    return boto3.client(name, region_name="us-east-1")
+
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = ROOT / "terraform"
@@ -30,6 +39,9 @@ PLUGIN_DIRS = [
 ]
 TOKEN = "0123456789abcdef0123"
 ACCOUNT = "123456789012"
+LAYER_ZIP = code_zip()
+LAYER_SHA256 = hashlib.sha256(LAYER_ZIP).hexdigest()
+LAYER_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:lambdawarmer:1"
 
 
 def plugin_dir() -> str:
@@ -70,10 +82,11 @@ provider "aws" {{
   skip_credentials_validation = true
   skip_metadata_api_check     = true
   endpoints {{
-    iam       = "{url}"
-    lambda    = "{url}"
-    scheduler = "{url}"
-    sts       = "{url}"
+    iam            = "{url}"
+    lambda         = "{url}"
+    scheduler      = "{url}"
+    secretsmanager = "{url}"
+    sts            = "{url}"
   }}
 }}
 """
@@ -89,7 +102,8 @@ module "warmer" {{
   function_name       = "{function}"
   qualifier           = {qualifier}
   execution_role_name = "orders-role"
-  layer_arn           = "arn:aws:lambda:us-east-1:{account}:layer:lambdawarmer:4"
+  layer_arn           = "{layer_arn}"
+  layer_sha256        = "{layer_sha256}"
   concurrency         = "{concurrency}"
   token               = "{token}"
   metrics_mode        = {metrics_mode}
@@ -126,7 +140,8 @@ def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(MODULE, work / "module", ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
     (work / "root").mkdir()
     settings = {"function": "orders", "qualifier": "null", "concurrency": "3", "metrics_mode": "null"}
-    config = ROOT_CONFIG.format(module="../module", account=ACCOUNT, token=TOKEN, **settings)
+    layer = {"layer_arn": LAYER_ARN, "layer_sha256": LAYER_SHA256}
+    config = ROOT_CONFIG.format(module="../module", account=ACCOUNT, token=TOKEN, **settings, **layer)
     (work / "root" / "main.tf").write_text(config)
     terraform("init", f"-plugin-dir={plugins}", "-input=false", cwd=work / "root")
     return work
@@ -139,6 +154,25 @@ def test_the_module_is_formatted_and_valid_against_the_providers_schema(initiali
     (example / "main.tf").write_text((example / "main.tf").read_text().replace('"../.."', '"../module"'))
     terraform("init", f"-plugin-dir={plugin_dir()}", "-input=false", cwd=example)
     terraform("validate", cwd=example)
+
+
+def published_layer(aws: dict[str, Any], content: bytes = LAYER_ZIP) -> str:
+    """A layer version named lambdawarmer in moto holding ``content``; its ARN."""
+    return str(
+        aws["lambda"].publish_layer_version(LayerName="lambdawarmer", Content={"ZipFile": content})[
+            "LayerVersionArn"
+        ]
+    )
+
+
+def planned_resources(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    terraform("plan", "-input=false", "-out=plan.out", cwd=root)
+    planned = json.loads(terraform("show", "-json", "plan.out", cwd=root))
+    resources = {
+        resource["address"].removeprefix("module.warmer."): resource["values"]
+        for resource in planned["planned_values"]["root_module"]["child_modules"][0]["resources"]
+    }
+    return resources, planned["planned_values"]["outputs"]
 
 
 @pytest.mark.parametrize(
@@ -158,28 +192,39 @@ def test_the_plan_is_what_enable_makes(
     metrics_mode: str | None,
 ) -> None:
     root = initialised / "root"
+    layer_arn, role_arn = published_layer(aws), make_role(aws)
     (root / "provider_override.tf").write_text(PROVIDER.format(url=aws["endpoint"]))
     (root / "main.tf").write_text(ROOT_CONFIG.format(
         module="../module", function=function, qualifier=json.dumps(qualifier), account=ACCOUNT,
         concurrency=concurrency, token=TOKEN, metrics_mode=json.dumps(metrics_mode),
+        layer_arn=layer_arn, layer_sha256=LAYER_SHA256,
     ))  # fmt: skip
-    terraform("plan", "-input=false", "-out=plan.out", cwd=root)
-    planned = json.loads(terraform("show", "-json", "plan.out", cwd=root))
-    resources = {
-        resource["address"].removeprefix("module.warmer."): resource["values"]
-        for resource in planned["planned_values"]["root_module"]["child_modules"][0]["resources"]
-    }
+    resources, outputs = planned_resources(root)
     ref = FunctionRef(f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{function}", qualifier)
-    function_arn, target_arn = ref.function, str(ref)
+    target_arn = str(ref)
     name = schedule_name(ref)
-    schedule_arn = f"arn:aws:scheduler:us-east-1:{ACCOUNT}:schedule/lambdawarmer/{name}"
+    schedule_arn = f"arn:aws:scheduler:us-east-1:{ACCOUNT}:schedule/default/{name}"
     auto = concurrency == "auto"
     namespace = "LambdaWarmer" if metrics_mode == "put_metric_data" else None
 
-    assert resources["aws_iam_role_policy.self_invoke"]["name"] == self_invoke_policy_name("us-east-1", ref)
-    assert normalised(resources["aws_iam_role_policy.self_invoke"]["policy"]) == normalised(
-        self_invoke_policy(function_arn, metrics_namespace=namespace, auto=auto)
+    # The fan-out: the function's own resource policy, on the qualifier pinged ($LATEST's is the
+    # function's), names the execution role; the role gets only the CloudWatch calls, if any.
+    permission = resources["aws_lambda_permission.self_invoke"]
+    wanted_permission = self_invoke_permission(function, role_arn)
+    assert (permission["statement_id"], permission["action"], permission["principal"]) == (
+        wanted_permission["StatementId"],
+        wanted_permission["Action"],
+        wanted_permission["Principal"],
     )
+    assert permission["function_name"] == function
+    assert permission["qualifier"] == (None if qualifier in (None, "$LATEST") else qualifier)
+    expected_cloudwatch = cloudwatch_policy(metrics_namespace=namespace, auto=auto)
+    if expected_cloudwatch is None:
+        assert "aws_iam_role_policy.cloudwatch[0]" not in resources
+    else:
+        policy = resources["aws_iam_role_policy.cloudwatch[0]"]
+        assert policy["name"] == self_invoke_policy_name("us-east-1", ref)
+        assert normalised(policy["policy"]) == normalised(expected_cloudwatch)
     role = resources["aws_iam_role.scheduler"]
     assert role["name"] == scheduler_role_name("us-east-1", ref)
     assert normalised(role["assume_role_policy"]) == normalised(scheduler_trust(ACCOUNT, schedule_arn))
@@ -187,7 +232,8 @@ def test_the_plan_is_what_enable_makes(
         scheduler_policy(target_arn)
     )
     schedule = resources["aws_scheduler_schedule.ping"]
-    assert (schedule["name"], schedule["group_name"]) == (name, "lambdawarmer")
+    assert (schedule["name"], schedule["group_name"]) == (name, "default")
+    assert not any(address.startswith("aws_scheduler_schedule_group") for address in resources)
     assert schedule["flexible_time_window"] == [{"maximum_window_in_minutes": None, "mode": "OFF"}]
     [target] = schedule["target"]
     assert target["arn"] == target_arn
@@ -195,8 +241,8 @@ def test_the_plan_is_what_enable_makes(
         "auto" if auto else int(concurrency)
     )
     assert json.loads(target["input"]) == wanted
-    outputs = planned["planned_values"]["outputs"]
-    assert outputs["layers"]["value"] == [f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:lambdawarmer:4"]
+    assert not any("secretsmanager" in address for address in resources)  # the token given is used
+    assert outputs["layers"]["value"] == [layer_arn]
     environment = outputs["environment"]["value"]
     assert outputs["environment"]["sensitive"] is True
     assert (environment["AWS_LAMBDA_EXEC_WRAPPER"], environment["WARMER_TOKEN"]) == (WRAPPER_PATH, TOKEN)
@@ -207,7 +253,7 @@ def test_bad_input_is_refused_naming_what_is_allowed(initialised: Path, aws: dic
     root = initialised / "root"
     (root / "main.tf").write_text(ROOT_CONFIG.format(
         module="../module", function="orders", qualifier="null", account=ACCOUNT, concurrency="many",
-        token="short", metrics_mode='"logs"',
+        token="short", metrics_mode='"logs"', layer_arn=LAYER_ARN, layer_sha256="not-a-digest",
     ))  # fmt: skip
     environment = {**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1"}
     done = subprocess.run(
@@ -224,5 +270,146 @@ def test_bad_input_is_refused_naming_what_is_allowed(initialised: Path, aws: dic
         'concurrency must be a whole number from 1 to 1000, or "auto"',
         "token must be 16 to 256 characters",
         'metrics_mode must be null, "emf" or "put_metric_data"',
+        "layer_sha256 must be the 64 hexadecimal digits of a sha256",
     ):
         assert message in said, said
+
+
+TWO_FUNCTIONS = """
+terraform {{
+  required_providers {{
+    aws = {{ source = "hashicorp/aws" }}
+  }}
+}}
+resource "aws_iam_role" "shared" {{
+  name = "shared-role"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{
+      Effect = "Allow", Principal = {{ Service = "lambda.amazonaws.com" }}, Action = "sts:AssumeRole"
+    }}]
+  }})
+}}
+{modules}
+"""
+
+ONE_FUNCTION = """
+module "{name}" {{
+  source              = "../module"
+  function_name       = aws_lambda_function.{name}.function_name
+  execution_role_name = aws_iam_role.shared.arn
+  layer_arn           = "{layer_arn}"
+  {layer_check}
+}}
+resource "aws_lambda_function" "{name}" {{
+  function_name = "{name}"
+  role          = aws_iam_role.shared.arn
+  handler       = "app.handler"
+  runtime       = "python3.13"
+  filename      = "${{path.module}}/app.zip"
+  layers        = module.{name}.layers
+  environment {{
+    variables = module.{name}.environment
+  }}
+}}
+"""
+
+
+def two_functions(root: Path, names: list[str], layer_arn: str, layer_check: str) -> None:
+    """A root configuration in ``root`` (made and initialised when new): a function per name, each
+    kept warm by a module instance, on one shared execution role."""
+    new = not root.exists()
+    root.mkdir(exist_ok=True)
+    (root / "app.zip").write_bytes(code_zip())
+    modules = "".join(
+        ONE_FUNCTION.format(name=n, layer_arn=layer_arn, layer_check=layer_check) for n in names
+    )
+    (root / "main.tf").write_text(TWO_FUNCTIONS.format(modules=modules))
+    if new:
+        terraform("init", f"-plugin-dir={plugin_dir()}", "-input=false", cwd=root)
+
+
+def test_a_layer_whose_content_is_not_the_digest_given_fails_the_plan(
+    initialised: Path, aws: dict[str, Any]
+) -> None:
+    root = initialised / "checked"
+    look_alike = published_layer(aws, content=code_zip() + b"\0")  # a layer, not the release's
+    two_functions(root, ["orders"], look_alike, f'layer_sha256 = "{LAYER_SHA256}"')
+    (root / "provider_override.tf").write_text(PROVIDER.format(url=aws["endpoint"]))
+    done = subprocess.run(
+        ["terraform", "plan", "-input=false", "-no-color"],
+        cwd=root,
+        env={**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode != 0
+    assert f"{look_alike} holds other content than layer_sha256 says" in said, said
+    two_functions(root, ["orders"], look_alike, "")
+    done = subprocess.run(
+        ["terraform", "plan", "-input=false", "-no-color"],
+        cwd=root,
+        env={**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "layer_sha256 is not set" in " ".join((done.stdout + done.stderr).split())
+    two_functions(root, ["orders"], look_alike, "trust_layer = true")  # the explicit opt-out
+    terraform("plan", "-input=false", cwd=root)
+
+
+def test_two_instances_apply_with_tokens_and_destroying_one_leaves_the_other_and_enables(
+    initialised: Path, aws: dict[str, Any]
+) -> None:
+    """Two module instances (and an ``enable``-made schedule in its own group) in one account and
+    region: both apply, each with a generated token; destroying one leaves the rest, and ``status``
+    finds the module's schedule."""
+    root = initialised / "two"
+    scheduler = aws["scheduler"]
+    scheduler.create_schedule_group(Name=SCHEDULE_GROUP)
+    enabled = schedule_name(FunctionRef("billing"))
+    scheduler.create_schedule(
+        Name=enabled,
+        GroupName=SCHEDULE_GROUP,
+        ScheduleExpression="rate(5 minutes)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:billing", "RoleArn": make_role(aws)},
+    )
+    layer_arn = published_layer(aws)
+    two_functions(root, ["orders", "stock"], layer_arn, f'layer_sha256 = "{LAYER_SHA256}"')
+    (root / "provider_override.tf").write_text(PROVIDER.format(url=aws["endpoint"]))
+    applied = terraform("apply", "-input=false", "-auto-approve", cwd=root)
+
+    secrets = aws_client("secretsmanager")
+    for name in ("orders", "stock"):
+        schedule = scheduler.get_schedule(Name=schedule_name(FunctionRef(name)), GroupName="default")
+        variables = aws["lambda"].get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+        token = json.loads(schedule["Target"]["Input"])["token"]
+        assert variables["WARMER_TOKEN"] == token
+        assert len(token) == 32
+        assert token not in applied  # drawn ephemeral, written write-only: never printed
+        assert any(
+            secrets.get_secret_value(SecretId=s["ARN"])["SecretString"] == token
+            for s in secrets.list_secrets()["SecretList"]
+        )
+        policy = json.loads(aws["lambda"].get_policy(FunctionName=name)["Policy"])
+        principals = [
+            s["Principal"] for s in policy["Statement"]
+        ]  # moto keeps Lambda's {"AWS": ...} as the ARN
+        assert [p if isinstance(p, str) else p["AWS"] for p in principals] == [
+            aws["iam"].get_role(RoleName="shared-role")["Role"]["Arn"]
+        ]
+    assert aws["iam"].list_role_policies(RoleName="shared-role")["PolicyNames"] == []  # nothing grows there
+    _, output = run("status", "orders")
+    assert verdicts(output)["schedule"] == "OK", output
+
+    terraform("destroy", "-input=false", "-auto-approve", "-target=module.stock", cwd=root)
+    left = {(s["GroupName"], s["Name"]) for s in scheduler.list_schedules()["Schedules"]}
+    assert left == {("default", schedule_name(FunctionRef("orders"))), (SCHEDULE_GROUP, enabled)}
+    assert SCHEDULE_GROUP in {g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]}

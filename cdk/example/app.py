@@ -6,14 +6,21 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_secretsmanager as secretsmanager
 from lambdawarmer_cdk import Warmer
 
 LAYER_PARAMETER = "/platform/lambdawarmer/latest"
 """Where ``lambdawarmer publish --ssm-prefix /platform/lambdawarmer`` wrote the layer's ARN."""
+LAYER_SHA256_CONTEXT = "lambdawarmer-layer-sha256"
+"""The context value (``cdk synth -c lambdawarmer-layer-sha256=...``) holding the sha256 of the
+release's layer zip: whatever the parameter holds is attached only when its content is that."""
 
 
 def build(app: cdk.App) -> cdk.Stack:
+    layer_sha256 = app.node.try_get_context(LAYER_SHA256_CONTEXT)
+    if not layer_sha256:
+        raise SystemExit(
+            f"give the release's layer sha256: cdk synth -c {LAYER_SHA256_CONTEXT}=<64 hex digits>"
+        )
     stack = cdk.Stack(app, "Orders", env=cdk.Environment(account="123456789012", region="us-east-1"))
     function = lambda_.Function(
         stack,
@@ -25,11 +32,6 @@ def build(app: cdk.App) -> cdk.Stack:
         timeout=cdk.Duration.seconds(10),
     )
     alias = lambda_.Alias(stack, "Live", alias_name="live", version=function.current_version)
-    token = secretsmanager.Secret(
-        stack,
-        "WarmToken",
-        generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True),
-    )
     layer = lambda_.LayerVersion.from_layer_version_arn(
         stack, "Layer", cdk.aws_ssm.StringParameter.value_for_string_parameter(stack, LAYER_PARAMETER)
     )
@@ -40,8 +42,8 @@ def build(app: cdk.App) -> cdk.Stack:
         alias=alias,
         layer=layer,
         concurrency=3,
-        token=token.secret_value.unsafe_unwrap(),  # a {{resolve:secretsmanager:...}} reference
-        pre_traffic_hook=True,
+        layer_sha256=layer_sha256,  # checked at deploy: a look-alike the parameter names fails it
+        pre_traffic_hook=True,  # the token: generated in Secrets Manager (the default)
     )
     if warmer.pre_traffic_hook is not None:
         codedeploy.LambdaDeploymentGroup(

@@ -11,9 +11,9 @@ provider "aws" {
   region = "us-east-1"
 }
 
-variable "warm_token" {
-  type      = string
-  sensitive = true
+variable "layer_sha256" {
+  description = "The sha256 of the lambdawarmer release's layer zip (its release notes, or sha256sum of the zip)."
+  type        = string
 }
 
 resource "aws_iam_role" "orders" {
@@ -24,14 +24,16 @@ resource "aws_iam_role" "orders" {
   })
 }
 
+# The token is generated (Secrets Manager); the layer's content is checked against layer_sha256.
+# function_name and qualifier name the resources, so the permission and schedule follow them.
 module "warmer" {
   source              = "../.."
-  function_name       = "orders"
-  qualifier           = "live"
-  execution_role_name = aws_iam_role.orders.name
+  function_name       = aws_lambda_function.orders.function_name
+  qualifier           = aws_lambda_alias.live.name
+  execution_role_name = aws_iam_role.orders.arn
   layer_arn           = "arn:aws:lambda:us-east-1:123456789012:layer:lambdawarmer:4"
+  layer_sha256        = var.layer_sha256
   concurrency         = "3"
-  token               = var.warm_token
 }
 
 resource "aws_lambda_function" "orders" {
