@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,35 @@ class QuietServer(ThreadingHTTPServer):
         pass
 
 
+class QuietCloser:
+    """Closes every idle kept-alive connection once no request is in flight: between two pings, as
+    the service closes a frozen function's idle connections long before the next one comes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: set[Any] = set()
+        self._in_flight = 0
+
+    def idle(self, connection: Any) -> None:
+        with self._lock:
+            self._idle.add(connection)
+
+    def busy(self, connection: Any) -> None:
+        with self._lock:
+            self._idle.discard(connection)
+            self._in_flight += 1
+
+    def done(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            if self._in_flight:
+                return
+            idle, self._idle = self._idle, set()
+        for connection in idle:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
 class FastHandler(BaseHTTPRequestHandler):
     """HTTP/1.1 keep-alive, no Nagle delay (without it each round trip waits ~40 ms), no access log."""
 
@@ -28,6 +59,32 @@ class FastHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
+
+    def handle(self) -> None:
+        """Serve the connection's requests; between two, it is idle (see :class:`QuietCloser`)."""
+        closer: QuietCloser | None = getattr(self.server, "quiet_closer", None)
+        self.close_connection = True
+        self.handle_one_request()
+        while not self.close_connection:
+            if closer is not None:
+                closer.idle(self.connection)
+            self.handle_one_request()
+
+    def handle_one_request(self) -> None:
+        self._in_flight = False
+        try:
+            super().handle_one_request()
+        finally:
+            if self._in_flight:
+                self.server.quiet_closer.done()  # type: ignore[attr-defined]
+
+    def parse_request(self) -> bool:
+        """A request came (its line read): in flight until answered."""
+        closer: QuietCloser | None = getattr(self.server, "quiet_closer", None)
+        if closer is not None:
+            closer.busy(self.connection)
+            self._in_flight = True
+        return super().parse_request()
 
     def reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -42,7 +99,8 @@ class LoopbackEndpoint:
     """Serves ``handler`` on 127.0.0.1 (``port`` 0: any free one) from a background thread: over
     TLS with ``tls`` (each connection's handshake in its own thread, on its first read), and closing
     a kept-alive connection idle ``idle_timeout_s`` (as a service closes one while a function is
-    frozen); without it, kept-alive connections stay open."""
+    frozen), or with ``close_when_quiet`` every idle one as soon as no request is in flight;
+    without either, kept-alive connections stay open."""
 
     def __init__(
         self,
@@ -51,11 +109,14 @@ class LoopbackEndpoint:
         *,
         tls: ssl.SSLContext | None = None,
         idle_timeout_s: float | None = None,
+        close_when_quiet: bool = False,
         **attributes: Any,
     ) -> None:
         if idle_timeout_s is not None:
             handler = type(handler.__name__, (handler,), {"timeout": idle_timeout_s})
         self.server = QuietServer(("127.0.0.1", port), handler)
+        if close_when_quiet:
+            self.server.quiet_closer = QuietCloser()  # type: ignore[attr-defined]
         for name, value in attributes.items():
             setattr(self.server, name, value)
         if tls is not None:

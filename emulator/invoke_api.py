@@ -185,9 +185,21 @@ class _Handler(FastHandler):
 
 
 def serve_invoke_api(
-    emulator: LambdaService, port: int = 0, *, tls: bool = True, idle_timeout_s: float | None = None
+    emulator: LambdaService,
+    port: int = 0,
+    *,
+    tls: bool = True,
+    idle_timeout_s: float | None = None,
+    close_when_quiet: bool = False,
 ) -> LoopbackEndpoint:
     """The Invoke API of ``emulator`` on 127.0.0.1: over HTTPS, as Lambda's is (the certificate of
     tls.py), unless ``tls`` is False; ``idle_timeout_s``: see :class:`LoopbackEndpoint`."""
     context = server_context() if tls else None
-    return LoopbackEndpoint(_Handler, port, tls=context, idle_timeout_s=idle_timeout_s, emulator=emulator)
+    return LoopbackEndpoint(
+        _Handler,
+        port,
+        tls=context,
+        idle_timeout_s=idle_timeout_s,
+        close_when_quiet=close_when_quiet,
+        emulator=emulator,
+    )

@@ -139,15 +139,26 @@ class LambdaEmulator:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def serve(self, port: int = 0, *, tls: bool = True, idle_timeout_s: float | None = None) -> str:
+    def serve(
+        self,
+        port: int = 0,
+        *,
+        tls: bool = True,
+        idle_timeout_s: float | None = None,
+        keep_alive: bool = False,
+    ) -> str:
         """Start the Invoke API on 127.0.0.1 and point the function at it; its URL. Over HTTPS, as
         Lambda's API is, the function trusting the emulator's certificate (``AWS_CA_BUNDLE``, which
-        boto3 and lambdawarmer read), unless ``tls`` is False; ``idle_timeout_s``: kept-alive
-        connections idle that long are closed by the server, as a service does while the function
-        is frozen (default: kept)."""
+        boto3 and lambdawarmer read), unless ``tls`` is False. Between two pings (once no request is
+        in flight) every idle kept-alive connection is closed, as the service closes a frozen
+        function's long before the next scheduled ping, unless ``keep_alive`` (the steady state
+        of pings close together); ``idle_timeout_s``: besides, connections idle that long are
+        closed."""
         from .invoke_api import serve_invoke_api
 
-        self._http = serve_invoke_api(self, port, tls=tls, idle_timeout_s=idle_timeout_s)
+        self._http = serve_invoke_api(
+            self, port, tls=tls, idle_timeout_s=idle_timeout_s, close_when_quiet=not keep_alive
+        )
         self.extra_env.setdefault("AWS_ENDPOINT_URL_LAMBDA", self._http.url)
         if tls:
             self.extra_env.setdefault("AWS_CA_BUNDLE", str(ca_bundle()))

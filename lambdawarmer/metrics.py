@@ -143,7 +143,16 @@ class PutMetricDataRecorder:
     was recorded. Lambda freezes the environment between invocations: what is still queued then
     leaves at the next thaw, and is lost if Lambda retires the environment first."""
 
-    __slots__ = ("_client", "_dropped", "_function_name", "_namespace", "_pending", "_sender", "_wake")
+    __slots__ = (
+        "_client",
+        "_dropped",
+        "_function_name",
+        "_namespace",
+        "_off",
+        "_pending",
+        "_sender",
+        "_wake",
+    )
 
     def __init__(self, namespace: str, function_name: str) -> None:
         from .aws import CLOUDWATCH, LazyClient
@@ -161,6 +170,7 @@ class PutMetricDataRecorder:
         self._dropped = 0
         self._wake = threading.Condition(threading.Lock())
         self._sender: threading.Thread | None = None
+        self._off = False
 
     def record(self, cold: bool, warmup: bool) -> None:
         """Queue the metrics of one invocation."""
@@ -193,20 +203,36 @@ class PutMetricDataRecorder:
         )
 
     def _queue(self, data: list[dict[str, object]]) -> None:
+        if self._off:
+            return
         now = time.time()
         for datum in data:
             datum["Timestamp"] = now
         with self._wake:
+            if self._sender is None and not self._start_sender():
+                return
             self._pending.extend(data)
             while len(self._pending) > MAX_PENDING:
                 self._pending.popleft()
                 self._dropped += 1
-            if self._sender is None:
-                self._sender = threading.Thread(
-                    target=self._send_forever, name="lambdawarmer-metrics", daemon=True
-                )
-                self._sender.start()
             self._wake.notify()
+
+    def _start_sender(self) -> bool:
+        """Start the sender thread; when it cannot start, metrics are off for this environment's
+        life (said once, in the log) and no invocation is failed for it."""
+        sender = threading.Thread(target=self._send_forever, name="lambdawarmer-metrics", daemon=True)
+        try:
+            sender.start()
+        except RuntimeError as error:
+            self._off = True
+            self._pending.clear()
+            logger.warning(
+                "lambdawarmer: metrics are off (put_metric_data mode): its sender thread could not start: %s",
+                error,
+            )
+            return False
+        self._sender = sender
+        return True
 
     def _send_forever(self) -> None:
         from .aws import cloudwatch_call, error_reason

@@ -130,15 +130,17 @@ class Originator:
         deadline = started + time_left_ms(context, self.config.read_timeout_ms) / 1000
         tally = Tally(instance_id, cold, provisioned)
         target = invoked_function(context)
-        tenants = tenants_to_warm(ping, self.config, context)
+        named = ping.tenants or self.config.tenants
+        total, auto = ping.total, None
+        if ping.auto and not (named and getattr(context, "tenant_id", None)):
+            auto = self._choose(target, deadline)
+            total = auto.instances
+        tenants, ignored = tenants_to_warm(ping, self.config, context, total)
         if tenants:
             rounds = (self.run_rounds, self.record_round)
             shares = warm_tenants(*rounds, tenants, target, correlation_id, own=tally, deadline=deadline)
-            return Origination(sum(tenants.values()), "tenants", None, None, shares)
-        total, auto = ping.total, None
-        if ping.auto:
-            auto = self._choose(target, deadline)
-            total = auto.instances
+            source = "tenants" if named else "auto" if ping.auto else "event"
+            return Origination(sum(tenants.values()), source, auto, None, shares, tenants_ignored=ignored)
         fan_out = None
         if total > 1:
             self.run_rounds(target, total, correlation_id, tally, deadline)

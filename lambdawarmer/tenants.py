@@ -5,7 +5,8 @@ environments of its own, and Lambda refuses an invoke that names no tenant. The 
 tenants and how many each (its ``tenants`` field, else ``WARMER_TENANTS``); it reaches one tenant's
 environment, which warms its own tenant and then every other, one tenant after another, each invoke
 naming its tenant (``X-Amz-Tenant-Id``). Each tenant's share is reported and its round metrics
-carry a ``TenantId`` dimension.
+carry a ``TenantId`` dimension. A ping that names no tenant warms the environment's own, and only a
+ping carrying the owner's token may name tenants other than that one.
 """
 
 from __future__ import annotations
@@ -24,34 +25,53 @@ if TYPE_CHECKING:
     from .protocol import Ping
 
 
-def tenants_to_warm(ping: Ping, config: WarmerConfig, context: Any) -> dict[str, int] | None:
+def tenants_to_warm(
+    ping: Ping, config: WarmerConfig, context: Any, total: int
+) -> tuple[dict[str, int] | None, str | None]:
     """The tenants the ping warms, its own tenant first (at least itself), all of them together no
-    more than ``WARMER_MAX_CONCURRENCY`` (the cap on N holds whatever a ping names); None: warm as
-    usual (no tenants named, or the function does not isolate tenants, which is said)."""
-    tenants = ping.tenants or config.tenants
+    more than ``WARMER_MAX_CONCURRENCY`` (the cap on N holds whatever a ping names), and why some it
+    named are not warmed; None: warm as usual (the function does not isolate tenants, which is said
+    when tenants are named).
+
+    An environment of a function that isolates tenants knows its own (``context.tenant_id``):
+    a ping naming none (and no ``WARMER_TENANTS``) warms ``total`` of that tenant, every invoke
+    naming it. Only the owner may aim the fan-out at other tenants' environments: tenants a ping
+    names beside its own count only when the ping carries ``WARMER_TOKEN`` (the setting is the
+    owner's, so it always counts)."""
     own = getattr(context, "tenant_id", None)
-    if not tenants:
-        return None
+    tenants = ping.tenants or config.tenants
     if not own:
-        logger.warning(
-            "lambdawarmer: tenants are named, but the ping reached no tenant (the function does not "
-            "isolate tenants): warming as its concurrency says"
+        if tenants:
+            logger.warning(
+                "lambdawarmer: tenants are named, but the ping reached no tenant (the function does "
+                "not isolate tenants): warming as its concurrency says"
+            )
+        return None, None
+    ignored = None
+    if ping.tenants and config.token is None and ping.tenants.keys() - {own}:
+        others = sorted(ping.tenants.keys() - {own})
+        ignored = (
+            f"{len(others)} tenant(s) other than this environment's own ({own}) not warmed: "
+            f"{', '.join(others[:5])}{', ...' if len(others) > 5 else ''} (only a ping carrying "
+            "WARMER_TOKEN may name other tenants, and none is set)"
         )
-        return None
+        logger.warning("lambdawarmer: %s", ignored)
+        tenants = {own: ping.tenants.get(own, 1)}
+    wanted = {own: 1} | tenants if tenants else {own: max(1, total)}
     left, capped = config.max_concurrency, {}
-    for tenant, wanted in ({own: 1} | tenants).items():
+    for tenant, count in wanted.items():
         if left <= 0:
             break
-        capped[tenant] = min(wanted, left)
+        capped[tenant] = min(count, left)
         left -= capped[tenant]
-    if capped != {own: 1} | tenants:
+    if capped != wanted:
         logger.warning(
             "lambdawarmer: the tenants named ask for more than the cap of %s environments in all; "
             "warming %s (raise WARMER_MAX_CONCURRENCY to allow more)",
             config.max_concurrency,
             ", ".join(f"{tenant} {count}" for tenant, count in capped.items()),
         )
-    return capped
+    return capped, ignored
 
 
 def warm_tenants(

@@ -18,12 +18,14 @@ import time
 
 from .instance import ENVIRONMENT, PROVISIONED, ExecutionEnvironment
 from .logs import apply_level, log_fields, logger
-from .metrics import make_recorder
-from .observability import mark_warm
-from .protocol import PingFormat, PingKind, Report, failure_answer
 from .protocol.durable import ENVELOPE_FIELD, execution_input, execution_result
+from .protocol.pings import PingFormat, PingKind
 from .timing import MAX_EXTRA_HOLD_MS, time_left_ms
 from .version import __version__
+
+# Imported where needed, not here: what only a ping needs (its report), what only metrics need,
+# and what only the first request after a ping needs (observability): a function that serves
+# plain requests loads none of it in its init.
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from typing import Any, TypeVar
 
     from .config import WarmerConfig
+    from .metrics import Recorder
     from .originator import Originator
     from .protocol import Ping
 
@@ -58,7 +61,11 @@ class Warmer:
         self.environment = environment
         self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "unknown")
         self._pings = PingFormat.of(config)
-        self._recorder = make_recorder(config, self.function_name)
+        self._recorder: Recorder | None = None
+        if config.send_metric:
+            from .metrics import make_recorder
+
+            self._recorder = make_recorder(config, self.function_name)
         self._originator: Originator | None = None
         self._lock = threading.Lock()
         apply_level(config.log_level)
@@ -107,6 +114,8 @@ class Warmer:
         observability libraries loaded are told it is warm (unless WARMER_FIX_COLD_START_FLAGS=false)."""
         cold, after_ping = self.environment.claim_first_request()
         if after_ping and self.config.fix_cold_start_flags:
+            from .observability import mark_warm
+
             told = mark_warm()
             if told:
                 logger.debug("lambdawarmer: told %s: warm (a ping started this environment)", ", ".join(told))
@@ -118,10 +127,14 @@ class Warmer:
             report = self._answer(ping, context)
         except Exception as error:  # a warm-up ping never fails the function
             logger.exception("lambdawarmer: warm-up ping failed inside lambdawarmer")
+            from .protocol.reports import failure_answer
+
             return failure_answer(error)
         return report
 
     def _answer(self, ping: Ping, context: Any) -> dict[str, Any]:
+        from .protocol.reports import Report
+
         environment = self.environment
         last_request_at = environment.last_request_at
         cold = environment.claim_cold()

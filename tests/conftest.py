@@ -267,13 +267,16 @@ def start_emulator() -> Iterator[Callable[..., LambdaEmulator]]:
     """Start emulators (Invoke API served) that are closed after the test."""
     started: list[LambdaEmulator] = []
 
-    def start(function: FunctionSpec, *, tls: bool = True, **options: Any) -> LambdaEmulator:
+    def start(
+        function: FunctionSpec, *, tls: bool = True, keep_alive: bool = False, **options: Any
+    ) -> LambdaEmulator:
         # The Invoke API also accepts the test environment's key (aws_environment), which the
-        # command line signs with. HTTPS by default, as Lambda's API is.
+        # command line signs with. HTTPS by default, as Lambda's API is, idle connections closed
+        # between pings (keep_alive: kept, the steady state).
         options.setdefault("credentials", {"testing": "testing"})
         emulator = LambdaEmulator(function, **options)
         started.append(emulator)
-        emulator.serve(tls=tls)
+        emulator.serve(tls=tls, keep_alive=keep_alive)
         return emulator
 
     yield start

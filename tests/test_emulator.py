@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from emulator import FunctionSpec, LambdaEmulator
 from emulator.invoke_api import split_name
 
-from .conftest import lambda_client, write_function
+from .conftest import lambda_client, layered_spec, write_function
 
 ROOT = Path(__file__).resolve().parent.parent
 Start = Callable[..., LambdaEmulator]
@@ -385,3 +385,26 @@ def test_idle_environments_can_be_reclaimed(start_emulator: Start, function: Fun
     invoke(client, {})
     assert emulator.invocations[-1].cold
     assert len(emulator.all_environments) == 3
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("keep_alive", [False, True])
+def test_idle_connections_are_closed_between_pings_unless_kept_alive(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path, keep_alive: bool
+) -> None:
+    """As the service closes a frozen function's idle connections long before the next scheduled
+    ping, the emulator closes every idle one once no request is in flight: each ping then opens its
+    connections anew (a TLS handshake each). ``keep_alive``: the steady state, connections reused."""
+    code = write_function(tmp_path / "code", "def handler(event, context):\n    return 'real work'\n")
+    emulator = start_emulator(layered_spec(code, layer_zip), keep_alive=keep_alive)
+    client = lambda_client(emulator)
+    rounds = []
+    for _ in range(2):
+        answer = client.invoke(FunctionName="orders", Payload=json.dumps({"warmer": True, "concurrency": 3}))
+        rounds.append(json.loads(answer["Payload"].read())["rounds"][0])
+    second = rounds[1]
+    assert second["invocations_sent"] == 2, rounds
+    if keep_alive:
+        assert second["tls_handshakes"] < second["invocations_sent"], rounds  # one at least reused
+    else:
+        assert second["tls_handshakes"] == second["invocations_sent"], rounds  # every connection new

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -77,3 +78,55 @@ def find_python39() -> str | None:
         ):
             return candidate
     return None
+
+
+def test_a_plain_request_loads_nothing_only_a_ping_needs(tmp_path: Path) -> None:
+    """The layer's init and a plain request load what recognising a ping needs, no more; a
+    fanned-out ping adds its report, not the originator's modules; a scheduled ping of 1 adds the
+    originator, not the fan-out nor the AWS client."""
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return event\n")
+    script = (
+        "import json, sys, time\n"
+        "from awslambdaric.lambda_context import LambdaContext\n"
+        "import lambdawarmer.handler as layer\n"
+        "context = LambdaContext('r', None, None, int(time.time() * 1000) + 30000, "
+        "'arn:aws:lambda:us-east-1:123456789012:function:orders')\n"
+        "loaded = lambda: sorted(m for m in sys.modules if m.startswith('lambdawarmer'))\n"
+        "steps = {}\n"
+        "layer.handler({'order': 1}, context)\n"
+        "steps['request'] = loaded()\n"
+        "layer.handler({'__lambdawarmer__': {'index': 2, 'total': 2, 'correlation_id': 'c', "
+        "'hold_ms': 0}}, context)\n"
+        "steps['fanned-out'] = loaded()\n"
+        "layer.handler({'warmer': True, 'concurrency': 1}, context)\n"
+        "steps['scheduled'] = loaded()\n"
+        "print(json.dumps(steps))\n"
+    )
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}",
+        "LAMBDAWARMER_HANDLER": "app.handler",
+        "AWS_LAMBDA_FUNCTION_NAME": "orders",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    steps = json.loads(result.stdout.splitlines()[-1])
+    ping_only = {
+        "lambdawarmer.protocol.reports",
+        "lambdawarmer.protocol.rounds",
+        "lambdawarmer.observability",
+    }
+    originator_only = {"lambdawarmer.originator", "lambdawarmer.tenants", "lambdawarmer.tally"}
+    fan_out_only = {"lambdawarmer.fanout", "lambdawarmer.aws", "lambdawarmer.auto"}
+    metrics = {"lambdawarmer.metrics"}  # WARMER_SEND_METRIC is off by default
+    assert not set(steps["request"]) & (ping_only | originator_only | fan_out_only | metrics)
+    assert "lambdawarmer.protocol.reports" in steps["fanned-out"]
+    assert not set(steps["fanned-out"]) & (originator_only | fan_out_only)
+    assert "lambdawarmer.originator" in steps["scheduled"]
+    assert not set(steps["scheduled"]) & fan_out_only

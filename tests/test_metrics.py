@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from typing import Any
 
@@ -129,3 +130,22 @@ def test_put_metric_data_failure_never_fails_the_request(
     assert wrapped({"order": 1}, make_context()) == "ok"
     failed = lambda: any("PutMetricData failed" in r.getMessage() for r in caplog.records)  # noqa: E731
     assert settled(failed, True)  # logged by the sender, after the request
+
+
+def test_put_metric_data_sender_that_cannot_start_never_fails_a_request(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # No real way to exhaust threads here: the start itself is made to fail, as Python does when the
+    # process may start no more threads.
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH", "http://127.0.0.1:9")
+    wrapped = warmer(send_metric=True, metrics_mode="put_metric_data", delay=0)(handler)
+    for order in range(3):
+        assert wrapped({"order": order}, make_context()) == "ok"
+    assert wrapped({FANOUT_KEY: {"index": 2, "total": 2}}, make_context()) is not None
+    said = [r.getMessage() for r in caplog.records if "metrics are off" in r.getMessage()]
+    assert len(said) == 1
+    assert "can't start new thread" in said[0]

@@ -527,7 +527,7 @@ def test_a_warmed_environments_first_request_is_warm_and_a_true_cold_start_is_le
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     told: list[str] = []
-    monkeypatch.setattr("lambdawarmer.warmup.mark_warm", lambda: told.append("told") or ["Lumigo"])
+    monkeypatch.setattr("lambdawarmer.observability.mark_warm", lambda: told.append("told") or ["Lumigo"])
     environment = ExecutionEnvironment()
     engine = lambdawarmer.warmup.Warmer(lambdawarmer.load_config(), environment)
     wrapped = engine.wrap(lambda event, context: "done")

@@ -190,7 +190,8 @@ def test_over_https_a_fresh_128_mb_function_warms_what_fits_and_holds_only_for_w
     connections opens none, is held for its own sends only, warms 40 of 40, and the requests after
     find no cold start."""
     code = write_function(tmp_path / "code", OVERLAPPING_HANDLER)
-    emulator = start_emulator(small_function(code, layer_zip, 128))
+    # connections kept alive between pings: the steady state of pings close together
+    emulator = start_emulator(small_function(code, layer_zip, 128), keep_alive=True)
     assert emulator.url.startswith("https://")
     # Here the cold instances' inits share this machine's two cores with the originator (on Lambda
     # they run elsewhere), so how many a first ping warms varies; the contract does not: answered

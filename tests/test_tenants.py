@@ -23,6 +23,7 @@ from .conftest import FUNCTION_ARN, lambda_client, layered_spec, report_answer, 
 
 pytestmark = pytest.mark.e2e
 Start = Callable[..., LambdaEmulator]
+TOKEN = "owners-token-0123456789abcdef"
 PLAIN = "def handler(event, context):\n    return {'tenant': context.tenant_id}\n"
 
 
@@ -36,11 +37,11 @@ def tenanted(start_emulator: Start, tmp_path: Path, layer_zip: Path, **environme
 def test_a_ping_warms_each_tenants_own_environments(
     start_emulator: Start, tmp_path: Path, layer_zip: Path
 ) -> None:
-    emulator = tenanted(start_emulator, tmp_path, layer_zip, WARMER_SEND_METRIC="true")
+    emulator = tenanted(start_emulator, tmp_path, layer_zip, WARMER_SEND_METRIC="true", WARMER_TOKEN=TOKEN)
     client = lambda_client(emulator)
     with pytest.raises(botocore.exceptions.ClientError, match="must name one"):
         client.invoke(FunctionName="orders", Payload=b"{}")
-    ping = {"warmer": True, "tenants": {"acme": 2, "globex": 3}}
+    ping = {"warmer": True, "tenants": {"acme": 2, "globex": 3}, "token": TOKEN}
     answer = client.invoke(FunctionName="orders", TenantId="acme", Payload=json.dumps(ping))
     report = json.loads(answer["Payload"].read())
     assert "FunctionError" not in answer, report
@@ -82,18 +83,51 @@ def test_the_setting_names_the_tenants_when_the_ping_does_not(
 
 
 def test_the_tenants_a_ping_names_are_held_to_the_cap_on_n(invoke_api: Any) -> None:
-    """Without a token anyone who can invoke the function may send a ping: however many tenants and
-    environments it names, no more than WARMER_MAX_CONCURRENCY invokes leave, in all."""
+    """However many tenants and environments a ping names (even the owner's), no more than
+    WARMER_MAX_CONCURRENCY invokes leave, in all."""
     counter = iter(range(1, 10_000))
     api = invoke_api(lambda call: report_answer(call, f"instance-{next(counter)}"))
     context = LambdaContext(
         "req-1", None, None, int(time.time() * 1000) + 30_000, FUNCTION_ARN, tenant_id="acme"
     )
-    ping = {"warmer": True, "tenants": {f"tenant-{n}": 1000 for n in range(50)}}
-    report = warmer(max_concurrency=7)(lambda event, context: "real work")(ping, context)
+    ping = {"warmer": True, "tenants": {f"tenant-{n}": 1000 for n in range(50)}, "token": TOKEN}
+    report = warmer(max_concurrency=7, token=TOKEN)(lambda event, context: "real work")(ping, context)
     assert len(api.calls) == 6  # 7 in all, this instance (acme's) the first
     assert {name: share["concurrency"] for name, share in report["tenants"].items()} == {
         "acme": 1,
         "tenant-0": 6,
     }
     assert all(FANOUT_KEY in call.payload for call in api.calls)
+
+
+def test_a_ping_naming_no_tenant_warms_the_environments_own(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path
+) -> None:
+    """No tenants in the ping nor WARMER_TENANTS: the environment's own tenant, every invoke naming it
+    (Lambda refuses one that names none)."""
+    emulator = tenanted(start_emulator, tmp_path, layer_zip)
+    answer = lambda_client(emulator).invoke(
+        FunctionName="orders", TenantId="acme", Payload=json.dumps({"warmer": True, "concurrency": 3})
+    )
+    report = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, report
+    assert report["concurrency_source"] == "event"
+    assert report["invocations_failed"] == 0
+    assert report["tenants"]["acme"]["instances_warmed"] == 3
+    assert Counter(environment.tenant for environment in emulator.all_environments) == {"acme": 3}
+
+
+def test_a_tokenless_ping_warms_only_the_environments_own_tenant(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path
+) -> None:
+    """Anyone who may invoke the function can send a tokenless ping: it may not aim the fan-out at
+    other tenants' environments, and the report says which it named were not warmed."""
+    emulator = tenanted(start_emulator, tmp_path, layer_zip)
+    ping = {"warmer": True, "tenants": {"acme": 2, "globex": 3, "initech": 1}}
+    answer = lambda_client(emulator).invoke(FunctionName="orders", TenantId="acme", Payload=json.dumps(ping))
+    report = json.loads(answer["Payload"].read())
+    assert list(report["tenants"]) == ["acme"]
+    assert "globex" in report["tenants_ignored"]
+    assert "initech" in report["tenants_ignored"]
+    assert "WARMER_TOKEN" in report["tenants_ignored"]
+    assert Counter(environment.tenant for environment in emulator.all_environments) == {"acme": 2}

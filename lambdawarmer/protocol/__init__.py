@@ -21,34 +21,41 @@ ping is a normal event: it goes to the handler untouched, and one bounded warnin
 A ping is answered with a :class:`Report` (its rounds :class:`RoundReport`, its auto choice
 :class:`AutoChoice`): built as objects, sent as JSON by :meth:`Report.as_dict`, read back by
 :meth:`Report.from_dict`, the only two conversions; :func:`report_from_answer` reads an invoke's answer.
+
+Each name is loaded from its module when first used (``from lambdawarmer.protocol import Report``
+works as usual): recognising a ping loads ``pings`` only, and a plain request nothing more.
 """
 
-from .pings import (
-    AUTO,
-    EVENTBRIDGE_FIELDS,
-    FANOUT_KEY,
-    LEGACY_CORRELATION_IDS,
-    LEGACY_INDEX,
-    LEGACY_TOTAL,
-    PLUGIN_SOURCE,
-    PROOF_FIELD,
-    SOURCE_FIELD,
-    Ping,
-    PingFormat,
-    PingKind,
-    fanout_payload,
-)
-from .proofs import proof
-from .reports import (
-    FunctionFailed,
-    NotAReport,
-    Origination,
-    PingFailedInside,
-    Report,
-    failure_answer,
-    report_from_answer,
-)
-from .rounds import ROUND_FIELDS, AutoChoice, Failure, FanOutReport, RoundReport, TenantReport
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .pings import (
+        AUTO,
+        EVENTBRIDGE_FIELDS,
+        FANOUT_KEY,
+        LEGACY_CORRELATION_IDS,
+        LEGACY_INDEX,
+        LEGACY_TOTAL,
+        PLUGIN_SOURCE,
+        PROOF_FIELD,
+        SOURCE_FIELD,
+        Ping,
+        PingFormat,
+        PingKind,
+        fanout_payload,
+    )
+    from .proofs import proof
+    from .reports import (
+        FunctionFailed,
+        NotAReport,
+        Origination,
+        PingFailedInside,
+        Report,
+        failure_answer,
+        report_from_answer,
+    )
+    from .rounds import ROUND_FIELDS, AutoChoice, Failure, FanOutReport, RoundReport, TenantReport
 
 __all__ = [
     "AUTO",
@@ -79,3 +86,19 @@ __all__ = [
     "proof",
     "report_from_answer",
 ]
+_MODULES = ("pings", "proofs", "rounds", "reports")
+"""Where the names of ``__all__`` are defined, looked up in this order (a ping's first)."""
+
+
+def __getattr__(name: str) -> object:
+    """``name`` from the module that defines it, loaded now (and kept, so this runs once a name)."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    for module in _MODULES:
+        found = getattr(import_module(f"{__name__}.{module}"), name, None)
+        if found is not None:
+            globals()[name] = found
+            return found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -29,9 +29,10 @@ class FunctionFailed(NotAReport):
 class Origination:
     """What the instance that received a scheduled ping adds to its report: how N was chosen (from
     the event, or ``auto``) and, when N > 1, the fan-out; on a function that isolates tenants, each
-    tenant's share instead (``tenants``)."""
+    tenant's share instead (``tenants``), and why tenants the ping named were not warmed
+    (``tenants_ignored``)."""
 
-    __slots__ = ("auto", "concurrency", "fan_out", "source", "tenants")
+    __slots__ = ("auto", "concurrency", "fan_out", "source", "tenants", "tenants_ignored")
 
     def __init__(
         self,
@@ -40,12 +41,15 @@ class Origination:
         auto: AutoChoice | None,
         fan_out: FanOutReport | None,
         tenants: dict[str, TenantReport] | None = None,
+        *,
+        tenants_ignored: str | None = None,
     ) -> None:
         self.concurrency = concurrency
         self.source = source
         self.auto = auto
         self.fan_out = fan_out
         self.tenants = tenants
+        self.tenants_ignored = tenants_ignored
 
 
 class Report:
@@ -167,6 +171,8 @@ class Report:
                 data["instances_warmed"] = self.instances_warmed
                 data["instances_cold"] = self.instances_cold
                 data["invocations_failed"] = self.invocations_failed
+            if origination.tenants_ignored is not None:
+                data["tenants_ignored"] = origination.tenants_ignored
         return data
 
     @classmethod
@@ -197,6 +203,7 @@ class Report:
                 }
                 if isinstance(tenants, dict)
                 else None,
+                tenants_ignored=text_field(data, "tenants_ignored"),
             )
         return cls(
             function=text_field(data, "function") or "",
