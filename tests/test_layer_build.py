@@ -87,7 +87,7 @@ def test_the_bytecode_is_used_as_it_is_in_a_read_only_opt(tmp_path: Path) -> Non
         for line in result.stderr.splitlines()
         if line.startswith(f"# code object from '{package}/") and "__pycache__/" in line
     }
-    assert {"handler", "protocol.pings", "protocol.reports"} <= imported
+    assert {"handler", "protocol.pings"} <= imported  # what recognises a ping (reports load with the first)
     assert from_bytecode == imported
 
 
