@@ -8,9 +8,9 @@ machine's own is replaced. Every file is checked before use: the suite's ``InRel
 archive signature (``gpgv`` with the machine's ``debian-archive-keyring``), the package index by the
 SHA-256 the signed file gives, each package by the SHA-256 the index gives.
 
-Made once, under ``.pythons/<runtime>/`` (``LAMBDA_EMULATOR_PYTHONS`` elsewhere); a machine that cannot
-get the packages (no network to Debian, no ``gpgv`` or ``dpkg-deb``) says why and the runtime's tests
-are skipped with that reason.
+Made once, under ``.pythons/<runtime>/`` (``LAMBDA_EMULATOR_PYTHONS`` elsewhere), from ``MIRROR``
+(``LAMBDA_EMULATOR_DEBIAN_MIRROR`` names another); a machine that cannot get the packages (no network
+to Debian, no ``gpgv`` or ``dpkg-deb``) says why and the runtime's tests are skipped with that reason.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-MIRROR = "http://deb.debian.org/debian"
+MIRROR = os.environ.get("LAMBDA_EMULATOR_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 SUITE = "unstable"
 KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 ROOT = Path(__file__).resolve().parent.parent
