@@ -59,25 +59,56 @@ def ping(emulator: LambdaEmulator, concurrency: int | str) -> dict[str, Any]:
     return report  # type: ignore[no-any-return]
 
 
+PINGS = 6
+"""Pings enough to warm N of N from nothing, however busy the machine (each one answered in time)."""
+
+
+def accounted(report: dict[str, Any], concurrency: int) -> None:
+    """Every invoke counted: the N - 1 asked for sent or not sent (with the reason), each one sent
+    warmed an instance, failed (with its reason) or reached an instance already warmed."""
+    sent, failed = report["invocations_sent"], report["invocations_failed"]
+    assert sent + report["invocations_not_sent"] >= concurrency - 1, json.dumps(report)
+    assert report["instances_warmed"] - 1 + failed <= sent, json.dumps(report)
+    assert all(failure["reason"] for failure in report["failures"]), report["failures"]
+    if report["invocations_not_sent"]:
+        assert report["not_sent_reason"].startswith("not sent: "), report["not_sent_reason"]
+
+
+def warmed_n_of_n(emulator: LambdaEmulator, concurrency: int) -> list[dict[str, Any]]:
+    """Ping until N of N are warm, at most :data:`PINGS` times; every ping's report."""
+    reports = []
+    for _ in range(PINGS):
+        reports.append(ping(emulator, concurrency))
+        accounted(reports[-1], concurrency)
+        if reports[-1]["instances_warmed"] == concurrency:
+            return reports
+    raise AssertionError(f"not {concurrency} of {concurrency} within {PINGS} pings: {reports}")
+
+
+def environments_explained(emulator: LambdaEmulator, reports: list[dict[str, Any]]) -> set[str]:
+    """The environments started: each by a ping or by an invoke a report counted as sent."""
+    started = {invocation.environment_id for invocation in emulator.invocations}
+    assert len(started) <= len(reports) + sum(report["invocations_sent"] for report in reports)
+    return started
+
+
 @needs_cpu_shares
 @pytest.mark.parametrize(("memory_mb", "concurrency"), [(128, 10), (256, 20)])
 def test_the_default_size_is_warmed_n_of_n_and_requests_then_find_no_cold_start(
     start_emulator: Start, tmp_path: Path, layer_zip: Path, memory_mb: int, concurrency: int
 ) -> None:
+    """N of N within a few pings (on Lambda the first one does it; here the cold environments' inits
+    share this machine's cores with the originator), then N requests at once find N warm ones."""
     code = write_function(tmp_path / "code", OVERLAPPING_HANDLER)
     emulator = start_emulator(small_function(code, layer_zip, memory_mb))
-    for attempt in ("first ping", "next ping"):
-        report = ping(emulator, concurrency)
-        assert report["instances_warmed"] == concurrency, (attempt, report)
-        assert report["invocations_not_sent"] == 0, report
-    warmed = {i.environment_id for i in emulator.invocations}
-    assert len(warmed) == concurrency
+    reports = warmed_n_of_n(emulator, concurrency)
+    started = environments_explained(emulator, reports)
     pinged = len(emulator.invocations)
     answers = overlapping_requests(lambda_client(emulator), tmp_path / "barrier", concurrency)
     assert [answer["error"] for answer in answers] == [None] * concurrency
     requests = emulator.invocations[pinged:]
     assert sum(invocation.cold for invocation in requests) == 0
-    assert {invocation.environment_id for invocation in requests} == warmed
+    assert {invocation.environment_id for invocation in requests} <= started
 
 
 @needs_cpu_shares
@@ -195,19 +226,10 @@ def test_over_https_a_fresh_128_mb_function_warms_what_fits_and_holds_only_for_w
     # Here the cold instances' inits share this machine's two cores with the originator (on Lambda
     # they run elsewhere), so how many a first ping warms varies; the contract does not: answered
     # in time (ping() checks it), every invoke counted, each one not warmed given a reason.
-    for _ in range(6):
-        report = ping(emulator, 40)
+    reports = warmed_n_of_n(emulator, 40)
+    for report in reports:
         opening = report["rounds"][0]
         assert opening["tls_handshakes"] <= opening["invocations_sent"], opening
-        assert (
-            report["instances_warmed"] + report["invocations_not_sent"] + report["invocations_failed"] >= 40
-        )
-        assert all(failure["reason"] for failure in report["failures"]), report["failures"]
-        if report["invocations_not_sent"]:
-            assert report["not_sent_reason"].startswith("not sent: "), report["not_sent_reason"]
-        if report["instances_warmed"] == 40:
-            break
-    assert report["instances_warmed"] == 40, report
     steady = ping(emulator, 40)
     assert steady["instances_warmed"] == 40, steady
     assert steady["instances_cold"] == 0, steady
@@ -215,8 +237,7 @@ def test_over_https_a_fresh_128_mb_function_warms_what_fits_and_holds_only_for_w
     assert kept_alive["tls_handshakes"] == 0, kept_alive
     # held for its own sends, not for the handshakes of the rounds before (39 of them: over a second)
     assert kept_alive["hold_ms"] - 75 < 39 * handshake_ms_for(128), steady["rounds"]
-    warmed = {i.environment_id for i in emulator.invocations}
-    assert len(warmed) == 40
+    environments_explained(emulator, [*reports, steady])
     pinged = len(emulator.invocations)
     answers = overlapping_requests(lambda_client(emulator), tmp_path / "barrier", 40)
     assert [answer["error"] for answer in answers] == [None] * 40
