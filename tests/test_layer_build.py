@@ -153,7 +153,7 @@ def test_a_strict_build_fails_naming_the_runtimes_it_cannot_compile_for(tmp_path
 
 
 def test_runtimes_left_out_on_purpose_ship_source_only(tmp_path: Path) -> None:
-    skipped = frozenset({*WITHOUT_BYTECODE, "python3.10"})
+    skipped = source_only_here() | {"python3.10"}  # and those this machine has no interpreter for
     names = [name for name, _, _ in layer_files(skipped)]
     assert not [name for name in names if name.endswith(".cpython-310.pyc")]
     assert "python/_lambdawarmer_layer/handler.py" in names
