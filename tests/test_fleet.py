@@ -26,6 +26,7 @@ import pytest
 from emulator.http import FastHandler, LoopbackEndpoint
 from lambdawarmer_cli import main as cli
 from lambdawarmer_cli.commands import fleet
+from lambdawarmer_cli.fleet.progress import Progress
 from lambdawarmer_cli.names import RECORD_TAG
 
 from .control_plane import code_zip, run
@@ -275,3 +276,41 @@ def test_fleet_status_reads_one_configuration_per_tagged_function_and_nothing_pe
     assert per_function["lambda.GetFunctionConfiguration"] == 1
     assert sum(per_function.values()) == sum(more.values()) - sum(small.values())
     assert sum(more.values()) <= sum(small.values()) * 4 / 3 + 1  # calls grow with the tagged, no faster
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_is_drawn_at_a_terminal_only() -> None:
+    shown = Terminal()
+    progress = Progress("checking", 4, quiet=False, stream=shown)
+    for _ in range(4):
+        progress.step()
+    progress.close()
+    assert shown.getvalue().endswith(f"\rchecking [{'#' * 30}] 4/4\n")
+    assert "\rchecking [" + "#" * 15 + "-" * 15 + "] 2/4" in shown.getvalue()
+    for stream, quiet in ((io.StringIO(), False), (Terminal(), True)):
+        progress = Progress("checking", 4, quiet=quiet, stream=stream)
+        progress.step()
+        progress.close()
+        assert stream.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (("fleet", "status"), "select the fleet with --tag KEY[=VALUE] and/or --name-pattern REGEX"),
+        (("fleet", "status", "--tag", "=x"), "--tag '=x': expected KEY or KEY=VALUE"),
+        (("fleet", "status", "--name-pattern", "("), "--name-pattern '(': not a regular expression"),
+        (("fleet", "status", "--tag", "k", "--accounts", "12"), "--accounts: expected 12-digit account ids"),
+        (("fleet", "status", "--tag", "k", "--regions", "mars-1"), "--regions: mars-1 not a region of aws"),
+        (("fleet", "status", "--tga", "k"), "unknown option --tga: did you mean --tag?"),
+    ],
+)
+def test_a_fleet_asked_for_what_it_cannot_use_exits_2_saying_why(
+    aws: dict[str, Any], argv: tuple[str, ...], says: str
+) -> None:
+    status, output = run(*argv)
+    assert (status, says in output) == (2, True), output

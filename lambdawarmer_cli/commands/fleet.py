@@ -1,5 +1,6 @@
-"""``lambdawarmer fleet status | enable | disable``: every function a tag (or a name pattern) selects,
-in one or more regions of one or more accounts (``--organization``: all of them), through the same
+"""``lambdawarmer fleet status | enable | disable``: every function a tag or a name pattern selects.
+
+In one or more regions of one or more accounts (``--organization``: all of them), through the same
 checks and plans as ``status``, ``enable`` and ``disable``.
 
     lambdawarmer fleet status --tag team=shop --regions all --organization

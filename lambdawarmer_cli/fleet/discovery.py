@@ -1,6 +1,7 @@
-"""Which functions a fleet command works on: those carrying a tag (``KEY`` or ``KEY=VALUE``), found
-by the Resource Groups Tagging API's GetResources, a page of up to 100 a call, and/or whose name
-matches a regular expression (found by ListFunctions when no tag is given)."""
+"""Which functions a fleet command works on: those a tag or a name pattern selects.
+
+A tag (``KEY`` or ``KEY=VALUE``) is looked up by the Resource Groups Tagging API's GetResources, a
+page of up to 100 a call; a name pattern alone, by ListFunctions pages."""
 
 from __future__ import annotations
 

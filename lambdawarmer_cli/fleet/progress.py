@@ -1,5 +1,4 @@
-"""A progress bar over the whole fleet, on stderr, only when stderr is a terminal (never in a pipe,
-a log or with ``--quiet``)."""
+"""A progress bar over the whole fleet, on stderr, at a terminal only (never in a pipe or a log)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Where a fleet command works: which accounts (the caller's, those named, or every active member
-of the organization, each reached by assuming a named role) and which regions.
+"""Where a fleet command works: which accounts, each reached by a role assumed, and which regions.
+
+The accounts: the caller's, those named, or every active member of the organization.
 
 Each account and region is worked with its own :class:`ScopeClients`: the caller's credentials for
 the caller's own account, the assumed role's for any other.

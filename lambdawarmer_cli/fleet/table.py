@@ -1,5 +1,4 @@
-"""The fleet's result: one row per function (or per account and region that could not be worked),
-as a table or as JSON."""
+"""The fleet's result, as a table or as JSON: a row per function, or per account and region not worked."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""What a fleet command does, with the single-function commands' own code: status's checks
-(:func:`~lambdawarmer_cli.commands.status.run_checks`), enable's and disable's plans, applied by
-:func:`~lambdawarmer_cli.adoption.adopt` (which reads the function again and never undoes a change
-made meanwhile). Every account and region is discovered, and every function worked, in parallel,
-at most ``max_workers`` at once; a failure is that function's (or that account and region's) row,
-and the others go on.
+"""What a fleet command does to each function, in parallel, with the single-function commands' code.
+
+Status's checks (:func:`~lambdawarmer_cli.commands.status.run_checks`), enable's and disable's
+plans, applied by :func:`~lambdawarmer_cli.adoption.adopt` (which reads the function again and
+never undoes a change made meanwhile). Every account and region is discovered, and every function
+worked, in parallel, at most ``max_workers`` at once; a failure is that function's (or that account
+and region's) row, and the others go on.
 """
 
 from __future__ import annotations
