@@ -224,6 +224,29 @@ def test_a_missing_role_is_reported_the_others_finish_and_a_rerun_completes(
     assert output.count("nothing to change") == 20, output
 
 
+def test_a_function_that_cannot_be_enabled_is_its_row_and_the_others_are_enabled(
+    aws: dict[str, Any],
+) -> None:
+    role = _function_role(aws["iam"])
+    layer = aws["lambda"].publish_layer_version(LayerName="lambdawarmer", Content={"ZipFile": code_zip()})
+    for name, layers in (("with-layer", [layer["LayerVersionArn"]]), ("without-layer", [])):
+        aws["lambda"].create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": code_zip()},
+            Layers=layers,
+            Tags=TAG,
+        )
+    status, output = run("fleet", "enable", "--tag", "warm", "--concurrency", "2", "--json")
+    assert status == 5, output
+    states = {row["function"]: (row["state"], row["needs"]) for row in rows(output)}
+    assert states["with-layer"] == ("OK", "")
+    assert states["without-layer"][0] == "FAIL"
+    assert "it has no lambdawarmer layer" in states["without-layer"][1]
+
+
 def _count_calls(argv: list[str]) -> tuple[int, Counter[str]]:
     calls: Counter[str] = Counter()
     lock = threading.Lock()

@@ -13,8 +13,9 @@ enable and disable show every plan first, then apply them (at a terminal, after 
 not ping: each schedule does, and the table shows status's checks once applied. One account, region
 or function that fails is a row of its own; the others go on, and running again finishes it.
 
-Exit statuses: 0 done, no FAIL; 2 usage (nothing was changed); 3 an account, region or function could
-not be reached or read; 5 a change failed or cannot be made; 6 a check FAILed. The highest wins.
+Exit statuses: 0 done, no FAIL; 2 usage (refused before anything is read or changed); 3 an account,
+region or function could not be reached or read; 5 a change failed, or a function cannot be changed
+as asked (no layer to attach...); 6 a check FAILed. The highest wins.
 """
 
 from __future__ import annotations

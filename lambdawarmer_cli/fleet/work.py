@@ -24,7 +24,7 @@ from ..adoption import adopt
 from ..clients import error_reason, is_aws_error
 from ..commands.status import run_checks
 from ..deployed import Deployed, read_function
-from ..exit_status import AWS_FAILED, CHANGE_FAILED, OK, STATUS_FAILED, USAGE, UsageError
+from ..exit_status import AWS_FAILED, CHANGE_FAILED, OK, STATUS_FAILED, UsageError
 from ..resources import ChangeError
 from ..setup_checks import FAIL
 from ..setup_checks import OK as CHECK_OK
@@ -186,9 +186,8 @@ class Fleet:
         clients = self.clients(target.scope)
         try:
             return plan_for(clients, read_function(clients, self.ref(target)))
-        except (ChangeError, UsageError) as error:
-            status = USAGE if isinstance(error, UsageError) else CHANGE_FAILED
-            return self.failed(target, f"cannot: {error}", status)
+        except (ChangeError, UsageError) as error:  # in a fleet, that function's refusal: the others go on
+            return self.failed(target, f"cannot: {error}", CHANGE_FAILED)
         except Exception as error:
             if not is_aws_error(error):
                 raise
