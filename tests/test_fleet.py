@@ -12,6 +12,7 @@ import contextlib
 import functools
 import io
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -26,10 +27,12 @@ import pytest
 from emulator.http import FastHandler, LoopbackEndpoint
 from lambdawarmer_cli import main as cli
 from lambdawarmer_cli.commands import fleet
+from lambdawarmer_cli.fleet.budget import Option, allocate
 from lambdawarmer_cli.fleet.progress import Progress
 from lambdawarmer_cli.names import RECORD_TAG
 
 from .control_plane import code_zip, run
+from .test_history import now, put_history, trace_function
 
 REGIONS = ("us-east-1", "eu-west-1")
 ROLE = "lambdawarmer-fleet"
@@ -337,3 +340,44 @@ def test_a_fleet_asked_for_what_it_cannot_use_exits_2_saying_why(
 ) -> None:
     status, output = run(*argv)
     assert (status, says in output) == (2, True), output
+
+
+def test_the_budget_goes_step_by_step_to_the_most_cold_starts_avoided_per_dollar() -> None:
+    functions = {
+        "busy": [Option(1, 100.0, 2.0), Option(2, 150.0, 4.0), Option(3, 160.0, 6.0)],
+        "quiet": [Option(1, 30.0, 1.0), Option(2, 31.0, 5.0)],
+        "idle": [Option(1, 0.0, 1.0)],
+    }
+    assert allocate(functions, 0.0) == {"busy": 0, "quiet": 0, "idle": 0}
+    # busy's first (50 a dollar), quiet's first (30), busy's second (25): $5; busy's third ($2) and
+    # quiet's second ($4) no longer fit
+    assert allocate(functions, 6.0) == {"busy": 2, "quiet": 1, "idle": 0}
+    assert allocate(functions, 100.0) == {"busy": 3, "quiet": 2, "idle": 0}  # idle avoids nothing
+
+
+def test_fleet_cost_spends_the_budget_on_each_functions_own_history(aws: dict[str, Any]) -> None:
+    role = _function_role(aws["iam"])
+    for name in ("busy", "unmeasured"):
+        aws["lambda"].create_function(
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": code_zip()},
+            MemorySize=1024,
+            Tags=TAG,
+        )
+    put_history(aws["endpoint"], trace_function(), now(), function="busy")
+    scope = ("fleet", "cost", "--tag", "warm=yes", "--days", "1")
+    status, output = run(*scope, "--budget", "1000", "--json")
+    assert status == 7, output  # one function has no history: its row says so, the other is priced
+    found = {row["function"]: row for row in rows(output)}
+    assert found["unmeasured"]["state"] == "WARN"
+    assert "not priced: CloudWatch has no Invocations" in found["unmeasured"]["needs"]
+    assert int(found["busy"]["n"]) >= 1
+    assert "cold starts a month for $" in found["busy"]["needs"]
+
+    status, output = run(*scope, "--budget", "0")
+    spent = re.search(r"budget \$0.00 a month: (-?)\$([\d.,]+) of it spent", output)
+    assert spent is not None, output
+    assert spent.group(1) == "-" or float(spent.group(2)) == 0.0, output  # within a budget of nothing

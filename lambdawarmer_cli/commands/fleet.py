@@ -1,4 +1,4 @@
-"""``lambdawarmer fleet status | enable | disable``: every function a tag or a name pattern selects.
+"""``lambdawarmer fleet status | enable | disable | cost``: every function a tag or a name pattern selects.
 
 In one or more regions of one or more accounts (``--organization``: all of them), through the same
 checks and plans as ``status``, ``enable`` and ``disable``.
@@ -7,6 +7,7 @@ checks and plans as ``status``, ``enable`` and ``disable``.
     lambdawarmer fleet enable --tag lambdawarmer:warm --concurrency 3 --regions us-east-1,eu-west-1 \\
         --accounts 111111111111,222222222222 --manifest layers.json --dry-run
     lambdawarmer fleet disable --tag lambdawarmer:warm --regions us-east-1 --yes
+    lambdawarmer fleet cost --tag lambdawarmer:warm --regions all --budget 50
 
 enable and disable show every plan first, then apply them (at a terminal, after one question unless
 --yes; --dry-run changes nothing), each function read and planned again as it is applied. enable does
@@ -15,7 +16,12 @@ or function that fails is a row of its own; the others go on, and running again 
 
 Exit statuses: 0 done, no FAIL; 2 usage (refused before anything is read or changed); 3 an account,
 region or function could not be reached or read; 5 a change failed, or a function cannot be changed
-as asked (no layer to attach...); 6 a check FAILed. The highest wins.
+as asked (no layer to attach...); 6 a check FAILed; 7 (cost) a function has too little history to
+price (the others are). The highest wins.
+
+``fleet cost --budget USD`` prices each function on its own CloudWatch history (fleet/budget.py) and
+recommends N for each so that the fleet's warming stays within USD a month, ranked by cold starts
+avoided per dollar, naming where Provisioned Concurrency would be cheaper.
 """
 
 from __future__ import annotations
@@ -26,19 +32,22 @@ import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
 from lambdawarmer.settings import METRICS_MODES
+from lambdawarmer_model.simulation import DEFAULT_INIT_MS, Assumptions
 
 from ..adoption import say_notes
 from ..clients import Clients
 from ..disable_plan import plan_disable
 from ..enable_plan import Options, plan_enable
 from ..exit_status import OK, UsageError, epilog
+from ..fleet.costing import budget_rows
 from ..fleet.discovery import Selector, discover
 from ..fleet.scope import DEFAULT_ROLE, organization_accounts, parse_account_ids, parse_regions, reach
 from ..fleet.table import Row, as_json, rows_sorted, table, totals
 from ..fleet.work import Fleet, Outcome, PlanFor, Target
+from ..history import DEFAULT_DAYS, MAX_DAYS
 from ..pinging import concurrency_argument
 from ..plan import Plan
-from ..schedules import DEFAULT_SCHEDULE
+from ..schedules import DEFAULT_SCHEDULE, ScheduleError, period_s
 from .enable import _enable_options
 
 if TYPE_CHECKING:
@@ -53,6 +62,16 @@ def _workers(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 64:
         raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 64; got {text!r}")
     return int(text)
+
+
+def _usd(text: str) -> float:
+    try:
+        amount = float(text)
+    except ValueError:
+        amount = -1.0
+    if not 0 <= amount < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected dollars a month, 0 or more; got {text!r}")
+    return amount
 
 
 def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
@@ -99,6 +118,13 @@ def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
     enable.add_argument("--metrics-mode", choices=METRICS_MODES, help="implies --metrics")
     enable.add_argument("--no-token", action="store_true", help="no WARMER_TOKEN (default: a random one)")
     subcommands.add_parser("disable", parents=[which, aws, change], help="disable every function")
+    cost = subcommands.add_parser(
+        "cost", parents=[which, aws], help="N for each function within a monthly budget, from its history"
+    )
+    cost.add_argument("--budget", type=_usd, required=True, metavar="USD", help="a month, for the fleet")
+    cost.add_argument("--days", type=int, default=DEFAULT_DAYS, help=f"history read (default {DEFAULT_DAYS})")
+    cost.add_argument("--schedule", default=DEFAULT_SCHEDULE, help="how often the pings would run")
+    cost.add_argument("--init-ms", type=int, default=int(DEFAULT_INIT_MS), help="a cold start's init, ms")
     for command in subcommands.choices.values():
         command.epilog = epilog("fleet")
         command.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -127,6 +153,8 @@ def run(arguments: argparse.Namespace, out: TextIO, on_call: Callable[..., None]
     if arguments.fleet_command == "status":
         targets, outcomes = fleet.discover(discover)
         return _report(outcomes + fleet.map("checking", targets, fleet.status), arguments, out)
+    if arguments.fleet_command == "cost":
+        return _cost(fleet, arguments, out)
     plan_for = _enable_plans(arguments) if arguments.fleet_command == "enable" else _disable_plan
     return _change(fleet, arguments, out, plan_for)
 
@@ -210,13 +238,35 @@ def _confirmed(arguments: argparse.Namespace, count: int, said: TextIO) -> bool:
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
-def _report(outcomes: list[Outcome], arguments: argparse.Namespace, out: TextIO) -> int:
-    """The table (or JSON) of every row, sorted; the worst status."""
-    rows: list[Row] = rows_sorted([outcome.row for outcome in outcomes])
+def _cost(fleet: Fleet, arguments: argparse.Namespace, out: TextIO) -> int:
+    """The budget spent on the fleet, each function priced on its own history; ranked rows."""
+    if not 1 <= arguments.days <= MAX_DAYS:
+        raise UsageError(f"--days {arguments.days}: expected 1 to {MAX_DAYS}")
+    try:
+        every_min = period_s(arguments.schedule) // 60
+    except ScheduleError as error:
+        raise UsageError(f"--schedule {error}") from None
+    assumptions = Assumptions(init_ms=arguments.init_ms, ping_every_min=every_min)
+    targets, failed = fleet.discover(discover)
+    ranked, summary = budget_rows(fleet, targets, arguments.budget, arguments.days, assumptions)
+    return _report(failed + ranked, arguments, out, ranked=True, summary=summary)
+
+
+def _report(
+    outcomes: list[Outcome],
+    arguments: argparse.Namespace,
+    out: TextIO,
+    *,
+    ranked: bool = False,
+    summary: str | None = None,
+) -> int:
+    """The table (or JSON) of every row, sorted (unless ``ranked``); the worst status."""
+    rows: list[Row] = [outcome.row for outcome in outcomes]
+    rows = rows if ranked else rows_sorted(rows)
     if arguments.json:
         print(as_json(rows), file=out)
     else:
         for line in table(rows):
             print(line, file=out)
-        print(totals(rows), file=out)
+        print(summary or totals(rows), file=out)
     return max((outcome.status for outcome in outcomes), default=OK)

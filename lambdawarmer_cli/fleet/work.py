@@ -204,6 +204,10 @@ class Fleet:
         )
         return status, said.getvalue()
 
+    def key(self, target: Target) -> str:
+        """``account/region/function``: one function of the fleet."""
+        return f"{target.scope.account.id}/{target.scope.region}/{self.label(target)}"
+
     def row(self, target: Target, state: str, needs: str, n: str = "-") -> Row:
         scope = target.scope
         return Row(scope.account.id, scope.region, self.label(target), n, state, needs)
