@@ -160,7 +160,9 @@ def configuration(moto: str, account: str, region: str, name: str) -> dict[str, 
 
 
 def rows(output: str) -> list[dict[str, Any]]:
-    return list(json.loads(output[output.index("[\n") :]))
+    """The JSON rows a --json run printed (after the plans, which go to stderr: ``run`` joins them)."""
+    start = output.find("[\n  {")
+    return list(json.loads(output[start:] if start >= 0 else output[output.rindex("[]") :]))
 
 
 SCOPE = ("--tag", "warm=yes", "--regions", ",".join(REGIONS), "--organization", "--role-name", ROLE)
@@ -264,6 +266,29 @@ def _count_calls(argv: list[str]) -> tuple[int, Counter[str]]:
         status = fleet.run(arguments, out, on_call=counted)
     assert status in (0, 6), out.getvalue()
     return len(json.loads(out.getvalue())), calls
+
+
+def test_a_name_pattern_selects_alone_or_among_the_tagged(aws: dict[str, Any]) -> None:
+    role = _function_role(aws["iam"])
+    for name, tags in (("orders-eu", TAG), ("orders-us", {"team": "shop"}), ("billing", TAG)):
+        aws["lambda"].create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": code_zip()},
+            Tags=tags,
+        )
+
+    def selected(*argv: str) -> list[str]:
+        status, output = run("fleet", "status", *argv, "--json")
+        assert status in (0, 6), output
+        return sorted(row["function"] for row in rows(output))
+
+    assert selected("--name-pattern", "^orders-") == ["orders-eu", "orders-us"]
+    assert selected("--tag", "warm=yes") == ["billing", "orders-eu"]
+    assert selected("--tag", "warm", "--name-pattern", "^orders-") == ["orders-eu"]
+    assert selected("--tag", "warm=no") == []
 
 
 def test_fleet_status_reads_one_configuration_per_tagged_function_and_nothing_per_untagged_one(

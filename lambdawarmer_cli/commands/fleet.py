@@ -142,7 +142,7 @@ def run(arguments: argparse.Namespace, out: TextIO, on_call: Callable[..., None]
         ids = parse_account_ids(arguments.accounts) if arguments.accounts else [home.account]
     fleet = Fleet(
         profile=arguments.profile,
-        accounts=reach(home, ids, arguments.role_name),
+        accounts=reach(home, ids, arguments.role_name, arguments.max_workers),
         regions=regions,
         selector=selector,
         qualifier=arguments.qualifier,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -115,22 +116,23 @@ def organization_accounts(clients: Clients) -> list[str]:
     return ids
 
 
-def reach(clients: Clients, ids: list[str], role_name: str) -> list[Account]:
+def reach(clients: Clients, ids: list[str], role_name: str, max_workers: int) -> list[Account]:
     """Each account as it can be worked: the caller's own as is, any other through ``role_name``
-    assumed there (a refusal is that account's error; the others are still reached)."""
-    home = clients.account
-    accounts = []
-    for account in ids:
+    assumed there, ``max_workers`` at once (a refusal is that account's error; the others are
+    still reached)."""
+    home, partition, sts = clients.account, clients.partition, clients.sts  # made before the threads
+
+    def one(account: str) -> Account:
         if account == home:
-            accounts.append(Account(account))
-            continue
-        arn = f"arn:{clients.partition}:iam::{account}:role/{role_name}"
+            return Account(account)
+        arn = f"arn:{partition}:iam::{account}:role/{role_name}"
         try:
-            answer = clients.sts.assume_role(RoleArn=arn, RoleSessionName=SESSION_NAME)
+            answer = sts.assume_role(RoleArn=arn, RoleSessionName=SESSION_NAME)
         except Exception as error:
             if not is_aws_error(error):
                 raise
-            accounts.append(Account(account, error=f"cannot assume {arn}: {error_reason(error)}"))
-            continue
-        accounts.append(Account(account, credentials=dict(answer["Credentials"])))
-    return accounts
+            return Account(account, error=f"cannot assume {arn}: {error_reason(error)}")
+        return Account(account, credentials=dict(answer["Credentials"]))
+
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        return list(pool.map(one, ids))
