@@ -127,12 +127,14 @@ def assert_role_allows(actions: set[str]) -> None:
 def test_tag_added_changed_and_removed_enables_changes_n_and_disables(aws: dict[str, Any]) -> None:
     reconcile = Reconciler()
     arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
-    [line] = reconcile(tag_event(arn))
+    [line] = reconcile(tag_event(arn), metrics_mode="emf")
     assert (line["action"], line["concurrency"], line["dry_run"]) == ("enable", 2, False), line
     assert line["result"].startswith("applied"), line
     assert tags(aws, arn)[AUTOPILOT_TAG] == "enabled concurrency=2"
     assert RECORD_TAG in tags(aws, arn)
     assert pinged_with(aws, "orders") == 2
+    variables = aws["lambda"].get_function_configuration(FunctionName="orders")["Environment"]["Variables"]
+    assert variables["WARMER_SEND_METRIC"] == "true"  # the dashboard's metrics
 
     assert reconcile(tag_event(arn))[0]["result"] == "unchanged"  # its own tag change's event: nothing
 
@@ -189,17 +191,22 @@ def test_a_dry_run_plans_and_logs_but_changes_nothing(
     configuration = aws["lambda"].get_function_configuration(FunctionName="orders")
     del configuration["ResponseMetadata"]
     monkeypatch.setenv("DRY_RUN", "true")
+    monkeypatch.setenv("METRICS_MODE", "emf")
     assert handler(tag_event(arn), None) == {"functions": 1, "errors": 0}
     [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
     assert (line["action"], line["dry_run"]) == ("enable", True)
     assert line["result"].startswith("would change ")
     assert f"tag {AUTOPILOT_TAG}" in line["result"]
+    assert "variables" in line["result"]
     assert {**aws["lambda"].get_function_configuration(FunctionName="orders"), "ResponseMetadata": None} == {
         **configuration,
         "ResponseMetadata": None,
     }
     assert AUTOPILOT_TAG not in tags(aws, arn)
     assert pinged_with(aws, "orders") is None
+    monkeypatch.setenv("METRICS_MODE", "cloudwatch")
+    with pytest.raises(ValueError, match="METRICS_MODE 'cloudwatch': expected one of emf, put_metric_data"):
+        handler(tag_event(arn), None)
 
 
 def test_the_sweep_corrects_drift_and_one_failing_function_does_not_stop_the_rest(

@@ -15,8 +15,10 @@ them:
 
 Settings (the template's parameters): ``LAYER_ARN`` and ``LAYER_SHA256`` (the layer version
 attached, its content checked as ``enable --layer-arn --layer-sha256`` checks it; no ``LAYER_ARN``:
-each function keeps the version of ours it has), ``SCHEDULE``, ``DRY_RUN`` (``true``: plan and log
-only). Each function considered is one JSON line in the log.
+each function keeps the version of ours it has), ``SCHEDULE``, ``METRICS_MODE`` (``emf`` or
+``put_metric_data``: the ColdStart and round metrics the fleet's dashboard shows, as ``enable
+--metrics-mode``; ``none``: none), ``DRY_RUN`` (``true``: plan and log only). Each function
+considered is one JSON line in the log.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from lambdawarmer.function_ref import parse_function_ref
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
+from lambdawarmer.settings import METRICS_MODES
 
 from ..adoption import adopt
 from ..clients import Clients, error_reason, is_aws_error
@@ -67,6 +70,7 @@ class Autopilot:
         layer_arn: str | None,
         layer_sha256: str | None,
         schedule: str = DEFAULT_SCHEDULE,
+        metrics_mode: str | None = None,
         dry_run: bool,
         log: TextIO,
     ) -> None:
@@ -74,6 +78,7 @@ class Autopilot:
         self.layer_arn = layer_arn
         self.layer_sha256 = layer_sha256
         self.schedule = schedule
+        self.metrics_mode = metrics_mode
         self.dry_run = dry_run
         self.log = log
         self._layer: str | LayerError | None = None
@@ -134,7 +139,12 @@ class Autopilot:
 
         def plan_for(deployed: Deployed) -> Plan:
             if action == ENABLE and concurrency is not None:
-                options = Options(concurrency=concurrency, schedule=self.schedule, layer_arn=self.layer())
+                options = Options(
+                    concurrency=concurrency,
+                    schedule=self.schedule,
+                    layer_arn=self.layer(),
+                    metrics_mode=self.metrics_mode,
+                )
                 plan = plan_enable(self.clients, deployed, options)
                 mark: str | None = f"enabled concurrency={concurrency}"
             else:
@@ -203,11 +213,15 @@ def _plan_mark(clients: Clients, deployed: Deployed, plan: Plan, mark: str | Non
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     """The Lambda function's handler, configured by its environment (see the module's docstring)."""
     environment = os.environ
+    metrics_mode = environment.get("METRICS_MODE", "none").strip().lower()
+    if metrics_mode not in (*METRICS_MODES, "none"):
+        raise ValueError(f"METRICS_MODE {metrics_mode!r}: expected one of {', '.join(METRICS_MODES)} or none")
     autopilot = Autopilot(
         Clients(),
         layer_arn=environment.get("LAYER_ARN") or None,
         layer_sha256=environment.get("LAYER_SHA256") or None,
         schedule=environment.get("SCHEDULE") or DEFAULT_SCHEDULE,
+        metrics_mode=None if metrics_mode == "none" else metrics_mode,
         dry_run=environment.get("DRY_RUN", "false").strip().lower() == "true",
         log=sys.stdout,
     )
