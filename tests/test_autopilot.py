@@ -18,11 +18,14 @@ import botocore
 import pytest
 from cfnlint.decode.cfn_yaml import load
 
-from lambdawarmer_cli.fleet import package
+from lambdawarmer.metrics import FUNCTION_DIMENSION, INVOCATION_DIMENSION
+from lambdawarmer.settings import SETTINGS
+from lambdawarmer_cli.fleet import autopilot, package
 from lambdawarmer_cli.fleet.autopilot import AUTOPILOT_TAG, CONCURRENCY_TAG, OPT_OUT_TAG, Autopilot, handler
 from lambdawarmer_cli.fleet.scope import Account, ScopeClients, session
 from lambdawarmer_cli.iam import allows, statements
 from lambdawarmer_cli.names import RECORD_TAG, SCHEDULE_GROUP
+from lambdawarmer_cli.schedules import DEFAULT_SCHEDULE
 
 from .control_plane import REGION, code_zip, make_role, run
 
@@ -207,6 +210,50 @@ def test_a_dry_run_plans_and_logs_but_changes_nothing(
     monkeypatch.setenv("METRICS_MODE", "cloudwatch")
     with pytest.raises(ValueError, match="METRICS_MODE 'cloudwatch': expected one of emf, put_metric_data"):
         handler(tag_event(arn), None)
+
+
+def test_tags_changed_while_it_reconciles_are_not_overridden(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
+    read = autopilot.read_function
+
+    def read_then_opt_out(*arguments: Any) -> Any:
+        found = read(*arguments)
+        aws["lambda"].tag_resource(Resource=arn, Tags={OPT_OUT_TAG: "true"})  # as its owner does, meanwhile
+        return found
+
+    monkeypatch.setattr(autopilot, "read_function", read_then_opt_out)
+    [line] = Reconciler()(tag_event(arn))
+    assert line["result"].endswith("its lambdawarmer tags changed while it was reconciled: nothing changed")
+    assert AUTOPILOT_TAG not in tags(aws, arn)
+    assert pinged_with(aws, "orders") is None
+
+
+def test_the_handler_refuses_settings_it_cannot_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHEDULE", "every 5 minutes")
+    with pytest.raises(ValueError, match=r"^SCHEDULE 'every 5 minutes'"):
+        handler(SWEEP, None)
+
+
+def test_the_template_gives_the_handler_what_it_reads_and_charts_the_layers_metrics() -> None:
+    template = json.loads(json.dumps(load(str(TEMPLATE))))
+    function = template["Resources"]["Autopilot"]["Properties"]
+    assert function["Handler"] == package.HANDLER
+    assert set(function["Environment"]["Variables"]) == {
+        "LAYER_ARN",
+        "LAYER_SHA256",
+        "SCHEDULE",
+        "METRICS_MODE",
+        "DRY_RUN",
+    }
+    assert template["Parameters"]["Schedule"]["Default"] == DEFAULT_SCHEDULE
+    assert template["Parameters"]["MetricsNamespace"]["Default"] == SETTINGS["metrics_namespace"].default
+    dashboard = template["Resources"]["FleetDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for metric in ("ColdStart", "InstancesWarmed", FUNCTION_DIMENSION, INVOCATION_DIMENSION):
+        assert metric in dashboard
+    pattern = template["Resources"]["OnTagChange"]["Properties"]["EventPattern"]
+    assert pattern["detail"]["changed-tag-keys"] == [CONCURRENCY_TAG, OPT_OUT_TAG]  # not its own tags
 
 
 def test_the_sweep_corrects_drift_and_one_failing_function_does_not_stop_the_rest(

@@ -44,10 +44,13 @@ from ..layers import LayerError, check_layer_arn, code_sha256
 from ..names import RECORD_TAG
 from ..pinging import concurrency_argument
 from ..resources import ChangeError
-from ..schedules import DEFAULT_SCHEDULE
+from ..schedules import DEFAULT_SCHEDULE, ScheduleError
+from ..schedules import check as check_schedule
 from .discovery import Selector, discover
 
 if TYPE_CHECKING:
+    from lambdawarmer.function_ref import FunctionRef
+
     from ..deployed import Deployed
     from ..plan import Plan
 
@@ -134,10 +137,14 @@ class Autopilot:
         print(json.dumps(line), file=self.log, flush=True)
         return line
 
-    def _change(self, ref: Any, action: str, concurrency: int | str | None) -> str:
-        """``action`` planned (a dry run) or applied; what came of it."""
+    def _change(self, ref: FunctionRef, action: str, concurrency: int | str | None) -> str:
+        """``action`` planned (a dry run) or applied; what came of it. Each time adopt reads the
+        function again, its tags are read again: when they ask for something else by then, nothing
+        is changed (the tag change's own event, or the sweep, acts on them)."""
 
         def plan_for(deployed: Deployed) -> Plan:
+            if decide(deployed)[:2] != (action, concurrency):
+                raise ChangeError("its lambdawarmer tags changed while it was reconciled: nothing changed")
             if action == ENABLE and concurrency is not None:
                 options = Options(
                     concurrency=concurrency,
@@ -216,11 +223,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     metrics_mode = environment.get("METRICS_MODE", "none").strip().lower()
     if metrics_mode not in (*METRICS_MODES, "none"):
         raise ValueError(f"METRICS_MODE {metrics_mode!r}: expected one of {', '.join(METRICS_MODES)} or none")
+    try:
+        schedule = check_schedule(environment.get("SCHEDULE") or DEFAULT_SCHEDULE)
+    except ScheduleError as error:
+        raise ValueError(f"SCHEDULE {error}") from None
     autopilot = Autopilot(
         Clients(),
         layer_arn=environment.get("LAYER_ARN") or None,
         layer_sha256=environment.get("LAYER_SHA256") or None,
-        schedule=environment.get("SCHEDULE") or DEFAULT_SCHEDULE,
+        schedule=schedule,
         metrics_mode=None if metrics_mode == "none" else metrics_mode,
         dry_run=environment.get("DRY_RUN", "false").strip().lower() == "true",
         log=sys.stdout,
