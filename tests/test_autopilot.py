@@ -20,9 +20,10 @@ from cfnlint.decode.cfn_yaml import load
 
 from lambdawarmer.metrics import FUNCTION_DIMENSION, INVOCATION_DIMENSION
 from lambdawarmer.settings import SETTINGS
+from lambdawarmer_cli.clients import Clients
 from lambdawarmer_cli.fleet import autopilot, package
 from lambdawarmer_cli.fleet.autopilot import AUTOPILOT_TAG, CONCURRENCY_TAG, OPT_OUT_TAG, Autopilot, handler
-from lambdawarmer_cli.fleet.scope import Account, ScopeClients, session
+from lambdawarmer_cli.fleet.scope import Account, session
 from lambdawarmer_cli.iam import allows, statements
 from lambdawarmer_cli.names import RECORD_TAG, SCHEDULE_GROUP
 from lambdawarmer_cli.schedules import DEFAULT_SCHEDULE
@@ -65,7 +66,7 @@ class Reconciler:
             service, operation = event_name.split(".")[1:3]
             self.actions.add(f"{SERVICES[service]}:{operation}")
 
-        clients = ScopeClients(session(None, Account(ACCOUNT), REGION, called))
+        clients = Clients(session=session(None, Account(ACCOUNT), REGION, called))
         settings = {"layer_arn": None, "layer_sha256": None, "dry_run": False, **settings}
         start = len(self.log.getvalue())
         Autopilot(clients, log=self.log, **settings).run(event)
@@ -287,6 +288,8 @@ def test_the_layer_named_is_attached_only_when_its_content_is_the_one_named(aws:
     arn = function(aws, "bare", {CONCURRENCY_TAG: "1"}, layer=False)
     wrong = reconcile(tag_event(arn), layer_arn=layer["LayerVersionArn"], layer_sha256="0" * 64)
     assert "does not hold the content named" in wrong[0]["result"]
+    unlisted = reconcile(tag_event(arn), layer_arn=layer["LayerVersionArn"])  # no LAYER_SHA256
+    assert "is no lambdawarmer release this command knows" in unlisted[0]["result"], unlisted
     [line] = reconcile(
         tag_event(arn),
         layer_arn=layer["LayerVersionArn"],

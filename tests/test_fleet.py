@@ -28,8 +28,8 @@ from emulator.http import FastHandler, LoopbackEndpoint
 from lambdawarmer_cli import main as cli
 from lambdawarmer_cli.commands import fleet
 from lambdawarmer_cli.fleet.budget import Option, allocate
-from lambdawarmer_cli.fleet.progress import Progress
 from lambdawarmer_cli.names import RECORD_TAG
+from lambdawarmer_cli.progress import Progress
 
 from .control_plane import code_zip, run
 from .test_history import now, put_history, trace_function
@@ -336,16 +336,17 @@ class Terminal(io.StringIO):
 
 def test_the_progress_bar_is_drawn_at_a_terminal_only() -> None:
     shown = Terminal()
-    progress = Progress("checking", 4, quiet=False, stream=shown)
-    for _ in range(4):
-        progress.step()
-    progress.close()
-    assert shown.getvalue().endswith(f"\rchecking [{'#' * 30}] 4/4\n")
+    progress = Progress(quiet=False, stream=shown)
+    for done in range(1, 5):
+        progress.count("checking", done, 4)
+    assert shown.getvalue().endswith(f"\rchecking [{'#' * 30}] 4/4")
     assert "\rchecking [" + "#" * 15 + "-" * 15 + "] 2/4" in shown.getvalue()
+    progress.clear()
+    assert shown.getvalue().endswith("\r" + " " * len(f"checking [{'#' * 30}] 4/4") + "\r")
     for stream, quiet in ((io.StringIO(), False), (Terminal(), True)):
-        progress = Progress("checking", 4, quiet=quiet, stream=stream)
-        progress.step()
-        progress.close()
+        progress = Progress(quiet=quiet, stream=stream)
+        progress.count("checking", 1, 4)
+        progress.clear()
         assert stream.getvalue() == ""
 
 

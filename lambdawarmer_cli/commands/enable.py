@@ -67,21 +67,7 @@ def add_parser(commands: Any, which: argparse.ArgumentParser, aws: argparse.Argu
     layer.add_argument(
         "--manifest", metavar="FILE", help="lambdawarmer publish's manifest: this region's ARN"
     )
-    enable.add_argument(
-        "--layer-sha256",
-        metavar="HEX",
-        help="the zip's sha256 the layer named must hold (default: a release this lambdawarmer lists)",
-    )
-    enable.add_argument(
-        "--signing-profile-version-arn",
-        metavar="ARN",
-        help="the AWS Signer profile version that must have signed the layer named",
-    )
-    enable.add_argument(
-        "--trust-layer",
-        action="store_true",
-        help="attach the layer named without checking it against the releases this lambdawarmer lists",
-    )
+    add_layer_checks(enable)
     enable.add_argument("--metrics", action="store_true", help="ColdStart/WarmStart and round metrics (EMF)")
     enable.add_argument(
         "--metrics-mode", choices=METRICS_MODES, help="implies --metrics; PutMetricData is granted"
@@ -91,12 +77,32 @@ def add_parser(commands: Any, which: argparse.ArgumentParser, aws: argparse.Argu
     enable.add_argument("--yes", action="store_true", help="do not ask at a terminal before applying")
 
 
+def add_layer_checks(parser: argparse.ArgumentParser) -> None:
+    """How the layer named is checked: --layer-sha256, --signing-profile-version-arn, --trust-layer
+    (``enable`` and ``fleet enable``)."""
+    parser.add_argument(
+        "--layer-sha256",
+        metavar="HEX",
+        help="the zip's sha256 the layer named must hold (default: a release this lambdawarmer lists)",
+    )
+    parser.add_argument(
+        "--signing-profile-version-arn",
+        metavar="ARN",
+        help="the AWS Signer profile version that must have signed the layer named",
+    )
+    parser.add_argument(
+        "--trust-layer",
+        action="store_true",
+        help="attach the layer named without checking it against the releases this lambdawarmer lists",
+    )
+
+
 def run(arguments: argparse.Namespace, out: TextIO) -> int:
     """Plan, show and apply ``enable`` on every function selected, then ping each; the worst status.
     Everything that can be refused (names, ARNs, the schedule, the layer) is, before any change."""
     clients = Clients(arguments.profile, arguments.region)
     targets = selected_functions(clients, arguments.functions, arguments.tag, arguments.qualifier)
-    options = _enable_options(clients, arguments)
+    options = enable_options(clients, arguments)
     status = OK
     for target in targets:
         done, deployed, plan = adopt(
@@ -155,7 +161,7 @@ def _trusted_layer(clients: Clients, arguments: argparse.Namespace) -> str | Non
     return check_layer_arn(clients, arn, trusted)
 
 
-def _enable_options(clients: Clients, arguments: argparse.Namespace) -> Options:
+def enable_options(clients: Clients, arguments: argparse.Namespace) -> Options:
     """What enable was asked for, every part checked (a dry run checks the same), with the layer
     version to attach (None: the one of ours each function has)."""
     try:

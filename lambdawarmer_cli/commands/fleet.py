@@ -47,8 +47,9 @@ from ..fleet.work import Fleet, Outcome, PlanFor, Target
 from ..history import DEFAULT_DAYS, MAX_DAYS
 from ..pinging import concurrency_argument
 from ..plan import Plan
+from ..progress import progress_of
 from ..schedules import DEFAULT_SCHEDULE, ScheduleError, period_s
-from .enable import _enable_options
+from .enable import add_layer_checks, enable_options
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -112,8 +113,7 @@ def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
     layer = enable.add_mutually_exclusive_group()
     layer.add_argument("--manifest", metavar="FILE", help="publish's manifest: each region's ARN")
     layer.add_argument("--layer-parameter", metavar="NAME", help="the SSM parameter holding the layer's ARN")
-    enable.add_argument("--layer-sha256", metavar="HEX", help="the release zip's sha256, checked")
-    enable.add_argument("--trust-layer", action="store_true", help="attach a layer not checked")
+    add_layer_checks(enable)
     enable.add_argument("--metrics", action="store_true", help="ColdStart/WarmStart and round metrics (EMF)")
     enable.add_argument("--metrics-mode", choices=METRICS_MODES, help="implies --metrics")
     enable.add_argument("--no-token", action="store_true", help="no WARMER_TOKEN (default: a random one)")
@@ -147,7 +147,7 @@ def run(arguments: argparse.Namespace, out: TextIO, on_call: Callable[..., None]
         selector=selector,
         qualifier=arguments.qualifier,
         max_workers=arguments.max_workers,
-        quiet=arguments.quiet,
+        progress=progress_of(arguments),
         on_call=on_call,
     )
     if arguments.fleet_command == "status":
@@ -171,7 +171,7 @@ def _enable_plans(arguments: argparse.Namespace) -> PlanFor:
         with lock:
             if where not in options:
                 try:
-                    options[where] = _enable_options(clients, asked)
+                    options[where] = enable_options(clients, asked)
                 except UsageError as error:
                     options[where] = error
         found = options[where]

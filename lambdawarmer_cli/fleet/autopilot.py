@@ -40,7 +40,7 @@ from ..deployed import read_function
 from ..disable_plan import plan_disable
 from ..enable_plan import Options, plan_enable
 from ..exit_status import OK, UsageError
-from ..layers import LayerError, check_layer_arn, code_sha256
+from ..layers import LayerError, Trusted, check_layer_arn, code_sha256
 from ..names import RECORD_TAG
 from ..pinging import concurrency_argument
 from ..resources import ChangeError
@@ -92,8 +92,8 @@ class Autopilot:
             return None
         if self._layer is None:
             try:
-                expected = code_sha256(self.layer_sha256) if self.layer_sha256 else None
-                self._layer = check_layer_arn(self.clients, self.layer_arn, expected)
+                trusted = Trusted(sha256=code_sha256(self.layer_sha256) if self.layer_sha256 else None)
+                self._layer = check_layer_arn(self.clients, self.layer_arn, trusted)
             except LayerError as error:
                 self._layer = error
         if isinstance(self._layer, LayerError):

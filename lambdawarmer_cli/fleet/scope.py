@@ -2,21 +2,21 @@
 
 The accounts: the caller's, those named, or every active member of the organization.
 
-Each account and region is worked with its own :class:`ScopeClients`: the caller's credentials for
-the caller's own account, the assumed role's for any other.
+Each account and region is worked with its own :class:`~lambdawarmer_cli.clients.Clients`, on a
+:func:`session`: the caller's credentials for the caller's own account, the assumed role's for any
+other.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..clients import Clients, error_reason, is_aws_error
-from ..commands.publish import _regions as lambda_regions
+from ..commands.publish import lambda_regions
 from ..exit_status import UsageError
 
 if TYPE_CHECKING:
@@ -37,21 +37,6 @@ class Account:
     id: str
     credentials: dict[str, str] | None = field(default=None, repr=False, compare=False)
     error: str | None = None
-
-
-class ScopeClients(Clients):
-    """The clients of one account and region, shared by the threads working it (a client is made
-    under a lock: a boto3 session is not thread-safe, its clients are)."""
-
-    def __init__(self, session: Any) -> None:
-        self._session = session
-        self._clients: dict[str, Any] = {}
-        self._caller: dict[str, Any] | None = None
-        self._lock = threading.Lock()
-
-    def in_region(self, service: str, region: str | None) -> Any:
-        with self._lock:
-            return super().in_region(service, region)
 
 
 @functools.lru_cache(maxsize=1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -21,22 +22,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from lambdawarmer.function_ref import parse_function_ref
 
 from ..adoption import adopt
-from ..clients import error_reason, is_aws_error
+from ..clients import Clients, error_reason, is_aws_error
 from ..commands.status import run_checks
 from ..deployed import Deployed, read_function
 from ..exit_status import AWS_FAILED, CHANGE_FAILED, OK, STATUS_FAILED, UsageError
 from ..resources import ChangeError
 from ..setup_checks import FAIL
 from ..setup_checks import OK as CHECK_OK
-from .progress import Progress
-from .scope import Account, ScopeClients, session
+from .scope import Account, session
 from .table import EVERY_FUNCTION, Row, worst
 
 if TYPE_CHECKING:
     from lambdawarmer.function_ref import FunctionRef
 
-    from ..clients import Clients
     from ..plan import Plan
+    from ..progress import Progress
     from .discovery import Found, Selector
 
 T = TypeVar("T")
@@ -82,7 +82,7 @@ class Fleet:
         selector: Selector,
         qualifier: str | None,
         max_workers: int,
-        quiet: bool,
+        progress: Progress,
         on_call: Callable[..., None] | None = None,
     ) -> None:
         self.profile = profile
@@ -90,34 +90,36 @@ class Fleet:
         self.selector = selector
         self.qualifier = qualifier
         self.max_workers = max_workers
-        self.quiet = quiet
+        self.progress = progress
         self.on_call = on_call
-        self._clients: dict[Scope, ScopeClients] = {}
+        self._clients: dict[Scope, Clients] = {}
         self._lock = threading.Lock()
 
-    def clients(self, scope: Scope) -> ScopeClients:
+    def clients(self, scope: Scope) -> Clients:
         """The clients of ``scope``, made once (shared by the threads working it)."""
         with self._lock:
             if scope not in self._clients:
                 made = session(self.profile, scope.account, scope.region, self.on_call)
-                self._clients[scope] = ScopeClients(made)
+                self._clients[scope] = Clients(session=made)
             return self._clients[scope]
 
     def map(self, label: str, items: list[T], work: Callable[[T], R]) -> list[R]:
         """``work`` on each item, in parallel, in order, the progress bar counting them."""
-        progress = Progress(label, len(items), quiet=self.quiet)
+        done = itertools.count(1)
+        lock = threading.Lock()
 
         def counted(item: T) -> R:
             try:
                 return work(item)
             finally:
-                progress.step()
+                with lock:
+                    self.progress.count(label, next(done), len(items))
 
         try:
             with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
                 return list(pool.map(counted, items))
         finally:
-            progress.close()
+            self.progress.clear()
 
     def discover(
         self, functions_of: Callable[[Clients, Selector], list[Found]]
@@ -168,18 +170,9 @@ class Fleet:
         return Outcome(row, STATUS_FAILED if state == FAIL else OK)
 
     def _read(self, clients: Clients, target: Target) -> Deployed:
-        """The function as status checks it: its configuration (and what its qualifier serves),
-        with the tags discovery already has (no ListTags); read_function when it has none."""
-        ref = self.ref(target)
-        if target.found.tags is None:
-            return read_function(clients, ref)
-        configuration = clients.lambda_.get_function_configuration(FunctionName=ref.function)
-        served = None
-        if ref.qualifier and ref.qualifier != "$LATEST":
-            served = clients.lambda_.get_function_configuration(
-                FunctionName=ref.function, Qualifier=ref.qualifier
-            )
-        return Deployed(configuration, ref.qualifier, dict(target.found.tags), served)
+        """The function as status checks it, with the tags discovery already has (no ListTags)."""
+        tags = target.found.tags
+        return read_function(clients, self.ref(target), None if tags is None else dict(tags))
 
     def plan(self, target: Target, plan_for: PlanFor) -> Plan | Outcome:
         """``target``'s plan (nothing applied), or its failed row when it cannot be read or planned."""
