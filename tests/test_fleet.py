@@ -113,6 +113,18 @@ def _function_role(iam: Any) -> str:
     return str(iam.create_role(RoleName="app", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
 
 
+def create_function(functions: Any, role: str, name: str, tags: dict[str, str], **more: Any) -> None:
+    """A function of the fleet (``more``: create_function's other arguments: Layers, Runtime...)."""
+    functions.create_function(
+        FunctionName=name,
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": code_zip()},
+        Tags=tags,
+        **{"Runtime": "python3.12", **more},
+    )
+
+
 def build_organization(moto: str, *, with_role: tuple[bool, ...] = (True, True)) -> dict[str, Any]:
     """Three accounts (the management account and two members), ten functions in each of two regions
     of each, the tag on 20 of the 60; each function carries the lambdawarmer layer of its region (as
@@ -138,25 +150,31 @@ def build_organization(moto: str, *, with_role: tuple[bool, ...] = (True, True))
             for n in range(10):
                 name = f"app-{n}"
                 warm = n % 3 == 0 and n // 3 < PER_SCOPE[len(tagged + untagged) // 10]
-                functions.create_function(
-                    FunctionName=name,
-                    Runtime="python3.12",
-                    Role=role,
-                    Handler="app.handler",
-                    Code={"ZipFile": code_zip()},
-                    Layers=[layer["LayerVersionArn"]],
-                    Timeout=30,
-                    Tags={**TAG, "team": "shop"} if warm else {"team": "shop"},
-                )
+                tags = {**TAG, "team": "shop"} if warm else {"team": "shop"}
+                create_function(functions, role, name, tags, Layers=[layer["LayerVersionArn"]], Timeout=30)
                 (tagged if warm else untagged).append((account, region, name))
     return {"members": members, "tagged": tagged, "untagged": untagged}
 
 
-def configuration(moto: str, account: str, region: str, name: str) -> dict[str, Any]:
-    functions = _in_account(moto, account, "lambda", region)
-    found = functions.get_function_configuration(FunctionName=name)
-    tags = functions.list_tags(Resource=found["FunctionArn"])["Tags"]
-    return {"layers": found.get("Layers"), "variables": found.get("Environment"), "tags": tags}
+def configurations(moto: str, accounts: list[str]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Every function's layers, variables and tags, by (account, region, name): two calls a region."""
+    found = {}
+    for account in accounts:
+        for region in REGIONS:
+            tags = {
+                resource["ResourceARN"]: {tag["Key"]: tag["Value"] for tag in resource["Tags"]}
+                for resource in _in_account(moto, account, "resourcegroupstaggingapi", region).get_resources(
+                    ResourceTypeFilters=["lambda:function"]
+                )["ResourceTagMappingList"]
+            }
+            listed = _in_account(moto, account, "lambda", region).list_functions()["Functions"]
+            for function in listed:
+                found[(account, region, function["FunctionName"])] = {
+                    "layers": function.get("Layers"),
+                    "variables": function.get("Environment"),
+                    "tags": tags.get(function["FunctionArn"], {}),
+                }
+    return found
 
 
 def rows(output: str) -> list[dict[str, Any]]:
@@ -168,44 +186,28 @@ def rows(output: str) -> list[dict[str, Any]]:
 SCOPE = ("--tag", "warm=yes", "--regions", ",".join(REGIONS), "--organization", "--role-name", ROLE)
 
 
-def test_fleet_enable_then_status_warms_the_20_tagged_and_leaves_the_40_alone(
+def test_fleet_enable_warms_the_20_tagged_leaves_the_40_alone_and_a_missing_role_is_finished_by_a_rerun(
     aws: dict[str, Any], sts: None
 ) -> None:
-    organization = build_organization(aws["endpoint"])
+    """One organization for the whole story (building it and enabling 20 functions is most of the
+    time): the plan first, an account whose role is missing reported while the others finish, the
+    rerun finishing it and the next one changing nothing, status, then disable."""
+    organization = build_organization(aws["endpoint"], with_role=(True, False))
     assert len(organization["tagged"]) == 20
     assert len(organization["untagged"]) == 40
-    before = {where: configuration(aws["endpoint"], *where) for where in organization["untagged"]}
+    accounts = [MANAGEMENT, *organization["members"]]
+    unreachable = organization["members"][1]
+    before = configurations(aws["endpoint"], accounts)
+    reachable = [where for where in organization["tagged"] if where[0] != unreachable]
 
     status, output = run("fleet", "enable", *SCOPE, "--concurrency", "2", "--dry-run", "--json")
-    assert status == 0, output
+    assert status == 3, output
     assert "dry run: nothing was changed" in output
-    assert {row["state"] for row in rows(output)} == {"WARN"}, output  # changes planned, none made
-
-    status, output = run("fleet", "enable", *SCOPE, "--concurrency", "2", "--yes")
-    assert status == 0, output
-    assert output.count("lambdawarmer.app-") >= 20  # every plan shown (its schedule named)
-    assert "20 function(s): 20 OK, 0 WARN, 0 FAIL" in output, output
-
-    status, output = run("fleet", "status", *SCOPE, "--json")
-    assert status == 0, output
     found = rows(output)
-    assert sorted((r["account"], r["region"], r["function"]) for r in found) == sorted(organization["tagged"])
-    assert {(r["state"], r["n"]) for r in found} == {("OK", "2")}, output
-    for where in organization["tagged"]:
-        assert RECORD_TAG in configuration(aws["endpoint"], *where)["tags"]
-    assert before == {where: configuration(aws["endpoint"], *where) for where in organization["untagged"]}
+    assert {row["state"] for row in found if row["account"] != unreachable} == {"WARN"}, output
+    assert len(found) == len(reachable) + 2  # a FAIL row for each region of the unreachable account
+    assert configurations(aws["endpoint"], accounts) == before  # a dry run changes nothing
 
-    status, output = run("fleet", "disable", *SCOPE, "--yes")
-    assert status == 0, output
-    for where in organization["tagged"]:
-        assert RECORD_TAG not in configuration(aws["endpoint"], *where)["tags"]
-
-
-def test_a_missing_role_is_reported_the_others_finish_and_a_rerun_completes(
-    aws: dict[str, Any], sts: None
-) -> None:
-    organization = build_organization(aws["endpoint"], with_role=(True, False))
-    unreachable = organization["members"][1]
     status, output = run("fleet", "enable", *SCOPE, "--concurrency", "2", "--json")
     assert status == 3, output
     found = rows(output)
@@ -213,20 +215,36 @@ def test_a_missing_role_is_reported_the_others_finish_and_a_rerun_completes(
     assert [(row["function"], row["state"]) for row in refused] == [("*", "FAIL"), ("*", "FAIL")]
     assert all("AccessDenied" in row["needs"] and ROLE in row["needs"] for row in refused)
     others = [row for row in found if row["account"] != unreachable]
-    expected = [where for where in organization["tagged"] if where[0] != unreachable]
-    assert len(others) == len(expected)
+    assert sorted((r["account"], r["region"], r["function"]) for r in others) == sorted(reachable)
     assert {row["state"] for row in others} == {"OK"}
 
     _in_account(aws["endpoint"], unreachable, "iam", REGIONS[0]).create_role(
         RoleName=ROLE, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
     )
-    status, output = run("fleet", "enable", *SCOPE, "--concurrency", "2")
+    status, output = run("fleet", "enable", *SCOPE, "--concurrency", "2", "--yes")
     assert status == 0, output
+    assert output.count("lambdawarmer.app-") >= 20  # every plan shown (its schedule named)
     assert "20 function(s): 20 OK, 0 WARN, 0 FAIL" in output, output
     status, output = run("fleet", "enable", *SCOPE, "--concurrency", "2")
     assert status == 0, output
     assert "applied" not in output
     assert output.count("nothing to change") == 20, output
+
+    status, output = run("fleet", "status", *SCOPE, "--json")
+    assert status == 0, output
+    found = rows(output)
+    assert sorted((r["account"], r["region"], r["function"]) for r in found) == sorted(organization["tagged"])
+    assert {(r["state"], r["n"]) for r in found} == {("OK", "2")}, output
+    after = configurations(aws["endpoint"], accounts)
+    assert all(RECORD_TAG in after[where]["tags"] for where in organization["tagged"])
+    assert {where: after[where] for where in organization["untagged"]} == {
+        where: before[where] for where in organization["untagged"]
+    }
+
+    status, output = run("fleet", "disable", *SCOPE, "--yes")
+    assert status == 0, output
+    after = configurations(aws["endpoint"], accounts)
+    assert not any(RECORD_TAG in after[where]["tags"] for where in organization["tagged"])
 
 
 def test_a_function_that_cannot_be_enabled_is_its_row_and_the_others_are_enabled(
@@ -234,16 +252,8 @@ def test_a_function_that_cannot_be_enabled_is_its_row_and_the_others_are_enabled
 ) -> None:
     role = _function_role(aws["iam"])
     layer = aws["lambda"].publish_layer_version(LayerName="lambdawarmer", Content={"ZipFile": code_zip()})
-    for name, layers in (("with-layer", [layer["LayerVersionArn"]]), ("without-layer", [])):
-        aws["lambda"].create_function(
-            FunctionName=name,
-            Runtime="python3.12",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": code_zip()},
-            Layers=layers,
-            Tags=TAG,
-        )
+    create_function(aws["lambda"], role, "with-layer", TAG, Layers=[layer["LayerVersionArn"]])
+    create_function(aws["lambda"], role, "without-layer", TAG)
     status, output = run("fleet", "enable", "--tag", "warm", "--concurrency", "2", "--json")
     assert status == 5, output
     states = {row["function"]: (row["state"], row["needs"]) for row in rows(output)}
@@ -271,14 +281,7 @@ def _count_calls(argv: list[str]) -> tuple[int, Counter[str]]:
 def test_a_name_pattern_selects_alone_or_among_the_tagged(aws: dict[str, Any]) -> None:
     role = _function_role(aws["iam"])
     for name, tags in (("orders-eu", TAG), ("orders-us", {"team": "shop"}), ("billing", TAG)):
-        aws["lambda"].create_function(
-            FunctionName=name,
-            Runtime="python3.12",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": code_zip()},
-            Tags=tags,
-        )
+        create_function(aws["lambda"], role, name, tags)
 
     def selected(*argv: str) -> list[str]:
         status, output = run("fleet", "status", *argv, "--json")
@@ -294,18 +297,10 @@ def test_a_name_pattern_selects_alone_or_among_the_tagged(aws: dict[str, Any]) -
 def test_fleet_status_reads_one_configuration_per_tagged_function_and_nothing_per_untagged_one(
     aws: dict[str, Any],
 ) -> None:
-    functions = aws["lambda"]
     role = _function_role(aws["iam"])
 
     def create(name: str, tags: dict[str, str]) -> None:
-        functions.create_function(
-            FunctionName=name,
-            Runtime="python3.12",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": code_zip()},
-            Tags=tags,
-        )
+        create_function(aws["lambda"], role, name, tags)
 
     for n in range(3):
         create(f"tagged-{n}", TAG)
@@ -384,15 +379,7 @@ def test_the_budget_goes_step_by_step_to_the_most_cold_starts_avoided_per_dollar
 def test_fleet_cost_spends_the_budget_on_each_functions_own_history(aws: dict[str, Any]) -> None:
     role = _function_role(aws["iam"])
     for name in ("busy", "unmeasured"):
-        aws["lambda"].create_function(
-            FunctionName=name,
-            Runtime="python3.11",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": code_zip()},
-            MemorySize=1024,
-            Tags=TAG,
-        )
+        create_function(aws["lambda"], role, name, TAG, Runtime="python3.11", MemorySize=1024)
     put_history(aws["endpoint"], trace_function(), now(), function="busy")
     scope = ("fleet", "cost", "--tag", "warm=yes", "--days", "1")
     status, output = run(*scope, "--budget", "1000", "--json")
