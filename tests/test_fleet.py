@@ -345,6 +345,9 @@ def test_the_progress_bar_is_drawn_at_a_terminal_only() -> None:
         assert stream.getvalue() == ""
 
 
+ENABLE = ("fleet", "enable", "--tag", "k", "--concurrency", "2")
+
+
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
@@ -354,6 +357,25 @@ def test_the_progress_bar_is_drawn_at_a_terminal_only() -> None:
         (("fleet", "status", "--tag", "k", "--accounts", "12"), "--accounts: expected 12-digit account ids"),
         (("fleet", "status", "--tag", "k", "--regions", "mars-1"), "--regions: mars-1 not a region of aws"),
         (("fleet", "status", "--tga", "k"), "unknown option --tga: did you mean --tag?"),
+        (
+            (*ENABLE, "--trust-layer"),
+            "--trust-layer checks a layer named by --manifest or --layer-parameter",
+        ),
+        (
+            (
+                "fleet",
+                "enable",
+                "--tag",
+                "k",
+                "--concurrency",
+                "2",
+                "--manifest",
+                "m.json",
+                "--layer-sha256",
+                "ab",
+            ),
+            "--layer-sha256 'ab': expected the 64 hexadecimal digits of a sha256",
+        ),
     ],
 )
 def test_a_fleet_asked_for_what_it_cannot_use_exits_2_saying_why(

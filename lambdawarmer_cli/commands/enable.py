@@ -10,6 +10,7 @@ or a function cannot be changed as asked (what was applied is reported; run the 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any, TextIO
 
 from lambdawarmer.settings import METRICS_MODES, SETTINGS
@@ -130,18 +131,12 @@ def _after_enable(clients: Clients, deployed: Deployed, plan: Plan, options: Opt
     return result.status
 
 
-def _trusted_layer(clients: Clients, arguments: argparse.Namespace) -> str | None:
-    """The layer version named (by ARN, SSM parameter or manifest), its content checked (a manifest's
-    own digest proves nothing: see :class:`Trusted`); None: none named."""
-    manifest = None
+def layer_checks(arguments: argparse.Namespace, named_by: str) -> Trusted:
+    """What the layer named is checked against (:func:`add_layer_checks`' arguments), each value
+    checked; raises :class:`LayerError` for a value that is not one, or for a check given when no
+    layer is named (``named_by``: the arguments that name one)."""
     profile = arguments.signing_profile_version_arn
-    if arguments.manifest:
-        arn, manifest = from_manifest(clients, arguments.manifest)
-    elif arguments.layer_parameter:
-        arn = from_parameter(clients, arguments.layer_parameter)
-    elif arguments.layer_arn:
-        arn = arguments.layer_arn
-    else:
+    if not any(getattr(arguments, name, None) for name in ("manifest", "layer_parameter", "layer_arn")):
         checks = {
             "--layer-sha256": arguments.layer_sha256,
             "--signing-profile-version-arn": profile,
@@ -149,15 +144,27 @@ def _trusted_layer(clients: Clients, arguments: argparse.Namespace) -> str | Non
         }
         given = [flag for flag, value in checks.items() if value]
         if given:
-            named_by = "--layer-arn, --layer-parameter or --manifest"
             raise LayerError(f"{given[0]} checks a layer named by {named_by}")
-        return None
-    trusted = Trusted(
+    return Trusted(
         sha256=code_sha256(arguments.layer_sha256) if arguments.layer_sha256 else None,
         signing_profile=signing_profile_version_arn(profile) if profile else None,
-        manifest=manifest,
         unchecked=arguments.trust_layer,
     )
+
+
+def _trusted_layer(clients: Clients, arguments: argparse.Namespace) -> str | None:
+    """The layer version named (by ARN, SSM parameter or manifest), its content checked (a manifest's
+    own digest proves nothing: see :class:`Trusted`); None: none named."""
+    trusted = layer_checks(arguments, "--layer-arn, --layer-parameter or --manifest")
+    if arguments.manifest:
+        arn, manifest = from_manifest(clients, arguments.manifest)
+        trusted = dataclasses.replace(trusted, manifest=manifest)
+    elif arguments.layer_parameter:
+        arn = from_parameter(clients, arguments.layer_parameter)
+    elif arguments.layer_arn:
+        arn = arguments.layer_arn
+    else:
+        return None
     return check_layer_arn(clients, arn, trusted)
 
 

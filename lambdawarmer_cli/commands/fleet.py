@@ -45,11 +45,12 @@ from ..fleet.scope import DEFAULT_ROLE, organization_accounts, parse_account_ids
 from ..fleet.table import Row, as_json, rows_sorted, table, totals
 from ..fleet.work import Fleet, Outcome, PlanFor, Target
 from ..history import DEFAULT_DAYS, MAX_DAYS
+from ..layers import LayerError
 from ..pinging import concurrency_argument
 from ..plan import Plan
 from ..progress import progress_of
 from ..schedules import DEFAULT_SCHEDULE, ScheduleError, period_s
-from .enable import add_layer_checks, enable_options
+from .enable import add_layer_checks, enable_options, layer_checks
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -135,6 +136,11 @@ def run(arguments: argparse.Namespace, out: TextIO, on_call: Callable[..., None]
     """The fleet command asked for; the worst status (``on_call``: told of every AWS call, for counting)."""
     home = Clients(arguments.profile, arguments.region)
     selector = Selector.parse(arguments.tag, arguments.name_pattern)
+    if arguments.fleet_command == "enable":
+        try:
+            layer_checks(arguments, "--manifest or --layer-parameter")
+        except LayerError as error:
+            raise UsageError(str(error)) from None
     regions = parse_regions(home, arguments.regions)
     if arguments.organization:
         ids = organization_accounts(home)
