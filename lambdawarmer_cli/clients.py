@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import os
+import threading
 from typing import TYPE_CHECKING, Any
 
 from .exit_status import UsageError
@@ -82,16 +83,21 @@ def not_reached(error: BaseException, target: FunctionRef, region: str | None) -
 class Clients:
     """boto3 clients for one AWS configuration (profile, region)."""
 
-    def __init__(self, profile: str | None = None, region: str | None = None) -> None:
+    def __init__(self, profile: str | None = None, region: str | None = None, *, session: Any = None) -> None:
         """``region``: ``--region``; else ``AWS_REGION``, as the AWS CLI reads it; else boto3's own
         configuration (``AWS_DEFAULT_REGION``, the profile). A region that offers no Lambda is refused
-        (:class:`UsageError`) before any call."""
+        (:class:`UsageError`) before any call. ``session``: a boto3 session made elsewhere, in a
+        region already checked (a fleet's, in an account reached through a role), used as it is."""
+        self._clients: dict[str, Any] = {}
+        self._caller: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+        if session is not None:
+            self._session = session
+            return
         import boto3
 
         asked = region or os.environ.get("AWS_REGION") or None
         self._session = boto3.session.Session(profile_name=profile, region_name=asked)
-        self._clients: dict[str, Any] = {}
-        self._caller: dict[str, Any] | None = None
         chosen = self._session.region_name
         if chosen and chosen not in self.known_regions():
             close = difflib.get_close_matches(chosen, self.known_regions(), n=1)
@@ -109,18 +115,20 @@ class Clients:
         return self.in_region(attribute.rstrip("_"), None)
 
     def in_region(self, service: str, region: str | None) -> Any:
-        """The ``service`` client for ``region`` (None: the configuration's), made once."""
+        """The ``service`` client for ``region`` (None: the configuration's), made once (under a
+        lock: a boto3 session is not thread-safe, its clients are)."""
         key = f"{service}@{region}" if region else service
-        if key not in self._clients:
-            from botocore.config import Config
+        with self._lock:
+            if key not in self._clients:
+                from botocore.config import Config
 
-            config = Config(
-                connect_timeout=CONNECT_TIMEOUT_S,
-                read_timeout=CONTROL_PLANE_READ_TIMEOUT_S,
-                retries={"mode": "standard"},
-            )
-            self._clients[key] = self._session.client(service, region_name=region, config=config)
-        return self._clients[key]
+                config = Config(
+                    connect_timeout=CONNECT_TIMEOUT_S,
+                    read_timeout=CONTROL_PLANE_READ_TIMEOUT_S,
+                    retries={"mode": "standard"},
+                )
+                self._clients[key] = self._session.client(service, region_name=region, config=config)
+            return self._clients[key]
 
     def regions(self, service: str, partition: str) -> list[str]:
         """The regions of ``partition`` that offer ``service`` (botocore's endpoint data)."""

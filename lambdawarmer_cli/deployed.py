@@ -160,8 +160,9 @@ def _role_name(configuration: dict[str, Any]) -> str:
     return str(configuration["Role"]).rsplit("/", 1)[-1]
 
 
-def read_function(clients: Clients, ref: FunctionRef) -> Deployed:
-    """The function ``ref`` names, as it is now (``$LATEST``, and what its qualifier serves)."""
+def read_function(clients: Clients, ref: FunctionRef, tags: dict[str, str] | None = None) -> Deployed:
+    """The function ``ref`` names, as it is now (``$LATEST``, and what its qualifier serves);
+    ``tags``: its tags when they were just read (a fleet's discovery has them), not listed again."""
     configuration = clients.lambda_.get_function_configuration(FunctionName=ref.function)
     served = None
     weighted = {}
@@ -177,8 +178,9 @@ def read_function(clients: Clients, ref: FunctionRef) -> Deployed:
                 float(weight),
                 clients.lambda_.get_function_configuration(FunctionName=ref.function, Qualifier=version),
             )
-    unqualified = parse_function_ref(str(configuration["FunctionArn"])).function
-    tags = clients.lambda_.list_tags(Resource=unqualified)["Tags"]
+    if tags is None:
+        unqualified = parse_function_ref(str(configuration["FunctionArn"])).function
+        tags = clients.lambda_.list_tags(Resource=unqualified)["Tags"]
     return Deployed(configuration, ref.qualifier, tags, served, weighted)
 
 

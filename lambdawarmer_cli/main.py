@@ -8,6 +8,7 @@
     lambdawarmer cost orders --concurrency 3
     lambdawarmer cost orders --history --days 14
     lambdawarmer publish dist/lambdawarmer-layer.zip --organization o-a1b2c3d4e5
+    lambdawarmer fleet status --tag team=shop --regions all --organization
 
 Each command lives in its own module under ``commands/`` (``add_parser`` and ``run``);
 exit_status.py has the table.
@@ -25,7 +26,7 @@ from typing import TextIO
 from lambdawarmer.version import __version__
 
 from .clients import error_reason, is_aws_error
-from .commands import config, cost, disable, enable, ping, publish, status
+from .commands import config, cost, disable, enable, fleet, ping, publish, status
 from .exit_status import AWS_FAILED, INTERNAL_ERROR, USAGE, UsageError, epilog
 from .progress import Progress
 
@@ -37,6 +38,7 @@ COMMANDS = {
     "status": status.run,
     "cost": cost.run,
     "publish": publish.run,
+    "fleet": fleet.run,
 }
 
 
@@ -62,6 +64,7 @@ def parser() -> argparse.ArgumentParser:
     status.add_parser(commands, which, aws)
     cost.add_parser(commands, aws)
     publish.add_parser(commands, aws)
+    fleet.add_parser(commands, aws)
     for name, command in commands.choices.items():
         command.add_argument(
             "--quiet",
@@ -77,10 +80,14 @@ def parser() -> argparse.ArgumentParser:
 def check_options(main: argparse.ArgumentParser, argv: list[str]) -> None:
     """Refuse an option the command does not have, naming the one meant (argparse would first
     report a required option as missing: ``--concurency 3`` said ``--concurrency`` was missing)."""
-    commands = next(a for a in main._actions if isinstance(a, argparse._SubParsersAction))
-    name = next((token for token in argv if not token.startswith("-")), None)
-    chosen = commands.choices.get(name) if name else None
-    known = set((chosen or main)._option_string_actions)  # argparse keeps every option string here
+    chosen, rest = main, argv
+    while True:  # down to the command chosen (``fleet status``: a command of a command)
+        commands = next((a for a in chosen._actions if isinstance(a, argparse._SubParsersAction)), None)
+        name = next((token for token in rest if not token.startswith("-")), None)
+        if commands is None or name not in commands.choices:
+            break
+        chosen, rest = commands.choices[name], rest[rest.index(name) + 1 :]
+    known = set(chosen._option_string_actions)  # argparse keeps every option string here
     for token in argv:
         if token == "--":
             return

@@ -1,4 +1,4 @@
-"""Progress on long work (a long ping, ``cost --history`` reading CloudWatch): one line on stderr,
+"""Progress on long work (a long ping, ``cost --history`` reading CloudWatch, a fleet): one line on stderr,
 rewritten in place and cleared when done; only when stderr is a terminal and without ``--quiet``,
 so that pipes, files and scripts get the command's output alone."""
 
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 SHOWN_AFTER_S = 1.0
 """Work shorter than this shows no progress."""
+BAR_WIDTH = 30
+"""The characters of :meth:`Progress.count`'s bar."""
 
 
 class Progress:
@@ -34,6 +36,11 @@ class Progress:
             self.stream.write("\r" + text.ljust(self._width))
             self.stream.flush()
             self._width = len(text)
+
+    def count(self, label: str, done: int, total: int) -> None:
+        """``label [#####-----] done/total``: how far work over ``total`` items has gone."""
+        filled = BAR_WIDTH * done // total if total else BAR_WIDTH
+        self.say(f"{label} [{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {done}/{total}")
 
     def clear(self) -> None:
         """Take the line away (before the command prints its result)."""

@@ -140,6 +140,12 @@ def without_interpreter(skipped: frozenset[str]) -> list[str]:
     return missing
 
 
+def source_only_here(no_bytecode_for: frozenset[str] = frozenset(WITHOUT_BYTECODE)) -> frozenset[str]:
+    """What the build ships as source only unless ``--strict``: the runtimes left out on purpose and
+    those this machine has no interpreter for."""
+    return no_bytecode_for | frozenset(without_interpreter(no_bytecode_for))
+
+
 def _bytecode(sources: dict[str, bytes], skipped: frozenset[str]) -> dict[str, bytes]:
     """``<folder>/__pycache__/<module>.cpython-3XX.pyc`` for every supported runtime not skipped."""
     unknown = sorted(skipped - set(SUPPORTED_RUNTIMES))
@@ -176,10 +182,11 @@ def _bytecode(sources: dict[str, bytes], skipped: frozenset[str]) -> dict[str, b
     return compiled
 
 
-def layer_files(
-    no_bytecode_for: frozenset[str] = frozenset(WITHOUT_BYTECODE),
-) -> list[tuple[str, bytes, int]]:
-    """(path in the layer, content, mode) for every file of the layer, sorted by path."""
+def layer_files(no_bytecode_for: frozenset[str] | None = None) -> list[tuple[str, bytes, int]]:
+    """(path in the layer, content, mode) for every file of the layer, sorted by path; bytecode for
+    every runtime not in ``no_bytecode_for`` (by default: :func:`source_only_here`)."""
+    if no_bytecode_for is None:
+        no_bytecode_for = source_only_here()
     files = [(WRAPPER_NAME, wrapper_script(), EXECUTABLE), (LAYER_METADATA, metadata(), READABLE)]
     sources = _sources()
     for name, data in {**sources, **_bytecode(sources, no_bytecode_for)}.items():
@@ -187,8 +194,8 @@ def layer_files(
     return sorted(files)
 
 
-def write_zip(destination: Path, no_bytecode_for: frozenset[str] = frozenset(WITHOUT_BYTECODE)) -> None:
-    """Write the layer zip to ``destination``."""
+def write_zip(destination: Path, no_bytecode_for: frozenset[str] | None = None) -> None:
+    """Write the layer zip to ``destination`` (``no_bytecode_for``: as :func:`layer_files` takes it)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_suffix(".partial")
     with zipfile.ZipFile(partial, "w") as archive:
@@ -201,7 +208,7 @@ def write_zip(destination: Path, no_bytecode_for: frozenset[str] = frozenset(WIT
     partial.replace(destination)
 
 
-def write_tree(destination: Path, no_bytecode_for: frozenset[str] = frozenset(WITHOUT_BYTECODE)) -> None:
+def write_tree(destination: Path, no_bytecode_for: frozenset[str] | None = None) -> None:
     """Write the layer unpacked into ``destination`` (what `sam build` zips itself)."""
     for name, data, mode in layer_files(no_bytecode_for):
         target = destination / name

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pytest
 from awslambdaric.lambda_context import LambdaContext
 
-from emulator import FunctionSpec, LambdaEmulator, RuntimeUnavailable, runtime_python
+from emulator import FunctionSpec, LambdaEmulator, runtime_python
 from emulator.client import invoke_client
 from emulator.http import FastHandler, LoopbackEndpoint
 from emulator.tls import ca_bundle, server_context
@@ -25,6 +25,13 @@ from lambdawarmer.instance import ENVIRONMENT
 from layer.runtimes import SUPPORTED_RUNTIMES
 
 from .control_plane import aws, configured, invocations_to, lambda_router  # noqa: F401  (fixtures for every test module)
+from .runtime_matrix import (  # noqa: F401  (hooks: the runtimes here, a missing one skipped)
+    pytest_configure,
+    pytest_report_header,
+    pytest_runtest_call,
+    pytest_runtest_setup,
+    pytest_unconfigure,
+)
 
 FUNCTION = "orders"
 ACCOUNT = "123456789012"
@@ -177,15 +184,27 @@ SAM_REQUIREMENT = "aws-sam-cli==1.170.0"
 
 @pytest.fixture(scope="session")
 def sam_cli() -> Path:
-    """``sam``, installed from the registry into .venvs/sam on first use (about 40 s; offline after)."""
+    """``sam``, installed from the registry into .venvs/sam (beside the emulator's runtimes, about
+    340 MB) the first time a test asks for it (about 40 s; reused after, offline): one test worker
+    installs it, the other waits."""
+    import fcntl
+
+    from emulator.runtimes import VENVS
+
+    venv = VENVS / "sam"
+    sam, stamp = venv / "bin" / "sam", venv / ".requirement"
+    VENVS.mkdir(parents=True, exist_ok=True)
+    with open(VENVS / ".sam.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (sam.exists() and stamp.exists() and stamp.read_text() == SAM_REQUIREMENT):
+            _install_sam(venv, stamp)
+    return sam
+
+
+def _install_sam(venv: Path, stamp: Path) -> None:
     import subprocess
     import sys
 
-    venvs = Path(os.environ.get("LAMBDA_EMULATOR_VENVS", Path(__file__).resolve().parent.parent / ".venvs"))
-    venv = venvs / "sam"
-    sam, stamp = venv / "bin" / "sam", venv / ".requirement"
-    if sam.exists() and stamp.exists() and stamp.read_text() == SAM_REQUIREMENT:
-        return sam
     for command in (
         [sys.executable, "-m", "venv", "--clear", str(venv)],
         [
@@ -204,7 +223,6 @@ def sam_cli() -> Path:
                 f"installing {SAM_REQUIREMENT} failed: {' '.join(command)}\n{done.stdout}{done.stderr}"
             )
     stamp.write_text(SAM_REQUIREMENT)
-    return sam
 
 
 def put_concurrent_executions(
@@ -243,7 +261,8 @@ def put_concurrent_executions(
 
 @pytest.fixture(scope="session")
 def layer_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The layer, built from this checkout."""
+    """The layer, built from this checkout as ./build.sh builds it: bytecode for the runtimes here,
+    source for the others."""
     from layer.build_layer import write_zip
 
     path = tmp_path_factory.mktemp("dist") / "lambdawarmer-layer.zip"
@@ -253,12 +272,10 @@ def layer_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(params=SUPPORTED_RUNTIMES)
 def runtime(request: pytest.FixtureRequest) -> str:
-    """A test taking it runs on each supported runtime found here; a missing one is skipped, saying so."""
+    """A test taking it runs on each supported runtime found here; a missing one is skipped, saying so
+    (tests/runtime_matrix.py)."""
     name = str(request.param)
-    try:
-        runtime_python(name)
-    except RuntimeUnavailable as missing:
-        pytest.skip(f"runtime {name} not tested here: {missing}")
+    runtime_python(name)
     return name
 
 

@@ -30,6 +30,7 @@ ALLOWED = {
     "bench": {
         "bench",
         "lambdawarmer",
+        "lambdawarmer_cli",
         "lambdawarmer_model",
         "emulator",
         "layer",

@@ -75,3 +75,11 @@ def test_the_trace_samples_are_the_published_bytes() -> None:
     assert len(listed) >= 6
     for digest, name in listed:
         assert hashlib.sha256((folder / name.lstrip("*")).read_bytes()).hexdigest() == digest, name
+
+
+def test_the_fleet_bench_counts_one_configuration_read_per_tagged_function(tmp_path: Path) -> None:
+    quick_run("bench.fleet", tmp_path, 300)
+    report = json.loads((tmp_path / "fleet.json").read_text())
+    assert (report["functions"], report["rows"]) == (25, report["tagged"])
+    assert report["configuration_reads_per_tagged_function"] == 1.0
+    assert report["calls_total"] == sum(report["calls"].values())

@@ -3,13 +3,14 @@ it cannot be had (its runtime's tests are then skipped with that reason)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from emulator import debian_python
-from emulator.interpreters import PYTHON_RUNTIMES, RuntimeUnavailable, find_interpreter
+from emulator.interpreters import PYTHON_RUNTIMES, find_interpreter
 
 RELEASE = """Origin: Debian
 SHA256:
@@ -41,10 +42,29 @@ def test_without_its_tools_it_says_why(monkeypatch: pytest.MonkeyPatch, tmp_path
 def test_the_newest_runtime_runs_here(runtime: str) -> None:
     """Lambda's newest runtime, wherever it came from (PATH, pyenv, Debian's packages), runs the
     standard library a function needs."""
-    try:
-        python = find_interpreter(runtime)
-    except RuntimeUnavailable as missing:
-        pytest.skip(f"runtime {runtime} not tested here: {missing}")
+    python = find_interpreter(runtime)  # if it cannot be had: skipped, saying why (runtime_matrix.py)
     probe = "import ssl, hashlib, ctypes, zlib, json, sys; print(sys.version_info[:2])"
     done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == str(tuple(int(n) for n in runtime.removeprefix("python").split(".")))
+
+
+def test_a_version_debian_lacks_is_looked_for_once_a_day(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each test process asks for the runtimes it needs: the index is downloaded once to find that
+    Debian has no such package, and the reason is given again without a download."""
+    monkeypatch.setattr(debian_python, "PYTHONS", tmp_path)
+    for tool in ("gpgv", "dpkg-deb"):
+        if debian_python.shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not on this machine: the assembly stops before the index")
+    downloads = []
+    monkeypatch.setattr(debian_python, "_package_index", lambda architecture: downloads.append(1) or {})
+    for _ in range(2):
+        with pytest.raises(debian_python.Unavailable, match=r"Debian unstable has no package python3\.10$"):
+            debian_python.assembled("3.10")
+    assert downloads == [1]
+    stale = debian_python.time.time() - debian_python.UNPACKAGED_FOR_S - 1
+    os.utime(tmp_path / "python3.10.unpackaged", (stale, stale))
+    with pytest.raises(debian_python.Unavailable):
+        debian_python.assembled("3.10")
+    assert downloads == [1, 1]

@@ -17,6 +17,7 @@ import pytest
 from emulator import FunctionSpec, LambdaEmulator, runtime_python
 
 from .conftest import OVERLAPPING_HANDLER, lambda_client, overlapping_requests, settled, write_function
+from .contracts import environments_explained, warmed_n_of_n
 from .test_metrics import read_back
 
 pytestmark = pytest.mark.e2e
@@ -101,19 +102,14 @@ def test_concurrency_n_warms_n_environments_then_n_requests_start_warm(
 ) -> None:
     code = write_function(tmp_path / "overlapping", OVERLAPPING_HANDLER)
     emulator = start_emulator(spec(code, layer_zip, runtime))
-    error, report = call(emulator, {"warmer": True, "concurrency": concurrency})
-    assert error is None
-    assert report["instances_warmed"] == concurrency
-    assert report["invocations_failed"] == 0
-    warmed = {i.environment_id for i in emulator.invocations}
-    assert len(warmed) == concurrency
+    warmed = environments_explained(emulator, warmed_n_of_n(emulator, concurrency))
     pinged = len(emulator.invocations)
     # Held until all have arrived: they overlap, so each needs its own environment.
     answers = overlapping_requests(lambda_client(emulator), tmp_path / "barrier", concurrency)
     assert [answer["error"] for answer in answers] == [None] * concurrency
     real = emulator.invocations[pinged:]
     assert [i.cold for i in real] == [False] * concurrency
-    assert {i.environment_id for i in real} == warmed
+    assert {i.environment_id for i in real} <= warmed
 
 
 def test_a_fan_out_through_an_alias_stays_on_the_alias(

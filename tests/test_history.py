@@ -33,16 +33,20 @@ def trace_function() -> Workload:
 
 
 def put_history(
-    endpoint: str, workload: Workload, end: datetime.datetime, qualifier: str | None = None
+    endpoint: str,
+    workload: Workload,
+    end: datetime.datetime,
+    qualifier: str | None = None,
+    function: str = "orders",
 ) -> None:
-    """The workload's minutes as CloudWatch would hold them for ``orders`` (through ``qualifier``),
+    """The workload's minutes as CloudWatch would hold them for ``function`` (through ``qualifier``),
     the last ending at ``end``: requests, a per-minute average duration drawn from its percentiles,
     and Little's law's concurrency."""
     cloudwatch = boto3.client("cloudwatch", region_name=REGION, endpoint_url=endpoint)
     draw = workload.durations.sampler("percentiles", random.Random(7))
-    dimensions = [{"Name": "FunctionName", "Value": "orders"}]
+    dimensions = [{"Name": "FunctionName", "Value": function}]
     if qualifier:
-        dimensions.append({"Name": "Resource", "Value": f"orders:{qualifier}"})
+        dimensions.append({"Name": "Resource", "Value": f"{function}:{qualifier}"})
     data = []
     first = end - datetime.timedelta(minutes=len(workload.counts))
     for minute, count in enumerate(workload.counts):

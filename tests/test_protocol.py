@@ -393,7 +393,8 @@ def test_a_huge_hold_is_cut_to_the_remaining_time() -> None:
     started = time.monotonic()
     payload = {FANOUT_KEY: {"index": 2, "total": 2, "hold_ms": 10**9}}
     assert wrapped(payload, make_context(remaining_ms=1500))["warmed"] is True
-    assert 0.9 <= time.monotonic() - started < 1.4  # 1500 ms left, less the 500 ms margin
+    # held 1500 ms less the 500 ms margin, answered before the function's deadline however busy the machine
+    assert 0.9 <= time.monotonic() - started < 1.5
 
 
 def test_hold_never_outlasts_the_functions_remaining_time() -> None:

@@ -10,6 +10,7 @@ or a function cannot be changed as asked (what was applied is reported; run the 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any, TextIO
 
 from lambdawarmer.settings import METRICS_MODES, SETTINGS
@@ -67,21 +68,7 @@ def add_parser(commands: Any, which: argparse.ArgumentParser, aws: argparse.Argu
     layer.add_argument(
         "--manifest", metavar="FILE", help="lambdawarmer publish's manifest: this region's ARN"
     )
-    enable.add_argument(
-        "--layer-sha256",
-        metavar="HEX",
-        help="the zip's sha256 the layer named must hold (default: a release this lambdawarmer lists)",
-    )
-    enable.add_argument(
-        "--signing-profile-version-arn",
-        metavar="ARN",
-        help="the AWS Signer profile version that must have signed the layer named",
-    )
-    enable.add_argument(
-        "--trust-layer",
-        action="store_true",
-        help="attach the layer named without checking it against the releases this lambdawarmer lists",
-    )
+    add_layer_checks(enable)
     enable.add_argument("--metrics", action="store_true", help="ColdStart/WarmStart and round metrics (EMF)")
     enable.add_argument(
         "--metrics-mode", choices=METRICS_MODES, help="implies --metrics; PutMetricData is granted"
@@ -91,12 +78,32 @@ def add_parser(commands: Any, which: argparse.ArgumentParser, aws: argparse.Argu
     enable.add_argument("--yes", action="store_true", help="do not ask at a terminal before applying")
 
 
+def add_layer_checks(parser: argparse.ArgumentParser) -> None:
+    """How the layer named is checked: --layer-sha256, --signing-profile-version-arn, --trust-layer
+    (``enable`` and ``fleet enable``)."""
+    parser.add_argument(
+        "--layer-sha256",
+        metavar="HEX",
+        help="the zip's sha256 the layer named must hold (default: a release this lambdawarmer lists)",
+    )
+    parser.add_argument(
+        "--signing-profile-version-arn",
+        metavar="ARN",
+        help="the AWS Signer profile version that must have signed the layer named",
+    )
+    parser.add_argument(
+        "--trust-layer",
+        action="store_true",
+        help="attach the layer named without checking it against the releases this lambdawarmer lists",
+    )
+
+
 def run(arguments: argparse.Namespace, out: TextIO) -> int:
     """Plan, show and apply ``enable`` on every function selected, then ping each; the worst status.
     Everything that can be refused (names, ARNs, the schedule, the layer) is, before any change."""
     clients = Clients(arguments.profile, arguments.region)
     targets = selected_functions(clients, arguments.functions, arguments.tag, arguments.qualifier)
-    options = _enable_options(clients, arguments)
+    options = enable_options(clients, arguments)
     status = OK
     for target in targets:
         done, deployed, plan = adopt(
@@ -124,18 +131,12 @@ def _after_enable(clients: Clients, deployed: Deployed, plan: Plan, options: Opt
     return result.status
 
 
-def _trusted_layer(clients: Clients, arguments: argparse.Namespace) -> str | None:
-    """The layer version named (by ARN, SSM parameter or manifest), its content checked (a manifest's
-    own digest proves nothing: see :class:`Trusted`); None: none named."""
-    manifest = None
+def layer_checks(arguments: argparse.Namespace, named_by: str) -> Trusted:
+    """What the layer named is checked against (:func:`add_layer_checks`' arguments), each value
+    checked; raises :class:`LayerError` for a value that is not one, or for a check given when no
+    layer is named (``named_by``: the arguments that name one)."""
     profile = arguments.signing_profile_version_arn
-    if arguments.manifest:
-        arn, manifest = from_manifest(clients, arguments.manifest)
-    elif arguments.layer_parameter:
-        arn = from_parameter(clients, arguments.layer_parameter)
-    elif arguments.layer_arn:
-        arn = arguments.layer_arn
-    else:
+    if not any(getattr(arguments, name, None) for name in ("manifest", "layer_parameter", "layer_arn")):
         checks = {
             "--layer-sha256": arguments.layer_sha256,
             "--signing-profile-version-arn": profile,
@@ -143,19 +144,31 @@ def _trusted_layer(clients: Clients, arguments: argparse.Namespace) -> str | Non
         }
         given = [flag for flag, value in checks.items() if value]
         if given:
-            named_by = "--layer-arn, --layer-parameter or --manifest"
             raise LayerError(f"{given[0]} checks a layer named by {named_by}")
-        return None
-    trusted = Trusted(
+    return Trusted(
         sha256=code_sha256(arguments.layer_sha256) if arguments.layer_sha256 else None,
         signing_profile=signing_profile_version_arn(profile) if profile else None,
-        manifest=manifest,
         unchecked=arguments.trust_layer,
     )
+
+
+def _trusted_layer(clients: Clients, arguments: argparse.Namespace) -> str | None:
+    """The layer version named (by ARN, SSM parameter or manifest), its content checked (a manifest's
+    own digest proves nothing: see :class:`Trusted`); None: none named."""
+    trusted = layer_checks(arguments, "--layer-arn, --layer-parameter or --manifest")
+    if arguments.manifest:
+        arn, manifest = from_manifest(clients, arguments.manifest)
+        trusted = dataclasses.replace(trusted, manifest=manifest)
+    elif arguments.layer_parameter:
+        arn = from_parameter(clients, arguments.layer_parameter)
+    elif arguments.layer_arn:
+        arn = arguments.layer_arn
+    else:
+        return None
     return check_layer_arn(clients, arn, trusted)
 
 
-def _enable_options(clients: Clients, arguments: argparse.Namespace) -> Options:
+def enable_options(clients: Clients, arguments: argparse.Namespace) -> Options:
     """What enable was asked for, every part checked (a dry run checks the same), with the layer
     version to attach (None: the one of ours each function has)."""
     try:

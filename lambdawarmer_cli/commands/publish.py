@@ -68,7 +68,7 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
     except LayerError as error:
         raise UsageError(str(error)) from None
     clients = Clients(arguments.profile, arguments.region)
-    regions = _regions(clients, arguments.regions)
+    regions = lambda_regions(clients, arguments.regions)
     if arguments.ssm_prefix:
         _check_ssm_prefix(clients, regions, arguments.ssm_prefix, layer.version)
     outcome = publish(
@@ -131,7 +131,7 @@ def _check_ssm_prefix(clients: Clients, regions: list[str], prefix: str, version
         )
 
 
-def _regions(clients: Clients, asked: str | None) -> list[str]:
+def lambda_regions(clients: Clients, asked: str | None) -> list[str]:
     """The regions to publish in: those asked, each checked to offer Lambda, or all of them."""
     offered = clients.regions("lambda", clients.partition)
     if not asked:

@@ -1,0 +1,239 @@
+"""The autopilot: a Lambda function that keeps every function tagged ``lambdawarmer:concurrency`` warm.
+
+Deployed in each account and region by ``fleet/autopilot.yaml``, it runs on EventBridge's "Tag
+Change on Resource" events for Lambda functions and on a daily sweep (a scheduled event) that
+reconciles every function carrying :data:`CONCURRENCY_TAG` or :data:`AUTOPILOT_TAG`, found through
+the tagging API as ``fleet`` finds them. Each function goes through ``enable``'s and ``disable``'s
+plans, applied by :func:`~lambdawarmer_cli.adoption.adopt`, as ``fleet enable``/``disable`` apply
+them:
+
+- ``lambdawarmer:concurrency=N`` (or ``auto``): enabled with N (a new N: the schedule's ping changed);
+- the tag removed, or ``0``: disabled, but only where :data:`AUTOPILOT_TAG` says the autopilot
+  enabled it;
+- ``lambdawarmer:opt-out=true``, or enabled by someone else (``enable``, the CDK construct...):
+  left alone.
+
+Settings (the template's parameters): ``LAYER_ARN`` and ``LAYER_SHA256`` (the layer version
+attached, its content checked as ``enable --layer-arn --layer-sha256`` checks it; no ``LAYER_ARN``:
+each function keeps the version of ours it has), ``SCHEDULE``, ``METRICS_MODE`` (``emf`` or
+``put_metric_data``: the ColdStart and round metrics the fleet's dashboard shows, as ``enable
+--metrics-mode``; ``none``: none), ``DRY_RUN`` (``true``: plan and log only). Each function
+considered is one JSON line in the log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from lambdawarmer.function_ref import parse_function_ref
+from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
+from lambdawarmer.settings import METRICS_MODES
+
+from ..adoption import adopt
+from ..clients import Clients, error_reason, is_aws_error
+from ..deployed import read_function
+from ..disable_plan import plan_disable
+from ..enable_plan import Options, plan_enable
+from ..exit_status import OK, UsageError
+from ..layers import LayerError, Trusted, check_layer_arn, code_sha256
+from ..names import RECORD_TAG
+from ..pinging import concurrency_argument
+from ..resources import ChangeError
+from ..schedules import DEFAULT_SCHEDULE, ScheduleError
+from ..schedules import check as check_schedule
+from .discovery import Selector, discover
+
+if TYPE_CHECKING:
+    from lambdawarmer.function_ref import FunctionRef
+
+    from ..deployed import Deployed
+    from ..plan import Plan
+
+CONCURRENCY_TAG = "lambdawarmer:concurrency"
+"""N (or ``auto``) the function is warmed with; absent or ``0``: not warmed."""
+OPT_OUT_TAG = "lambdawarmer:opt-out"
+"""``true``: the autopilot never changes the function."""
+AUTOPILOT_TAG = "lambdawarmer:autopilot"
+"""Set by the autopilot on a function it enabled (``enabled concurrency=N``): the only ones it disables."""
+ENABLE, DISABLE, NONE = "enable", "disable", "none"
+
+
+class Autopilot:
+    """One run's reconciler, in one account and region."""
+
+    def __init__(
+        self,
+        clients: Clients,
+        *,
+        layer_arn: str | None,
+        layer_sha256: str | None,
+        schedule: str = DEFAULT_SCHEDULE,
+        metrics_mode: str | None = None,
+        dry_run: bool,
+        log: TextIO,
+    ) -> None:
+        self.clients = clients
+        self.layer_arn = layer_arn
+        self.layer_sha256 = layer_sha256
+        self.schedule = schedule
+        self.metrics_mode = metrics_mode
+        self.dry_run = dry_run
+        self.log = log
+        self._layer: str | LayerError | None = None
+
+    def layer(self) -> str | None:
+        """The layer version to attach, checked once a run (None: the one of ours each function has)."""
+        if self.layer_arn is None:
+            return None
+        if self._layer is None:
+            try:
+                trusted = Trusted(sha256=code_sha256(self.layer_sha256) if self.layer_sha256 else None)
+                self._layer = check_layer_arn(self.clients, self.layer_arn, trusted)
+            except LayerError as error:
+                self._layer = error
+        if isinstance(self._layer, LayerError):
+            raise self._layer
+        return self._layer
+
+    def functions(self, event: dict[str, Any]) -> list[str]:
+        """The function ARNs ``event`` asks to reconcile; raises ValueError for an event it does not take."""
+        if event.get("source") == "aws.tag" and event.get("detail-type") == "Tag Change on Resource":
+            detail = event.get("detail", {})
+            if detail.get("service") != "lambda" or detail.get("resource-type") != "function":
+                return []
+            return [str(arn) for arn in event.get("resources", [])]
+        if event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event":
+            arns = {
+                found.arn
+                for key in (CONCURRENCY_TAG, AUTOPILOT_TAG)
+                for found in discover(self.clients, Selector(key, None, None))
+            }
+            return sorted(arns)
+        raise ValueError(
+            f"not an event the autopilot takes (source {event.get('source')!r}, detail-type "
+            f"{event.get('detail-type')!r}): expected aws.tag's 'Tag Change on Resource' or a "
+            "'Scheduled Event'"
+        )
+
+    def reconcile(self, arn: str) -> dict[str, Any]:
+        """``arn`` brought to what its tags ask; the JSON line logged (an error is its line, not raised)."""
+        line: dict[str, Any] = {"function": arn, "action": NONE, "concurrency": None, "dry_run": self.dry_run}
+        try:
+            ref = parse_function_ref(arn)
+            action, concurrency, why = decide(read_function(self.clients, ref))
+            line.update(action=action, concurrency=concurrency)
+            line["result"] = why if action == NONE else self._change(ref, action, concurrency)
+        except (ChangeError, UsageError, ValueError, argparse.ArgumentTypeError) as error:
+            line["result"] = f"error: {error}"
+        except Exception as error:
+            if not is_aws_error(error):
+                raise
+            line["result"] = f"error: {error_reason(error)}"
+        print(json.dumps(line), file=self.log, flush=True)
+        return line
+
+    def _change(self, ref: FunctionRef, action: str, concurrency: int | str | None) -> str:
+        """``action`` planned (a dry run) or applied; what came of it. Each time adopt reads the
+        function again, its tags are read again: when they ask for something else by then, nothing
+        is changed (the tag change's own event, or the sweep, acts on them)."""
+
+        def plan_for(deployed: Deployed) -> Plan:
+            if decide(deployed)[:2] != (action, concurrency):
+                raise ChangeError("its lambdawarmer tags changed while it was reconciled: nothing changed")
+            if action == ENABLE and concurrency is not None:
+                options = Options(
+                    concurrency=concurrency,
+                    schedule=self.schedule,
+                    layer_arn=self.layer(),
+                    metrics_mode=self.metrics_mode,
+                )
+                plan = plan_enable(self.clients, deployed, options)
+                mark: str | None = f"enabled concurrency={concurrency}"
+            else:
+                plan = plan_disable(self.clients, deployed)
+                mark = None
+            _plan_mark(self.clients, deployed, plan, mark)
+            return plan
+
+        if self.dry_run:
+            plan = plan_for(read_function(self.clients, ref))
+            return (
+                f"would change {', '.join(c.resource for c in plan.changes)}" if plan.changes else "unchanged"
+            )
+        said = io.StringIO()
+        arguments = argparse.Namespace(command=action, dry_run=False, yes=True)
+        status, _, applied = adopt(self.clients, ref, plan_for, arguments, said)
+        if status != OK:
+            lines = said.getvalue().strip().splitlines()
+            return f"error: {lines[-1] if lines else action + ' failed'}"
+        return (
+            f"applied {', '.join(c.resource for c in applied.changes)}"
+            if applied and applied.changes
+            else "unchanged"
+        )
+
+    def run(self, event: dict[str, Any]) -> dict[str, int]:
+        """Every function ``event`` names reconciled, one after another; how many, and how many failed."""
+        lines = [self.reconcile(arn) for arn in self.functions(event)]
+        return {
+            "functions": len(lines),
+            "errors": sum(str(line["result"]).startswith("error") for line in lines),
+        }
+
+
+def decide(deployed: Deployed) -> tuple[str, int | str | None, str]:
+    """What the function's tags ask of the autopilot: the action, N, and why when nothing is done.
+    Raises ArgumentTypeError for a :data:`CONCURRENCY_TAG` value that is not N, ``auto`` or 0."""
+    tags = deployed.tags
+    ours = AUTOPILOT_TAG in tags
+    if tags.get(OPT_OUT_TAG, "").strip().lower() == "true":
+        return NONE, None, f"left alone: {OPT_OUT_TAG}=true"
+    text = tags.get(CONCURRENCY_TAG, "0").strip()
+    if text == "0":
+        return (DISABLE, None, "") if ours else (NONE, None, "left alone: not enabled by the autopilot")
+    try:
+        concurrency = concurrency_argument(text)
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"{CONCURRENCY_TAG}: {error}, or 0") from None
+    if not ours and (RECORD_TAG in tags or deployed.variables.get(EXEC_WRAPPER_VARIABLE) == WRAPPER_PATH):
+        return NONE, concurrency, "left alone: enabled by someone else"
+    return ENABLE, concurrency, ""
+
+
+def _plan_mark(clients: Clients, deployed: Deployed, plan: Plan, mark: str | None) -> None:
+    """:data:`AUTOPILOT_TAG` set to ``mark`` (None: removed), the plan's last change."""
+
+    def apply() -> None:
+        if mark is None:
+            clients.lambda_.untag_resource(Resource=deployed.arn, TagKeys=[AUTOPILOT_TAG])
+        else:
+            clients.lambda_.tag_resource(Resource=deployed.arn, Tags={AUTOPILOT_TAG: mark})
+
+    plan.add(f"tag {AUTOPILOT_TAG}", deployed.tags.get(AUTOPILOT_TAG), mark, apply)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """The Lambda function's handler, configured by its environment (see the module's docstring)."""
+    environment = os.environ
+    metrics_mode = environment.get("METRICS_MODE", "none").strip().lower()
+    if metrics_mode not in (*METRICS_MODES, "none"):
+        raise ValueError(f"METRICS_MODE {metrics_mode!r}: expected one of {', '.join(METRICS_MODES)} or none")
+    try:
+        schedule = check_schedule(environment.get("SCHEDULE") or DEFAULT_SCHEDULE)
+    except ScheduleError as error:
+        raise ValueError(f"SCHEDULE {error}") from None
+    autopilot = Autopilot(
+        Clients(),
+        layer_arn=environment.get("LAYER_ARN") or None,
+        layer_sha256=environment.get("LAYER_SHA256") or None,
+        schedule=schedule,
+        metrics_mode=None if metrics_mode == "none" else metrics_mode,
+        dry_run=environment.get("DRY_RUN", "false").strip().lower() == "true",
+        log=sys.stdout,
+    )
+    return autopilot.run(event)

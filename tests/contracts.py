@@ -1,0 +1,63 @@
+"""What a ping promises, asserted whatever the machine's load: answered before its deadline, every
+invoke counted and explained, N of N within a bounded number of pings, each environment started by a
+counted invoke. Never how many one ping warmed on this machine: the cold environments' inits share
+its cores with the originator (on Lambda they run elsewhere)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from emulator import LambdaEmulator
+
+from .conftest import lambda_client
+
+
+def ping(emulator: LambdaEmulator, concurrency: int | str) -> dict[str, Any]:
+    """One ping: its report, after checking it was answered in time by an environment that lives on."""
+    before = len(emulator.invocations)
+    answer = lambda_client(emulator).invoke(
+        FunctionName="orders", Payload=json.dumps({"warmer": True, "concurrency": concurrency})
+    )
+    report = json.loads(answer["Payload"].read())
+    assert answer.get("FunctionError") is None, report
+    received = emulator.invocations[before]
+    assert received.status == "success", received.payload
+    assert received.finished_at is not None
+    assert received.finished_at <= received.deadline_at
+    timed_out = [i.error_type for i in emulator.invocations if i.status == "timeout"]
+    assert timed_out == []
+    return report  # type: ignore[no-any-return]
+
+
+PINGS = 6
+"""Pings enough to warm N of N from nothing, however busy the machine (each one answered in time)."""
+
+
+def accounted(report: dict[str, Any], concurrency: int) -> None:
+    """Every invoke counted: the N - 1 asked for sent or not sent (with the reason), each one sent
+    warmed an instance, failed (with its reason) or reached an instance already warmed."""
+    sent, failed = report["invocations_sent"], report["invocations_failed"]
+    assert sent + report["invocations_not_sent"] >= concurrency - 1, json.dumps(report)
+    assert report["instances_warmed"] - 1 + failed <= sent, json.dumps(report)
+    assert all(failure["reason"] for failure in report["failures"]), report["failures"]
+    if report["invocations_not_sent"]:
+        assert report["not_sent_reason"].startswith("not sent: "), report["not_sent_reason"]
+
+
+def warmed_n_of_n(emulator: LambdaEmulator, concurrency: int) -> list[dict[str, Any]]:
+    """Ping until N of N are warm, at most :data:`PINGS` times; every ping's report."""
+    reports = []
+    for _ in range(PINGS):
+        reports.append(ping(emulator, concurrency))
+        accounted(reports[-1], concurrency)
+        if reports[-1]["instances_warmed"] == concurrency:
+            return reports
+    raise AssertionError(f"not {concurrency} of {concurrency} within {PINGS} pings: {reports}")
+
+
+def environments_explained(emulator: LambdaEmulator, reports: list[dict[str, Any]]) -> set[str]:
+    """The environments started: each by a ping or by an invoke a report counted as sent."""
+    started = {invocation.environment_id for invocation in emulator.invocations}
+    assert len(started) <= len(reports) + sum(report["invocations_sent"] for report in reports)
+    return started
