@@ -54,14 +54,14 @@ def plugin_dir() -> str:
     return found
 
 
-def terraform(*argv: str, cwd: Path) -> str:
+def _run(argv: tuple[str, ...], cwd: Path) -> subprocess.CompletedProcess[str]:
     environment = {
         **os.environ,
         "TF_CLI_CONFIG_FILE": "/dev/null",
         "TF_IN_AUTOMATION": "1",
         "CHECKPOINT_DISABLE": "1",
     }
-    done = subprocess.run(
+    return subprocess.run(
         ["terraform", *argv, "-no-color"],
         cwd=cwd,
         env=environment,
@@ -70,8 +70,20 @@ def terraform(*argv: str, cwd: Path) -> str:
         timeout=300,
         check=False,
     )
+
+
+def terraform(*argv: str, cwd: Path) -> str:
+    """What ``terraform ARGV`` printed, which must succeed."""
+    done = _run(argv, cwd)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
+
+
+def refused(*argv: str, cwd: Path) -> str:
+    """What ``terraform ARGV`` said (whitespace folded), which must fail."""
+    done = _run(argv, cwd)
+    assert done.returncode != 0, done.stdout
+    return " ".join((done.stdout + done.stderr).split())
 
 
 PROVIDER = """
@@ -255,17 +267,7 @@ def test_bad_input_is_refused_naming_what_is_allowed(initialised: Path, aws: dic
         module="../module", function="orders", qualifier="null", account=ACCOUNT, concurrency="many",
         token="short", metrics_mode='"logs"', layer_arn=LAYER_ARN, layer_sha256="not-a-digest",
     ))  # fmt: skip
-    environment = {**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1"}
-    done = subprocess.run(
-        ["terraform", "validate", "-no-color"],
-        cwd=root,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    said = " ".join((done.stdout + done.stderr).split())
-    assert done.returncode != 0
+    said = refused("validate", cwd=root)
     for message in (
         'concurrency must be a whole number from 1 to 1000, or "auto"',
         "token must be 16 to 256 characters",
@@ -336,30 +338,11 @@ def test_a_layer_whose_content_is_not_the_digest_given_fails_the_plan(
     look_alike = published_layer(aws, content=code_zip() + b"\0")  # a layer, not the release's
     two_functions(root, ["orders"], look_alike, f'layer_sha256 = "{LAYER_SHA256}"')
     (root / "provider_override.tf").write_text(PROVIDER.format(url=aws["endpoint"]))
-    done = subprocess.run(
-        ["terraform", "plan", "-input=false", "-no-color"],
-        cwd=root,
-        env={**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    said = " ".join((done.stdout + done.stderr).split())
-    assert done.returncode != 0
+    said = refused("plan", "-input=false", cwd=root)
     assert f"{look_alike} holds other content than layer_sha256 says" in said, said
     two_functions(root, ["orders"], look_alike, "")
-    done = subprocess.run(
-        ["terraform", "plan", "-input=false", "-no-color"],
-        cwd=root,
-        env={**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode != 0
-    assert "layer_sha256 is not set" in " ".join((done.stdout + done.stderr).split())
+    said = refused("plan", "-input=false", cwd=root)
+    assert "layer_sha256 is not set" in said, said
     two_functions(root, ["orders"], look_alike, "trust_layer = true")  # the explicit opt-out
     terraform("plan", "-input=false", cwd=root)
 
