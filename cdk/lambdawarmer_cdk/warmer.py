@@ -92,7 +92,7 @@ class Warmer(Construct):
         target = alias.function_arn if alias is not None else function.function_arn
         # The fan-out: the function's own resource policy (on the qualifier pinged) names its
         # execution role; the role gets only the CloudWatch calls its modes make, if any.
-        permission = self_invoke_permission(target, function.role.role_arn)  # type: ignore[union-attr]
+        permission = self_invoke_permission(target, function.role.role_arn)
         self.self_invoke_permission = lambda_.CfnPermission(
             self,
             "SelfInvoke",
@@ -108,7 +108,7 @@ class Warmer(Construct):
             self.cloudwatch_policy = iam.Policy(
                 self, "CloudWatch", document=iam.PolicyDocument.from_json(document)
             )
-            self.cloudwatch_policy.attach_to_role(function.role)  # type: ignore[arg-type]
+            self.cloudwatch_policy.attach_to_role(function.role)
 
         group = schedule_group or IAC_SCHEDULE_GROUP
         name = _schedule_name(self, function, alias)
