@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING
 
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
 
+from .deployed import find_schedule
 from .enable_plan import CHAINED_VARIABLE
 from .layers import is_ours
 from .legacy import plan_legacy_removal
-from .names import RECORD_TAG, SCHEDULE_GROUP
+from .names import IAC_SCHEDULE_GROUP, RECORD_TAG, SCHEDULE_GROUP
 from .plan import Plan
-from .resources import delete_role, masked_input, plan_configuration, role_arn, schedule
+from .resources import ChangeError, delete_role, masked_input, plan_configuration, role_arn, schedule
 from .self_invoke import plan_grant_removal
 
 if TYPE_CHECKING:
@@ -60,6 +61,14 @@ def plan_disable(clients: Clients, deployed: Deployed) -> Plan:
     nothing else is removed, so a ping still meets the layer, never the handler alone."""
     plan = Plan(deployed.label)
     current = schedule(clients, deployed.schedule_name)
+    theirs = None if current is not None else find_schedule(clients, deployed)
+    if theirs is not None:
+        raise ChangeError(
+            f"schedule {theirs.get('GroupName', IAC_SCHEDULE_GROUP)}/{theirs.get('Name')} pings "
+            f"{deployed.target_arn}, and enable did not make it (a CDK, Terraform or SAM stack did): "
+            "remove the warming there; removing the layer here would leave its pings, token included, "
+            "to your handler. Nothing was changed"
+        )
     plan.add(
         f"schedule {SCHEDULE_GROUP}/{deployed.schedule_name}",
         None if current is None else masked_input(current["Target"].get("Input")),

@@ -126,13 +126,14 @@ def not_ready(deployed: Deployed) -> str | None:
     invocations to (pings go there in that proportion, token and fan-out included)."""
     if deployed.served is deployed.configuration:
         return None
+    token = deployed.served_variables.get(TOKEN_VARIABLE)
     why = [
         unready_version(
-            deployed.served, f"version {deployed.served_version}, which {deployed.qualifier} serves,"
+            deployed.served, f"version {deployed.served_version}, which {deployed.qualifier} serves,", token
         )
     ]
     why += [
-        unready_version(configuration, weighted_version(deployed, version))
+        unready_version(configuration, weighted_version(deployed, version), token)
         for version, (_, configuration) in deployed.weighted.items()
     ]
     return "; ".join(reason for reason in why if reason) or None
@@ -144,13 +145,21 @@ def weighted_version(deployed: Deployed, version: str) -> str:
     return f"version {version}, which receives {share} of {deployed.qualifier}'s invocations,"
 
 
-def unready_version(configuration: dict[str, Any], version: str) -> str | None:
-    """Why the version ``configuration`` describes cannot take a ping (None: it can)."""
+def unready_version(configuration: dict[str, Any], version: str, token: str | None) -> str | None:
+    """Why the version ``configuration`` describes cannot take a ping carrying ``token`` (the served
+    version's ``WARMER_TOKEN``) (None: it can). A version holding another token would hand the ping,
+    token included, to its handler as an untrusted event (one holding none takes any ping)."""
     if not any(is_ours(layer["Arn"]) for layer in configuration.get("Layers", [])):
         return f"{version} does not have the lambdawarmer layer"
     variables = configuration.get("Environment", {}).get("Variables", {})
     if variables.get(EXEC_WRAPPER_VARIABLE) != WRAPPER_PATH:
         return f"{version} does not set {EXEC_WRAPPER_VARIABLE}={WRAPPER_PATH}"
+    theirs = variables.get(TOKEN_VARIABLE)
+    if None not in (theirs, token) and theirs != token:
+        return (
+            f"{version} holds another {TOKEN_VARIABLE} than the version served (a ping would reach its "
+            "handler, token included)"
+        )
     return None
 
 

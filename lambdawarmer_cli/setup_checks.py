@@ -85,8 +85,9 @@ def check_routing(deployed: Deployed) -> Check | None:
     any other target."""
     if not deployed.weighted:
         return None
+    token = deployed.served_variables.get(TOKEN_VARIABLE)
     problems = [
-        unready_version(configuration, weighted_version(deployed, version))
+        unready_version(configuration, weighted_version(deployed, version), token)
         for version, (_, configuration) in deployed.weighted.items()
     ]
     failed = [problem for problem in problems if problem]
@@ -98,7 +99,7 @@ def check_routing(deployed: Deployed) -> Check | None:
             "shift the weight to a version with the layer, then run lambdawarmer enable again",
         )
     shown = ", ".join(weighted_version(deployed, version).rstrip(",") for version in deployed.weighted)
-    return Check("routing", OK, f"{shown}: each has the layer and the wrapper")
+    return Check("routing", OK, f"{shown}: each has the layer and the wrapper, and no other token")
 
 
 def check_settings(deployed: Deployed) -> tuple[Check, dict[str, Any]]:

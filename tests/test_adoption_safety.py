@@ -355,6 +355,84 @@ def test_an_alias_serving_a_version_without_the_layer_is_never_pinged(
         assert "<hidden, 32 characters>" in output, output
 
 
+def test_an_alias_weighting_a_version_with_another_token_is_never_pinged(
+    aws: dict[str, Any], layer_zip: Path
+) -> None:
+    """live -> version 2, with 50% routed to version 1: both have the layer and the wrapper, but
+    version 1 holds an older WARMER_TOKEN (a disable and enable since, or a secret made anew), so it
+    would take the ping as an untrusted event and hand it, token included, to its handler. enable
+    leaves the schedule off; status's routing check FAILs naming the version."""
+    make_function(aws)
+    lambdas = aws["lambda"]
+    layer = lambdas.publish_layer_version(
+        LayerName="lambdawarmer", Content={"ZipFile": layer_zip.read_bytes()}
+    )
+    for token in ("o" * 32, "n" * 32):
+        variables = {**VARIABLES, "AWS_LAMBDA_EXEC_WRAPPER": WRAPPER_PATH, "WARMER_TOKEN": token}
+        lambdas.update_function_configuration(
+            FunctionName="orders",
+            Layers=[*OTHER_LAYERS, layer["LayerVersionArn"]],
+            Environment={"Variables": variables},
+        )
+        lambdas.publish_version(FunctionName="orders")  # 1: the old token, 2: the new one
+    lambdas.create_alias(
+        FunctionName="orders",
+        Name="live",
+        FunctionVersion="2",
+        RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}},
+    )
+    status, output = run("enable", "orders:live", "--concurrency", "3")
+    assert status == 4, output
+    unready = "version 1, which receives 50% of live's invocations, holds another WARMER_TOKEN"
+    assert unready in output, output
+    found = aws["scheduler"].get_schedule(Name="lambdawarmer.orders.live", GroupName=SCHEDULE_GROUP)
+    assert found["State"] == "DISABLED"
+    status, output = run("status", "orders:live")
+    assert (status, verdicts(output)["routing"]) == (6, "FAIL"), output
+    assert unready in output
+    assert "o" * 32 not in output
+    assert "n" * 32 not in output
+
+
+def test_disable_leaves_a_function_whose_schedule_a_stack_made_as_it_is(
+    aws: dict[str, Any], layer_zip: Path
+) -> None:
+    """A function the CDK construct, the Terraform module or the SAM template set up: its schedule is
+    in Scheduler's default group. disable must not take the layer and the wrapper away while that
+    schedule pings on (its pings, token included, would reach the handler): it refuses, changing
+    nothing, and names the schedule."""
+    make_function(aws)
+    lambdas = aws["lambda"]
+    layer = lambdas.publish_layer_version(
+        LayerName="lambdawarmer", Content={"ZipFile": layer_zip.read_bytes()}
+    )
+    variables = {**VARIABLES, "AWS_LAMBDA_EXEC_WRAPPER": WRAPPER_PATH, "WARMER_TOKEN": "s" * 32}
+    lambdas.update_function_configuration(
+        FunctionName="orders",
+        Layers=[*OTHER_LAYERS, layer["LayerVersionArn"]],
+        Environment={"Variables": variables},
+    )
+    arn = lambdas.get_function_configuration(FunctionName="orders")["FunctionArn"]
+    aws["scheduler"].create_schedule(
+        Name="lambdawarmer.stack-1234",
+        GroupName="default",
+        ScheduleExpression="rate(5 minutes)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": arn,
+            "RoleArn": "arn:aws:iam::123456789012:role/stack-scheduler",
+            "Input": json.dumps({"warmer": True, "concurrency": 2, "token": "s" * 32}),
+        },
+    )
+    before = snapshot(aws)
+    status, output = run("disable", "orders", "--yes")
+    assert status == 5, output
+    assert "schedule default/lambdawarmer.stack-1234 pings" in output, output
+    assert "Nothing was changed" in output
+    assert snapshot(aws) == before
+    assert "s" * 32 not in output
+
+
 def test_an_alias_weighting_a_version_without_the_layer_is_never_pinged(
     aws: dict[str, Any], lambda_router: Any, layer_zip: Path
 ) -> None:
