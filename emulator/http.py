@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,7 +48,9 @@ class QuietCloser:
                 return
             idle, self._idle = self._idle, set()
         for connection in idle:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, ValueError):
+                if select.select([connection], [], [], 0)[0]:
+                    continue  # a request is arriving on it: not idle (closing it would lose that request)
                 connection.shutdown(socket.SHUT_RDWR)
 
 
