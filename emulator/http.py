@@ -90,9 +90,12 @@ class FastHandler(BaseHTTPRequestHandler):
         return super().parse_request()
 
     def reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        """Answer; a client that asked to close is told so (it then never reuses the connection)."""
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

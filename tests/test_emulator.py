@@ -408,3 +408,29 @@ def test_idle_connections_are_closed_between_pings_unless_kept_alive(
         assert second["tls_handshakes"] < second["invocations_sent"], rounds  # one at least reused
     else:
         assert second["tls_handshakes"] == second["invocations_sent"], rounds  # every connection new
+
+
+def test_a_driver_never_reuses_a_connection_the_emulator_may_close_between_pings() -> None:
+    """The emulator closes idle connections once no request is in flight; a driver that reused one
+    could send just as it is closed and lose the request (no retry: a CI run lost a bench ping so).
+    So the driver's client asks for each connection to close once answered, and the endpoint says
+    it will: every request arrives on a connection of its own."""
+    from emulator.client import invoke_client
+    from emulator.http import FastHandler, LoopbackEndpoint
+
+    peers: list[int] = []
+
+    class Recorder(FastHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            peers.append(self.client_address[1])
+            self.reply(200, b'"ok"', {"Content-Type": "application/json"})
+
+    endpoint = LoopbackEndpoint(Recorder, close_when_quiet=True)
+    try:
+        client = invoke_client(endpoint.url)
+        answers = [client.invoke(FunctionName="orders", Payload=b"{}") for _ in range(3)]
+    finally:
+        endpoint.close()
+    assert [a["ResponseMetadata"]["HTTPHeaders"]["connection"] for a in answers] == ["close"] * 3
+    assert len(set(peers)) == 3, peers  # a new connection each time
