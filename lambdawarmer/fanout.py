@@ -133,7 +133,8 @@ class FanOut:
         reported not sent, for that reason, without trying. ``tenant``: the tenant every invoke
         names (``X-Amz-Tenant-Id``), on a function that isolates tenants. ``places``: a tree
         round's, only the indexes it names are invoked, each payload with its place; its answers
-        are awaited until ``answers_by`` (a relay's, which sends its share by its own time)."""
+        are awaited until ``answers_by``, and each is sent while its sender's time lasts (with
+        its answer's allowance), whether its answer can still come back or not."""
         indexes = range(2, total + 1) if places is None else sorted(places)
         try:
             client = self.client.get()
@@ -141,7 +142,10 @@ class FanOut:
             reason = f"no Lambda client: {error_reason(error)}"
             return Round([Outcome(index, reason=reason) for index in indexes], hold_ms, None)
         handshakes_before = client.handshakes_done
-        dispatch = _Dispatch(self, SelfInvoke(client, target, tenant), hold_ms, deadline)
+        # a tree round's sender sends its share by its own time: its children hold until their
+        # release instant whether or not their answers can still come back to it
+        answered_after_ms = hold_ms if places is None else 0
+        dispatch = _Dispatch(self, SelfInvoke(client, target, tenant), answered_after_ms, deadline)
         futures = {}
         started_threads = self._pool is None or self._pool_pid != os.getpid()
         pool = self._threads()

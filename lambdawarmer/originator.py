@@ -28,6 +28,7 @@ from .tenants import tenants_to_warm, warm_tenants
 from .timing import (
     ANSWER_ALLOWANCE_MS,
     SAFETY,
+    cold_init_ms_for,
     function_memory_mb,
     handshake_ms_for,
     measured_send_ms,
@@ -70,6 +71,7 @@ class Originator:
         "round_recorder",
         "send_ms",
         "tree_allowance_ms",
+        "tree_settled",
     )
 
     def __init__(self, config: WarmerConfig, function_name: str, recorder: Recorder | None) -> None:
@@ -84,6 +86,7 @@ class Originator:
         self.tree_allowance_ms = (
             0.0  # how late the last tree round's last arrival was, with the safety factor
         )
+        self.tree_settled = False  # whether this originator's last tree ping warmed all it asked
         self._fanout: FanOut | None = None
         self._auto: AutoConcurrency | None = None
 
@@ -179,7 +182,10 @@ class Originator:
         """Warm ``total`` instances (2..``total`` invoked, through ``tenant`` when named) in a round,
         and a top-up round when answers came twice from one instance and there is time."""
         budget, why = self._fitting(total, deadline)
-        plan = self._tree_plan(total, deadline) if why is not None else None
+        plan = None
+        if why is not None and self.config.token is not None:
+            self.prepare_relay()  # its client first (a second at 128 MB when new): then the time left
+            plan = self._tree_plan(total, deadline)
         if plan is not None:
             self._tree_rounds(
                 target, total, correlation_id, tally, deadline=deadline, plan=plan, tenant=tenant
@@ -234,7 +240,11 @@ class Originator:
         from .tree import plan_tree
 
         left_ms = (deadline - time.monotonic()) * 1000
-        for allowance_ms in (max(self.tree_allowance_ms, extra_ms), extra_ms):
+        measured_ms = max(self.tree_allowance_ms, extra_ms)
+        # until a tree round of this originator warmed all, its invokes may meet new environments:
+        # the release instant waits for their init where the time allows
+        cold_ms = 0.0 if self.tree_settled else cold_init_ms_for(self.memory_mb)
+        for allowance_ms in (max(measured_ms, cold_ms), measured_ms, extra_ms):
             plan = plan_tree(self.memory_mb, total, self.config.delay, allowance_ms=allowance_ms)
             if plan is not None and plan.needed_ms <= left_ms:
                 return plan
@@ -257,6 +267,7 @@ class Originator:
         late_ms, reused = self._tree_round(
             target, total, correlation_id, tally, deadline=deadline, plan=plan, tenant=tenant
         )
+        self.tree_settled = len(tally.instances) >= total
         if not reused or len(tally.instances) >= total or not self.config.top_up:
             return
         top_up = self._tree_plan(total, deadline, TOP_UP_FACTOR * max(late_ms, 100.0))
@@ -294,7 +305,14 @@ class Originator:
         places = child_places(2, total, plan.fan, depth=1, release_at=release_at, answer_by=answer_by)
         hold_ms = round(plan.release_in_ms + (plan.depth - 1) * ANSWER_ALLOWANCE_MS)
         result = self._fanout_once().run(
-            target, total, correlation_id, answers_due, hold_ms, tenant=tenant, places=places
+            target,
+            total,
+            correlation_id,
+            deadline,
+            hold_ms,
+            tenant=tenant,
+            places=places,
+            answers_by=answers_due,
         )
         explain_failed(result, places)
         whole = subtree_of(result, 1)
@@ -321,7 +339,15 @@ class Originator:
     def relay(self, ping: Ping, context: Any) -> Subtree | None:
         """A relay's part of a tree round: invoke its share, each child with its place; what they
         warmed (None: the payload is not relayed, which is said, and the instance only holds)."""
-        from .tree import child_places, depth_of, epoch_ms, explain_failed, refusal, subtree_of
+        from .tree import (
+            child_places,
+            depth_of,
+            epoch_ms,
+            explain_failed,
+            refusal,
+            subtree_of,
+            subtree_release_at,
+        )
 
         place = ping.tree
         assert place is not None
@@ -337,11 +363,25 @@ class Originator:
         answers_by = min(own_deadline, now + max(0.0, until_answer_s))
         first, depth = ping.index + 1, place.depth + 1
         answer_by = place.answer_by - ANSWER_ALLOWANCE_MS
-        places = child_places(
-            first, place.last, place.fan, depth=depth, release_at=place.release_at, answer_by=answer_by
+        below = depth_of(first, place.last, place.fan)
+        release_at = subtree_release_at(
+            place.release_at,
+            epoch_ms(now),
+            self.memory_mb,
+            fan=place.fan,
+            below=below,
+            delay_ms=self.config.delay,
         )
-        below = depth_of(first, place.last, place.fan) - 1
-        hold_ms = max(0, place.release_at - epoch_ms(now)) + below * ANSWER_ALLOWANCE_MS
+        if release_at != place.release_at:
+            logger.warning(
+                "lambdawarmer: a relay started too late for the round's release instant: its "
+                "subtree holds until its own, %s ms later",
+                release_at - place.release_at,
+            )
+        places = child_places(
+            first, place.last, place.fan, depth=depth, release_at=release_at, answer_by=answer_by
+        )
+        hold_ms = max(0, release_at - epoch_ms(now)) + (below - 1) * ANSWER_ALLOWANCE_MS
         result = self._fanout_once().run(
             invoked_function(context),
             ping.total,
@@ -352,6 +392,11 @@ class Originator:
             places=places,
             answers_by=answers_by,
         )
+        if release_at != place.release_at:
+            # an instance that has answered is frozen: this one stays until its subtree releases,
+            # its invokes having left by then
+            release = time.monotonic() + (release_at - epoch_ms(time.monotonic())) / 1000
+            time.sleep(max(0.0, min(own_deadline, release) - time.monotonic()))
         explain_failed(result, places)
         return subtree_of(result, depth)
 

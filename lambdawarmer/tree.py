@@ -25,7 +25,7 @@ import time
 from .instance import PROVISIONED
 from .protocol import Failure, TreePlace
 from .protocol.subtrees import LevelReport, Subtree, merge_levels
-from .timing import ANSWER_ALLOWANCE_MS, round_budget
+from .timing import ANSWER_ALLOWANCE_MS, cold_init_ms_for, round_budget
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -106,6 +106,20 @@ def plan_tree(
                 fan, depth, release_in, needed, skew_margin_ms=skew_margin_ms, allowance_ms=allowance_ms
             )
     return best
+
+
+def subtree_release_at(
+    release_at: int, now_ms: int, memory_mb: int, *, fan: int, below: int, delay_ms: int
+) -> int:
+    """The release instant a relay gives its subtree (``below`` levels under it, ``fan`` wide), its
+    clock at ``now_ms``: the round's, unless its invokes cannot arrive by then (it started late, a
+    new environment's init first): then when they can, new environments' init included, so that its
+    subtree's instances are still distinct ones, there for the next ping."""
+    level_ms = round_budget(memory_mb, fan + 1, 0, handshakes=fan).send_spread_ms + HOP_MS
+    arrived_ms = now_ms + below * level_ms
+    if arrived_ms + delay_ms + SKEW_MARGIN_MS <= release_at:
+        return release_at
+    return round(arrived_ms + cold_init_ms_for(memory_mb) + delay_ms + SKEW_MARGIN_MS)
 
 
 def epoch_ms(monotonic: float) -> int:

@@ -47,11 +47,6 @@ MANAGED_INSTANCES = (
 )
 
 
-PREPARE_RELAY_MS = 300
-"""A tree round's leaf loads what relaying needs while it holds when its release instant is at least
-this far (its loading, at a small function's CPU share, stays inside the hold)."""
-
-
 def _iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
@@ -183,11 +178,12 @@ class Warmer:
         """The receiver's part: hold what the originator asked, in a tree round until its release
         instant (by this host's clock; the delay when that has passed), at most the delay plus 10 s
         and never past the function's time, so that no other invoke of the round is handed this
-        environment. A tree round's leaf with time to spare loads what relaying needs meanwhile."""
+        environment. A tree round's instance loads what relaying needs first (once)."""
         delay = self.config.delay
         if ping.tree is not None:
-            if ping.tree.release_at - time.time() * 1000 > PREPARE_RELAY_MS:
-                self._originator_once().prepare_relay()
+            # loaded once (a second at 128 MB), inside the hold when it has time: any instance may be
+            # a relay at the next ping, and a relay that must load first sends its share late
+            self._originator_once().prepare_relay()
             wanted = ping.tree.release_at - int(time.time() * 1000)
             relayed = ping.tree.last > ping.index  # busy through the release instant already
             hold_ms = wanted if wanted > 0 else 0 if relayed else delay
