@@ -242,8 +242,8 @@ class Originator:
         left_ms = (deadline - time.monotonic()) * 1000
         measured_ms = max(self.tree_allowance_ms, extra_ms)
         # until a tree round of this originator warmed all, its invokes may meet new environments:
-        # the release instant waits for their init where the time allows
-        cold_ms = 0.0 if self.tree_settled else cold_init_ms_for(self.memory_mb)
+        # the release instant waits for their init (with the safety factor) where the time allows
+        cold_ms = 0.0 if self.tree_settled else SAFETY * cold_init_ms_for(self.memory_mb)
         for allowance_ms in (max(measured_ms, cold_ms), measured_ms, extra_ms):
             plan = plan_tree(self.memory_mb, total, self.config.delay, allowance_ms=allowance_ms)
             if plan is not None and plan.needed_ms <= left_ms:
