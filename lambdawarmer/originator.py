@@ -355,6 +355,8 @@ class Originator:
         if why is not None:
             logger.warning("lambdawarmer: not relayed: %s", why)
             return None
+        # its client first (a second at 128 MB when new): then when its invokes can arrive
+        self.prepare_relay()
         now = time.monotonic()
         own_deadline = now + time_left_ms(context, self.config.read_timeout_ms) / 1000
         until_answer_s = (place.answer_by - epoch_ms(now)) / 1000

@@ -20,6 +20,7 @@ set), its share within the round and the cap; a tokenless ping stays one flat ro
 
 from __future__ import annotations
 
+import math
 import time
 
 from .instance import PROVISIONED
@@ -113,13 +114,20 @@ def subtree_release_at(
 ) -> int:
     """The release instant a relay gives its subtree (``below`` levels under it, ``fan`` wide), its
     clock at ``now_ms``: the round's, unless its invokes cannot arrive by then (it started late, a
-    new environment's init first): then when they can, new environments' init included, so that its
-    subtree's instances are still distinct ones, there for the next ping."""
+    new environment's init first): then the first instant after the round's, a whole number of
+    late steps later, that they can meet. A step is what a new relay is late by: its own init and
+    its subtree's, and its subtree's sends. Relays late by less (all of a first ping's, each a new
+    environment) so pick one instant from the same payload: their subtrees hold together, none
+    released before another's invokes arrive (they would find it idle and use it again), so the
+    round's instances are distinct ones, there for the next ping."""
     level_ms = round_budget(memory_mb, fan + 1, 0, handshakes=fan).send_spread_ms + HOP_MS
     arrived_ms = now_ms + below * level_ms
     if arrived_ms + delay_ms + SKEW_MARGIN_MS <= release_at:
         return release_at
-    return round(arrived_ms + cold_init_ms_for(memory_mb) + delay_ms + SKEW_MARGIN_MS)
+    init_ms = cold_init_ms_for(memory_mb)
+    step_ms = 2 * init_ms + below * level_ms + delay_ms + SKEW_MARGIN_MS
+    needed_ms = arrived_ms + init_ms + delay_ms + SKEW_MARGIN_MS - release_at
+    return round(release_at + math.ceil(needed_ms / step_ms) * step_ms)
 
 
 def epoch_ms(monotonic: float) -> int:
