@@ -19,7 +19,7 @@ import pytest
 from emulator import LambdaEmulator
 from emulator.faults import Fault
 from lambdawarmer.protocol import FANOUT_KEY, TreePlace, fanout_payload
-from lambdawarmer.tree import SKEW_MARGIN_MS
+from lambdawarmer.tree import SKEW_MARGIN_MS, subtree_release_at
 
 from .conftest import OVERLAPPING_HANDLER, lambda_client, write_function
 from .test_small_functions import needs_cpu_shares, small_function
@@ -93,6 +93,20 @@ def test_a_tree_warms_n_of_n_within_two_pings_and_on_every_ping_after(
         assert sum(level["tls_handshakes"] for level in tree["levels"]) >= tree["levels"][0]["senders"]
         assert report["rounds"][0]["invocations_sent"] <= concurrency - 1
     assert warmed[1:] == [concurrency] * 3, warmed
+
+
+def test_relays_late_by_less_than_a_step_give_their_subtrees_one_release_instant() -> None:
+    """A first ping's relays are new environments, late by their init and client by about as much:
+    their subtrees hold until one instant (none released before another's invokes arrive, which
+    would find its environments idle and use them again), one their invokes can meet."""
+    release_at, shape = 1_000_000, {"fan": 8, "below": 1, "delay_ms": 75}
+    on_time = subtree_release_at(release_at, release_at - 2_000, 128, **shape)
+    assert on_time == release_at
+    late = [subtree_release_at(release_at, release_at + ms, 128, **shape) for ms in (0, 150, 300, 450)]
+    assert len(set(late)) == 1, late
+    assert late[0] > release_at + 450
+    much_later = subtree_release_at(release_at, late[0], 128, **shape)
+    assert much_later > late[0]  # a relay later than the step: a later instant it can meet
 
 
 SKEWED = (
