@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .aws import AwsClient, Response
     from .config import WarmerConfig
     from .function_ref import FunctionRef
+    from .protocol import TreePlace
 
 MAX_REASON_LENGTH = 300
 LATE = "no answer before the function's time ran out"
@@ -123,20 +124,28 @@ class FanOut:
         *,
         cut: tuple[int, str] | None = None,
         tenant: str | None = None,
+        places: dict[int, TreePlace] | None = None,
+        answers_by: float | None = None,
     ) -> Round:
         """Invoke instances 2..``total`` at once, each to hold ``hold_ms``; their outcomes by
         ``deadline`` (``time.monotonic()``). An invoke is sent only while its answer can still come
         back by ``deadline``; ``cut`` (N, why): only instances 2..N are invoked, the others are
         reported not sent, for that reason, without trying. ``tenant``: the tenant every invoke
-        names (``X-Amz-Tenant-Id``), on a function that isolates tenants."""
-        indexes = range(2, total + 1)
+        names (``X-Amz-Tenant-Id``), on a function that isolates tenants. ``places``: a tree
+        round's, only the indexes it names are invoked, each payload with its place; its answers
+        are awaited until ``answers_by``, and each is sent while its sender's time lasts (with
+        its answer's allowance), whether its answer can still come back or not."""
+        indexes = range(2, total + 1) if places is None else sorted(places)
         try:
             client = self.client.get()
         except Exception as error:
             reason = f"no Lambda client: {error_reason(error)}"
             return Round([Outcome(index, reason=reason) for index in indexes], hold_ms, None)
         handshakes_before = client.handshakes_done
-        dispatch = _Dispatch(self, SelfInvoke(client, target, tenant), hold_ms, deadline)
+        # a tree round's sender sends its share by its own time: its children hold until their
+        # release instant whether or not their answers can still come back to it
+        answered_after_ms = hold_ms if places is None else 0
+        dispatch = _Dispatch(self, SelfInvoke(client, target, tenant), answered_after_ms, deadline)
         futures = {}
         started_threads = self._pool is None or self._pool_pid != os.getpid()
         pool = self._threads()
@@ -144,9 +153,11 @@ class FanOut:
         for index in indexes:
             if index > last or not dispatch.time_for_answer():
                 break  # more threads would only wait for answers that cannot come in time
-            payload = fanout_payload(index, total, correlation_id, hold_ms, self.config.token)
+            place = None if places is None else places[index]
+            payload = fanout_payload(index, total, correlation_id, hold_ms, self.config.token, tree=place)
             futures[index] = pool.submit(dispatch.invoke, index, payload)
-        wait(futures.values(), timeout=max(0.0, deadline - time.monotonic()))
+        waited_until = deadline if answers_by is None else min(deadline, answers_by)
+        wait(futures.values(), timeout=max(0.0, waited_until - time.monotonic()))
         outcomes = []
         for index in indexes:
             future = futures.get(index)

@@ -26,7 +26,9 @@ from .protocol import AutoChoice, FanOutReport, Origination
 from .tally import Tally
 from .tenants import tenants_to_warm, warm_tenants
 from .timing import (
+    ANSWER_ALLOWANCE_MS,
     SAFETY,
+    cold_init_ms_for,
     function_memory_mb,
     handshake_ms_for,
     measured_send_ms,
@@ -44,7 +46,9 @@ if TYPE_CHECKING:
     from .function_ref import FunctionRef
     from .metrics import Recorder
     from .protocol import Ping
+    from .protocol.subtrees import Subtree
     from .timing import RoundBudget
+    from .tree import TreePlan
 
 TOP_UP_ALLOWANCE_MS = 1_000
 """Time a top-up round needs beyond its hold (sending, answers) to be worth starting."""
@@ -66,6 +70,8 @@ class Originator:
         "recorder",
         "round_recorder",
         "send_ms",
+        "tree_allowance_ms",
+        "tree_settled",
     )
 
     def __init__(self, config: WarmerConfig, function_name: str, recorder: Recorder | None) -> None:
@@ -77,6 +83,10 @@ class Originator:
         self.memory_mb = function_memory_mb()
         self.send_ms: float | None = None  # the model's, until a round on kept-alive connections measures it
         self.arrival_allowance_ms = 0.0  # the last round's warm arrival spread, with the safety factor
+        self.tree_allowance_ms = (
+            0.0  # how late the last tree round's last arrival was, with the safety factor
+        )
+        self.tree_settled = False  # whether this originator's last tree ping warmed all it asked
         self._fanout: FanOut | None = None
         self._auto: AutoConcurrency | None = None
 
@@ -172,6 +182,15 @@ class Originator:
         """Warm ``total`` instances (2..``total`` invoked, through ``tenant`` when named) in a round,
         and a top-up round when answers came twice from one instance and there is time."""
         budget, why = self._fitting(total, deadline)
+        plan = None
+        if why is not None and self.config.token is not None:
+            self.prepare_relay()  # its client first (a second at 128 MB when new): then the time left
+            plan = self._tree_plan(total, deadline)
+        if plan is not None:
+            self._tree_rounds(
+                target, total, correlation_id, tally, deadline=deadline, plan=plan, tenant=tenant
+            )
+            return
         first = self._round(
             target, total, correlation_id, deadline, budget=budget, why_fewer=why, tenant=tenant
         )
@@ -212,6 +231,184 @@ class Originator:
         if result.send_spread_ms is not None and result.kept_alive:
             self.send_ms = measured_send_ms(result.send_spread_ms, result.sent_count)
         return result
+
+    def _tree_plan(self, total: int, deadline: float, extra_ms: float = 0.0) -> TreePlan | None:
+        """The tree round of ``total`` when flat does not fit and the tree does (None: flat, cut);
+        only for the owner's pings (a tokenless ping is one flat round at most)."""
+        if self.config.token is None:
+            return None
+        from .tree import plan_tree
+
+        left_ms = (deadline - time.monotonic()) * 1000
+        measured_ms = max(self.tree_allowance_ms, extra_ms)
+        # until a tree round of this originator warmed all, its invokes may meet new environments:
+        # the release instant waits for their init (with the safety factor) where the time allows
+        cold_ms = 0.0 if self.tree_settled else SAFETY * cold_init_ms_for(self.memory_mb)
+        for allowance_ms in (max(measured_ms, cold_ms), measured_ms, extra_ms):
+            plan = plan_tree(self.memory_mb, total, self.config.delay, allowance_ms=allowance_ms)
+            if plan is not None and plan.needed_ms <= left_ms:
+                return plan
+        return None
+
+    def _tree_rounds(
+        self,
+        target: FunctionRef,
+        total: int,
+        correlation_id: str,
+        tally: Tally,
+        *,
+        deadline: float,
+        plan: TreePlan,
+        tenant: str | None,
+    ) -> None:
+        """Warm ``total`` instances in a tree round (tree.py), and a tree top-up round when answers
+        came twice from one instance and there is time (its release instant later by twice what the
+        first round's last arrival was late, or 100 ms)."""
+        late_ms, reused = self._tree_round(
+            target, total, correlation_id, tally, deadline=deadline, plan=plan, tenant=tenant
+        )
+        self.tree_settled = len(tally.instances) >= total
+        if not reused or len(tally.instances) >= total or not self.config.top_up:
+            return
+        top_up = self._tree_plan(total, deadline, TOP_UP_FACTOR * max(late_ms, 100.0))
+        if top_up is None:
+            logger.warning(
+                "lambdawarmer: %s of %s warmed, and no time left for a top-up round",
+                len(tally.instances),
+                total,
+            )
+            return
+        self._tree_round(target, total, correlation_id, tally, deadline=deadline, plan=top_up, tenant=tenant)
+
+    def _tree_round(
+        self,
+        target: FunctionRef,
+        total: int,
+        correlation_id: str,
+        tally: Tally,
+        *,
+        deadline: float,
+        plan: TreePlan,
+        tenant: str | None,
+    ) -> tuple[float, int]:
+        """One tree round as ``plan`` shapes it, counted in ``tally``; how late (ms) its last arrival
+        was against the model (kept, with the safety factor, for the next tree round), and how many
+        answers came from an instance that had answered already."""
+        from .tree import child_places, epoch_ms, explain_failed, subtree_of
+
+        started = time.monotonic()
+        release_at = epoch_ms(started + plan.release_in_ms / 1000)
+        # the answers are due once the round had the time it needs (with the safety factor): what
+        # comes later was not holding at the release instant, and the rest of the time is a top-up's
+        answers_due = min(deadline, started + SAFETY * plan.needed_ms / 1000)
+        answer_by = epoch_ms(answers_due) - ANSWER_ALLOWANCE_MS
+        places = child_places(2, total, plan.fan, depth=1, release_at=release_at, answer_by=answer_by)
+        hold_ms = round(plan.release_in_ms + (plan.depth - 1) * ANSWER_ALLOWANCE_MS)
+        result = self._fanout_once().run(
+            target,
+            total,
+            correlation_id,
+            deadline,
+            hold_ms,
+            tenant=tenant,
+            places=places,
+            answers_by=answers_due,
+        )
+        explain_failed(result, places)
+        whole = subtree_of(result, 1)
+        record: dict[str, object] = {
+            "relays": sum(level.senders for level in whole.levels if level.depth > 0),
+            "depth": plan.depth,
+            "fan": plan.fan,
+            "release_at": release_at,
+            "skew_margin_ms": plan.skew_margin_ms,
+            "levels": [level.as_dict() for level in whole.levels],
+        }
+        reused = tally.add(result, record)
+        return self._lateness(whole, release_at, plan), reused
+
+    def _lateness(self, whole: Subtree, release_at: int, plan: TreePlan) -> float:
+        """How late the round's last arrival was against the model's (its allowance taken out)."""
+        if not whole.held_at:
+            return 0.0
+        last_expected = release_at - plan.allowance_ms - self.config.delay - plan.skew_margin_ms
+        late_ms = max(0.0, whole.held_at[1] - last_expected)
+        self.tree_allowance_ms = SAFETY * late_ms
+        return late_ms
+
+    def relay(self, ping: Ping, context: Any) -> Subtree | None:
+        """A relay's part of a tree round: invoke its share, each child with its place; what they
+        warmed (None: the payload is not relayed, which is said, and the instance only holds)."""
+        from .tree import (
+            child_places,
+            depth_of,
+            epoch_ms,
+            explain_failed,
+            refusal,
+            subtree_of,
+            subtree_release_at,
+        )
+
+        place = ping.tree
+        assert place is not None
+        why = refusal(place, ping.index, ping.total, self.config)
+        if why is not None:
+            logger.warning("lambdawarmer: not relayed: %s", why)
+            return None
+        # its client first (a second at 128 MB when new): then when its invokes can arrive
+        self.prepare_relay()
+        now = time.monotonic()
+        own_deadline = now + time_left_ms(context, self.config.read_timeout_ms) / 1000
+        until_answer_s = (place.answer_by - epoch_ms(now)) / 1000
+        # Its share is sent by its own time, even when it started too late to answer in time (a cold
+        # start): the environments are there for the next ping; the answers are awaited until due.
+        answers_by = min(own_deadline, now + max(0.0, until_answer_s))
+        first, depth = ping.index + 1, place.depth + 1
+        answer_by = place.answer_by - ANSWER_ALLOWANCE_MS
+        below = depth_of(first, place.last, place.fan)
+        release_at = subtree_release_at(
+            place.release_at,
+            epoch_ms(now),
+            self.memory_mb,
+            fan=place.fan,
+            below=below,
+            delay_ms=self.config.delay,
+        )
+        if release_at != place.release_at:
+            logger.warning(
+                "lambdawarmer: a relay started too late for the round's release instant: its "
+                "subtree holds until its own, %s ms later",
+                release_at - place.release_at,
+            )
+        places = child_places(
+            first, place.last, place.fan, depth=depth, release_at=release_at, answer_by=answer_by
+        )
+        hold_ms = max(0, release_at - epoch_ms(now)) + (below - 1) * ANSWER_ALLOWANCE_MS
+        result = self._fanout_once().run(
+            invoked_function(context),
+            ping.total,
+            ping.correlation_id or "",
+            own_deadline,
+            hold_ms,
+            tenant=getattr(context, "tenant_id", None),
+            places=places,
+            answers_by=answers_by,
+        )
+        if release_at != place.release_at:
+            # an instance that has answered is frozen: this one stays until its subtree releases,
+            # its invokes having left by then
+            release = time.monotonic() + (release_at - epoch_ms(time.monotonic())) / 1000
+            time.sleep(max(0.0, min(own_deadline, release) - time.monotonic()))
+        explain_failed(result, places)
+        return subtree_of(result, depth)
+
+    def prepare_relay(self) -> None:
+        """Load what relaying needs (the fan-out, its client), in a hold that has time for it: the
+        environment may be a relay at the next ping."""
+        try:
+            self._fanout_once().client.get()
+        except Exception:
+            return
 
     def _top_up_budget(
         self, tally: Tally, total: int, deadline: float, used: RoundBudget

@@ -26,38 +26,52 @@ class Tally:
         self.rounds: list[RoundReport] = []
         self.failures: list[Failure] = []
 
-    def add(self, result: Round) -> int:
-        """Count one round; how many of its answers came from an instance that had answered already."""
+    def add(self, result: Round, tree: dict[str, object] | None = None) -> int:
+        """Count one round (a tree round's: every relay's subtree too, and ``tree``, its shape, for
+        the report); how many of its answers came from an instance that had answered already."""
         reports = [outcome.report for outcome in result.outcomes if outcome.report is not None]
         sent = [outcome for outcome in result.outcomes if outcome.sent]
         not_sent = result.not_sent
-        before = len(self.instances)
-        for report in reports:
-            self.instances.add(report.instance_id)
-            if report.cold:
-                self.cold.add(report.instance_id)
-            if report.initialization == PROVISIONED:
-                self.provisioned.add(report.instance_id)
         number = len(self.rounds) + 1
         failures = [
             Failure(number, outcome.index, outcome.reason or "") for outcome in sent if outcome.report is None
         ]
+        answered = [(r.instance_id, r.cold, r.initialization == PROVISIONED) for r in reports]
+        held_at = [r.held_at for r in reports]
+        warm_held_at = [r.held_at for r in reports if not r.cold]
+        sent_below = not_sent_below = 0
+        for report in reports:
+            below = report.subtree
+            if below is not None:
+                answered += below.instances
+                failures += [Failure(number, one.index, one.reason) for one in below.failures]
+                sent_below += sum(level.invocations_sent for level in below.levels)
+                not_sent_below += below.not_sent
+                held_at += list(below.held_at or ())
+        before = len(self.instances)
+        for instance_id, cold, provisioned in answered:
+            self.instances.add(instance_id)
+            if cold:
+                self.cold.add(instance_id)
+            if provisioned:
+                self.provisioned.add(instance_id)
         self.failures += failures
         self.rounds.append(
             RoundReport(
                 hold_ms=result.hold_ms,
                 send_spread_ms=None if result.send_spread_ms is None else round(result.send_spread_ms, 1),
-                arrival_spread_ms=arrival_spread_ms([r.held_at for r in reports]),
-                warm_arrival_spread_ms=arrival_spread_ms([r.held_at for r in reports if not r.cold]),
+                arrival_spread_ms=arrival_spread_ms(held_at),
+                warm_arrival_spread_ms=arrival_spread_ms(warm_held_at),
                 tls_handshakes=result.handshakes,
-                invocations_sent=len(sent),
+                invocations_sent=len(sent) + sent_below,
                 invocations_failed=len(failures),
-                invocations_not_sent=len(not_sent),
+                invocations_not_sent=len(not_sent) + not_sent_below,
                 not_sent_reason=not_sent[0].reason if not_sent else None,
                 instances_warmed=len(self.instances),
+                tree=tree,
             )
         )
-        return len(reports) - (len(self.instances) - before)
+        return len(answered) - (len(self.instances) - before)
 
 
 def arrival_spread_ms(held_at: list[int | None]) -> int | None:

@@ -164,20 +164,33 @@ class Warmer:
                 provisioned=environment.initialization == PROVISIONED,
             )
         else:
-            report.held_at = self._hold(ping, context)
+            arrived = int(time.time() * 1000)
+            tree = ping.tree
+            if tree is not None and tree.last > ping.index:
+                report.subtree = self._originator_once().relay(ping, context)
+            report.held_at = arrived
+            self._hold(ping, context)
         answer = report.as_dict()
         self._log(answer, last_request_at)
         return answer
 
-    def _hold(self, ping: Ping, context: Any) -> int:
-        """The receiver's part: hold what the originator asked (at most the delay plus 10 s, and never
-        past the function's time), so that no other invoke of the round is handed this environment;
-        when it started holding (epoch ms, its clock)."""
+    def _hold(self, ping: Ping, context: Any) -> None:
+        """The receiver's part: hold what the originator asked, in a tree round until its release
+        instant (by this host's clock; the delay when that has passed), at most the delay plus 10 s
+        and never past the function's time, so that no other invoke of the round is handed this
+        environment. A tree round's instance loads what relaying needs first (once)."""
         delay = self.config.delay
-        hold_ms = delay if ping.hold_ms is None else min(ping.hold_ms, delay + MAX_EXTRA_HOLD_MS)
-        started = int(time.time() * 1000)
-        time.sleep(min(hold_ms, time_left_ms(context, self.config.read_timeout_ms)) / 1000)
-        return started
+        if ping.tree is not None:
+            # loaded once (a second at 128 MB), inside the hold when it has time: any instance may be
+            # a relay at the next ping, and a relay that must load first sends its share late
+            self._originator_once().prepare_relay()
+            wanted = ping.tree.release_at - int(time.time() * 1000)
+            relayed = ping.tree.last > ping.index  # busy through the release instant already
+            hold_ms = wanted if wanted > 0 else 0 if relayed else delay
+        else:
+            hold_ms = delay if ping.hold_ms is None else ping.hold_ms
+        hold_ms = min(hold_ms, delay + MAX_EXTRA_HOLD_MS, time_left_ms(context, self.config.read_timeout_ms))
+        time.sleep(hold_ms / 1000)
 
     def _originator_once(self) -> Originator:
         with self._lock:

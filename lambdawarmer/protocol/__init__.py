@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         Ping,
         PingFormat,
         PingKind,
+        TreePlace,
         fanout_payload,
     )
     from .proofs import proof
@@ -81,6 +82,7 @@ __all__ = [
     "Report",
     "RoundReport",
     "TenantReport",
+    "TreePlace",
     "failure_answer",
     "fanout_payload",
     "proof",

@@ -6,7 +6,7 @@ import json
 
 from ..logs import bounded, logger
 from ..settings import CONCURRENCY_LIMIT, TENANTS_FIELD, TOKEN_FIELD, parse_tenants
-from .proofs import MAX_CORRELATION_ID_LENGTH, proof, same, well_typed, whole
+from .proofs import MAX_CORRELATION_ID_LENGTH, TREE_FIELDS, proof, same, well_typed, whole
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,9 +46,10 @@ class Ping:
     configured delay; the receiver bounds it). ``warning`` says why a requested concurrency was
     not used as given. ``tenants``: on a function that isolates tenants, the tenants to warm and
     how many each (the ping's ``tenants`` field; None: the ``WARMER_TENANTS`` setting, if any).
+    ``tree``: a fanned-out ping of a tree round (see tree.py), else None.
     """
 
-    __slots__ = ("auto", "correlation_id", "hold_ms", "index", "kind", "tenants", "total", "warning")
+    __slots__ = ("auto", "correlation_id", "hold_ms", "index", "kind", "tenants", "total", "tree", "warning")
 
     def __init__(
         self,
@@ -61,8 +62,10 @@ class Ping:
         hold_ms: int | None = None,
         auto: bool = False,
         tenants: dict[str, int] | None = None,
+        tree: TreePlace | None = None,
     ) -> None:
         self.kind = kind
+        self.tree = tree
         self.tenants = tenants
         self.auto = auto
         self.hold_ms = hold_ms
@@ -75,6 +78,25 @@ class Ping:
     def fans_out(self) -> bool:
         """Whether this ping asks its instance to invoke the function ``total - 1`` more times."""
         return self.kind == PingKind.SCHEDULED and (self.auto or self.total > 1)
+
+
+class TreePlace:
+    """Where a fanned-out ping of a tree round stands: every instance holds until ``release_at``
+    (epoch ms, by its own clock); a relay (``last`` above its index) invokes the indexes after its
+    own up to ``last``, in blocks of at most ``fan``, at ``depth`` (1: invoked by the originator),
+    its answer due by ``answer_by`` (epoch ms)."""
+
+    __slots__ = ("answer_by", "depth", "fan", "last", "release_at")
+
+    def __init__(self, release_at: int, last: int, fan: int, depth: int, answer_by: int) -> None:
+        self.release_at = release_at
+        self.last = last
+        self.fan = fan
+        self.depth = depth
+        self.answer_by = answer_by
+
+    def as_fields(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in TREE_FIELDS}
 
 
 def _position(value: object) -> int:
@@ -230,8 +252,17 @@ class PingFormat:
         index, total = _position(data.get("index")), _position(data.get("total"))
         hold = whole(data.get("hold_ms"))
         hold_ms = hold if hold is not None and hold >= 0 else None
+        tree = None
+        values = [whole(data.get(name)) for name in TREE_FIELDS]
+        if all(value is not None and value >= 0 for value in values):
+            tree = TreePlace(*values)  # type: ignore[arg-type]
         return Ping(
-            PingKind.FANNED_OUT, index, total, _correlation_id(data.get("correlation_id")), hold_ms=hold_ms
+            PingKind.FANNED_OUT,
+            index,
+            total,
+            _correlation_id(data.get("correlation_id")),
+            hold_ms=hold_ms,
+            tree=tree,
         )
 
     @staticmethod
@@ -253,16 +284,24 @@ def _untrusted(what: str) -> None:
 
 
 def fanout_payload(
-    index: int, total: int, correlation_id: str, hold_ms: int, token: str | None = None
+    index: int,
+    total: int,
+    correlation_id: str,
+    hold_ms: int,
+    token: str | None = None,
+    *,
+    tree: TreePlace | None = None,
 ) -> bytes:
-    """The event sent to the ``index``-th of ``total`` instances in a fan-out (with its proof when a
-    token is set)."""
+    """The event sent to the ``index``-th of ``total`` instances in a fan-out (its place in a tree
+    round, when it is one; with its proof when a token is set)."""
     data: dict[str, object] = {
         "index": index,
         "total": total,
         "correlation_id": correlation_id,
         "hold_ms": hold_ms,
     }
+    if tree is not None:
+        data.update(tree.as_fields())
     if token is not None:
         data[PROOF_FIELD] = proof(token, data)
     return json.dumps({FANOUT_KEY: data}, separators=(",", ":")).encode()

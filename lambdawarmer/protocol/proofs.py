@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
 MAX_CORRELATION_ID_LENGTH = 128
 PROVEN_FIELDS = ("index", "total", "hold_ms", "correlation_id")
+TREE_FIELDS = ("release_at", "last", "fan", "depth", "answer_by")
+"""A tree round's fields (protocol.pings): proven too whenever one is present."""
 
 
 def whole(value: object) -> int | None:
@@ -26,8 +28,8 @@ def well_typed(data: Mapping[str, object]) -> bool:
     """Whether a fanned-out payload's fields have the types ``fanout_payload`` writes (whole
     numbers, a short string), checked before anything reads them further."""
     index, total, hold_ms, correlation_id = (data.get(name) for name in PROVEN_FIELDS)
-    numbers_ok = all(whole(value) is not None for value in (index, total)) and (
-        hold_ms is None or whole(hold_ms) is not None
+    numbers_ok = all(whole(value) is not None for value in (index, total)) and all(
+        value is None or whole(value) is not None for value in (hold_ms, *(data.get(n) for n in TREE_FIELDS))
     )
     return numbers_ok and isinstance(correlation_id, str) and len(correlation_id) <= MAX_CORRELATION_ID_LENGTH
 
@@ -38,7 +40,8 @@ def proof(token: str, data: Mapping[str, object]) -> str:
     import hashlib
     import hmac
 
-    message = json.dumps([data.get(name) for name in PROVEN_FIELDS], separators=(",", ":"))
+    fields = PROVEN_FIELDS + TREE_FIELDS if any(name in data for name in TREE_FIELDS) else PROVEN_FIELDS
+    message = json.dumps([data.get(name) for name in fields], separators=(",", ":"))
     return hmac.new(_as_bytes(token), _as_bytes(message), hashlib.sha256).hexdigest()
 
 

@@ -7,6 +7,7 @@ import json
 from ..instance import ON_DEMAND, PROVISIONED
 from ..logs import bounded
 from .rounds import AutoChoice, FanOutReport, TenantReport, count_field, number_field, text_field
+from .subtrees import Subtree
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,7 +57,8 @@ class Report:
     """The answer to a ping: which instance answered, whether it was cold, how Lambda started it
     (``initialization``: on-demand, provisioned-concurrency, snap-start), and for the instance that
     received a scheduled ping, its :class:`Origination`. ``held_at``: when an invoked instance
-    started holding (epoch ms, its clock). ``fan_out_skipped``: why it neither fanned out nor held."""
+    started holding (epoch ms, its clock). ``fan_out_skipped``: why it neither fanned out nor held.
+    ``subtree``: a relay's of a tree round (what the invokes it sent warmed)."""
 
     __slots__ = (
         "cold",
@@ -70,6 +72,7 @@ class Report:
         "instance_id",
         "origination",
         "source",
+        "subtree",
     )
 
     def __init__(
@@ -86,6 +89,7 @@ class Report:
         held_at: int | None = None,
         origination: Origination | None = None,
         fan_out_skipped: str | None = None,
+        subtree: Subtree | None = None,
     ) -> None:
         self.function = function
         self.instance_id = instance_id
@@ -98,6 +102,7 @@ class Report:
         self.held_at = held_at
         self.origination = origination
         self.fan_out_skipped = fan_out_skipped
+        self.subtree = subtree
 
     @property
     def fan_out(self) -> FanOutReport | None:
@@ -158,6 +163,8 @@ class Report:
             data["held_at"] = self.held_at
         if self.fan_out_skipped is not None:
             data["fan_out_skipped"] = self.fan_out_skipped
+        if self.subtree is not None:
+            data["subtree"] = self.subtree.as_dict()
         origination = self.origination
         if origination is not None:
             data["concurrency"] = origination.concurrency
@@ -217,6 +224,7 @@ class Report:
             held_at=number_field(data, "held_at"),
             origination=origination,
             fan_out_skipped=text_field(data, "fan_out_skipped"),
+            subtree=Subtree.from_dict(subtree) if isinstance(subtree := data.get("subtree"), dict) else None,
         )
 
 

@@ -57,7 +57,9 @@ class RoundReport:
     apart the instances started holding, by their clocks (``warm_arrival_spread_ms``: those that
     were warm already). ``tls_handshakes``: the new HTTPS connections the round opened (a TLS
     handshake each, in its send spread; none on kept-alive connections). ``instances_warmed``: the
-    distinct instances after this round. The fields
+    distinct instances after this round. ``tree``: a tree round's shape (relays, depth, fan, the
+    release instant and its skew margin, each level's sending), else None; its invocations are
+    the whole tree's. The fields
     are written once, here, in the order the report lists them: construction, :meth:`as_dict` and
     :meth:`from_dict` all follow these annotations.
     """
@@ -72,6 +74,7 @@ class RoundReport:
     invocations_not_sent: int
     not_sent_reason: str | None
     instances_warmed: int
+    tree: dict[str, object] | None
 
     def __init__(self, **fields: Any) -> None:
         if set(fields) != set(ROUND_FIELDS):
@@ -95,6 +98,7 @@ _READERS: dict[str, Callable[[Mapping[str, object], str], object]] = {
     "int | None": number_field,
     "float | None": number_field,
     "str | None": text_field,
+    "dict[str, object] | None": lambda data, key: data.get(key) if isinstance(data.get(key), dict) else None,
 }
 """How a field of each annotated type is read back from JSON."""
 

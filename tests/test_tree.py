@@ -1,0 +1,216 @@
+"""The fan-out tree (issue 38): at Lambda's default size (128 MB, 7% of a core, 3 s) over HTTPS, with
+every idle connection closed between pings (as the service closes a frozen function's), a flat
+round cannot open N-1 connections in time; relays share them out and every environment holds until
+one release instant. The contracts: N distinct environments busy together (counted from the
+emulator's own records, not the report), every ping answered in time, relays' payloads proven and
+held to their share, a relay that fails reported, tenants kept."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator import LambdaEmulator
+from emulator.faults import Fault
+from lambdawarmer.protocol import FANOUT_KEY, TreePlace, fanout_payload
+from lambdawarmer.tree import SKEW_MARGIN_MS, subtree_release_at
+
+from .conftest import OVERLAPPING_HANDLER, lambda_client, write_function
+from .test_small_functions import needs_cpu_shares, small_function
+
+pytestmark = pytest.mark.e2e
+Start = Callable[..., LambdaEmulator]
+TOKEN = "owners-token-0123456789abcdef"
+
+
+def ping(emulator: LambdaEmulator, concurrency: int, **fields: Any) -> tuple[dict[str, Any], list[Any]]:
+    """One scheduled ping with the token: its report and the invocations it caused, after checking
+    it was answered before its deadline and nothing timed out."""
+    before = len(emulator.invocations)
+    event = {"warmer": True, "concurrency": concurrency, "token": TOKEN, **fields}
+    answer = lambda_client(emulator).invoke(FunctionName="orders", Payload=json.dumps(event))
+    report = json.loads(answer["Payload"].read())
+    assert answer.get("FunctionError") is None, report
+    # the schedule's minutes between pings: what this one started (a late relay's share) ends first
+    waited = time.monotonic()
+    while any(i.finished_at is None for i in emulator.invocations) and time.monotonic() - waited < 60:
+        time.sleep(0.1)
+    invocations = emulator.invocations[before:]
+    received = invocations[0]
+    assert received.status == "success", received.payload
+    assert received.finished_at is not None
+    assert received.finished_at <= received.deadline_at
+    assert [i.error_type for i in invocations if i.status == "timeout"] == []
+    return report, invocations
+
+
+def busy_together(invocations: list[Any]) -> set[str]:
+    """The environments of ``invocations`` that were all busy at one instant: the latest start
+    before the earliest end (each environment's first invocation of the ping)."""
+    first: dict[str, Any] = {}
+    for invocation in invocations:
+        if invocation.status == "success" and invocation.environment_id not in first:
+            first[invocation.environment_id] = invocation
+    if not first:
+        return set()
+    latest_start = max(i.started_at for i in first.values())
+    return {env for env, i in first.items() if i.finished_at > latest_start}
+
+
+def tree_function(
+    tmp_path: Path, layer_zip: Path, source: str = OVERLAPPING_HANDLER, **environment: str
+) -> Any:
+    code = write_function(tmp_path / "code", source)
+    return small_function(code, layer_zip, 128, WARMER_TOKEN=TOKEN, **environment)
+
+
+@needs_cpu_shares
+@pytest.mark.parametrize("concurrency", [40, 60])
+def test_a_tree_warms_n_of_n_within_two_pings_and_on_every_ping_after(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path, concurrency: int
+) -> None:
+    emulator = start_emulator(tree_function(tmp_path, layer_zip))
+    warmed = []
+    for number in range(4):
+        report, invocations = ping(emulator, concurrency)
+        warmed.append(len(busy_together(invocations)))
+        # no relay enlarges the round: N-1 invokes at most a round
+        assert len(invocations) <= 1 + len(report["rounds"]) * (concurrency - 1)
+        if number == 0:
+            continue  # the first ping's relays start cold: their answers may come too late
+        tree = report["rounds"][0]["tree"]
+        assert tree is not None, report["rounds"][0]
+        assert 1 <= tree["depth"] <= 3
+        assert tree["relays"] >= 1
+        assert tree["levels"][0]["depth"] == 0
+        # every connection new on every ping: the service closed them between pings
+        assert sum(level["tls_handshakes"] for level in tree["levels"]) >= tree["levels"][0]["senders"]
+        assert report["rounds"][0]["invocations_sent"] <= concurrency - 1
+    assert warmed[1:] == [concurrency] * 3, warmed
+
+
+def test_relays_late_by_less_than_a_step_give_their_subtrees_one_release_instant() -> None:
+    """A first ping's relays are new environments, late by their init and client by about as much:
+    their subtrees hold until one instant (none released before another's invokes arrive, which
+    would find its environments idle and use them again), one their invokes can meet."""
+    release_at, shape = 1_000_000, {"fan": 8, "below": 1, "delay_ms": 75}
+    on_time = subtree_release_at(release_at, release_at - 2_000, 128, **shape)
+    assert on_time == release_at
+    late = [subtree_release_at(release_at, release_at + ms, 128, **shape) for ms in (0, 150, 300, 450)]
+    assert len(set(late)) == 1, late
+    assert late[0] > release_at + 450
+    much_later = subtree_release_at(release_at, late[0], 128, **shape)
+    assert much_later > late[0]  # a relay later than the step: a later instant it can meet
+
+
+SKEWED = (
+    OVERLAPPING_HANDLER
+    + f"""
+import os, time
+_true_time = time.time
+_skew_s = (1 if os.getpid() % 2 else -1) * {SKEW_MARGIN_MS * 0.6} / 1000
+time.time = lambda: _true_time() + _skew_s
+"""
+)
+
+
+@needs_cpu_shares
+def test_the_release_instant_holds_with_clocks_skewed_within_the_margin(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path
+) -> None:
+    """Half the environments' clocks run ahead, half behind, by 60% of the margin each (the two
+    apart by more than the margin): all of them still hold together."""
+    emulator = start_emulator(tree_function(tmp_path, layer_zip, SKEWED))
+    warmed = [len(busy_together(ping(emulator, 40)[1])) for _ in range(3)]
+    assert warmed[1:] == [40, 40], warmed
+
+
+def relay_fault(fault: Fault) -> Callable[[bytes], Fault | None]:
+    """``fault`` for every relay the originator invokes (depth 1)."""
+
+    def rule(body: bytes) -> Fault | None:
+        data = json.loads(body).get(FANOUT_KEY)
+        relay = (
+            isinstance(data, dict) and data.get("depth") == 1 and data.get("last", 0) > data.get("index", 0)
+        )
+        return fault if relay else None
+
+    return rule
+
+
+@needs_cpu_shares
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [(Fault.server_error(), "ServiceException"), (Fault.hang(4.0), "no answer")],
+    ids=["fails", "times-out"],
+)
+def test_a_relay_that_fails_or_times_out_is_reported_with_its_subtree_unaccounted(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path, fault: Fault, reason: str
+) -> None:
+    emulator = start_emulator(tree_function(tmp_path, layer_zip), faults=relay_fault(fault))
+    report, invocations = ping(emulator, 40)  # answered in time, whatever its relays do
+    tree = report["rounds"][0]["tree"]
+    assert tree is not None
+    failures = report["failures"]
+    assert failures, report
+    assert all(reason in f["reason"] and "unaccounted" in f["reason"] for f in failures), failures
+    # each failed relay's subtree is named: with the leaves it warmed, they make up the round
+    below = sum(int(f["reason"].split("its ")[1].split(" invokes")[0]) for f in failures)
+    assert report["instances_warmed"] - 1 + len(failures) + below == 39, report
+    if reason == "ServiceException":
+        assert len(invocations) == report["instances_warmed"]
+
+
+def direct(emulator: LambdaEmulator, payload: bytes) -> tuple[Any, list[Any]]:
+    before = len(emulator.invocations)
+    answer = lambda_client(emulator).invoke(FunctionName="orders", Payload=payload)
+    return json.loads(answer["Payload"].read()), emulator.invocations[before:]
+
+
+def test_a_forged_relay_payload_and_one_asking_for_more_than_its_share_are_refused(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path
+) -> None:
+    function = tree_function(tmp_path, layer_zip)
+    function.memory_mb = 512
+    emulator = start_emulator(function)
+    place = TreePlace(release_at=0, last=40, fan=6, depth=1, answer_by=2**41)
+    # forged: made without the token, so its proof is not the owner's
+    forged = fanout_payload(2, 40, "c", 100, "not-the-token", tree=place)
+    answer, invocations = direct(emulator, forged)
+    assert answer == {"handled": json.loads(forged)}  # a normal event: the handler's answer
+    assert len(invocations) == 1
+    # proven, but asking for more than the round (indexes past its total, and past the cap)
+    for total, last in ((40, 41), (200, 199)):
+        greedy = fanout_payload(2, total, "c", 100, TOKEN, tree=TreePlace(0, last, 6, 1, 2**41))
+        answer, invocations = direct(emulator, greedy)
+        assert answer["warmed"] is True, answer
+        assert "subtree" not in answer
+        assert len(invocations) == 1
+    assert any("more than its share" in line for line in emulator.output())
+
+
+TENANTED = "def handler(event, context):\n    return {'tenant': context.tenant_id}\n"
+
+
+@needs_cpu_shares
+def test_a_tenant_tree_keeps_to_its_tenant(start_emulator: Start, tmp_path: Path, layer_zip: Path) -> None:
+    function = tree_function(tmp_path, layer_zip, TENANTED)
+    function.tenant_isolation = True
+    emulator = start_emulator(function)
+    client = lambda_client(emulator)
+    event = {"warmer": True, "tenants": {"acme": 40}, "token": TOKEN}
+    for _ in range(2):
+        answer = client.invoke(FunctionName="orders", TenantId="acme", Payload=json.dumps(event))
+        report = json.loads(answer["Payload"].read())
+        assert "FunctionError" not in answer, report
+    assert report["tenants"]["acme"]["instances_warmed"] >= 1
+    assert Counter(invocation.tenant for invocation in emulator.invocations) == {
+        "acme": len(emulator.invocations)
+    }
+    assert {environment.tenant for environment in emulator.all_environments} == {"acme"}
