@@ -181,6 +181,8 @@ def test_over_https_a_fresh_128_mb_function_warms_what_fits_and_holds_only_for_w
     for report in reports:
         opening = report["rounds"][0]
         assert opening["tls_handshakes"] <= opening["invocations_sent"], opening
+        # tokenless: never a tree (relays take only the owner's payloads), one flat round cut to fit
+        assert [one["tree"] for one in report["rounds"]] == [None], report["rounds"]
     steady = ping(emulator, 40)
     assert steady["instances_warmed"] == 40, steady
     assert steady["instances_cold"] == 0, steady
