@@ -237,18 +237,15 @@ class Originator:
         only for the owner's pings (a tokenless ping is one flat round at most)."""
         if self.config.token is None:
             return None
-        from .tree import plan_tree
+        from .tree import fitting_tree
 
         left_ms = (deadline - time.monotonic()) * 1000
         measured_ms = max(self.tree_allowance_ms, extra_ms)
         # until a tree round of this originator warmed all, its invokes may meet new environments:
         # the release instant waits for their init (with the safety factor) where the time allows
         cold_ms = 0.0 if self.tree_settled else SAFETY * cold_init_ms_for(self.memory_mb)
-        for allowance_ms in (max(measured_ms, cold_ms), measured_ms, extra_ms):
-            plan = plan_tree(self.memory_mb, total, self.config.delay, allowance_ms=allowance_ms)
-            if plan is not None and plan.needed_ms <= left_ms:
-                return plan
-        return None
+        allowances = (max(measured_ms, cold_ms), measured_ms, extra_ms)
+        return fitting_tree(self.memory_mb, total, self.config.delay, left_ms, allowances)
 
     def _tree_rounds(
         self,

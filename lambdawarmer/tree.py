@@ -82,6 +82,11 @@ class TreePlan:
         self.allowance_ms = allowance_ms
 
 
+def level_ms(memory_mb: int, fan: int) -> float:
+    """The send spread of one sender's ``fan`` invokes, each on a new HTTPS connection."""
+    return round_budget(memory_mb, fan + 1, 0, handshakes=fan).send_spread_ms
+
+
 def plan_tree(
     memory_mb: int,
     total: int,
@@ -99,14 +104,28 @@ def plan_tree(
         depth = depth_of(2, total, fan)
         if depth > MAX_DEPTH:
             continue
-        level_ms = round_budget(memory_mb, fan + 1, 0, handshakes=fan).send_spread_ms
-        release_in = depth * level_ms + (depth - 1) * HOP_MS + delay_ms + allowance_ms + skew_margin_ms
+        spread_ms = level_ms(memory_mb, fan)
+        release_in = depth * spread_ms + (depth - 1) * HOP_MS + delay_ms + allowance_ms + skew_margin_ms
         needed = release_in + depth * ANSWER_ALLOWANCE_MS
         if best is None or needed < best.needed_ms:
             best = TreePlan(
                 fan, depth, release_in, needed, skew_margin_ms=skew_margin_ms, allowance_ms=allowance_ms
             )
     return best
+
+
+def fitting_tree(
+    memory_mb: int, total: int, delay_ms: int, left_ms: float, allowances: tuple[float, ...] = (0.0,)
+) -> TreePlan | None:
+    """The tree round of ``total`` an owner's ping sends when a flat round does not fit the
+    ``left_ms`` it has: the first of ``allowances`` (its release instant's, most wanted first) whose
+    quickest tree fits; None when none does (the flat round is cut). The one choice of shape: the
+    layer makes it on every such ping, ``status`` and ``cost`` price it."""
+    for allowance_ms in allowances:
+        plan = plan_tree(memory_mb, total, delay_ms, allowance_ms=allowance_ms)
+        if plan is not None and plan.needed_ms <= left_ms:
+            return plan
+    return None
 
 
 def subtree_release_at(
@@ -120,12 +139,12 @@ def subtree_release_at(
     environment) so pick one instant from the same payload: their subtrees hold together, none
     released before another's invokes arrive (they would find it idle and use it again), so the
     round's instances are distinct ones, there for the next ping."""
-    level_ms = round_budget(memory_mb, fan + 1, 0, handshakes=fan).send_spread_ms + HOP_MS
-    arrived_ms = now_ms + below * level_ms
+    step_level_ms = level_ms(memory_mb, fan) + HOP_MS
+    arrived_ms = now_ms + below * step_level_ms
     if arrived_ms + delay_ms + SKEW_MARGIN_MS <= release_at:
         return release_at
     init_ms = cold_init_ms_for(memory_mb)
-    step_ms = 2 * init_ms + below * level_ms + delay_ms + SKEW_MARGIN_MS
+    step_ms = 2 * init_ms + below * step_level_ms + delay_ms + SKEW_MARGIN_MS
     needed_ms = arrived_ms + init_ms + delay_ms + SKEW_MARGIN_MS - release_at
     return round(release_at + math.ceil(needed_ms / step_ms) * step_ms)
 

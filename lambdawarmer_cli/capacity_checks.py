@@ -11,7 +11,7 @@ from lambdawarmer.config import WarmerConfig
 from lambdawarmer.metrics import metric_query, query_dimensions
 from lambdawarmer.protocol import AUTO
 from lambdawarmer.timing import ANSWER_ALLOWANCE_MS, DEADLINE_MARGIN_MS
-from lambdawarmer_model.rounds import scheduled_round
+from lambdawarmer_model.rounds import round_shape, scheduled_round, scheduled_tree
 
 from .clients import Clients, error_code
 from .deployed import Deployed
@@ -110,7 +110,8 @@ def check_timeout(deployed: Deployed, values: dict[str, Any], concurrency: int |
     """Whether a round fits the function's timeout: the send spread (its new HTTPS connections'
     handshakes included) and the hold the fan-out sizes at the function's memory, the answers, and
     the margin the layer keeps back (:func:`lambdawarmer_model.rounds.scheduled_round`, which
-    ``cost`` prices too)."""
+    ``cost`` prices too); when it does not and the function has a token, the tree round its pings
+    send instead (:func:`lambdawarmer_model.rounds.scheduled_tree`), priced beside flat."""
     timeout_ms = int(deployed.served.get("Timeout", 3)) * 1000
     memory_mb = int(deployed.served.get("MemorySize", 128))
     instances = WarmerConfig(values).auto_fallback_instances if concurrency == AUTO else int(concurrency or 1)
@@ -122,7 +123,23 @@ def check_timeout(deployed: Deployed, values: dict[str, Any], concurrency: int |
         f"{budget.hold_ms} ms, {ANSWER_ALLOWANCE_MS} ms for the answers, {DEADLINE_MARGIN_MS} ms kept back)"
     )
     if timeout_ms < needed_ms:
-        return Check("timeout", FAIL, f"{detail}: raise it, or lower WARMER_DELAY")
+        delay_ms = int(values["delay"])
+        plan = scheduled_tree(memory_mb, instances, delay_ms, timeout_ms) if values.get("token") else None
+        if plan is None:
+            return Check("timeout", FAIL, f"{detail}: raise it, or lower WARMER_DELAY")
+        gigabytes = memory_mb / 1024
+        tree_gb_s, flat_gb_s = (
+            round_shape(memory_mb, instances, delay_ms, timeout_ms=t).billed_ms / 1000 * gigabytes
+            for t in (timeout_ms, None)
+        )
+        return Check(
+            "timeout",
+            OK,
+            f"{detail}: more than it has, so each ping sends a tree round (fan {plan.fan}, depth "
+            f"{plan.depth}: the handshakes shared among relays), "
+            f"~{plan.needed_ms + DEADLINE_MARGIN_MS:,.0f} ms with the margin; {tree_gb_s:.3f} "
+            f"GB-seconds a ping (flat, were it to fit: {flat_gb_s:.3f})",
+        )
     worst_s = (budget.worst_case_ms + DEADLINE_MARGIN_MS) / 1000
     if timeout_ms < worst_s * 1000:
         return Check(

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from emulator import LambdaEmulator
-from lambdawarmer.tree import blocks
+from lambdawarmer_model.rounds import tree_places
 
 from .conftest import lambda_client
 
@@ -35,15 +35,6 @@ PINGS = 6
 """Pings enough to warm N of N from nothing, however busy the machine (each one answered in time)."""
 
 
-def subtree_lasts(first: int, last: int, fan: int) -> dict[int, int]:
-    """A tree round's shape (lambdawarmer.tree): the last index of each index's subtree."""
-    lasts = {}
-    for start, end in blocks(first, last, fan):
-        lasts[start] = end
-        lasts |= subtree_lasts(start + 1, end, fan)
-    return lasts
-
-
 def unaccounted(report: dict[str, Any], concurrency: int) -> int:
     """The invokes below the relays that failed in a tree round: no report says what became of them
     (each such failure says so)."""
@@ -53,7 +44,7 @@ def unaccounted(report: dict[str, Any], concurrency: int) -> int:
         below = (
             0
             if tree is None
-            else subtree_lasts(2, concurrency, tree["fan"])[failure["index"]] - failure["index"]
+            else tree_places(2, concurrency, tree["fan"])[failure["index"]][1] - failure["index"]
         )
         if below:
             assert "unaccounted" in failure["reason"], failure

@@ -393,6 +393,25 @@ def test_cost_figures_checked_by_hand() -> None:
     assert alone["gb_seconds_per_month"] == pytest.approx(8760 * 0.002 + 365 * 0.25)
 
 
+def test_cost_prices_the_tree_round_a_ping_sends_when_flat_cannot_fit_the_timeout() -> None:
+    """128 MB, N = 40: flat needs a ~3.6 s timeout; at 3 s the layer sends a tree, priced as such."""
+    flat = monthly_cost(128, 40, "rate(5 minutes)", "x86_64")
+    tree = monthly_cost(128, 40, "rate(5 minutes)", "x86_64", timeout_ms=3000)
+    assert (flat["tree_fan"], tree["tree_depth"]) == (0, 2)
+    assert flat["flat_timeout_needed_ms"] > 3000
+    assert tree["ping_gb_seconds"] < tree["flat_ping_gb_seconds"] == flat["ping_gb_seconds"]
+    assert tree["gb_seconds_per_month"] < flat["gb_seconds_per_month"]
+    # flat when flat fits: the same price whatever the timeout
+    assert monthly_cost(128, 20, timeout_ms=3000) == monthly_cost(128, 20)
+    status, output = run("cost", "--memory", "128", "--concurrency", "40")
+    assert status == 0, output
+    assert "each ping: a tree round (fan 6, depth 2)" in output
+    assert (
+        "each ping: a flat round"
+        in run("cost", "--memory", "128", "--concurrency", "40", "--timeout", "5")[1]
+    )
+
+
 def test_cost_command_reads_memory_and_architecture_from_the_function(aws: dict[str, Any]) -> None:
     make_function(aws, memory=2048, Architectures=["arm64"])
     status, output = run("cost", "orders", "--concurrency", "4")

@@ -836,6 +836,13 @@ def test_status_judges_lambdas_default_timeout_at_128_mb_with_the_round_model(
     budget = scheduled_round(128, 10, 75)
     assert f"needs ~{budget.timeout_needed_ms:,.0f} ms" in line, output
     assert f"up to {(budget.worst_case_ms + DEADLINE_MARGIN_MS) / 1000:.1f} s" in line, output
+    # 40 do not fit flat at 3 s: the owner's pings (enable set a token) send a tree, priced beside flat
+    assert run("enable", "orders", "--concurrency", "40", "--publish", str(layer_zip))[0] == 0
+    output = run("status", "orders")[1]
+    (line,) = [line for line in output.splitlines() if " timeout " in line]
+    assert verdicts(output)["timeout"] == "OK", output
+    assert "each ping sends a tree round (fan 6, depth 2" in line, output
+    assert "GB-seconds a ping (flat, were it to fit:" in line, output
 
 
 # -- upgrading from 1.3: what it left under colliding names goes ------------------------------------

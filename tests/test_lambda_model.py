@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from lambdawarmer.timing import DEADLINE_MARGIN_MS
+from lambdawarmer.tree import MAX_DEPTH, fitting_tree
 from lambdawarmer_model.policies import Fixed, NoWarming, Oracle
-from lambdawarmer_model.rounds import round_shape
+from lambdawarmer_model.rounds import round_shape, scheduled_round, tree_places
 from lambdawarmer_model.simulation import PING_PHASE_MIN, Assumptions, PingView, Requests, simulate
 from lambdawarmer_model.traffic import MINUTE_S, Durations, Workload
 
@@ -114,6 +116,36 @@ def test_a_round_is_billed_as_the_fan_out_runs_it() -> None:
     assert (alone.billed_ms, alone.hold_ms) == (1.0, 0.0)  # nothing sent, the answer only
     ten = round_shape(1769, 10, 75)
     assert ten.billed_ms == pytest.approx(9 * ten.instance_ms + ten.send_spread_ms + ten.hold_ms + 100)
+
+
+@pytest.mark.parametrize(("memory_mb", "instances"), [(128, 40), (128, 60), (128, 100), (256, 80)])
+def test_a_round_flat_cannot_send_in_3_s_is_priced_as_the_tree_the_layer_sends(
+    memory_mb: int, instances: int
+) -> None:
+    """The layer's own choice of shape (lambdawarmer.tree.fitting_tree) prices the ping: every index
+    invoked once (N - 1 in all, none enlarged), at most MAX_DEPTH deep, and it bills less than
+    the flat round it replaces (whose send spread holds every instance for N - 1 handshakes)."""
+    flat = round_shape(memory_mb, instances, 75)
+    assert flat.tree is None
+    assert scheduled_round(memory_mb, instances, 75).timeout_needed_ms > 3000  # flat does not fit
+    tree = round_shape(memory_mb, instances, 75, timeout_ms=3000)
+    left_ms = 3000 - DEADLINE_MARGIN_MS
+    chosen = fitting_tree(memory_mb, instances, 75, left_ms)
+    assert tree.tree is not None
+    assert chosen is not None
+    assert (tree.tree.fan, tree.tree.depth) == (chosen.fan, chosen.depth)
+    assert tree.originator_ms <= left_ms
+    places = tree_places(2, instances, tree.tree.fan)
+    assert sorted(places) == list(range(2, instances + 1))
+    assert max(depth for depth, _ in places.values()) == tree.tree.depth <= MAX_DEPTH
+    assert tree.billed_ms < flat.billed_ms
+
+
+@pytest.mark.parametrize(("memory_mb", "instances"), [(128, 2), (128, 20), (1769, 100), (512, 40)])
+def test_a_round_that_fits_flat_is_priced_flat(memory_mb: int, instances: int) -> None:
+    """Flat when flat fits: small N costs nothing new."""
+    flat = round_shape(memory_mb, instances, 75)
+    assert round_shape(memory_mb, instances, 75, timeout_ms=3000) == flat
 
 
 @pytest.mark.parametrize(

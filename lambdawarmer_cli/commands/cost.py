@@ -28,7 +28,7 @@ from lambdawarmer_model.prices import (
     PROVISIONED_PRICE,
     REQUEST_PRICE,
 )
-from lambdawarmer_model.rounds import ROUND_OVERHEAD_MS, round_shape
+from lambdawarmer_model.rounds import ROUND_OVERHEAD_MS, round_shape, scheduled_round
 from lambdawarmer_model.simulation import (
     DEFAULT_IDLE_LIFETIME_MIN,
     DEFAULT_INIT_MS,
@@ -47,6 +47,8 @@ LIFETIME_H = 2
 """Taken as how long Lambda keeps a busy environment before replacing it (undocumented)."""
 
 
+DEFAULT_TIMEOUT_S = 3
+"""Lambda's default function timeout."""
 MIN_MEMORY_MB = 128
 MAX_MEMORY_MB = 10_240
 
@@ -68,12 +70,18 @@ def monthly_cost(
     delay_ms: int = SETTINGS["delay"].default,  # type: ignore[assignment]
     *,
     init_ms: int = DEFAULT_INIT_MS,
+    timeout_ms: int | None = None,
 ) -> dict[str, float]:
-    """Warming and Provisioned Concurrency for ``concurrency`` environments, in US dollars a month."""
+    """Warming and Provisioned Concurrency for ``concurrency`` environments, in US dollars a month;
+    each ping priced flat, or as the tree round the layer sends when a ``timeout_ms`` function
+    cannot send it flat (the owner's pings: a schedule carries the token). ``ping_gb_seconds``: one
+    ping's, as sent; ``flat_ping_gb_seconds``: the flat round's, for comparison (``tree_fan``,
+    ``tree_depth``: 0 when flat; ``flat_timeout_needed_ms``: the timeout flat needs)."""
     if architecture not in DURATION_PRICE:
         raise CostError(f"architecture {architecture!r}: expected one of {', '.join(DURATION_PRICE)}")
     gigabytes = memory_mb / 1024
-    shape = round_shape(memory_mb, concurrency, delay_ms)
+    shape = round_shape(memory_mb, concurrency, delay_ms, timeout_ms=timeout_ms)
+    flat = shape if shape.tree is None else round_shape(memory_mb, concurrency, delay_ms)
     billed_ms = math.ceil(shape.billed_ms)
     pings = pings_per_month(schedule)
     requests = pings * concurrency
@@ -90,12 +98,29 @@ def monthly_cost(
         "pings_per_month": pings,
         "requests_per_month": requests,
         "hold_ms": shape.hold_ms,
+        "ping_gb_seconds": billed_ms / 1000 * gigabytes,
+        "flat_ping_gb_seconds": math.ceil(flat.billed_ms) / 1000 * gigabytes,
+        "flat_timeout_needed_ms": scheduled_round(memory_mb, concurrency, delay_ms).timeout_needed_ms,
+        "tree_fan": shape.tree.fan if shape.tree else 0,
+        "tree_depth": shape.tree.depth if shape.tree else 0,
         "inits_per_month": inits,
         "init_gb_seconds_per_month": init_gb_seconds,
         "gb_seconds_per_month": gb_seconds,
         "warming_usd": warming,
         "provisioned_usd": provisioned,
     }
+
+
+def ping_shape(cost: dict[str, float]) -> str:
+    """One ping's GB-seconds as the layer sends it, flat or a tree, and the flat round's beside a tree."""
+    if not cost["tree_fan"]:
+        return f"each ping: a flat round, {cost['ping_gb_seconds']:.3f} GB-seconds"
+    return (
+        f"each ping: a tree round (fan {cost['tree_fan']:.0f}, depth {cost['tree_depth']:.0f}), "
+        f"{cost['ping_gb_seconds']:.3f} GB-seconds; flat would need a "
+        f"~{cost['flat_timeout_needed_ms']:,.0f} ms timeout "
+        f"({cost['flat_ping_gb_seconds']:.3f} GB-seconds, were it to fit)"
+    )
 
 
 def assumptions(memory_mb: int, init_ms: int) -> list[str]:
@@ -110,6 +135,9 @@ def assumptions(memory_mb: int, init_ms: int) -> list[str]:
         f"the instance that received the ping runs the send spread, the hold and {ROUND_OVERHEAD_MS} ms more",
         f"each ping opens its connections anew: a TLS handshake each, {HANDSHAKE_CPU_MS} ms of CPU at "
         f"the share ({handshake_ms_for(memory_mb):.1f} ms; Lambda documents no idle timeout for its API)",
+        "when one environment cannot send N in the function's timeout, the layer sends a tree round "
+        "(relays share the handshakes; every instance holds until one release instant, a relay until "
+        "its subtree answered): each instance is billed from its level's first arrival",
     ]
 
 
@@ -127,6 +155,13 @@ def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
     command.add_argument("--concurrency", type=int, help="N (not with --history)")
     command.add_argument("--schedule", default=DEFAULT_SCHEDULE, help="the ping's schedule")
     command.add_argument("--arch", choices=sorted(DURATION_PRICE), default=None, help="default x86_64")
+    command.add_argument(
+        "--timeout",
+        type=int,
+        default=None,
+        help=f"the function's timeout in s (default: the function's, else {DEFAULT_TIMEOUT_S}): a ping "
+        "that cannot send N flat in it sends a tree round",
+    )
     command.add_argument(
         "--init-ms",
         type=int,
@@ -150,6 +185,7 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("give --concurrency N (or --history to replay the function's own traffic)")
     memory, architecture = arguments.memory, arguments.arch
     delay_ms = int(SETTINGS["delay"].default)  # type: ignore[call-overload]
+    timeout_s, owned = arguments.timeout, True
     if arguments.function:
         from ..deployed import home_refs
 
@@ -160,11 +196,14 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         )
         memory = memory or int(configuration["MemorySize"])
         architecture = architecture or configuration.get("Architectures", ["x86_64"])[0]
+        timeout_s = timeout_s or int(configuration.get("Timeout", DEFAULT_TIMEOUT_S))
         variables = configuration.get("Environment", {}).get("Variables", {})
         try:
-            delay_ms = load_config(environ=variables).delay  # the hold the function's own settings give
+            config = load_config(environ=variables)
         except WarmerConfigError as error:
             raise UsageError(f"{target}'s WARMER_* settings are invalid: {error}") from None
+        delay_ms = config.delay  # the hold the function's own settings give
+        owned = config.token is not None  # a tree round is sent for the owner's pings only
     if memory is None:
         raise UsageError("give --memory MB, or a FUNCTION to read it from")
     architecture = architecture or "x86_64"
@@ -174,7 +213,13 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         if arguments.concurrency < 1:
             raise CostError(f"--concurrency {arguments.concurrency}: expected 1 or more")
         cost = monthly_cost(
-            memory, arguments.concurrency, arguments.schedule, architecture, delay_ms, init_ms=init_ms
+            memory,
+            arguments.concurrency,
+            arguments.schedule,
+            architecture,
+            delay_ms,
+            init_ms=init_ms,
+            timeout_ms=1000 * (timeout_s or DEFAULT_TIMEOUT_S) if owned else None,
         )
     except CostError as error:
         raise UsageError(str(error)) from None
@@ -193,6 +238,7 @@ def run(arguments: argparse.Namespace, out: TextIO) -> int:
         f"{cost['init_gb_seconds_per_month']:,.0f} GB-seconds of it)",
         file=out,
     )
+    print(f"  {ping_shape(cost)}", file=out)
     print(
         f"  Provisioned Concurrency: ${cost['provisioned_usd']:.2f} a month "
         "(plus its lower duration rate for traffic)",
