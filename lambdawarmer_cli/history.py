@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lambdawarmer.config import WarmerConfigError
 from lambdawarmer.function_ref import FunctionRef
@@ -34,6 +34,9 @@ from .clients import Clients, error_code
 from .exit_status import NO_HISTORY, OK, UsageError
 from .placement import provisioned_level
 from .progress import Progress
+
+if TYPE_CHECKING:
+    from .deployed import Deployed
 
 FINE_DAYS = 15
 """How long CloudWatch keeps 1-minute data."""
@@ -144,6 +147,18 @@ def read_history(
     return History(counts, weighted_durations(averages), peak, period)
 
 
+def workload_of(ref: FunctionRef, history: History, deployed: Deployed) -> Workload:
+    """``ref``'s traffic as the replay prices it: at its memory, and its timeout when its pings carry
+    its token (each priced flat, or as the tree round the layer sends when flat does not fit)."""
+    try:
+        owned = deployed.settings(deployed.served_variables).token is not None
+    except WarmerConfigError:
+        owned = False
+    timeout_ms = 1000 * int(deployed.served.get("Timeout", 3)) if owned else None
+    memory = int(deployed.served["MemorySize"])
+    return Workload(str(ref), history.counts, history.durations, memory, timeout_ms)
+
+
 def add_arguments(command: argparse.ArgumentParser) -> None:
     """``--history`` and ``--days`` on ``cost``."""
     command.add_argument(
@@ -204,7 +219,7 @@ def run(
             progress.clear()
         print(f"cannot judge {ref}: {error}", file=out)
         return NO_HISTORY
-    workload = Workload(str(ref), history.counts, history.durations, memory)
+    workload = workload_of(ref, history, deployed)
     try:
         provisioned = provisioned_level(clients, deployed)
     except Exception as error:  # priced as if none, and said

@@ -228,7 +228,10 @@ def simulate(
             instances = policy.instances(PingView(minute, visible, set(warm_up), coming))
             if instances > 0:
                 shape = shapes.get(instances) or shapes.setdefault(
-                    instances, round_shape(workload.memory_mb, instances, assumptions.delay_ms)
+                    instances,
+                    round_shape(
+                        workload.memory_mb, instances, assumptions.delay_ms, timeout_ms=workload.timeout_ms
+                    ),
                 )
                 _ping(environments, start, shape, scored)
                 warm_up.add(minute)

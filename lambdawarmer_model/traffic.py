@@ -56,3 +56,6 @@ class Workload:
     counts: Sequence[int]
     durations: Durations
     memory_mb: int
+    timeout_ms: int | None = None
+    """The function's timeout when its pings carry the owner's token: each is priced as the layer
+    sends it, a tree round where flat does not fit (None: every ping priced flat)."""

@@ -141,6 +141,18 @@ def test_a_round_flat_cannot_send_in_3_s_is_priced_as_the_tree_the_layer_sends(
     assert tree.billed_ms < flat.billed_ms
 
 
+def test_the_replay_prices_an_owned_functions_pings_as_the_layer_sends_them() -> None:
+    """A function whose pings carry its token (its timeout known): N = 40 at 128 MB / 3 s replayed
+    as tree rounds, billed less than flat ones; the same warm-up invocations."""
+    counts = [0] * 30
+    flat, tree = (
+        simulate(Workload("f", counts, SECOND, 128, timeout_ms), Fixed(40, "N = 40"), AT_ONCE)
+        for timeout_ms in (None, 3000)
+    )
+    assert tree.warmup_invocations == flat.warmup_invocations > 0
+    assert tree.ping_billed_ms < flat.ping_billed_ms
+
+
 @pytest.mark.parametrize(("memory_mb", "instances"), [(128, 2), (128, 20), (1769, 100), (512, 40)])
 def test_a_round_that_fits_flat_is_priced_flat(memory_mb: int, instances: int) -> None:
     """Flat when flat fits: small N costs nothing new."""

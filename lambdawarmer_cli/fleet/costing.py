@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..clients import error_reason, is_aws_error
 from ..deployed import read_function
 from ..exit_status import AWS_FAILED, NO_HISTORY, OK
-from ..history import NoHistory, read_history
+from ..history import NoHistory, read_history, workload_of
 from ..placement import provisioned_level
 from ..setup_checks import OK as GOOD
 from ..setup_checks import WARN
@@ -27,8 +27,6 @@ def choices(
     fleet: Fleet, target: Target, days: int, assumptions: Assumptions, now: datetime.datetime
 ) -> Choices | Outcome:
     """``target``'s options, priced on its own history; its row when it has too little or cannot be read."""
-    from lambdawarmer_model.traffic import Workload
-
     from .work import Outcome
 
     clients = fleet.clients(target.scope)
@@ -46,9 +44,8 @@ def choices(
         provisioned = provisioned_level(clients, deployed)
     except Exception:  # priced as if none, as cost --history does
         provisioned = 0
-    memory = int(deployed.served["MemorySize"])
     architecture = deployed.served.get("Architectures", ["x86_64"])[0]
-    workload = Workload(str(ref), history.counts, history.durations, memory)
+    workload = workload_of(ref, history, deployed)
     return options(workload, assumptions, architecture, provisioned)
 
 
