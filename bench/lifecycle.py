@@ -12,6 +12,7 @@ from typing import Any
 
 from emulator import LambdaEmulator
 from emulator.client import invoke_client
+from emulator.environment import Environment, Invocation
 from lambdawarmer.protocol import Report
 
 from .functions import PINGS, make_function
@@ -79,6 +80,16 @@ def cold_start_ms(
         return (environment.ready_at - environment.started_at) * 1000
 
 
+def billed_gb_seconds(caused: list[Invocation], started: list[Environment], memory_mb: int) -> float:
+    """What Lambda bills for a ping: the invoke phase of each invocation it ``caused`` (whole ms) and,
+    since 2025-08, the init of each environment it ``started``."""
+    invoke_ms = sum(
+        math.ceil(((i.finished_at or i.started_at or 0) - (i.started_at or 0)) * 1000) for i in caused
+    )
+    init_ms = sum(((e.ready_at or e.started_at) - e.started_at) * 1000 for e in started)
+    return (invoke_ms + init_ms) / 1000 * memory_mb / 1024
+
+
 MAX_PINGS = 6
 """Pings sent at most, looking for a steady one (no connection opened, all warm) after the third."""
 
@@ -121,17 +132,12 @@ def memory_point(
                 emulator.wait_for_async(60)
                 caused = emulator.invocations[before:]
                 new = emulator.all_environments[environments_before:]
-                invoke_ms = sum(
-                    math.ceil(((i.finished_at or i.started_at or 0) - (i.started_at or 0)) * 1000)
-                    for i in caused
-                )
-                init_ms = sum(((e.ready_at or e.started_at) - e.started_at) * 1000 for e in new)
                 first_round = (report.get("rounds") or [{}])[0] if isinstance(report, dict) else {}
                 pings.append(
                     {
                         "wall_ms": wall_ms,
                         "timed_out": sum(i.status == "timeout" for i in caused),
-                        "gb_seconds": (invoke_ms + init_ms) / 1000 * memory_mb / 1024,
+                        "gb_seconds": billed_gb_seconds(caused, new, memory_mb),
                         **{
                             key: first_round.get(key)
                             for key in ("hold_ms", "send_spread_ms", "tls_handshakes", "instances_warmed")

@@ -313,8 +313,20 @@ def write_report(results: dict[str, Any], path: Path) -> None:
         "",
         "![warmed environments vs N](efficacy.png)",
         "",
+        *TREE_POINTER,
     ]
     path.write_text("\n".join(lines))
+
+
+TREE_POINTER = (
+    "## 9. Flat against tree, by memory and N, every connection new",
+    "",
+    "In [tree.md](tree.md) (`python -m bench.tree`, a run of its own): at 128 MB and 3 s a flat round",
+    "keeps 31 warm whatever N asks; the owner's pings, sent as a tree, keep N of N for 40, 60 and 100",
+    "from the second ping, with no cold start among N requests after.",
+    "",
+)
+"""Section 9's text: the figures are tree.md's, measured by bench/tree.py."""
 
 
 def write_plot(rows: list[dict[str, Any]], path: Path) -> None:

@@ -50,6 +50,20 @@ def test_quick_run_writes_the_report_and_the_plot(tmp_path: Path) -> None:
     assert (tmp_path / "efficacy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_quick_tree_run_writes_flat_against_tree(tmp_path: Path) -> None:
+    """bench/tree.py's smallest point: 128 MB, N = 40, a tokenless ping (flat) and the owner's (tree)."""
+    quick_run("bench.tree", tmp_path, 300)
+    results = json.loads((tmp_path / "tree.json").read_text())
+    assert [(row["memory_mb"], row["n"], row["shape"]) for row in results["points"]] == [
+        (128, 40, "flat"),
+        (128, 40, "tree"),
+    ]
+    report = (tmp_path / "tree.md").read_text()
+    assert "| 128 MB | 40 | tokenless | flat |" in report
+    (owners,) = [line for line in report.splitlines() if line.startswith("| 128 MB | 40 | with the token |")]
+    assert "tree 6x2" in owners  # the shape the model chose (a loaded machine may send some flat)
+
+
 def test_quick_traces_run_writes_the_report_and_the_plot(tmp_path: Path) -> None:
     """bench/traces.py on subset_100: every policy in the table, the trace cited, the plot written."""
     quick_run("bench.traces", tmp_path, 300)

@@ -67,7 +67,7 @@ def warmed_together_within_pings(emulator: LambdaEmulator, concurrency: int) -> 
         assert report["rounds"][0]["tree"] is not None, report["rounds"][0]  # flat cannot fit
         assert report["invocations_sent"] <= len(invocations) - 1  # each one sent reached the service
         warmed.append(len(busy_together(invocations)))
-        if warmed[-1] == concurrency:
+        if warmed[-1] >= concurrency:  # more: a top-up round met new environments too
             return
     raise AssertionError(f"not {concurrency} busy together within {contracts.PINGS} pings: {warmed}")
 
