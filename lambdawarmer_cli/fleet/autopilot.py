@@ -214,7 +214,8 @@ class Autopilot:
         """Every function ``event`` names reconciled, at most ``max_workers`` at once; how many, how
         many failed, and how many were refused."""
         arns = self.functions(event)
-        home(self.clients)  # who and where it is, learnt once, before the threads
+        if arns:
+            home(self.clients)  # who and where it is, learnt once, before the threads
         lines = in_parallel(arns, self.reconcile, self.max_workers)
         return {
             "functions": len(lines),
