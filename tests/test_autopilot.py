@@ -19,9 +19,12 @@ import botocore
 import pytest
 from cfnlint.decode.cfn_yaml import load
 
+from lambdawarmer.function_ref import parse_function_ref
 from lambdawarmer.metrics import FUNCTION_DIMENSION, INVOCATION_DIMENSION
 from lambdawarmer.settings import CONCURRENCY_LIMIT, SETTINGS
 from lambdawarmer_cli.clients import Clients
+from lambdawarmer_cli.deployed import read_function
+from lambdawarmer_cli.enable_plan import Options, plan_enable
 from lambdawarmer_cli.fleet import autopilot, package
 from lambdawarmer_cli.fleet.autopilot import (
     AUTOPILOT_TAG,
@@ -347,6 +350,36 @@ def test_the_sweep_works_functions_in_parallel_each_line_whole(
     assert "no lambdawarmer layer" in results.pop("fn3")
     assert all(result.startswith("applied") for result in results.values()), results
     assert all(pinged_with(aws, name) == 1 for name in results)
+
+
+def test_a_schedule_group_made_meanwhile_by_a_parallel_function_is_as_good(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Functions worked in parallel all plan the missing group; Scheduler refuses each one but the
+    first (ConflictException, which moto does not raise: raised here as Scheduler does)."""
+    function(aws, "orders", {CONCURRENCY_TAG: "1"})
+    clients = Clients()
+    plan = plan_enable(
+        clients, read_function(clients, parse_function_ref("orders")), Options(concurrency=1, layer_arn=None)
+    )
+    assert "schedule group" in [change.resource for change in plan.changes]
+    aws["scheduler"].create_schedule_group(Name=SCHEDULE_GROUP)  # by another function's plan, meanwhile
+    scheduler = clients.scheduler
+
+    def conflict(**_: Any) -> None:
+        raise scheduler.exceptions.ConflictException(
+            {
+                "Error": {
+                    "Code": "ConflictException",
+                    "Message": "Schedule group lambdawarmer already exists.",
+                }
+            },
+            "CreateScheduleGroup",
+        )
+
+    monkeypatch.setattr(scheduler, "create_schedule_group", conflict)
+    assert plan.apply(lambda _: None)
+    assert pinged_with(aws, "orders") == 1
 
 
 def test_the_handler_refuses_settings_it_cannot_use(monkeypatch: pytest.MonkeyPatch) -> None:
