@@ -31,7 +31,7 @@ from .clients import error_code
 from .exit_status import UsageError
 from .layers import is_ours, wanted_layers
 from .legacy import plan_legacy_removal
-from .names import AUTOPILOT_MARK, AUTOPILOT_VARIABLE, RECORD_TAG
+from .names import AUTOPILOT_VARIABLE, RECORD_TAG, autopilot_mark
 from .placement import at_or_below_provisioned, provisioned_level, refusal
 from .placement import note as placement_note
 from .plan import Plan
@@ -107,7 +107,7 @@ def wanted_variables(deployed: Deployed, options: Options) -> tuple[dict[str, st
     if options.token and TOKEN_VARIABLE not in variables:
         own(TOKEN_VARIABLE, secrets.token_urlsafe(24))
     if options.mark:
-        own(AUTOPILOT_VARIABLE, AUTOPILOT_MARK)
+        own(AUTOPILOT_VARIABLE, autopilot_mark(deployed.arn))
     if options.auto_max is not None:
         own(AUTO_MAX_VARIABLE, str(options.auto_max))
     size = sum(len(name) + len(value) for name, value in variables.items())

@@ -25,12 +25,18 @@ SCHEDULER_ROLE_POLICY = "invoke-target"
 RECORD_TAG = "lambdawarmer:added"
 """The function tag that records which variables ``enable`` set, and a digest of each value."""
 AUTOPILOT_VARIABLE = "LAMBDAWARMER_AUTOPILOT"
-AUTOPILOT_MARK = "owner"
-"""The autopilot's mark of ownership: the variable it sets to :data:`AUTOPILOT_MARK`, in the same
-configuration update that sets up the warming, on each function it enables, and the only thing it
-trusts to say a function is its own (to change N, or disable). Forging it takes
-lambda:UpdateFunctionConfiguration on that function, which removes the warming directly anyway; a
-tag would take only lambda:TagResource."""
+
+
+def autopilot_mark(function_arn: str) -> str:
+    """The autopilot's mark of ownership: the value it sets :data:`AUTOPILOT_VARIABLE` to, in the
+    same configuration update that sets up the warming, on each function it enables (the function's
+    own unqualified ARN), and the only thing it trusts to say a function is its own (to change N, or
+    disable). Forging it takes lambda:UpdateFunctionConfiguration on that function, which removes
+    the warming directly anyway; a tag would take only lambda:TagResource. Being the function's own,
+    it says nothing on a function made from another's configuration (a copy, a clone of a service)."""
+    return function_arn
+
+
 MAX_NAME_LENGTH = 64
 """IAM's limit on a role's name, Scheduler's on a schedule's (an inline policy's is 128)."""
 SEPARATOR = "."

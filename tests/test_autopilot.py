@@ -36,7 +36,7 @@ from lambdawarmer_cli.fleet.autopilot import (
 )
 from lambdawarmer_cli.fleet.scope import Account, session
 from lambdawarmer_cli.iam import allows, statements
-from lambdawarmer_cli.names import AUTOPILOT_MARK, AUTOPILOT_VARIABLE, RECORD_TAG, SCHEDULE_GROUP
+from lambdawarmer_cli.names import AUTOPILOT_VARIABLE, RECORD_TAG, SCHEDULE_GROUP
 from lambdawarmer_cli.schedules import DEFAULT_SCHEDULE
 
 from .control_plane import REGION, code_zip, make_role, run
@@ -164,7 +164,7 @@ def test_tag_added_changed_and_removed_enables_changes_n_and_disables(aws: dict[
     assert RECORD_TAG in tags(aws, arn)
     assert pinged_with(aws, "orders") == 2
     assert variables(aws, "orders")["WARMER_SEND_METRIC"] == "true"  # the dashboard's metrics
-    assert variables(aws, "orders")[AUTOPILOT_VARIABLE] == AUTOPILOT_MARK  # its mark of ownership
+    assert variables(aws, "orders")[AUTOPILOT_VARIABLE] == arn  # its mark of ownership: this function
 
     assert reconcile(tag_event(arn))[0]["result"] == "unchanged"  # its own tag change's event: nothing
 

@@ -51,7 +51,7 @@ from ..disable_plan import plan_disable
 from ..enable_plan import AUTO_MAX_VARIABLE, Options, plan_enable
 from ..exit_status import OK, UsageError
 from ..layers import LayerError, Trusted, check_layer_arn, code_sha256
-from ..names import AUTOPILOT_MARK, AUTOPILOT_VARIABLE, RECORD_TAG
+from ..names import AUTOPILOT_VARIABLE, RECORD_TAG, autopilot_mark
 from ..pinging import concurrency_argument
 from ..resources import ChangeError
 from ..schedules import DEFAULT_SCHEDULE, ScheduleError
@@ -225,9 +225,11 @@ class Autopilot:
 
 
 def owns(deployed: Deployed) -> bool:
-    """Whether the autopilot enabled ``deployed``: its mark is in the function's configuration (set
-    with the warming; forging it takes lambda:UpdateFunctionConfiguration), whatever its tags say."""
-    return deployed.variables.get(AUTOPILOT_VARIABLE) == AUTOPILOT_MARK
+    """Whether the autopilot enabled ``deployed``: its mark, naming this very function, is in the
+    function's configuration (set with the warming; forging it takes
+    lambda:UpdateFunctionConfiguration; a copy of another function's configuration carries the
+    other's), whatever its tags say."""
+    return deployed.variables.get(AUTOPILOT_VARIABLE) == autopilot_mark(deployed.arn)
 
 
 def decide(deployed: Deployed, limit: int) -> tuple[str, int | str | None, str]:
@@ -266,7 +268,10 @@ def beyond_limit(deployed: Deployed, concurrency: int | str, limit: int) -> str 
 
 def not_ours(deployed: Deployed) -> str:
     """Why ``deployed`` is not the autopilot's, naming its tag when someone put it there."""
-    said = f"not enabled by the autopilot: its configuration has no {AUTOPILOT_VARIABLE}={AUTOPILOT_MARK}"
+    said = (
+        f"not enabled by the autopilot: its configuration has no {AUTOPILOT_VARIABLE} naming it "
+        f"({autopilot_mark(deployed.arn)})"
+    )
     if AUTOPILOT_TAG in deployed.tags:
         said += f"; its {AUTOPILOT_TAG} tag is not trusted (anyone allowed lambda:TagResource can set it)"
     return said
