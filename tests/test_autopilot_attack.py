@@ -4,22 +4,29 @@ stack. Against moto's server, as tests/test_autopilot.py runs it."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 from cfnlint.decode.cfn_yaml import load
 
-from lambdawarmer_cli.fleet.autopilot import CONCURRENCY_TAG
-from lambdawarmer_cli.names import AUTOPILOT_VARIABLE
+from lambdawarmer_cli.clients import Clients
+from lambdawarmer_cli.fleet.autopilot import CONCURRENCY_TAG, Autopilot
+from lambdawarmer_cli.fleet.scope import Account, session
+from lambdawarmer_cli.iam import allows
+from lambdawarmer_cli.names import AUTOPILOT_VARIABLE, SCHEDULE_GROUP
 
 from .control_plane import REGION, code_zip
 from .test_autopilot import (
     ACCOUNT,
+    SERVICES,
     SWEEP,
     TEMPLATE,
+    UNGATED,
     Reconciler,
     function,
     pinged_with,
+    role_actions,
     tag_event,
     variables,
     zip_sha256,
@@ -107,3 +114,66 @@ def test_the_autopilots_log_outlives_its_stack() -> None:
     template = json.loads(json.dumps(load(str(TEMPLATE))))
     logs = template["Resources"]["AutopilotLogs"]
     assert (logs.get("DeletionPolicy"), logs.get("UpdateReplacePolicy")) == ("Retain", "Retain")
+
+
+def granted(statement: dict[str, Any]) -> dict[str, Any]:
+    """A statement of the template's role with its ``Fn::Sub`` resources as they are in this account."""
+    values = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
+
+    def resolved(resource: Any) -> str:
+        text = resource["Fn::Sub"] if isinstance(resource, dict) else str(resource)
+        for name, value in values.items():
+            text = text.replace("${" + name + "}", value)
+        return text
+
+    resources = statement["Resource"]
+    return {
+        **statement,
+        "Resource": [resolved(r) for r in (resources if isinstance(resources, list) else [resources])],
+    }
+
+
+def resource_of(service: str, params: dict[str, Any]) -> str | None:
+    """The ARN IAM authorizes a call on (None: a call on no one resource, granted on ``*``)."""
+    if service == "iam" and "RoleName" in params:
+        return f"arn:aws:iam::{ACCOUNT}:role/{params['RoleName']}"
+    if service == "scheduler" and "Name" in params and "GroupName" in params:
+        return f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/{params['GroupName']}/{params['Name']}"
+    if service == "lambda" and ("FunctionName" in params or "Resource" in params):
+        named = str(params.get("FunctionName") or params["Resource"])
+        return named if named.startswith("arn:") else f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{named}"
+    return None
+
+
+def test_every_call_the_autopilot_makes_is_granted_on_its_resource(aws: dict[str, Any]) -> None:
+    """Its role's resources, not only its actions: enable, a new N, a drifted schedule, disable, and
+    disable of a function whose schedule is already gone (which looks for a stack's schedule in
+    Scheduler's default group). IAM answers AccessDenied before it says a role or schedule does not
+    exist, so a read the role does not grant fails the whole function."""
+    calls: list[tuple[str, str | None]] = []
+
+    def called(event_name: str, params: dict[str, Any], **_: Any) -> None:
+        service, operation = event_name.split(".")[1:3]
+        calls.append((f"{SERVICES[service]}:{operation}", resource_of(service, params)))
+
+    made = session(None, Account(ACCOUNT), REGION)
+    made.events.register("before-parameter-build", called)
+    autopilot = Autopilot(
+        Clients(session=made), layer_arn=None, layer_sha256=None, dry_run=False, log=io.StringIO()
+    )
+    arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
+    assert autopilot.reconcile(arn)["result"].startswith("applied")
+    aws["lambda"].tag_resource(Resource=arn, Tags={CONCURRENCY_TAG: "auto"})
+    assert autopilot.reconcile(arn)["result"].startswith("applied")
+    aws["scheduler"].delete_schedule(GroupName=SCHEDULE_GROUP, Name="lambdawarmer.orders")  # drift
+    aws["lambda"].untag_resource(Resource=arn, TagKeys=[CONCURRENCY_TAG])
+    assert autopilot.reconcile(arn)["result"].startswith("applied")
+    statements = [granted(s) for s in role_actions()]
+    refused = sorted(
+        {
+            f"{action} on {resource}"
+            for action, resource in calls
+            if action not in UNGATED and not any(allows(s, action, resource or "*") for s in statements)
+        }
+    )
+    assert not refused, refused
