@@ -334,6 +334,9 @@ def test_the_sweep_works_functions_in_parallel_each_line_whole(
     names = [f"fn{index}" for index in range(6)]
     for name in names:
         function(aws, name, {CONCURRENCY_TAG: "1"}, layer=name != "fn3")  # fn3 fails: no layer
+    # moto's CreateScheduleGroup replaces a group that exists, with the schedules already in it, where
+    # Scheduler refuses (ConflictException, tested below): made first, so no late plan wipes them.
+    aws["scheduler"].create_schedule_group(Name=SCHEDULE_GROUP)
     read = autopilot.read_function
     together = threading.Barrier(2, timeout=20)
     first = iter(range(2))
