@@ -258,17 +258,38 @@ def check_home(clients: Clients, ref: FunctionRef) -> None:
     """Refuse an ARN (full, or partial ``ACCOUNT:function:NAME``) of another partition, region or
     account than the credentials' and region's: what is read and what is written must be the same
     function. A partial ARN names only the account, which must be the credentials'."""
-    home = (clients.partition, clients.region, clients.account)
+    where = elsewhere(clients, ref)
+    if where is None:
+        return
+    _, region, account = where
+    raise UsageError(
+        f"{ref} is in {where_said(where)}, but this run works in {where_said(home(clients))}: run it "
+        f"with credentials for account {account} (--profile) and --region {region}"
+    )
+
+
+def home(clients: Clients) -> tuple[str, str, str]:
+    """The partition, region and account the credentials and region work in."""
+    return clients.partition, clients.region, clients.account
+
+
+def elsewhere(clients: Clients, ref: FunctionRef) -> tuple[str, str, str] | None:
+    """The partition, region and account of ``ref`` (a full or partial ARN) when they are not
+    :func:`home`'s (None: they are, or ``ref`` is a bare name)."""
+    if not ref.is_arn and ref.account is None:
+        return None
+    here = home(clients)
     if ref.is_arn:
         _, partition, _, region, account, *_ = ref.function.split(":")
     else:
-        partition, region, account = home[0], home[1], str(ref.account)
-    if (partition, region, account) == home:
-        return
-    raise UsageError(
-        f"{ref} is in {partition}/{region}, account {account}, but this run works in {home[0]}/{home[1]}, "
-        f"account {home[2]}: run it with credentials for account {account} (--profile) and --region {region}"
-    )
+        partition, region, account = here[0], here[1], str(ref.account)
+    return None if (partition, region, account) == here else (partition, region, account)
+
+
+def where_said(where: tuple[str, str, str]) -> str:
+    """``aws/eu-west-1, account 123456789012``."""
+    partition, region, account = where
+    return f"{partition}/{region}, account {account}"
 
 
 def wait_for_update(clients: Clients, function: str) -> str:

@@ -31,7 +31,7 @@ from .clients import error_code
 from .exit_status import UsageError
 from .layers import is_ours, wanted_layers
 from .legacy import plan_legacy_removal
-from .names import RECORD_TAG
+from .names import AUTOPILOT_VARIABLE, RECORD_TAG, autopilot_mark
 from .placement import at_or_below_provisioned, provisioned_level, refusal
 from .placement import note as placement_note
 from .plan import Plan
@@ -47,12 +47,15 @@ if TYPE_CHECKING:
 
 CHAINED_VARIABLE = SETTINGS["exec_wrapper"].env
 TOKEN_VARIABLE = SETTINGS["token"].env
+AUTO_MAX_VARIABLE = SETTINGS["auto_max"].env
 MAX_LAYERS = 5
 MAX_ENVIRONMENT_BYTES = 4096
 
 
 class Options:
-    """What ``enable`` was asked for (``layer_arn`` None: keep the version of ours attached)."""
+    """What ``enable`` was asked for (``layer_arn`` None: keep the version of ours attached). The
+    autopilot's own: ``mark`` (its mark of ownership set with the warming) and ``auto_max`` (the most
+    ``auto`` may choose, set as ``WARMER_AUTO_MAX``)."""
 
     def __init__(
         self,
@@ -63,8 +66,12 @@ class Options:
         metrics_mode: str | None = None,
         token: bool = True,
         tenants: dict[str, int] | None = None,
+        mark: bool = False,
+        auto_max: int | None = None,
     ) -> None:
         self.concurrency = concurrency
+        self.mark = mark
+        self.auto_max = auto_max
         self.tenants = tenants
         self.schedule = schedule
         self.layer_arn = layer_arn
@@ -99,6 +106,10 @@ def wanted_variables(deployed: Deployed, options: Options) -> tuple[dict[str, st
             own(SETTINGS["metrics_mode"].env, options.metrics_mode)
     if options.token and TOKEN_VARIABLE not in variables:
         own(TOKEN_VARIABLE, secrets.token_urlsafe(24))
+    if options.mark:
+        own(AUTOPILOT_VARIABLE, autopilot_mark(deployed.arn))
+    if options.auto_max is not None:
+        own(AUTO_MAX_VARIABLE, str(options.auto_max))
     size = sum(len(name) + len(value) for name, value in variables.items())
     if size > MAX_ENVIRONMENT_BYTES:
         raise ChangeError(

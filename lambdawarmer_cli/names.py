@@ -1,4 +1,4 @@
-"""The names lambdawarmer gives what it adds beside a function: layer, policy, schedule, role, tag.
+"""The names lambdawarmer gives what it adds beside a function: layer, policy, schedule, role, tag, mark.
 
 Every name is per target (function and qualifier) and, where the resource is global (IAM), per
 region, so that any number of functions may share an execution role and no two targets ever share
@@ -24,6 +24,19 @@ SCHEDULER_ROLE_POLICY = "invoke-target"
 """The inline policy of a schedule's role."""
 RECORD_TAG = "lambdawarmer:added"
 """The function tag that records which variables ``enable`` set, and a digest of each value."""
+AUTOPILOT_VARIABLE = "LAMBDAWARMER_AUTOPILOT"
+
+
+def autopilot_mark(function_arn: str) -> str:
+    """The autopilot's mark of ownership: the value it sets :data:`AUTOPILOT_VARIABLE` to, in the
+    same configuration update that sets up the warming, on each function it enables (the function's
+    own unqualified ARN), and the only thing it trusts to say a function is its own (to change N, or
+    disable). Forging it takes lambda:UpdateFunctionConfiguration on that function, which removes
+    the warming directly anyway; a tag would take only lambda:TagResource. Being the function's own,
+    it says nothing on a function made from another's configuration (a copy, a clone of a service)."""
+    return function_arn
+
+
 MAX_NAME_LENGTH = 64
 """IAM's limit on a role's name, Scheduler's on a schedule's (an inline policy's is 128)."""
 SEPARATOR = "."

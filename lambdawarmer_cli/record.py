@@ -3,7 +3,8 @@
 Kept in the function's tag :data:`~lambdawarmer_cli.names.RECORD_TAG` as ``NAME=digest ...``.
 The digest (12 hex digits of a SHA-256) tells whether a variable still has the value ``enable``
 set, without the value being in the tag (a token's digest reveals nothing usable). Only names
-lambdawarmer can own are read from it (its ``WARMER_*`` settings and ``AWS_LAMBDA_EXEC_WRAPPER``),
+lambdawarmer can own are read from it (its ``WARMER_*`` settings, ``AWS_LAMBDA_EXEC_WRAPPER`` and
+the autopilot's mark),
 so an edited tag can never make ``disable`` remove a variable of the user's.
 """
 
@@ -14,7 +15,11 @@ import hashlib
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE
 from lambdawarmer.settings import SETTINGS
 
-OWNABLE = frozenset({EXEC_WRAPPER_VARIABLE, *(setting.env for setting in SETTINGS.values())})
+from .names import AUTOPILOT_VARIABLE
+
+OWNABLE = frozenset(
+    {EXEC_WRAPPER_VARIABLE, AUTOPILOT_VARIABLE, *(setting.env for setting in SETTINGS.values())}
+)
 """The only variables ``enable`` ever sets, and so the only ones ``disable`` may remove."""
 DIGEST_HEX = 12
 

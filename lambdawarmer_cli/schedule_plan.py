@@ -39,7 +39,7 @@ def plan_schedule(
         "schedule group",
         SCHEDULE_GROUP if SCHEDULE_GROUP in groups else None,
         SCHEDULE_GROUP,
-        lambda: clients.scheduler.create_schedule_group(Name=SCHEDULE_GROUP),
+        lambda: _create_group(clients),
     )
     role = deployed.scheduler_role_name
     trust = scheduler_trust(deployed.account, deployed.schedule_arn)
@@ -82,6 +82,16 @@ def plan_schedule(
         plan.add(
             f"schedule {SCHEDULE_GROUP}/{deployed.schedule_name}", shown_view, shown_wanted, put_schedule
         )
+
+
+def _create_group(clients: Clients) -> None:
+    """The schedule group made; one made meanwhile (for another function of a fleet or of the
+    autopilot's sweep, worked in parallel) is as good: Scheduler's ConflictException is not an error."""
+    try:
+        clients.scheduler.create_schedule_group(Name=SCHEDULE_GROUP)
+    except Exception as error:
+        if error_code(error) != "ConflictException":
+            raise
 
 
 def _schedule_view(found: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ import io
 import json
 import subprocess
 import sys
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,24 @@ import botocore
 import pytest
 from cfnlint.decode.cfn_yaml import load
 
+from lambdawarmer.function_ref import parse_function_ref
 from lambdawarmer.metrics import FUNCTION_DIMENSION, INVOCATION_DIMENSION
-from lambdawarmer.settings import SETTINGS
+from lambdawarmer.settings import CONCURRENCY_LIMIT, SETTINGS
 from lambdawarmer_cli.clients import Clients
+from lambdawarmer_cli.deployed import read_function
+from lambdawarmer_cli.enable_plan import Options, plan_enable
 from lambdawarmer_cli.fleet import autopilot, package
-from lambdawarmer_cli.fleet.autopilot import AUTOPILOT_TAG, CONCURRENCY_TAG, OPT_OUT_TAG, Autopilot, handler
+from lambdawarmer_cli.fleet.autopilot import (
+    AUTOPILOT_TAG,
+    CONCURRENCY_TAG,
+    DEFAULT_MAX_CONCURRENCY,
+    OPT_OUT_TAG,
+    Autopilot,
+    handler,
+)
 from lambdawarmer_cli.fleet.scope import Account, session
 from lambdawarmer_cli.iam import allows, statements
-from lambdawarmer_cli.names import RECORD_TAG, SCHEDULE_GROUP
+from lambdawarmer_cli.names import AUTOPILOT_VARIABLE, RECORD_TAG, SCHEDULE_GROUP
 from lambdawarmer_cli.schedules import DEFAULT_SCHEDULE
 
 from .control_plane import REGION, code_zip, make_role, run
@@ -34,8 +45,16 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "fleet" / "autopilot.yaml"
 ACCOUNT = "123456789012"
 SWEEP = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
-SERVICES = {"lambda": "lambda", "iam": "iam", "scheduler": "scheduler", "resource-groups-tagging-api": "tag"}
+SERVICES = {
+    "lambda": "lambda",
+    "iam": "iam",
+    "scheduler": "scheduler",
+    "resource-groups-tagging-api": "tag",
+    "sts": "sts",
+}
 """botocore's service ids, as IAM prefixes their actions."""
+UNGATED = {"sts:GetCallerIdentity"}
+"""Calls IAM lets every caller make (no policy grants or denies them)."""
 
 
 def tag_event(arn: str) -> dict[str, Any]:
@@ -103,6 +122,11 @@ def tags(aws: dict[str, Any], arn: str) -> dict[str, str]:
     return dict(aws["lambda"].list_tags(Resource=arn)["Tags"])
 
 
+def variables(aws: dict[str, Any], name: str) -> dict[str, str]:
+    configuration = aws["lambda"].get_function_configuration(FunctionName=name)
+    return dict(configuration.get("Environment", {}).get("Variables", {}))
+
+
 def pinged_with(aws: dict[str, Any], name: str) -> int | str | None:
     """N in the function's schedule's ping (None: no schedule)."""
     try:
@@ -123,7 +147,9 @@ def assert_role_allows(actions: set[str]) -> None:
     """Every call the reconciler made is one its template's role grants (resources aside)."""
     granted = role_actions()
     refused = sorted(
-        action for action in actions if not any(allows({**s, "Resource": "*"}, action, "x") for s in granted)
+        action
+        for action in actions - UNGATED
+        if not any(allows({**s, "Resource": "*"}, action, "x") for s in granted)
     )
     assert not refused, f"the autopilot's role does not grant {refused}"
 
@@ -137,8 +163,8 @@ def test_tag_added_changed_and_removed_enables_changes_n_and_disables(aws: dict[
     assert tags(aws, arn)[AUTOPILOT_TAG] == "enabled concurrency=2"
     assert RECORD_TAG in tags(aws, arn)
     assert pinged_with(aws, "orders") == 2
-    variables = aws["lambda"].get_function_configuration(FunctionName="orders")["Environment"]["Variables"]
-    assert variables["WARMER_SEND_METRIC"] == "true"  # the dashboard's metrics
+    assert variables(aws, "orders")["WARMER_SEND_METRIC"] == "true"  # the dashboard's metrics
+    assert variables(aws, "orders")[AUTOPILOT_VARIABLE] == arn  # its mark of ownership: this function
 
     assert reconcile(tag_event(arn))[0]["result"] == "unchanged"  # its own tag change's event: nothing
 
@@ -154,7 +180,8 @@ def test_tag_added_changed_and_removed_enables_changes_n_and_disables(aws: dict[
     assert pinged_with(aws, "orders") is None
     assert AUTOPILOT_TAG not in tags(aws, arn)
     assert RECORD_TAG not in tags(aws, arn)
-    assert reconcile(tag_event(arn))[0]["result"] == "left alone: not enabled by the autopilot"
+    assert AUTOPILOT_VARIABLE not in variables(aws, "orders")
+    assert reconcile(tag_event(arn))[0]["result"].startswith("left alone: not enabled by the autopilot")
 
     aws["lambda"].tag_resource(Resource=arn, Tags={CONCURRENCY_TAG: "3"})  # disable took the layer away
     first = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:lambdawarmer:1"
@@ -181,9 +208,9 @@ def test_opt_out_and_functions_enabled_by_someone_else_are_left_alone(aws: dict[
     assert status == 0, output
     before = tags(aws, theirs)
     aws["lambda"].tag_resource(Resource=theirs, Tags={CONCURRENCY_TAG: "2"})
-    assert reconcile(tag_event(theirs))[0]["result"] == "left alone: enabled by someone else"
+    assert reconcile(tag_event(theirs))[0]["result"].startswith("left alone: enabled by someone else")
     aws["lambda"].untag_resource(Resource=theirs, TagKeys=[CONCURRENCY_TAG])
-    assert reconcile(tag_event(theirs))[0]["result"] == "left alone: not enabled by the autopilot"
+    assert reconcile(tag_event(theirs))[0]["result"].startswith("left alone: not enabled by the autopilot")
     assert pinged_with(aws, "theirs") == 4
     assert tags(aws, theirs) == before
 
@@ -196,7 +223,7 @@ def test_a_dry_run_plans_and_logs_but_changes_nothing(
     del configuration["ResponseMetadata"]
     monkeypatch.setenv("DRY_RUN", "true")
     monkeypatch.setenv("METRICS_MODE", "emf")
-    assert handler(tag_event(arn), None) == {"functions": 1, "errors": 0}
+    assert handler(tag_event(arn), None) == {"functions": 1, "errors": 0, "refused": 0}
     [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
     assert (line["action"], line["dry_run"]) == ("enable", True)
     assert line["result"].startswith("would change ")
@@ -231,10 +258,142 @@ def test_tags_changed_while_it_reconciles_are_not_overridden(
     assert pinged_with(aws, "orders") is None
 
 
+def test_a_forged_autopilot_tag_on_a_function_someone_enabled_changes_nothing(aws: dict[str, Any]) -> None:
+    """Anyone allowed only lambda:TagResource tags a function a person enabled as the autopilot's,
+    asking for 0 (or another N): the autopilot's broader role must not act on their word."""
+    reconcile = Reconciler()
+    theirs = function(aws, "theirs", {"owner": "cli"})
+    status, output = run("fleet", "enable", "--tag", "owner=cli", "--concurrency", "4", "--yes")
+    assert status == 0, output
+    configuration = variables(aws, "theirs")
+    forged = {AUTOPILOT_TAG: "enabled concurrency=4", CONCURRENCY_TAG: "0"}
+    aws["lambda"].tag_resource(Resource=theirs, Tags=forged)
+    for event in (tag_event(theirs), SWEEP):
+        [line] = reconcile(event)
+        assert (line["action"], line["function"]) == ("none", theirs), line
+        assert line["result"].startswith("left alone: not enabled by the autopilot"), line
+        assert f"{AUTOPILOT_TAG} tag is not trusted" in line["result"], line
+    aws["lambda"].tag_resource(Resource=theirs, Tags={CONCURRENCY_TAG: "1"})
+    [line] = reconcile(tag_event(theirs))
+    assert line["result"].startswith("left alone: enabled by someone else"), line
+    assert pinged_with(aws, "theirs") == 4
+    assert variables(aws, "theirs") == configuration
+    assert tags(aws, theirs)[AUTOPILOT_TAG] == forged[AUTOPILOT_TAG]  # not even its own record rewritten
+
+
+def test_a_tag_asking_for_more_than_max_concurrency_is_refused(aws: dict[str, Any]) -> None:
+    reconcile = Reconciler()
+    arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
+    assert reconcile(tag_event(arn), max_concurrency=5)[0]["result"].startswith("applied")
+    aws["lambda"].tag_resource(Resource=arn, Tags={CONCURRENCY_TAG: "50"})  # by a tagger, on its function
+    [line] = reconcile(tag_event(arn), max_concurrency=5)
+    assert (line["action"], line["concurrency"]) == ("none", 50), line
+    assert line["result"] == (
+        f"refused: {CONCURRENCY_TAG}=50 asks for more than the 5 environments the autopilot may warm a "
+        "function with (its template's MaxConcurrency): nothing changed"
+    )
+    assert pinged_with(aws, "orders") == 2
+    assert tags(aws, arn)[AUTOPILOT_TAG] == "enabled concurrency=2"
+    fresh = function(aws, "fresh", {CONCURRENCY_TAG: "6"})
+    lines = {line["function"]: line for line in reconcile(SWEEP, max_concurrency=5)}
+    assert lines[fresh]["result"].startswith(f"refused: {CONCURRENCY_TAG}=6 asks for more than the 5")
+    assert pinged_with(aws, "fresh") is None
+
+    aws["lambda"].tag_resource(Resource=arn, Tags={CONCURRENCY_TAG: "auto"})  # auto is held to it too
+    assert reconcile(tag_event(arn), max_concurrency=5)[0]["result"].startswith("applied")
+    assert pinged_with(aws, "orders") == "auto"
+    assert variables(aws, "orders")["WARMER_AUTO_MAX"] == "5"  # the layer's own cap is 100
+    own = function(aws, "own", {CONCURRENCY_TAG: "auto"})
+    aws["lambda"].update_function_configuration(
+        FunctionName="own", Environment={"Variables": {"WARMER_AUTO_MAX": "40"}}
+    )
+    [line] = reconcile(tag_event(own), max_concurrency=5)
+    assert line["result"].startswith(f"refused: {CONCURRENCY_TAG}=auto with its WARMER_AUTO_MAX=40"), line
+    assert pinged_with(aws, "own") is None
+
+
+def test_an_event_naming_a_function_of_another_account_or_region_is_refused(aws: dict[str, Any]) -> None:
+    reconcile = Reconciler()
+    arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
+    elsewhere = [arn.replace(f":{ACCOUNT}:", ":999999999999:"), arn.replace(f":{REGION}:", ":eu-west-3:")]
+    for foreign in elsewhere:
+        [line] = reconcile(tag_event(foreign))
+        assert (line["function"], line["action"]) == (foreign, "none"), line
+        assert line["result"].startswith("refused: it is in aws/"), line
+        assert line["result"].endswith(
+            f"not in the autopilot's own aws/{REGION}, account {ACCOUNT}: not acted on"
+        )
+    assert pinged_with(aws, "orders") is None
+    assert AUTOPILOT_TAG not in tags(aws, arn)
+    assert_role_allows(reconcile.actions)
+
+
+def test_the_sweep_works_functions_in_parallel_each_line_whole(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [f"fn{index}" for index in range(6)]
+    for name in names:
+        function(aws, name, {CONCURRENCY_TAG: "1"}, layer=name != "fn3")  # fn3 fails: no layer
+    # moto's CreateScheduleGroup replaces a group that exists, with the schedules already in it, where
+    # Scheduler refuses (ConflictException, tested below): made first, so no late plan wipes them.
+    aws["scheduler"].create_schedule_group(Name=SCHEDULE_GROUP)
+    read = autopilot.read_function
+    together = threading.Barrier(2, timeout=20)
+    first = iter(range(2))
+
+    def read_two_at_once(*arguments: Any) -> Any:
+        if next(first, None) is not None:
+            together.wait()  # a sweep one function after another never gets past this
+        return read(*arguments)
+
+    monkeypatch.setattr(autopilot, "read_function", read_two_at_once)
+    lines = Reconciler()(SWEEP, max_workers=4)  # each line parsed: none interleaved with another
+    results = {line["function"].split(":")[-1]: line["result"] for line in lines}
+    assert sorted(results) == names
+    assert "no lambdawarmer layer" in results.pop("fn3")
+    assert all(result.startswith("applied") for result in results.values()), results
+    assert all(pinged_with(aws, name) == 1 for name in results)
+
+
+def test_a_schedule_group_made_meanwhile_by_a_parallel_function_is_as_good(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Functions worked in parallel all plan the missing group; Scheduler refuses each one but the
+    first (ConflictException, which moto does not raise: raised here as Scheduler does)."""
+    function(aws, "orders", {CONCURRENCY_TAG: "1"})
+    clients = Clients()
+    plan = plan_enable(
+        clients, read_function(clients, parse_function_ref("orders")), Options(concurrency=1, layer_arn=None)
+    )
+    assert "schedule group" in [change.resource for change in plan.changes]
+    aws["scheduler"].create_schedule_group(Name=SCHEDULE_GROUP)  # by another function's plan, meanwhile
+    scheduler = clients.scheduler
+
+    def conflict(**_: Any) -> None:
+        raise scheduler.exceptions.ConflictException(
+            {
+                "Error": {
+                    "Code": "ConflictException",
+                    "Message": "Schedule group lambdawarmer already exists.",
+                }
+            },
+            "CreateScheduleGroup",
+        )
+
+    monkeypatch.setattr(scheduler, "create_schedule_group", conflict)
+    assert plan.apply(lambda _: None)
+    assert pinged_with(aws, "orders") == 1
+
+
 def test_the_handler_refuses_settings_it_cannot_use(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCHEDULE", "every 5 minutes")
     with pytest.raises(ValueError, match=r"^SCHEDULE 'every 5 minutes'"):
         handler(SWEEP, None)
+    monkeypatch.delenv("SCHEDULE")
+    for bad in ("0", "1001", "ten"):
+        monkeypatch.setenv("MAX_CONCURRENCY", bad)
+        with pytest.raises(ValueError, match=rf"^MAX_CONCURRENCY '{bad}': expected a whole number from 1 to"):
+            handler(SWEEP, None)
 
 
 def test_the_template_gives_the_handler_what_it_reads_and_charts_the_layers_metrics() -> None:
@@ -246,9 +405,12 @@ def test_the_template_gives_the_handler_what_it_reads_and_charts_the_layers_metr
         "LAYER_SHA256",
         "SCHEDULE",
         "METRICS_MODE",
+        "MAX_CONCURRENCY",
         "DRY_RUN",
     }
     assert template["Parameters"]["Schedule"]["Default"] == DEFAULT_SCHEDULE
+    bound = template["Parameters"]["MaxConcurrency"]
+    assert (bound["Default"], bound["MaxValue"]) == (DEFAULT_MAX_CONCURRENCY, CONCURRENCY_LIMIT)
     assert template["Parameters"]["MetricsNamespace"]["Default"] == SETTINGS["metrics_namespace"].default
     dashboard = template["Resources"]["FleetDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     for metric in ("ColdStart", "InstancesWarmed", FUNCTION_DIMENSION, INVOCATION_DIMENSION):

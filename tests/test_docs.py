@@ -17,6 +17,7 @@ import pytest
 
 from lambdawarmer.settings import FUNCTION, HOOK, LAYER, SETTINGS
 from lambdawarmer_cli import main as cli
+from lambdawarmer_cli.commands.status import NEEDS
 from lambdawarmer_cli.exit_status import MEANINGS
 from scripts.docs_tables import architecture_table, dotted, modules
 
@@ -66,6 +67,22 @@ def test_the_contributing_map_names_every_module_and_only_tests_that_exist() -> 
         assert f"`{dotted(module)}`" in mapped, f"{dotted(module)} is not in docs/contributing.md's map"
     for named in set(re.findall(r"`(test_\w+\.py)`", mapped)):
         assert (ROOT / "tests" / named).is_file(), named
+
+
+def test_the_iam_page_names_every_permission_status_may_need() -> None:
+    """The command line's paragraph of docs/reference/iam.md, against what status's checks name when
+    a read is denied (``status.NEEDS``): ``svc:Action`` or, after the service's first, ``Action``."""
+    paragraph = next(
+        item for item in page("reference/iam.md").split("\n- ") if item.startswith("What the command line")
+    )
+    needed = {action.strip() for actions in NEEDS.values() for action in actions.split(",")}
+    missing = sorted(
+        action
+        for action in needed
+        if f"`{action}`" not in paragraph
+        and not (f"`{action.split(':')[0]}:" in paragraph and f"`{action.split(':')[1]}`" in paragraph)
+    )
+    assert not missing, f"docs/reference/iam.md does not name what status reads with: {missing}"
 
 
 def test_the_settings_table_is_the_code_s() -> None:

@@ -41,6 +41,7 @@ from ..enable_plan import Options, plan_enable
 from ..exit_status import OK, UsageError, epilog
 from ..fleet.costing import budget_rows
 from ..fleet.discovery import Selector, discover
+from ..fleet.parallel import DEFAULT_WORKERS
 from ..fleet.scope import DEFAULT_ROLE, organization_accounts, parse_account_ids, parse_regions, reach
 from ..fleet.table import Row, as_json, rows_sorted, table, totals
 from ..fleet.work import Fleet, Outcome, PlanFor, Target
@@ -56,8 +57,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ..deployed import Deployed
-
-DEFAULT_WORKERS = 8
 
 
 def _workers(text: str) -> int:

@@ -3,22 +3,29 @@
 Deployed in each account and region by ``fleet/autopilot.yaml``, it runs on EventBridge's "Tag
 Change on Resource" events for Lambda functions and on a daily sweep (a scheduled event) that
 reconciles every function carrying :data:`CONCURRENCY_TAG` or :data:`AUTOPILOT_TAG`, found through
-the tagging API as ``fleet`` finds them. Each function goes through ``enable``'s and ``disable``'s
-plans, applied by :func:`~lambdawarmer_cli.adoption.adopt`, as ``fleet enable``/``disable`` apply
-them:
+the tagging API as ``fleet`` finds them, at most ``DEFAULT_WORKERS`` at once. Each function goes
+through ``enable``'s and ``disable``'s plans, applied by :func:`~lambdawarmer_cli.adoption.adopt`,
+as ``fleet enable``/``disable`` apply them:
 
-- ``lambdawarmer:concurrency=N`` (or ``auto``): enabled with N (a new N: the schedule's ping changed);
-- the tag removed, or ``0``: disabled, but only where :data:`AUTOPILOT_TAG` says the autopilot
-  enabled it;
+- ``lambdawarmer:concurrency=N`` (or ``auto``): enabled with N (a new N: the schedule's ping
+  changed), N at most ``MAX_CONCURRENCY`` (above it: refused, nothing changed; ``auto`` is held
+  to it through ``WARMER_AUTO_MAX``);
+- the tag removed, or ``0``: disabled, but only a function the autopilot owns;
 - ``lambdawarmer:opt-out=true``, or enabled by someone else (``enable``, the CDK construct...):
   left alone.
+
+It owns a function it enabled: the one proof is its mark
+(:data:`~lambdawarmer_cli.names.AUTOPILOT_VARIABLE`) in the function's configuration, set in the
+update that sets up the warming. :data:`AUTOPILOT_TAG` only records what it did, for people: anyone
+allowed lambda:TagResource could forge it. An event's function outside the autopilot's own account
+and region is refused.
 
 Settings (the template's parameters): ``LAYER_ARN`` and ``LAYER_SHA256`` (the layer version
 attached, its content checked as ``enable --layer-arn --layer-sha256`` checks it; no ``LAYER_ARN``:
 each function keeps the version of ours it has), ``SCHEDULE``, ``METRICS_MODE`` (``emf`` or
 ``put_metric_data``: the ColdStart and round metrics the fleet's dashboard shows, as ``enable
---metrics-mode``; ``none``: none), ``DRY_RUN`` (``true``: plan and log only). Each function
-considered is one JSON line in the log.
+--metrics-mode``; ``none``: none), ``MAX_CONCURRENCY`` (the most N a tag may ask for),
+``DRY_RUN`` (``true``: plan and log only). Each function considered is one JSON line in the log.
 """
 
 from __future__ import annotations
@@ -28,25 +35,29 @@ import io
 import json
 import os
 import sys
+import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
+from lambdawarmer.config import WarmerConfigError
 from lambdawarmer.function_ref import parse_function_ref
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
-from lambdawarmer.settings import METRICS_MODES
+from lambdawarmer.protocol import AUTO
+from lambdawarmer.settings import CONCURRENCY_LIMIT, METRICS_MODES
 
 from ..adoption import adopt
 from ..clients import Clients, error_reason, is_aws_error
-from ..deployed import read_function
+from ..deployed import elsewhere, home, read_function, where_said
 from ..disable_plan import plan_disable
-from ..enable_plan import Options, plan_enable
+from ..enable_plan import AUTO_MAX_VARIABLE, Options, plan_enable
 from ..exit_status import OK, UsageError
 from ..layers import LayerError, Trusted, check_layer_arn, code_sha256
-from ..names import RECORD_TAG
+from ..names import AUTOPILOT_VARIABLE, RECORD_TAG, autopilot_mark
 from ..pinging import concurrency_argument
 from ..resources import ChangeError
 from ..schedules import DEFAULT_SCHEDULE, ScheduleError
 from ..schedules import check as check_schedule
 from .discovery import Selector, discover
+from .parallel import DEFAULT_WORKERS, in_parallel
 
 if TYPE_CHECKING:
     from lambdawarmer.function_ref import FunctionRef
@@ -59,8 +70,13 @@ CONCURRENCY_TAG = "lambdawarmer:concurrency"
 OPT_OUT_TAG = "lambdawarmer:opt-out"
 """``true``: the autopilot never changes the function."""
 AUTOPILOT_TAG = "lambdawarmer:autopilot"
-"""Set by the autopilot on a function it enabled (``enabled concurrency=N``): the only ones it disables."""
+"""Set by the autopilot on a function it enabled (``enabled concurrency=N``): what it did, for people.
+Never trusted (a tag is anyone's who may tag the function): :func:`owns` says which are its own."""
+DEFAULT_MAX_CONCURRENCY = 10
+"""The most N a tag may ask for, unless the template's MaxConcurrency says otherwise."""
 ENABLE, DISABLE, NONE = "enable", "disable", "none"
+REFUSED = "refused: "
+"""How the result of a function not acted on, for the autopilot's safety, begins."""
 
 
 class Autopilot:
@@ -74,10 +90,14 @@ class Autopilot:
         layer_sha256: str | None,
         schedule: str = DEFAULT_SCHEDULE,
         metrics_mode: str | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_workers: int = DEFAULT_WORKERS,
         dry_run: bool,
         log: TextIO,
     ) -> None:
         self.clients = clients
+        self.max_concurrency = max_concurrency
+        self.max_workers = max_workers
         self.layer_arn = layer_arn
         self.layer_sha256 = layer_sha256
         self.schedule = schedule
@@ -85,6 +105,7 @@ class Autopilot:
         self.dry_run = dry_run
         self.log = log
         self._layer: str | LayerError | None = None
+        self._logging = threading.Lock()
 
     def layer(self) -> str | None:
         """The layer version to attach, checked once a run (None: the one of ours each function has)."""
@@ -125,16 +146,25 @@ class Autopilot:
         line: dict[str, Any] = {"function": arn, "action": NONE, "concurrency": None, "dry_run": self.dry_run}
         try:
             ref = parse_function_ref(arn)
-            action, concurrency, why = decide(read_function(self.clients, ref))
-            line.update(action=action, concurrency=concurrency)
-            line["result"] = why if action == NONE else self._change(ref, action, concurrency)
+            where = elsewhere(self.clients, ref)
+            if where is not None:
+                line["result"] = (
+                    f"{REFUSED}it is in {where_said(where)}, not in the autopilot's own "
+                    f"{where_said(home(self.clients))}: not acted on"
+                )
+            else:
+                action, concurrency, why = decide(read_function(self.clients, ref), self.max_concurrency)
+                line.update(action=action, concurrency=concurrency)
+                line["result"] = why if action == NONE else self._change(ref, action, concurrency)
         except (ChangeError, UsageError, ValueError, argparse.ArgumentTypeError) as error:
             line["result"] = f"error: {error}"
         except Exception as error:
             if not is_aws_error(error):
                 raise
             line["result"] = f"error: {error_reason(error)}"
-        print(json.dumps(line), file=self.log, flush=True)
+        with self._logging:  # one whole line at a time, whichever thread logs it
+            self.log.write(json.dumps(line) + "\n")
+            self.log.flush()
         return line
 
     def _change(self, ref: FunctionRef, action: str, concurrency: int | str | None) -> str:
@@ -143,14 +173,17 @@ class Autopilot:
         is changed (the tag change's own event, or the sweep, acts on them)."""
 
         def plan_for(deployed: Deployed) -> Plan:
-            if decide(deployed)[:2] != (action, concurrency):
+            if decide(deployed, self.max_concurrency)[:2] != (action, concurrency):
                 raise ChangeError("its lambdawarmer tags changed while it was reconciled: nothing changed")
             if action == ENABLE and concurrency is not None:
+                ceiling = auto_ceiling(deployed) if concurrency == AUTO else None
                 options = Options(
                     concurrency=concurrency,
                     schedule=self.schedule,
                     layer_arn=self.layer(),
                     metrics_mode=self.metrics_mode,
+                    mark=True,
+                    auto_max=self.max_concurrency if ceiling and ceiling > self.max_concurrency else None,
                 )
                 plan = plan_enable(self.clients, deployed, options)
                 mark: str | None = f"enabled concurrency={concurrency}"
@@ -178,31 +211,87 @@ class Autopilot:
         )
 
     def run(self, event: dict[str, Any]) -> dict[str, int]:
-        """Every function ``event`` names reconciled, one after another; how many, and how many failed."""
-        lines = [self.reconcile(arn) for arn in self.functions(event)]
+        """Every function ``event`` names reconciled, at most ``max_workers`` at once; how many, how
+        many failed, and how many were refused."""
+        arns = self.functions(event)
+        if arns:
+            home(self.clients)  # who and where it is, learnt once, before the threads
+        lines = in_parallel(arns, self.reconcile, self.max_workers)
         return {
             "functions": len(lines),
             "errors": sum(str(line["result"]).startswith("error") for line in lines),
+            "refused": sum(str(line["result"]).startswith(REFUSED) for line in lines),
         }
 
 
-def decide(deployed: Deployed) -> tuple[str, int | str | None, str]:
-    """What the function's tags ask of the autopilot: the action, N, and why when nothing is done.
-    Raises ArgumentTypeError for a :data:`CONCURRENCY_TAG` value that is not N, ``auto`` or 0."""
+def owns(deployed: Deployed) -> bool:
+    """Whether the autopilot enabled ``deployed``: its mark, naming this very function, is in the
+    function's configuration (set with the warming; forging it takes
+    lambda:UpdateFunctionConfiguration; a copy of another function's configuration carries the
+    other's), whatever its tags say."""
+    return deployed.variables.get(AUTOPILOT_VARIABLE) == autopilot_mark(deployed.arn)
+
+
+def decide(deployed: Deployed, limit: int) -> tuple[str, int | str | None, str]:
+    """What the function's tags ask of the autopilot: the action, N, and why when nothing is done
+    (N above ``limit`` is refused). Raises ArgumentTypeError for a :data:`CONCURRENCY_TAG` value
+    that is not N, ``auto`` or 0."""
     tags = deployed.tags
-    ours = AUTOPILOT_TAG in tags
+    ours = owns(deployed)
     if tags.get(OPT_OUT_TAG, "").strip().lower() == "true":
         return NONE, None, f"left alone: {OPT_OUT_TAG}=true"
     text = tags.get(CONCURRENCY_TAG, "0").strip()
     if text == "0":
-        return (DISABLE, None, "") if ours else (NONE, None, "left alone: not enabled by the autopilot")
+        return (DISABLE, None, "") if ours else (NONE, None, f"left alone: {not_ours(deployed)}")
     try:
         concurrency = concurrency_argument(text)
     except argparse.ArgumentTypeError as error:
         raise argparse.ArgumentTypeError(f"{CONCURRENCY_TAG}: {error}, or 0") from None
     if not ours and (RECORD_TAG in tags or deployed.variables.get(EXEC_WRAPPER_VARIABLE) == WRAPPER_PATH):
-        return NONE, concurrency, "left alone: enabled by someone else"
-    return ENABLE, concurrency, ""
+        return NONE, concurrency, f"left alone: enabled by someone else ({not_ours(deployed)})"
+    refused = beyond_limit(deployed, concurrency, limit)
+    return (NONE, concurrency, refused) if refused else (ENABLE, concurrency, "")
+
+
+def beyond_limit(deployed: Deployed, concurrency: int | str, limit: int) -> str | None:
+    """Why warming ``deployed`` with ``concurrency`` is refused: N above ``limit``, or ``auto``
+    with a ``WARMER_AUTO_MAX`` of the function's own above it (None: within it; ``auto`` with no
+    such variable is held to ``limit`` by the autopilot's own ``WARMER_AUTO_MAX``)."""
+    if isinstance(concurrency, int):
+        return over_limit(CONCURRENCY_TAG, str(concurrency), limit) if concurrency > limit else None
+    ceiling = auto_ceiling(deployed)
+    theirs = deployed.variables.get(AUTO_MAX_VARIABLE)
+    if ceiling and ceiling > limit and theirs and not deployed.record.set_it(AUTO_MAX_VARIABLE, theirs):
+        return over_limit(f"{CONCURRENCY_TAG}=auto with its {AUTO_MAX_VARIABLE}", theirs, limit)
+    return None
+
+
+def not_ours(deployed: Deployed) -> str:
+    """Why ``deployed`` is not the autopilot's, naming its tag when someone put it there."""
+    said = (
+        f"not enabled by the autopilot: its configuration has no {AUTOPILOT_VARIABLE} naming it "
+        f"({autopilot_mark(deployed.arn)})"
+    )
+    if AUTOPILOT_TAG in deployed.tags:
+        said += f"; its {AUTOPILOT_TAG} tag is not trusted (anyone allowed lambda:TagResource can set it)"
+    return said
+
+
+def over_limit(asked: str, value: str, limit: int) -> str:
+    """The result of a function whose tag asks for more than ``limit``."""
+    return (
+        f"{REFUSED}{asked}={value} asks for more than the {limit} environments the autopilot may warm a "
+        "function with (its template's MaxConcurrency): nothing changed"
+    )
+
+
+def auto_ceiling(deployed: Deployed) -> int | None:
+    """The most ``auto`` may choose on ``deployed`` as its settings stand (None: they are invalid;
+    enable's plan names what is wrong)."""
+    try:
+        return deployed.settings().auto_ceiling
+    except WarmerConfigError:
+        return None
 
 
 def _plan_mark(clients: Clients, deployed: Deployed, plan: Plan, mark: str | None) -> None:
@@ -227,8 +316,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         schedule = check_schedule(environment.get("SCHEDULE") or DEFAULT_SCHEDULE)
     except ScheduleError as error:
         raise ValueError(f"SCHEDULE {error}") from None
+    maximum = environment.get("MAX_CONCURRENCY") or str(DEFAULT_MAX_CONCURRENCY)
+    if not maximum.isdigit() or not 1 <= int(maximum) <= CONCURRENCY_LIMIT:
+        raise ValueError(
+            f"MAX_CONCURRENCY {maximum!r}: expected a whole number from 1 to {CONCURRENCY_LIMIT}"
+        )
     autopilot = Autopilot(
         Clients(),
+        max_concurrency=int(maximum),
         layer_arn=environment.get("LAYER_ARN") or None,
         layer_sha256=environment.get("LAYER_SHA256") or None,
         schedule=schedule,

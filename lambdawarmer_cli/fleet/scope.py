@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import functools
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..clients import Clients, error_reason, is_aws_error
 from ..commands.publish import lambda_regions
 from ..exit_status import UsageError
+from .parallel import in_parallel
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -119,5 +119,4 @@ def reach(clients: Clients, ids: list[str], role_name: str, max_workers: int) ->
             return Account(account, error=f"cannot assume {arn}: {error_reason(error)}")
         return Account(account, credentials=dict(answer["Credentials"]))
 
-    with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        return list(pool.map(one, ids))
+    return in_parallel(ids, one, max_workers)

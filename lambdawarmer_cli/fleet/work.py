@@ -15,7 +15,6 @@ import itertools
 import re
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,6 +28,7 @@ from ..exit_status import AWS_FAILED, CHANGE_FAILED, OK, STATUS_FAILED, UsageErr
 from ..resources import ChangeError
 from ..setup_checks import FAIL
 from ..setup_checks import OK as CHECK_OK
+from .parallel import in_parallel
 from .scope import Account, session
 from .table import EVERY_FUNCTION, Row, worst
 
@@ -116,8 +116,7 @@ class Fleet:
                     self.progress.count(label, next(done), len(items))
 
         try:
-            with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
-                return list(pool.map(counted, items))
+            return in_parallel(items, counted, self.max_workers)
         finally:
             self.progress.clear()
 

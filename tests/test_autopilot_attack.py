@@ -1,0 +1,179 @@
+"""The autopilot attacked, and run by an unlucky operator: a tenant who may only tag, a pipeline
+deploying while it reconciles, a user's own settings before the tag, a dry run, a rollback of its
+stack. Against moto's server, as tests/test_autopilot.py runs it."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from cfnlint.decode.cfn_yaml import load
+
+from lambdawarmer_cli.clients import Clients
+from lambdawarmer_cli.fleet.autopilot import CONCURRENCY_TAG, Autopilot
+from lambdawarmer_cli.fleet.scope import Account, session
+from lambdawarmer_cli.iam import allows
+from lambdawarmer_cli.names import AUTOPILOT_VARIABLE, SCHEDULE_GROUP
+
+from .control_plane import REGION, code_zip
+from .test_autopilot import (
+    ACCOUNT,
+    SERVICES,
+    SWEEP,
+    TEMPLATE,
+    UNGATED,
+    Reconciler,
+    function,
+    pinged_with,
+    role_actions,
+    tag_event,
+    variables,
+    zip_sha256,
+)
+
+READS = ("Get", "List")
+"""How the name of every call that changes nothing begins (the autopilot's reads)."""
+
+
+def test_a_dry_run_makes_only_reads_whatever_it_would_do(aws: dict[str, Any]) -> None:
+    """Enable, a new N and disable planned in a dry run: every call made is a read."""
+    reconcile = Reconciler()
+    arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
+    layer = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:lambdawarmer:1"
+    dry = Reconciler()
+    checked = {"layer_arn": layer, "layer_sha256": zip_sha256(aws, layer)}
+    assert dry(tag_event(arn), dry_run=True, **checked)[0]["result"].startswith("would change")
+    reconcile(tag_event(arn))
+    aws["lambda"].tag_resource(Resource=arn, Tags={CONCURRENCY_TAG: "auto"})
+    assert dry(SWEEP, dry_run=True)[0]["result"].startswith("would change")
+    aws["lambda"].untag_resource(Resource=arn, TagKeys=[CONCURRENCY_TAG])
+    [line] = dry(tag_event(arn), dry_run=True)
+    assert (line["action"], line["result"][:12]) == ("disable", "would change"), line
+    writes = sorted(a for a in dry.actions if not a.split(":")[1].startswith(READS))
+    assert not writes, writes
+    assert pinged_with(aws, "orders") == 2
+
+
+def test_the_users_own_variables_layers_and_wrapper_come_back_as_they_were(aws: dict[str, Any]) -> None:
+    """A user who set their own variables, layer, exec wrapper and WARMER_* settings before tagging:
+    the autopilot's disable leaves exactly those, values included, and prints none of them."""
+    reconcile = Reconciler()
+    arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
+    tools = aws["lambda"].publish_layer_version(LayerName="tools", Content={"ZipFile": code_zip()})
+    theirs = tools["LayerVersionArn"]
+    ours = aws["lambda"].get_function_configuration(FunctionName="orders")["Layers"][0]["Arn"]
+    own = {
+        "APP_SECRET": "s3cr3t-of-the-user",
+        "AWS_LAMBDA_EXEC_WRAPPER": "/opt/otel-instrument",
+        "WARMER_TOKEN": "the-users-own-token-0123456789",
+        "WARMER_METRICS_NAMESPACE": "Shop",
+        "WARMER_AUTO_MAX": "4",
+    }
+    aws["lambda"].update_function_configuration(
+        FunctionName="orders", Layers=[theirs, ours], Environment={"Variables": own}
+    )
+    [line] = reconcile(tag_event(arn), metrics_mode="emf")
+    assert line["result"].startswith("applied"), line
+    assert variables(aws, "orders")["WARMER_EXEC_WRAPPER"] == "/opt/otel-instrument"
+    aws["lambda"].tag_resource(Resource=arn, Tags={CONCURRENCY_TAG: "0"})
+    assert reconcile(tag_event(arn))[0]["action"] == "disable"
+    assert variables(aws, "orders") == own
+    found = aws["lambda"].get_function_configuration(FunctionName="orders")["Layers"]
+    assert [layer["Arn"] for layer in found] == [theirs]
+    logged = reconcile.log.getvalue()
+    assert "s3cr3t" not in logged
+    assert own["WARMER_TOKEN"] not in logged
+
+
+def test_a_copy_of_an_enabled_functions_configuration_is_not_the_autopilots(aws: dict[str, Any]) -> None:
+    """A function created from another's configuration (a pipeline cloning a service,
+    ``get-function-configuration`` into ``create-function``) carries the other's mark: it is not
+    taken for one the autopilot enabled (with the mark one constant, a tag on the copy had the
+    autopilot disable warming it never set up), and is left alone as enabled by someone else."""
+    reconcile = Reconciler()
+    arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
+    assert reconcile(tag_event(arn))[0]["result"].startswith("applied")
+    source = aws["lambda"].get_function_configuration(FunctionName="orders")
+    copy = function(aws, "orders-copy", {})
+    aws["lambda"].update_function_configuration(
+        FunctionName="orders-copy",
+        Layers=[layer["Arn"] for layer in source["Layers"]],
+        Environment=source["Environment"],
+    )
+    assert variables(aws, "orders-copy")[AUTOPILOT_VARIABLE] == variables(aws, "orders")[AUTOPILOT_VARIABLE]
+    aws["lambda"].tag_resource(Resource=copy, Tags={CONCURRENCY_TAG: "0"})
+    [line] = reconcile(tag_event(copy))
+    assert line["action"] == "none", line
+    assert variables(aws, "orders-copy") == dict(source["Environment"]["Variables"])
+
+
+def test_the_autopilots_log_outlives_its_stack() -> None:
+    """Its log (one JSON line per change it made) is the only account of what it did: rolling the
+    stack back must not delete it with the function."""
+    template = json.loads(json.dumps(load(str(TEMPLATE))))
+    logs = template["Resources"]["AutopilotLogs"]
+    assert (logs.get("DeletionPolicy"), logs.get("UpdateReplacePolicy")) == ("Retain", "Retain")
+
+
+def granted(statement: dict[str, Any]) -> dict[str, Any]:
+    """A statement of the template's role with its ``Fn::Sub`` resources as they are in this account."""
+    values = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
+
+    def resolved(resource: Any) -> str:
+        text = resource["Fn::Sub"] if isinstance(resource, dict) else str(resource)
+        for name, value in values.items():
+            text = text.replace("${" + name + "}", value)
+        return text
+
+    resources = statement["Resource"]
+    return {
+        **statement,
+        "Resource": [resolved(r) for r in (resources if isinstance(resources, list) else [resources])],
+    }
+
+
+def resource_of(service: str, params: dict[str, Any]) -> str | None:
+    """The ARN IAM authorizes a call on (None: a call on no one resource, granted on ``*``)."""
+    if service == "iam" and "RoleName" in params:
+        return f"arn:aws:iam::{ACCOUNT}:role/{params['RoleName']}"
+    if service == "scheduler" and "Name" in params and "GroupName" in params:
+        return f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/{params['GroupName']}/{params['Name']}"
+    if service == "lambda" and ("FunctionName" in params or "Resource" in params):
+        named = str(params.get("FunctionName") or params["Resource"])
+        return named if named.startswith("arn:") else f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{named}"
+    return None
+
+
+def test_every_call_the_autopilot_makes_is_granted_on_its_resource(aws: dict[str, Any]) -> None:
+    """Its role's resources, not only its actions: enable, a new N, a drifted schedule, disable, and
+    disable of a function whose schedule is already gone (which looks for a stack's schedule in
+    Scheduler's default group). IAM answers AccessDenied before it says a role or schedule does not
+    exist, so a read the role does not grant fails the whole function."""
+    calls: list[tuple[str, str | None]] = []
+
+    def called(event_name: str, params: dict[str, Any], **_: Any) -> None:
+        service, operation = event_name.split(".")[1:3]
+        calls.append((f"{SERVICES[service]}:{operation}", resource_of(service, params)))
+
+    made = session(None, Account(ACCOUNT), REGION)
+    made.events.register("before-parameter-build", called)
+    autopilot = Autopilot(
+        Clients(session=made), layer_arn=None, layer_sha256=None, dry_run=False, log=io.StringIO()
+    )
+    arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
+    assert autopilot.reconcile(arn)["result"].startswith("applied")
+    aws["lambda"].tag_resource(Resource=arn, Tags={CONCURRENCY_TAG: "auto"})
+    assert autopilot.reconcile(arn)["result"].startswith("applied")
+    aws["scheduler"].delete_schedule(GroupName=SCHEDULE_GROUP, Name="lambdawarmer.orders")  # drift
+    aws["lambda"].untag_resource(Resource=arn, TagKeys=[CONCURRENCY_TAG])
+    assert autopilot.reconcile(arn)["result"].startswith("applied")
+    statements = [granted(s) for s in role_actions()]
+    refused = sorted(
+        {
+            f"{action} on {resource}"
+            for action, resource in calls
+            if action not in UNGATED and not any(allows(s, action, resource or "*") for s in statements)
+        }
+    )
+    assert not refused, refused
