@@ -1,5 +1,6 @@
-"""A boto3 lambda client for an emulator's Invoke API: local credentials, no retries, room for bursts,
-a new connection per request."""
+"""A boto3 lambda client for an emulator's Invoke API: local credentials, no retries, room for bursts.
+
+Each request on a new connection."""
 
 from __future__ import annotations
 
