@@ -32,6 +32,7 @@ from .runtime_matrix import (  # noqa: F401  (hooks: the runtimes here, a missin
     pytest_runtest_setup,
     pytest_unconfigure,
 )
+from .scheduling import pytest_collection_modifyitems  # noqa: F401  (hook: long tests first)
 
 FUNCTION = "orders"
 ACCOUNT = "123456789012"
