@@ -226,13 +226,22 @@ def put_concurrent_executions(
 
 
 @pytest.fixture(scope="session")
-def layer_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def layer_zip(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The layer, built from this checkout as ./build.sh builds it: bytecode for the runtimes here,
-    source for the others."""
+    source for the others. Built once a run: the test workers share it (the first builds it)."""
+    import fcntl
+
     from layer.build_layer import write_zip
 
-    path = tmp_path_factory.mktemp("dist") / "lambdawarmer-layer.zip"
-    write_zip(path)
+    run = tmp_path_factory.getbasetemp()
+    if hasattr(request.config, "workerinput"):
+        run = run.parent  # the run's own folder, holding each worker's
+    path = run / "dist" / "lambdawarmer-layer.zip"
+    path.parent.mkdir(exist_ok=True)
+    with open(run / "dist.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            write_zip(path)  # written whole or not at all
     return path
 
 
