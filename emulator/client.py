@@ -1,6 +1,5 @@
-"""A boto3 lambda client for an emulator's Invoke API: local credentials, no retries, room for bursts.
-
-Each request on a new connection."""
+"""A boto3 lambda client for an emulator's Invoke API: local credentials, no retries, room for bursts,
+a new connection per request."""
 
 from __future__ import annotations
 
