@@ -41,10 +41,10 @@ class Plan:
         self.concurrencies = [3] if quick else [5, 10, 20, 40]
         self.latencies = [0.0] if quick else [0.0, 25.0]
         self.repeats = 1 if quick else 3
-        self.cold_starts = 2 if quick else 15
+        self.cold_starts = 1 if quick else 15
         self.overhead_calls, self.overhead_repeats = (2_000, 3) if quick else (200_000, 9)
         self.metric_calls = 20 if quick else 400
-        self.import_runs = 3 if quick else 21
+        self.import_runs = 1 if quick else 21
         self.memory_sizes = [128] if quick else [128, 256, 512, 1024, 1769]
         self.memory_concurrency = 3 if quick else 10
         self.large_n = self.memory_concurrency if quick else 40

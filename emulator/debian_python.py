@@ -105,6 +105,7 @@ def assembled(version: str) -> Path:
             except (OSError, subprocess.CalledProcessError, ValueError) as error:
                 shutil.rmtree(staging, ignore_errors=True)
                 why = f"python{version} could not be assembled from Debian's packages: {error}"
+                print(f"emulator: {why}", file=sys.stderr)  # what became of the line above
                 if isinstance(error, NotPackaged):
                     unpackaged.write_text(why)
                 raise Unavailable(why) from None

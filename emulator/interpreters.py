@@ -17,6 +17,9 @@ from pathlib import Path
 PYTHON_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 """Lambda's managed Python runtimes (those it no longer supports left out)."""
 
+HOW_TO_INSTALL = "install them with pyenv or uv"
+"""Where to get an interpreter this machine lacks (the build and the test run say it)."""
+
 
 class RuntimeUnavailable(RuntimeError):
     """This machine has no interpreter for the runtime asked for."""

@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from lambdawarmer.layer_paths import ARCHITECTURES, LAYER_METADATA, PRIVATE_PACKAGE, WRAPPER_NAME  # noqa: E402
 from lambdawarmer.version import __version__  # noqa: E402
 from layer.runtimes import (  # noqa: E402
+    HOW_TO_INSTALL,
     SUPPORTED_RUNTIMES,
     WITHOUT_BYTECODE,
     RuntimeUnavailable,
@@ -128,15 +129,15 @@ def _sources() -> dict[str, bytes]:
     return files
 
 
-def without_interpreter(skipped: frozenset[str]) -> list[str]:
-    """The runtimes, not skipped, that this machine has no interpreter for."""
-    missing = []
+def without_interpreter(skipped: frozenset[str]) -> dict[str, str]:
+    """The runtimes, not skipped, that this machine has no interpreter for: why, for each."""
+    missing = {}
     for runtime in SUPPORTED_RUNTIMES:
         if runtime not in skipped:
             try:
                 find_interpreter(runtime)
-            except RuntimeUnavailable:
-                missing.append(runtime)
+            except RuntimeUnavailable as why:
+                missing[runtime] = str(why)
     return missing
 
 
@@ -239,7 +240,7 @@ def main(argv: list[str]) -> int:
     no_bytecode_for = WITHOUT_BYTECODE if arguments.no_bytecode_for is None else arguments.no_bytecode_for
     skipped = frozenset(no_bytecode_for)
     unknown = sorted(skipped - set(SUPPORTED_RUNTIMES))
-    missing = [] if unknown or arguments.strict else without_interpreter(skipped)
+    missing = {} if unknown or arguments.strict else without_interpreter(skipped)
     skipped |= frozenset(missing)
     try:
         if arguments.tree:
@@ -261,6 +262,9 @@ def main(argv: list[str]) -> int:
             f"source only, no interpreter here: {', '.join(missing)} (their functions compile the layer "
             "at each cold start, a few ms; this zip differs from a release build: --strict makes one)"
         )
+        for runtime, why in missing.items():
+            print(f"  {runtime}: {why}")
+        print(f"  for their bytecode too: {HOW_TO_INSTALL}, then build again")
     return 0
 
 

@@ -5,7 +5,7 @@ those it ships as source only.
 
 from __future__ import annotations
 
-from emulator.interpreters import PYTHON_RUNTIMES, RuntimeUnavailable, find_interpreter
+from emulator.interpreters import HOW_TO_INSTALL, PYTHON_RUNTIMES, RuntimeUnavailable, find_interpreter
 
 SUPPORTED_RUNTIMES = PYTHON_RUNTIMES
 
@@ -15,4 +15,10 @@ found or assembled by ``emulator.interpreters`` (python3.14 from Debian's packag
 left out on purpose (``--no-bytecode-for``) has its functions compile the layer's source at each
 cold start (/opt is read-only): a few ms more, nothing else."""
 
-__all__ = ["SUPPORTED_RUNTIMES", "WITHOUT_BYTECODE", "RuntimeUnavailable", "find_interpreter"]
+__all__ = [
+    "HOW_TO_INSTALL",
+    "SUPPORTED_RUNTIMES",
+    "WITHOUT_BYTECODE",
+    "RuntimeUnavailable",
+    "find_interpreter",
+]

@@ -32,6 +32,7 @@ from .runtime_matrix import (  # noqa: F401  (hooks: the runtimes here, a missin
     pytest_runtest_setup,
     pytest_unconfigure,
 )
+from .scheduling import pytest_collection_modifyitems  # noqa: F401  (hook: long tests first)
 
 FUNCTION = "orders"
 ACCOUNT = "123456789012"
@@ -178,51 +179,16 @@ def cloudwatch_endpoint() -> Iterator[str]:
     server.stop()
 
 
-SAM_REQUIREMENT = "aws-sam-cli==1.170.0"
-"""The SAM CLI the template tests run (in an environment of its own: it pins its own boto3)."""
-
-
 @pytest.fixture(scope="session")
 def sam_cli() -> Path:
-    """``sam``, installed from the registry into .venvs/sam (beside the emulator's runtimes, about
-    340 MB) the first time a test asks for it (about 40 s; reused after, offline): one test worker
-    installs it, the other waits."""
-    import fcntl
+    """``sam``, in .venvs/sam beside the emulator's runtimes (tests/installs.py: ./test.sh starts its
+    install in the background, a test worker asking for it waits for that, or installs it)."""
+    from . import installs
 
-    from emulator.runtimes import VENVS
-
-    venv = VENVS / "sam"
-    sam, stamp = venv / "bin" / "sam", venv / ".requirement"
-    VENVS.mkdir(parents=True, exist_ok=True)
-    with open(VENVS / ".sam.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (sam.exists() and stamp.exists() and stamp.read_text() == SAM_REQUIREMENT):
-            _install_sam(venv, stamp)
-    return sam
-
-
-def _install_sam(venv: Path, stamp: Path) -> None:
-    import subprocess
-    import sys
-
-    for command in (
-        [sys.executable, "-m", "venv", "--clear", str(venv)],
-        [
-            str(venv / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            SAM_REQUIREMENT,
-        ],
-    ):
-        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
-        if done.returncode != 0:
-            pytest.fail(
-                f"installing {SAM_REQUIREMENT} failed: {' '.join(command)}\n{done.stdout}{done.stderr}"
-            )
-    stamp.write_text(SAM_REQUIREMENT)
+    try:
+        return installs.sam_cli()
+    except installs.InstallFailed as failed:
+        pytest.fail(str(failed))
 
 
 def put_concurrent_executions(
@@ -260,13 +226,22 @@ def put_concurrent_executions(
 
 
 @pytest.fixture(scope="session")
-def layer_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def layer_zip(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The layer, built from this checkout as ./build.sh builds it: bytecode for the runtimes here,
-    source for the others."""
+    source for the others. Built once a run: the test workers share it (the first builds it)."""
+    import fcntl
+
     from layer.build_layer import write_zip
 
-    path = tmp_path_factory.mktemp("dist") / "lambdawarmer-layer.zip"
-    write_zip(path)
+    run = tmp_path_factory.getbasetemp()
+    if hasattr(request.config, "workerinput"):
+        run = run.parent  # the run's own folder, holding each worker's
+    path = run / "dist" / "lambdawarmer-layer.zip"
+    path.parent.mkdir(exist_ok=True)
+    with open(run / "dist.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            write_zip(path)  # written whole or not at all
     return path
 
 

@@ -13,9 +13,10 @@ from collections.abc import Generator
 import pytest
 
 from emulator import RuntimeUnavailable, available_runtimes
+from emulator.interpreters import HOW_TO_INSTALL
 
 FULL_MATRIX_SWITCH = "LAMBDAWARMER_FULL_MATRIX"
-HOW_TO_GET_THEM = "install them with pyenv or uv for the full matrix"
+HOW_TO_GET_THEM = f"{HOW_TO_INSTALL} for the full matrix"
 _found = pytest.StashKey[dict[str, str]]()
 
 

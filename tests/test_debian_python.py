@@ -49,10 +49,11 @@ def test_the_newest_runtime_runs_here(runtime: str) -> None:
 
 
 def test_a_version_debian_lacks_is_looked_for_once_a_day(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Each test process asks for the runtimes it needs: the index is downloaded once to find that
-    Debian has no such package, and the reason is given again without a download."""
+    Debian has no such package, and the reason is given again without a download. The line saying
+    the assembly starts is followed by one saying it failed, and why (./build.sh shows both)."""
     monkeypatch.setattr(debian_python, "PYTHONS", tmp_path)
     for tool in ("gpgv", "dpkg-deb"):
         if debian_python.shutil.which(tool) is None:
@@ -63,6 +64,11 @@ def test_a_version_debian_lacks_is_looked_for_once_a_day(
         with pytest.raises(debian_python.Unavailable, match=r"Debian unstable has no package python3\.10$"):
             debian_python.assembled("3.10")
     assert downloads == [1]
+    assert capsys.readouterr().err.splitlines() == [
+        "emulator: assembling python3.10 from Debian unstable's packages",
+        "emulator: python3.10 could not be assembled from Debian's packages: "
+        "Debian unstable has no package python3.10",
+    ]
     stale = debian_python.time.time() - debian_python.UNPACKAGED_FOR_S - 1
     os.utime(tmp_path / "python3.10.unpackaged", (stale, stale))
     with pytest.raises(debian_python.Unavailable):

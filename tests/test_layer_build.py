@@ -19,7 +19,7 @@ from emulator.debian_python import PYTHONS
 from lambdawarmer.layer_paths import LAYER_METADATA, WRAPPER_NAME
 from lambdawarmer.version import __version__
 from layer.build_layer import layer_files, layer_package, source_only_here, write_tree, write_zip
-from layer.runtimes import SUPPORTED_RUNTIMES, WITHOUT_BYTECODE
+from layer.runtimes import HOW_TO_INSTALL, SUPPORTED_RUNTIMES, WITHOUT_BYTECODE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -136,6 +136,9 @@ def test_with_one_python_the_build_ships_source_for_the_others_and_says_so(tmp_p
     missing = [r for r in SUPPORTED_RUNTIMES if r not in WITHOUT_BYTECODE and r != this]
     assert f"bytecode:  {this}" in result.stdout
     assert f"source only, no interpreter here: {', '.join(missing)}" in result.stdout
+    for runtime in missing:  # why each is missing, and where to get it
+        assert f"  {runtime}: no {runtime} interpreter on this machine (looked on PATH" in result.stdout
+    assert f"  for their bytecode too: {HOW_TO_INSTALL}, then build again" in result.stdout
     with zipfile.ZipFile(tmp_path / "layer.zip") as archive:
         tags = {name.rsplit(".", 2)[-2] for name in archive.namelist() if name.endswith(".pyc")}
     assert tags == {f"cpython-{sys.version_info.major}{sys.version_info.minor}"}

@@ -1,12 +1,13 @@
 """Observability libraries tell the truth about warmed environments (the real packages, from PyPI).
 
-Each library is installed from the registry into a folder of its own under ``.venvs/observability``
-(never into the project), per runtime, and put on the function's ``PYTHONPATH`` as a deployment
-package would carry it. Through the emulator and the real awslambdaric: a ping warms 3
-environments; 3 overlapping requests reach them (the first one fails in its handler); then 4
-overlapping requests reach those 3 and one new environment, a true cold start. Every library's own
-verdict for every request must be the environment's truth: warm in the pinged ones, cold once in the
-new one; the layer's own ``ColdStart`` metric agrees; and no library has a record of any ping.
+Each library is installed from the registry (tests/installs.py) into a folder of its own under
+``.venvs/observability`` (never into the project), per runtime, and put on the function's
+``PYTHONPATH`` as a deployment package would carry it. Through the emulator and the real
+awslambdaric: a ping warms 3 environments; 3 overlapping requests reach them (the first one fails
+in its handler); then 4 overlapping requests reach those 3 and one new environment, a true cold
+start. Every library's own verdict for every request must be the environment's truth: warm in the
+pinged ones, cold once in the new one; the layer's own ``ColdStart`` metric agrees; and no library
+has a record of any ping.
 
 What each library's verdict is read from:
 
@@ -22,11 +23,7 @@ What each library's verdict is read from:
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
-import os
-import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
@@ -36,15 +33,14 @@ from typing import Any
 
 import pytest
 
-from emulator import FunctionSpec, LambdaEmulator, available_runtimes, runtime_python
+from emulator import FunctionSpec, LambdaEmulator
 from lambdawarmer.config import load_config
 from lambdawarmer.protocol import PingFormat
 
+from . import installs
 from .conftest import lambda_client, write_function
 
 Start = Callable[..., LambdaEmulator]
-ROOT = Path(__file__).resolve().parent.parent
-LIBRARIES_HOME = Path(os.environ.get("LAMBDA_EMULATOR_VENVS", ROOT / ".venvs")) / "observability"
 PINGS = PingFormat.of(load_config(environ={}))
 
 BARRIER = """
@@ -171,7 +167,7 @@ class Library:
 
     def __init__(
         self,
-        requirements: list[str],
+        requirements: tuple[str, ...],
         source: str,
         environment: dict[str, str] | None = None,
         *,
@@ -195,64 +191,44 @@ DATADOG_ENV = {
 }
 POWERTOOLS_ENV = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "orders"}
 LIBRARIES = {
-    "powertools-v3": Library(
-        ["aws-lambda-powertools==3.37.0", "aws-xray-sdk==2.15.0"], POWERTOOLS, POWERTOOLS_ENV
-    ),
-    "powertools-v2": Library(
-        ["aws-lambda-powertools==2.43.1", "aws-xray-sdk==2.15.0"], POWERTOOLS, POWERTOOLS_ENV
-    ),
-    "datadog": Library(["datadog-lambda==8.130.0"], DATADOG, DATADOG_ENV),
+    "powertools-v3": Library(installs.POWERTOOLS_V3, POWERTOOLS, POWERTOOLS_ENV),
+    "powertools-v2": Library(installs.POWERTOOLS_V2, POWERTOOLS, POWERTOOLS_ENV),
+    "datadog": Library(installs.DATADOG, DATADOG, DATADOG_ENV),
     "powertools-v3-chained": Library(
-        ["aws-lambda-powertools==3.37.0", "aws-xray-sdk==2.15.0"],
+        installs.POWERTOOLS_V3,
         PLAIN,
         POWERTOOLS_ENV,
         files={"vendor.py": VENDOR, "chain.sh": CHAIN},
         chained="chain.sh",
     ),
     "datadog-redirected": Library(
-        ["datadog-lambda==8.130.0"],
+        installs.DATADOG,
         DATADOG_REDIRECTED,
         {**DATADOG_ENV, "DD_LAMBDA_HANDLER": "app.handler"},
         handler="datadog_lambda.handler.handler",
     ),
-    "newrelic": Library(["newrelic-lambda==1.0.0"], NEW_RELIC),
-    "lumigo": Library(["lumigo-tracer==1.1.257"], LUMIGO),
-    "epsagon": Library(["epsagon==1.82.0"], EPSAGON),
+    "newrelic": Library(installs.NEW_RELIC, NEW_RELIC),
+    "lumigo": Library(installs.LUMIGO, LUMIGO),
+    "epsagon": Library(installs.EPSAGON, EPSAGON),
 }
 
 
 def installed(runtime: str, name: str) -> Path:
     """The library's packages for ``runtime``, installed from the registry on first use."""
-    requirements = LIBRARIES[name].requirements
-    wanted = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
-    folder = LIBRARIES_HOME / runtime / wanted[:16]  # shared by the variants of one library
-    stamp = folder / ".requirements.sha256"
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.parent / f"{wanted[:16]}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # test workers share the folder: one installs, the others wait
-        if stamp.exists() and stamp.read_text() == wanted:
-            return folder
-        python = runtime_python(runtime)
-        command = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
-        command += ["--disable-pip-version-check", "--target", str(folder), *requirements]
-        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
-        if done.returncode != 0:
-            pytest.fail(f"installing {name} for {runtime} failed:\n{done.stdout}{done.stderr}")
-        stamp.write_text(wanted)
-    return folder
+    try:
+        return installs.observability_library(runtime, LIBRARIES[name].requirements)
+    except installs.InstallFailed as failed:
+        pytest.fail(str(failed))
 
 
 @pytest.fixture(scope="module", autouse=True)
 def libraries_installed() -> None:
-    """Every library for every runtime found here, installed 4 at a time before the first test:
-    each goes into its own folder, and one after another they cost a fresh CI run about a minute."""
-    runtimes = [name for name, status in available_runtimes().items() if status == "ok"]
-    with ThreadPoolExecutor(len(runtimes) or 1) as pool:
-        list(pool.map(runtime_python, runtimes))  # each runtime's venv, made once
-    one_per_folder = {tuple(library.requirements): name for name, library in LIBRARIES.items()}
-    pairs = [(runtime, name) for runtime in runtimes for name in one_per_folder.values()]
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda pair: installed(*pair), pairs))
+    """Every library for every runtime found here, before the first test (./test.sh started these
+    installs in the background: this waits for them)."""
+    try:
+        installs.observability_libraries()
+    except installs.InstallFailed as failed:
+        pytest.fail(str(failed))
 
 
 def overlapping(client: Any, folder: Path, events: list[dict[str, Any]]) -> list[Any]:

@@ -103,13 +103,16 @@ provider "aws" {{
 }}
 """
 
-ROOT_CONFIG = """
-terraform {{
-  required_providers {{
-    aws = {{ source = "hashicorp/aws" }}
-  }}
-}}
-module "warmer" {{
+REQUIRED_PROVIDERS = """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws" }
+  }
+}
+"""
+
+WARMER = """
+module "{name}" {{
   source              = "{module}"
   function_name       = "{function}"
   qualifier           = {qualifier}
@@ -120,14 +123,50 @@ module "warmer" {{
   token               = "{token}"
   metrics_mode        = {metrics_mode}
 }}
-output "layers" {{
-  value = module.warmer.layers
+output "{name}_layers" {{
+  value = module.{name}.layers
 }}
-output "environment" {{
-  value     = module.warmer.environment
+output "{name}_environment" {{
+  value     = module.{name}.environment
   sensitive = true
 }}
 """
+
+
+def root_config(**warmers: dict[str, str | None]) -> str:
+    """A root configuration holding a module instance per name, each with its own settings
+    (``function``, ``qualifier``, ``concurrency``, ``metrics_mode``, ``token``, ``layer_arn``,
+    ``layer_sha256``; None is null)."""
+    defaults: dict[str, str | None] = {
+        "function": "orders",
+        "qualifier": None,
+        "concurrency": "3",
+        "metrics_mode": None,
+        "token": TOKEN,
+        "layer_arn": LAYER_ARN,
+        "layer_sha256": LAYER_SHA256,
+    }
+    modules = []
+    for name, settings in warmers.items():
+        values = {**defaults, **settings}
+        for nullable in ("qualifier", "metrics_mode"):
+            values[nullable] = json.dumps(values[nullable])
+        modules.append(WARMER.format(name=name, module="../module", **values))
+    return REQUIRED_PROVIDERS + "".join(modules)
+
+
+CASES = {
+    "plain": ("orders", None, "3", None),
+    "alias_auto_put_metric_data": ("orders", "live", "auto", "put_metric_data"),
+    "long_name_latest_emf": (
+        "a-function-whose-name-is-long-enough-to-be-shortened-by-enable",
+        "$LATEST",
+        "7",
+        "emf",
+    ),
+}
+"""(function, qualifier, concurrency, metrics_mode) of each case: one module instance each, planned
+together (one plan instead of one a case: each plan loads the provider's whole schema)."""
 
 
 def normalised(document: Any) -> list[dict[str, Any]]:
@@ -151,10 +190,7 @@ def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("terraform")
     shutil.copytree(MODULE, work / "module", ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
     (work / "root").mkdir()
-    settings = {"function": "orders", "qualifier": "null", "concurrency": "3", "metrics_mode": "null"}
-    layer = {"layer_arn": LAYER_ARN, "layer_sha256": LAYER_SHA256}
-    config = ROOT_CONFIG.format(module="../module", account=ACCOUNT, token=TOKEN, **settings, **layer)
-    (work / "root" / "main.tf").write_text(config)
+    (work / "root" / "main.tf").write_text(root_config(**{case: {} for case in CASES}))  # one instance a case
     terraform("init", f"-plugin-dir={plugins}", "-input=false", cwd=work / "root")
     return work
 
@@ -177,41 +213,53 @@ def published_layer(aws: dict[str, Any], content: bytes = LAYER_ZIP) -> str:
     )
 
 
-def planned_resources(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def planned_resources(root: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Each module instance's planned resources (by address within it), and the root's outputs."""
     terraform("plan", "-input=false", "-out=plan.out", cwd=root)
     planned = json.loads(terraform("show", "-json", "plan.out", cwd=root))
     resources = {
-        resource["address"].removeprefix("module.warmer."): resource["values"]
-        for resource in planned["planned_values"]["root_module"]["child_modules"][0]["resources"]
+        module["address"].removeprefix("module."): {
+            resource["address"].removeprefix(f"{module['address']}."): resource["values"]
+            for resource in module["resources"]
+        }
+        for module in planned["planned_values"]["root_module"]["child_modules"]
     }
     return resources, planned["planned_values"]["outputs"]
 
 
-@pytest.mark.parametrize(
-    ("function", "qualifier", "concurrency", "metrics_mode"),
-    [
-        ("orders", None, "3", None),
-        ("orders", "live", "auto", "put_metric_data"),
-        ("a-function-whose-name-is-long-enough-to-be-shortened-by-enable", "$LATEST", "7", "emf"),
-    ],
-)
 def test_the_plan_is_what_enable_makes(
-    initialised: Path,
-    aws: dict[str, Any],
+    initialised: Path, aws: dict[str, Any], subtests: pytest.Subtests
+) -> None:
+    root = initialised / "root"
+    layer_arn, role_arn = published_layer(aws), make_role(aws)
+    (root / "provider_override.tf").write_text(PROVIDER.format(url=aws["endpoint"]))
+    (root / "main.tf").write_text(root_config(**{
+        name: {"function": function, "qualifier": qualifier, "concurrency": concurrency,
+               "metrics_mode": metrics_mode, "layer_arn": layer_arn}
+        for name, (function, qualifier, concurrency, metrics_mode) in CASES.items()
+    }))  # fmt: skip
+    planned, all_outputs = planned_resources(root)
+    for case, settings in CASES.items():
+        with subtests.test(case=case):
+            outputs = {
+                key.removeprefix(f"{case}_"): value
+                for key, value in all_outputs.items()
+                if key.startswith(f"{case}_")
+            }
+            the_case_is_what_enable_makes(planned[case], outputs, layer_arn, role_arn, *settings)
+
+
+def the_case_is_what_enable_makes(
+    resources: dict[str, Any],
+    outputs: dict[str, Any],
+    layer_arn: str,
+    role_arn: str,
     function: str,
     qualifier: str | None,
     concurrency: str,
     metrics_mode: str | None,
 ) -> None:
-    root = initialised / "root"
-    layer_arn, role_arn = published_layer(aws), make_role(aws)
-    (root / "provider_override.tf").write_text(PROVIDER.format(url=aws["endpoint"]))
-    (root / "main.tf").write_text(ROOT_CONFIG.format(
-        module="../module", function=function, qualifier=json.dumps(qualifier), account=ACCOUNT,
-        concurrency=concurrency, token=TOKEN, metrics_mode=json.dumps(metrics_mode),
-        layer_arn=layer_arn, layer_sha256=LAYER_SHA256,
-    ))  # fmt: skip
-    resources, outputs = planned_resources(root)
+    """One module instance's planned resources and outputs are what ``enable`` makes."""
     ref = FunctionRef(f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{function}", qualifier)
     target_arn = str(ref)
     name = schedule_name(ref)
@@ -263,10 +311,8 @@ def test_the_plan_is_what_enable_makes(
 
 def test_bad_input_is_refused_naming_what_is_allowed(initialised: Path, aws: dict[str, Any]) -> None:
     root = initialised / "root"
-    (root / "main.tf").write_text(ROOT_CONFIG.format(
-        module="../module", function="orders", qualifier="null", account=ACCOUNT, concurrency="many",
-        token="short", metrics_mode='"logs"', layer_arn=LAYER_ARN, layer_sha256="not-a-digest",
-    ))  # fmt: skip
+    bad = {"concurrency": "many", "token": "short", "metrics_mode": "logs", "layer_sha256": "not-a-digest"}
+    (root / "main.tf").write_text(root_config(plain=bad))
     said = refused("validate", cwd=root)
     for message in (
         'concurrency must be a whole number from 1 to 1000, or "auto"',
@@ -317,14 +363,15 @@ resource "aws_lambda_function" "{name}" {{
 """
 
 
-def two_functions(root: Path, names: list[str], layer_arn: str, layer_check: str) -> None:
+def two_functions(root: Path, layer_checks: dict[str, str], layer_arn: str) -> None:
     """A root configuration in ``root`` (made and initialised when new): a function per name, each
-    kept warm by a module instance, on one shared execution role."""
+    kept warm by a module instance given its layer check, on one shared execution role."""
     new = not root.exists()
     root.mkdir(exist_ok=True)
     (root / "app.zip").write_bytes(code_zip())
     modules = "".join(
-        ONE_FUNCTION.format(name=n, layer_arn=layer_arn, layer_check=layer_check) for n in names
+        ONE_FUNCTION.format(name=name, layer_arn=layer_arn, layer_check=check)
+        for name, check in layer_checks.items()
     )
     (root / "main.tf").write_text(TWO_FUNCTIONS.format(modules=modules))
     if new:
@@ -336,14 +383,13 @@ def test_a_layer_whose_content_is_not_the_digest_given_fails_the_plan(
 ) -> None:
     root = initialised / "checked"
     look_alike = published_layer(aws, content=code_zip() + b"\0")  # a layer, not the release's
-    two_functions(root, ["orders"], look_alike, f'layer_sha256 = "{LAYER_SHA256}"')
+    # Two instances in one plan (each plan loads the provider's whole schema): both refused.
+    two_functions(root, {"orders": f'layer_sha256 = "{LAYER_SHA256}"', "stock": ""}, look_alike)
     (root / "provider_override.tf").write_text(PROVIDER.format(url=aws["endpoint"]))
     said = refused("plan", "-input=false", cwd=root)
     assert f"{look_alike} holds other content than layer_sha256 says" in said, said
-    two_functions(root, ["orders"], look_alike, "")
-    said = refused("plan", "-input=false", cwd=root)
     assert "layer_sha256 is not set" in said, said
-    two_functions(root, ["orders"], look_alike, "trust_layer = true")  # the explicit opt-out
+    two_functions(root, {"orders": "trust_layer = true"}, look_alike)  # the explicit opt-out
     terraform("plan", "-input=false", cwd=root)
 
 
@@ -365,7 +411,8 @@ def test_two_instances_apply_with_tokens_and_destroying_one_leaves_the_other_and
         Target={"Arn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:billing", "RoleArn": make_role(aws)},
     )
     layer_arn = published_layer(aws)
-    two_functions(root, ["orders", "stock"], layer_arn, f'layer_sha256 = "{LAYER_SHA256}"')
+    checked = f'layer_sha256 = "{LAYER_SHA256}"'
+    two_functions(root, {"orders": checked, "stock": checked}, layer_arn)
     (root / "provider_override.tf").write_text(PROVIDER.format(url=aws["endpoint"]))
     applied = terraform("apply", "-input=false", "-auto-approve", cwd=root)
 

@@ -1,0 +1,111 @@
+"""What the suite installs from the registry once, beside the project (never into it): the SAM CLI
+(``.venvs/sam``) and the observability libraries (``.venvs/observability/<runtime>/<digest>``).
+
+Each install holds a lock while it runs, so whoever comes second waits for it instead of installing
+again: ``./test.sh`` starts them all in the background (``python -m tests.installs``) while ruff and
+mypy run, and a test that needs one (the ``sam_cli`` fixture, tests/test_observability.py) waits for
+it, or installs it itself when the suite is run without ``./test.sh``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+from emulator import available_runtimes, runtime_python
+from emulator.runtimes import VENVS
+
+SAM_REQUIREMENT = "aws-sam-cli==1.170.0"
+"""The SAM CLI the template tests run (in an environment of its own: it pins its own boto3)."""
+
+POWERTOOLS_V3 = ("aws-lambda-powertools==3.37.0", "aws-xray-sdk==2.15.0")
+POWERTOOLS_V2 = ("aws-lambda-powertools==2.43.1", "aws-xray-sdk==2.15.0")
+DATADOG = ("datadog-lambda==8.130.0",)
+NEW_RELIC = ("newrelic-lambda==1.0.0",)
+LUMIGO = ("lumigo-tracer==1.1.257",)
+EPSAGON = ("epsagon==1.82.0",)
+OBSERVABILITY = (POWERTOOLS_V3, POWERTOOLS_V2, DATADOG, NEW_RELIC, LUMIGO, EPSAGON)
+"""The observability libraries tests/test_observability.py runs, each a folder of its own per runtime."""
+
+OBSERVABILITY_HOME = VENVS / "observability"
+
+
+class InstallFailed(RuntimeError):
+    """pip could not install it; the message holds the command and what pip said."""
+
+
+@contextmanager
+def _locked(lock: Path) -> Iterator[None]:
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
+def _run(command: list[str], what: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
+    if done.returncode != 0:
+        raise InstallFailed(f"installing {what} failed: {' '.join(command)}\n{done.stdout}{done.stderr}")
+
+
+def sam_cli() -> Path:
+    """``sam``, installed into ``.venvs/sam`` (about 240 MB) the first time; reused after, offline.
+    Without bytecode (``--no-compile``): the two commands the tests run compile what they import."""
+    venv = VENVS / "sam"
+    sam, stamp = venv / "bin" / "sam", venv / ".requirement"
+    with _locked(VENVS / ".sam.lock"):
+        if not (sam.exists() and stamp.exists() and stamp.read_text() == SAM_REQUIREMENT):
+            _run([sys.executable, "-m", "venv", "--clear", str(venv)], SAM_REQUIREMENT)
+            pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+            _run([*pip, "--disable-pip-version-check", "--no-compile", SAM_REQUIREMENT], SAM_REQUIREMENT)
+            stamp.write_text(SAM_REQUIREMENT)
+    return sam
+
+
+def observability_library(runtime: str, requirements: tuple[str, ...]) -> Path:
+    """The folder holding ``requirements`` for ``runtime``, installed the first time."""
+    wanted = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
+    folder = OBSERVABILITY_HOME / runtime / wanted[:16]
+    stamp = folder / ".requirements.sha256"
+    with _locked(folder.parent / f"{wanted[:16]}.lock"):
+        if not (stamp.exists() and stamp.read_text() == wanted):
+            command = [sys.executable, "-m", "pip", "--python", str(runtime_python(runtime)), "install"]
+            command += ["--quiet", "--disable-pip-version-check", "--target", str(folder), *requirements]
+            _run(command, f"{' '.join(requirements)} for {runtime}")
+            stamp.write_text(wanted)
+    return folder
+
+
+def observability_libraries() -> None:
+    """Every observability library for every runtime found here, 4 installs at a time (the first
+    ones each on another runtime, whose venv it may have to make first)."""
+    runtimes = [name for name, status in available_runtimes().items() if status == "ok"]
+    pairs = [(runtime, requirements) for requirements in OBSERVABILITY for runtime in runtimes]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda pair: observability_library(*pair), pairs))
+
+
+def main() -> int:
+    """Everything, at once; prints what failed (a test needing it tries again, and says why)."""
+    with ThreadPoolExecutor(2) as pool:
+        jobs = {
+            "the SAM CLI": pool.submit(sam_cli),
+            "the observability libraries": pool.submit(observability_libraries),
+        }
+    failed = 0
+    for what, job in jobs.items():
+        error = job.exception()
+        if error is not None:
+            failed += 1
+            print(f"tests.installs: {what}: {error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
