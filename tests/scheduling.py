@@ -13,6 +13,8 @@ LONG_FIRST = (
     "tests/test_terraform.py::test_two_instances_apply",
     "tests/test_terraform.py::test_a_layer_whose_content",
     "tests/test_bench.py::test_quick_run_writes",
+    "tests/test_tree.py::test_a_tree_warms_n_distinct",
+    "tests/test_bench.py::test_quick_tree_run",
     "tests/test_calibration.py::test_the_model_gives",
     "tests/test_terraform.py::test_the_plan_is_what_enable_makes",
     "tests/test_adoption_safety.py::test_fifty_functions",
