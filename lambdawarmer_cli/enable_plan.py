@@ -220,7 +220,15 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
         PingFormat.of(served_settings).scheduled_ping(options.concurrency, options.tenants),
         separators=(",", ":"),
     )
-    plan_schedule(clients, deployed, event, plan, expression=options.schedule, tenants=options.tenants)
+    plan_schedule(
+        clients,
+        deployed,
+        event,
+        plan,
+        expression=options.schedule,
+        tenants=options.tenants,
+        mark=autopilot_mark(deployed.arn) if options.mark else None,
+    )
     plan_legacy_removal(clients, deployed, plan, disabling=False)
     if said := placement_note(deployed):
         plan.notes.append(said)

@@ -177,3 +177,60 @@ def test_every_call_the_autopilot_makes_is_granted_on_its_resource(aws: dict[str
         }
     )
     assert not refused, refused
+
+
+def test_a_deploy_that_resets_the_environment_is_enabled_again_and_disabled_when_untagged(
+    aws: dict[str, Any],
+) -> None:
+    """The function's own pipeline deploys its template (its variables, its layers): the wrapper,
+    the token and the mark in its configuration are gone; the schedule, its role and the tags stay.
+    The schedule's description carries the mark, so the function is still the autopilot's: the
+    sweep enables it again (no ping reaches the handler), and removing the tag disables it."""
+    reconcile = Reconciler()
+    arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
+    assert reconcile(tag_event(arn))[0]["result"].startswith("applied")
+    layers = [
+        layer["Arn"] for layer in aws["lambda"].get_function_configuration(FunctionName="orders")["Layers"]
+    ]
+    aws["lambda"].update_function_configuration(  # the pipeline's deploy, from its own template
+        FunctionName="orders", Layers=layers, Environment={"Variables": {"APP": "v2"}}
+    )
+    [line] = reconcile(SWEEP)
+    assert line["action"] == "enable", line
+    assert line["result"].startswith("applied"), line
+    assert variables(aws, "orders")[AUTOPILOT_VARIABLE] == arn
+    assert variables(aws, "orders")["APP"] == "v2"
+    assert pinged_with(aws, "orders") == 2
+    aws["lambda"].update_function_configuration(  # deployed again, then the team wants it off
+        FunctionName="orders", Layers=layers, Environment={"Variables": {"APP": "v3"}}
+    )
+    aws["lambda"].untag_resource(Resource=arn, TagKeys=[CONCURRENCY_TAG])
+    [line] = reconcile(tag_event(arn))
+    assert line["action"] == "disable", line
+    assert pinged_with(aws, "orders") is None
+
+
+def test_a_schedule_naming_the_mark_but_pinging_another_function_is_no_proof(aws: dict[str, Any]) -> None:
+    """The schedule proves ownership only when it targets the function itself."""
+    reconcile = Reconciler()
+    arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
+    other = function(aws, "other", {})
+    assert reconcile(tag_event(arn))[0]["result"].startswith("applied")
+    found = aws["scheduler"].get_schedule(GroupName=SCHEDULE_GROUP, Name="lambdawarmer.orders")
+    aws["scheduler"].update_schedule(
+        Name=found["Name"],
+        GroupName=SCHEDULE_GROUP,
+        ScheduleExpression=found["ScheduleExpression"],
+        FlexibleTimeWindow=found["FlexibleTimeWindow"],
+        Description=found["Description"],
+        Target={**found["Target"], "Arn": other},
+    )
+    layers = [
+        layer["Arn"] for layer in aws["lambda"].get_function_configuration(FunctionName="orders")["Layers"]
+    ]
+    aws["lambda"].update_function_configuration(
+        FunctionName="orders", Layers=layers, Environment={"Variables": {"APP": "v2"}}
+    )
+    [line] = reconcile(SWEEP)
+    assert line["action"] == "none", line
+    assert "enabled by someone else" in line["result"], line

@@ -14,9 +14,11 @@ as ``fleet enable``/``disable`` apply them:
 - ``lambdawarmer:opt-out=true``, or enabled by someone else (``enable``, the CDK construct...):
   left alone.
 
-It owns a function it enabled: the one proof is its mark
+It owns a function it enabled: the proof is its mark
 (:data:`~lambdawarmer_cli.names.AUTOPILOT_VARIABLE`) in the function's configuration, set in the
-update that sets up the warming. :data:`AUTOPILOT_TAG` only records what it did, for people: anyone
+update that sets up the warming, or the same mark in its schedule's description (a deploy that
+resets the function's variables leaves it: the sweep then enables the function again, or disables
+it when its tag is gone). :data:`AUTOPILOT_TAG` only records what it did, for people: anyone
 allowed lambda:TagResource could forge it. An event's function outside the autopilot's own account
 and region is refused.
 
@@ -44,6 +46,7 @@ from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
 from lambdawarmer.protocol import AUTO
 from lambdawarmer.settings import CONCURRENCY_LIMIT, METRICS_MODES
 
+from .. import resources
 from ..adoption import adopt
 from ..clients import Clients, error_reason, is_aws_error
 from ..deployed import elsewhere, home, read_function, where_said
@@ -51,7 +54,7 @@ from ..disable_plan import plan_disable
 from ..enable_plan import AUTO_MAX_VARIABLE, Options, plan_enable
 from ..exit_status import OK, UsageError
 from ..layers import LayerError, Trusted, check_layer_arn, code_sha256
-from ..names import AUTOPILOT_VARIABLE, RECORD_TAG, autopilot_mark
+from ..names import AUTOPILOT_VARIABLE, RECORD_TAG, autopilot_mark, schedule_description
 from ..pinging import concurrency_argument
 from ..resources import ChangeError
 from ..schedules import DEFAULT_SCHEDULE, ScheduleError
@@ -153,7 +156,8 @@ class Autopilot:
                     f"{where_said(home(self.clients))}: not acted on"
                 )
             else:
-                action, concurrency, why = decide(read_function(self.clients, ref), self.max_concurrency)
+                deployed = read_function(self.clients, ref)
+                action, concurrency, why = decide(self.clients, deployed, self.max_concurrency)
                 line.update(action=action, concurrency=concurrency)
                 line["result"] = why if action == NONE else self._change(ref, action, concurrency)
         except (ChangeError, UsageError, ValueError, argparse.ArgumentTypeError) as error:
@@ -173,7 +177,7 @@ class Autopilot:
         is changed (the tag change's own event, or the sweep, acts on them)."""
 
         def plan_for(deployed: Deployed) -> Plan:
-            if decide(deployed, self.max_concurrency)[:2] != (action, concurrency):
+            if decide(self.clients, deployed, self.max_concurrency)[:2] != (action, concurrency):
                 raise ChangeError("its lambdawarmer tags changed while it was reconciled: nothing changed")
             if action == ENABLE and concurrency is not None:
                 ceiling = auto_ceiling(deployed) if concurrency == AUTO else None
@@ -224,30 +228,43 @@ class Autopilot:
         }
 
 
-def owns(deployed: Deployed) -> bool:
-    """Whether the autopilot enabled ``deployed``: its mark, naming this very function, is in the
-    function's configuration (set with the warming; forging it takes
+def owns(clients: Clients, deployed: Deployed) -> bool:
+    """Whether the autopilot enabled ``deployed``, whatever its tags say: its mark, naming this very
+    function, is in the function's configuration (set with the warming; forging it takes
     lambda:UpdateFunctionConfiguration; a copy of another function's configuration carries the
-    other's), whatever its tags say."""
-    return deployed.variables.get(AUTOPILOT_VARIABLE) == autopilot_mark(deployed.arn)
+    other's), or, when a deploy of the function's own reset its variables, the function's schedule
+    (in lambdawarmer's group, targeting this very function) carries the mark in its description
+    (forging that takes scheduler:UpdateSchedule). The schedule is read only when the
+    configuration has no mark."""
+    mark = autopilot_mark(deployed.arn)
+    if deployed.variables.get(AUTOPILOT_VARIABLE) == mark:
+        return True
+    found = resources.schedule(clients, deployed.schedule_name)
+    return (
+        found is not None
+        and found.get("Description") == schedule_description(deployed.label, mark)
+        and found.get("Target", {}).get("Arn") == deployed.target_arn
+    )
 
 
-def decide(deployed: Deployed, limit: int) -> tuple[str, int | str | None, str]:
+def decide(clients: Clients, deployed: Deployed, limit: int) -> tuple[str, int | str | None, str]:
     """What the function's tags ask of the autopilot: the action, N, and why when nothing is done
     (N above ``limit`` is refused). Raises ArgumentTypeError for a :data:`CONCURRENCY_TAG` value
-    that is not N, ``auto`` or 0."""
+    that is not N, ``auto`` or 0. Ownership is looked at only where it decides."""
     tags = deployed.tags
-    ours = owns(deployed)
     if tags.get(OPT_OUT_TAG, "").strip().lower() == "true":
         return NONE, None, f"left alone: {OPT_OUT_TAG}=true"
     text = tags.get(CONCURRENCY_TAG, "0").strip()
     if text == "0":
-        return (DISABLE, None, "") if ours else (NONE, None, f"left alone: {not_ours(deployed)}")
+        if owns(clients, deployed):
+            return DISABLE, None, ""
+        return NONE, None, f"left alone: {not_ours(deployed)}"
     try:
         concurrency = concurrency_argument(text)
     except argparse.ArgumentTypeError as error:
         raise argparse.ArgumentTypeError(f"{CONCURRENCY_TAG}: {error}, or 0") from None
-    if not ours and (RECORD_TAG in tags or deployed.variables.get(EXEC_WRAPPER_VARIABLE) == WRAPPER_PATH):
+    enabled = RECORD_TAG in tags or deployed.variables.get(EXEC_WRAPPER_VARIABLE) == WRAPPER_PATH
+    if enabled and not owns(clients, deployed):
         return NONE, concurrency, f"left alone: enabled by someone else ({not_ours(deployed)})"
     refused = beyond_limit(deployed, concurrency, limit)
     return (NONE, concurrency, refused) if refused else (ENABLE, concurrency, "")
@@ -270,7 +287,7 @@ def not_ours(deployed: Deployed) -> str:
     """Why ``deployed`` is not the autopilot's, naming its tag when someone put it there."""
     said = (
         f"not enabled by the autopilot: its configuration has no {AUTOPILOT_VARIABLE} naming it "
-        f"({autopilot_mark(deployed.arn)})"
+        f"({autopilot_mark(deployed.arn)}), nor does its schedule's description"
     )
     if AUTOPILOT_TAG in deployed.tags:
         said += f"; its {AUTOPILOT_TAG} tag is not trusted (anyone allowed lambda:TagResource can set it)"
