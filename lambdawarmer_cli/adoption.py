@@ -56,10 +56,14 @@ def adopt(
             return OK, None, None
         try:
             applied = plan.apply(lambda line: print(line, file=out))
-        except ConfigurationChanged:
+        except ConfigurationChanged as changed:
+            written = (
+                f"applied {', '.join(changed.applied)}, but not its configuration"
+                if changed.applied
+                else "nothing was written"
+            )
             print(
-                f"{plan.label}: changed by someone else since it was read; nothing was written, "
-                "reading it again",
+                f"{plan.label}: changed by someone else since it was read; {written}, reading it again",
                 file=out,
             )
             continue

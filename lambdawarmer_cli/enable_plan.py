@@ -55,7 +55,9 @@ MAX_ENVIRONMENT_BYTES = 4096
 class Options:
     """What ``enable`` was asked for (``layer_arn`` None: keep the version of ours attached). The
     autopilot's own: ``mark`` (its mark of ownership set with the warming) and ``auto_max`` (the most
-    ``auto`` may choose, set as ``WARMER_AUTO_MAX``)."""
+    ``auto`` may choose, set as ``WARMER_AUTO_MAX``) and ``metrics_namespace`` (the one namespace it
+    grants cloudwatch:PutMetricData into, in ``put_metric_data`` mode only, whatever the function's
+    own variables say; set as ``WARMER_METRICS_NAMESPACE`` where the function sets none)."""
 
     def __init__(
         self,
@@ -68,8 +70,10 @@ class Options:
         tenants: dict[str, int] | None = None,
         mark: bool = False,
         auto_max: int | None = None,
+        metrics_namespace: str | None = None,
     ) -> None:
         self.concurrency = concurrency
+        self.metrics_namespace = metrics_namespace
         self.mark = mark
         self.auto_max = auto_max
         self.tenants = tenants
@@ -104,6 +108,15 @@ def wanted_variables(deployed: Deployed, options: Options) -> tuple[dict[str, st
         own(SETTINGS["send_metric"].env, "true")
         if options.metrics_mode != SETTINGS["metrics_mode"].default:
             own(SETTINGS["metrics_mode"].env, options.metrics_mode)
+    namespace = SETTINGS["metrics_namespace"]
+    theirs = variables.get(namespace.env)
+    if (
+        options.metrics_mode
+        and options.metrics_namespace
+        and (theirs is None or record.set_it(namespace.env, theirs))
+        and (theirs or namespace.default) != options.metrics_namespace
+    ):
+        own(namespace.env, options.metrics_namespace)
     if options.token and TOKEN_VARIABLE not in variables:
         own(TOKEN_VARIABLE, secrets.token_urlsafe(24))
     if options.mark:
@@ -205,12 +218,11 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
         str(record),
         lambda: clients.lambda_.tag_resource(Resource=deployed.arn, Tags={RECORD_TAG: str(record)}),
     )
-    metrics = settings.send_metric and settings.metrics_mode == METRICS_MODES[1]
     plan_grant(
         clients,
         deployed,
         plan,
-        metrics_namespace=settings.metrics_namespace if metrics else None,
+        metrics_namespace=_granted_namespace(settings, options),
         auto=options.concurrency == AUTO,
     )
     plan.not_ready = not_ready(deployed)
@@ -220,7 +232,15 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
         PingFormat.of(served_settings).scheduled_ping(options.concurrency, options.tenants),
         separators=(",", ":"),
     )
-    plan_schedule(clients, deployed, event, plan, expression=options.schedule, tenants=options.tenants)
+    plan_schedule(
+        clients,
+        deployed,
+        event,
+        plan,
+        expression=options.schedule,
+        tenants=options.tenants,
+        mark=autopilot_mark(deployed.arn) if options.mark else None,
+    )
     plan_legacy_removal(clients, deployed, plan, disabling=False)
     if said := placement_note(deployed):
         plan.notes.append(said)
@@ -236,6 +256,16 @@ def plan_enable(clients: Clients, deployed: Deployed, options: Options) -> Plan:
             + "), then run lambdawarmer enable again"
         )
     return plan
+
+
+def _granted_namespace(settings: WarmerConfig, options: Options) -> str | None:
+    """The namespace the execution role is granted cloudwatch:PutMetricData into (None: none): the
+    settings' in ``put_metric_data`` mode; the autopilot's (``options.metrics_namespace``) only in
+    its own ``put_metric_data`` mode."""
+    if options.metrics_namespace is not None:
+        return options.metrics_namespace if options.metrics_mode == METRICS_MODES[1] else None
+    metrics = settings.send_metric and settings.metrics_mode == METRICS_MODES[1]
+    return settings.metrics_namespace if metrics else None
 
 
 def _provisioned_note(clients: Clients, deployed: Deployed, concurrency: int | str) -> str | None:

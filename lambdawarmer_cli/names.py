@@ -37,6 +37,15 @@ def autopilot_mark(function_arn: str) -> str:
     return function_arn
 
 
+def schedule_description(label: str, mark: str | None) -> str:
+    """The Description of ``enable``'s schedule for ``label``; the autopilot's (``mark``: its mark of
+    ownership) carries the mark too, a second proof of ownership that writing takes
+    scheduler:UpdateSchedule, not lambda:TagResource, and that a deploy resetting the function's
+    variables leaves in place."""
+    said = f"lambdawarmer warm-up ping for {label}"
+    return said if mark is None else f"{said}; {AUTOPILOT_VARIABLE}={mark}"
+
+
 MAX_NAME_LENGTH = 64
 """IAM's limit on a role's name, Scheduler's on a schedule's (an inline policy's is 128)."""
 SEPARATOR = "."

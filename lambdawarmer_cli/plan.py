@@ -20,7 +20,11 @@ from .clients import error_reason
 
 class ConfigurationChanged(RuntimeError):
     """The function's configuration changed after it was read (its RevisionId no longer matches, or
-    an update was under way): nothing was written; read it again and plan again."""
+    an update was under way): the configuration was not written; read it again and plan again.
+    :meth:`Plan.apply` sets :attr:`applied` to the changes it made before (disable's plan stops the
+    pings first)."""
+
+    applied: tuple[str, ...] = ()
 
 
 SHOWN_VARIABLES = {EXEC_WRAPPER_VARIABLE, *(s.env for s in SETTINGS.values() if not s.secret)}
@@ -110,13 +114,14 @@ class Plan:
 
     def apply(self, say: Callable[[str], None]) -> bool:
         """Apply every change in order; False (after saying what was applied) at the first failure.
-        Raises :class:`ConfigurationChanged` when the function changed since it was read (the
-        configuration is the first change, so nothing was applied)."""
+        Raises :class:`ConfigurationChanged` when the function changed since it was read, naming
+        the changes applied before the configuration's."""
         done: list[str] = []
         for index, change in enumerate(self.changes):
             try:
                 change.apply()
-            except ConfigurationChanged:
+            except ConfigurationChanged as changed:
+                changed.applied = tuple(done)
                 raise
             except Exception as error:
                 applied = ", ".join(done) or "nothing"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .clients import error_code
 from .iam import scheduler_policy, scheduler_trust
-from .names import SCHEDULE_GROUP, SCHEDULER_ROLE_POLICY
+from .names import SCHEDULE_GROUP, SCHEDULER_ROLE_POLICY, schedule_description
 from .ping_targets import ping_target
 from .resources import inline_policy, masked_input, role_arn, schedule
 
@@ -31,10 +31,13 @@ def plan_schedule(
     *,
     expression: str,
     tenants: dict[str, int] | None,
+    mark: str | None = None,
 ) -> None:
     """Plan the schedule that sends ``event`` to ``deployed`` on ``expression`` (through a tenant of
-    ``tenants``, when named): its group, its role, the schedule itself."""
-    groups = {group["Name"] for group in clients.scheduler.list_schedule_groups()["ScheduleGroups"]}
+    ``tenants``, when named): its group, its role, the schedule itself (its description carrying
+    ``mark``, the autopilot's mark of ownership, when given)."""
+    pages = clients.scheduler.get_paginator("list_schedule_groups").paginate()
+    groups = {group["Name"] for page in pages for group in page["ScheduleGroups"]}
     plan.add(
         "schedule group",
         SCHEDULE_GROUP if SCHEDULE_GROUP in groups else None,
@@ -59,6 +62,7 @@ def plan_schedule(
         "target": target,
         "input": target_input,
         "flexible window": "OFF",
+        "description": schedule_description(deployed.label, mark),
     }
     current = schedule(clients, deployed.schedule_name)
 
@@ -69,7 +73,7 @@ def plan_schedule(
             "ScheduleExpression": expression,
             "FlexibleTimeWindow": {"Mode": "OFF"},
             "State": state,
-            "Description": f"lambdawarmer warm-up ping for {deployed.label}",
+            "Description": wanted["description"],
             "Target": {"Arn": target, "RoleArn": role_arn(clients, role), "Input": target_input},
         }
         call = clients.scheduler.create_schedule if current is None else clients.scheduler.update_schedule
@@ -105,6 +109,7 @@ def _schedule_view(found: dict[str, Any] | None) -> dict[str, Any] | None:
         "target": target.get("Arn"),
         "input": target.get("Input"),
         "flexible window": found.get("FlexibleTimeWindow", {}).get("Mode"),
+        "description": found.get("Description"),
     }
 
 

@@ -644,6 +644,34 @@ def test_a_change_made_at_the_prompt_is_detected_not_reverted(
     assert now["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/lambdawarmer-wrapper"
 
 
+def test_a_change_made_at_disables_prompt_is_reported_with_what_was_already_removed(
+    aws: dict[str, Any],
+    layered: Callable[..., LambdaEmulator],
+    layer_zip: Path,
+    lambda_revisions: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Disable stops the pings before it writes the configuration: when the configuration changed
+    meanwhile, what it already removed is said, not "nothing was written"."""
+    make_function(aws)
+    layered("orders")
+    status, output = run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip), "--yes")
+    assert status == 0, output
+    prompt = Prompt(lambda: set_variables(aws, {"RELEASE": "2026-12-04"}))  # a pipeline's deploy
+    monkeypatch.setattr("sys.stdin", prompt)
+    status, output = run("disable", "orders")
+    assert status == 0, output
+    assert "nothing was written" not in output
+    assert (
+        "orders: changed by someone else since it was read; applied schedule lambdawarmer/lambdawarmer.orders"
+        in output
+    ), output
+    assert ", but not its configuration, reading it again" in output
+    now = variables(aws)
+    assert now["RELEASE"] == "2026-12-04"
+    assert "AWS_LAMBDA_EXEC_WRAPPER" not in now
+
+
 def test_two_enables_at_once_agree_on_the_token(
     aws: dict[str, Any],
     layered: Callable[..., LambdaEmulator],

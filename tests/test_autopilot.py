@@ -86,7 +86,7 @@ class Reconciler:
             self.actions.add(f"{SERVICES[service]}:{operation}")
 
         clients = Clients(session=session(None, Account(ACCOUNT), REGION, called))
-        settings = {"layer_arn": None, "layer_sha256": None, "dry_run": False, **settings}
+        settings = {"layer_arn": None, "layer_sha256": None, "allow_auto": True, "dry_run": False, **settings}
         start = len(self.log.getvalue())
         Autopilot(clients, log=self.log, **settings).run(event)
         return [json.loads(line) for line in self.log.getvalue()[start:].splitlines()]
@@ -137,10 +137,22 @@ def pinged_with(aws: dict[str, Any], name: str) -> int | str | None:
     return found
 
 
-def role_actions() -> list[dict[str, Any]]:
+def role_actions(*, grants_on_execution_roles: bool = True) -> list[dict[str, Any]]:
+    """The statements of the template's role, its condition GrantsOnExecutionRoles (MetricsMode
+    put_metric_data, or AllowAuto) as given."""
     template = json.loads(json.dumps(load(str(TEMPLATE))))
     policy = template["Resources"]["AutopilotRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-    return statements(policy)
+    found = []
+    for statement in statements(policy):
+        if "Fn::If" in statement:
+            condition, granted, otherwise = statement["Fn::If"]
+            assert condition == "GrantsOnExecutionRoles", condition
+            assert otherwise == {"Ref": "AWS::NoValue"}, otherwise
+            if grants_on_execution_roles:
+                found.append(granted)
+        else:
+            found.append(statement)
+    return found
 
 
 def assert_role_allows(actions: set[str]) -> None:
@@ -221,6 +233,7 @@ def test_a_dry_run_plans_and_logs_but_changes_nothing(
     arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
     configuration = aws["lambda"].get_function_configuration(FunctionName="orders")
     del configuration["ResponseMetadata"]
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "lambdawarmer-autopilot")  # its own function's name
     monkeypatch.setenv("DRY_RUN", "true")
     monkeypatch.setenv("METRICS_MODE", "emf")
     assert handler(tag_event(arn), None) == {"functions": 1, "errors": 0, "refused": 0}
@@ -407,6 +420,8 @@ def test_the_template_gives_the_handler_what_it_reads_and_charts_the_layers_metr
         "METRICS_MODE",
         "MAX_CONCURRENCY",
         "DRY_RUN",
+        "METRICS_NAMESPACE",
+        "ALLOW_AUTO",
     }
     assert template["Parameters"]["Schedule"]["Default"] == DEFAULT_SCHEDULE
     bound = template["Parameters"]["MaxConcurrency"]

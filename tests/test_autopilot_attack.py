@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import io
 import json
+from types import SimpleNamespace
 from typing import Any
 
 from cfnlint.decode.cfn_yaml import load
 
 from lambdawarmer_cli.clients import Clients
-from lambdawarmer_cli.fleet.autopilot import CONCURRENCY_TAG, Autopilot
+from lambdawarmer_cli.fleet.autopilot import CONCURRENCY_TAG, Autopilot, own_names
 from lambdawarmer_cli.fleet.scope import Account, session
 from lambdawarmer_cli.iam import allows
 from lambdawarmer_cli.names import AUTOPILOT_VARIABLE, SCHEDULE_GROUP
@@ -145,21 +146,56 @@ def resource_of(service: str, params: dict[str, Any]) -> str | None:
     return None
 
 
+Call = tuple[str, "str | None", "list[str] | None"]
+"""An AWS call as IAM authorizes it: its action, its resource and the tag keys it writes."""
+
+
+def recorded(calls: list[Call]) -> Clients:
+    """Clients in the autopilot's account and region that record each call they make in ``calls``."""
+
+    def called(event_name: str, params: dict[str, Any], **_: Any) -> None:
+        service, operation = event_name.split(".")[1:3]
+        keys = params.get("TagKeys") or (
+            list(params["Tags"]) if isinstance(params.get("Tags"), dict) else None
+        )
+        calls.append((f"{SERVICES[service]}:{operation}", resource_of(service, params), keys))
+
+    made = session(None, Account(ACCOUNT), REGION)
+    made.events.register("before-parameter-build", called)
+    return Clients(session=made)
+
+
+def tag_keys_allowed(statement: dict[str, Any], keys: list[str] | None) -> bool:
+    """Whether the statement's aws:TagKeys condition (ForAllValues:StringEquals) lets ``keys`` be written."""
+    condition = statement.get("Condition")
+    if condition is None:
+        return True
+    allowed = condition["ForAllValues:StringEquals"]["aws:TagKeys"]
+    return keys is not None and set(keys) <= set(allowed)
+
+
+def refused_calls(calls: list[Call], *, grants_on_execution_roles: bool) -> list[str]:
+    """The calls the template's role does not grant, on their resource, with their tag keys."""
+    statements = [granted(s) for s in role_actions(grants_on_execution_roles=grants_on_execution_roles)]
+    return sorted(
+        {
+            f"{action} on {resource} (tags {keys})"
+            for action, resource, keys in calls
+            if action not in UNGATED
+            and not any(allows(s, action, resource or "*") and tag_keys_allowed(s, keys) for s in statements)
+        }
+    )
+
+
 def test_every_call_the_autopilot_makes_is_granted_on_its_resource(aws: dict[str, Any]) -> None:
     """Its role's resources, not only its actions: enable, a new N, a drifted schedule, disable, and
     disable of a function whose schedule is already gone (which looks for a stack's schedule in
     Scheduler's default group). IAM answers AccessDenied before it says a role or schedule does not
-    exist, so a read the role does not grant fails the whole function."""
-    calls: list[tuple[str, str | None]] = []
-
-    def called(event_name: str, params: dict[str, Any], **_: Any) -> None:
-        service, operation = event_name.split(".")[1:3]
-        calls.append((f"{SERVICES[service]}:{operation}", resource_of(service, params)))
-
-    made = session(None, Account(ACCOUNT), REGION)
-    made.events.register("before-parameter-build", called)
+    exist, so a read the role does not grant fails the whole function. It tags only with the keys
+    of its own records, the only ones its role may write."""
+    calls: list[Call] = []
     autopilot = Autopilot(
-        Clients(session=made), layer_arn=None, layer_sha256=None, dry_run=False, log=io.StringIO()
+        recorded(calls), layer_arn=None, layer_sha256=None, allow_auto=True, dry_run=False, log=io.StringIO()
     )
     arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
     assert autopilot.reconcile(arn)["result"].startswith("applied")
@@ -168,12 +204,151 @@ def test_every_call_the_autopilot_makes_is_granted_on_its_resource(aws: dict[str
     aws["scheduler"].delete_schedule(GroupName=SCHEDULE_GROUP, Name="lambdawarmer.orders")  # drift
     aws["lambda"].untag_resource(Resource=arn, TagKeys=[CONCURRENCY_TAG])
     assert autopilot.reconcile(arn)["result"].startswith("applied")
-    statements = [granted(s) for s in role_actions()]
-    refused = sorted(
-        {
-            f"{action} on {resource}"
-            for action, resource in calls
-            if action not in UNGATED and not any(allows(s, action, resource or "*") for s in statements)
-        }
-    )
+    assert any(keys for _, _, keys in calls)
+    refused = refused_calls(calls, grants_on_execution_roles=True)
     assert not refused, refused
+
+
+def test_without_put_metric_data_or_allow_auto_it_writes_no_policy_on_execution_roles(
+    aws: dict[str, Any],
+) -> None:
+    """MetricsMode emf and AllowAuto false: the role has no iam:PutRolePolicy/DeleteRolePolicy on
+    execution roles, and enabling, a new N and disabling need none; a tag ``auto`` is refused."""
+    calls: list[Call] = []
+    autopilot = Autopilot(
+        recorded(calls),
+        layer_arn=None,
+        layer_sha256=None,
+        metrics_mode="emf",
+        dry_run=False,
+        log=io.StringIO(),
+    )
+    arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
+    assert autopilot.reconcile(arn)["result"].startswith("applied")
+    aws["lambda"].tag_resource(Resource=arn, Tags={CONCURRENCY_TAG: "auto"})
+    line = autopilot.reconcile(arn)
+    assert line["result"].startswith("refused: lambdawarmer:concurrency=auto needs"), line
+    assert "AllowAuto" in line["result"]
+    assert pinged_with(aws, "orders") == 2
+    aws["lambda"].tag_resource(Resource=arn, Tags={CONCURRENCY_TAG: "3"})
+    assert autopilot.reconcile(arn)["result"].startswith("applied")
+    aws["lambda"].untag_resource(Resource=arn, TagKeys=[CONCURRENCY_TAG])
+    assert autopilot.reconcile(arn)["result"].startswith("applied")
+    assert pinged_with(aws, "orders") is None
+    refused = refused_calls(calls, grants_on_execution_roles=False)
+    assert not refused, refused
+
+
+def test_the_autopilot_refuses_to_act_on_its_own_function(aws: dict[str, Any]) -> None:
+    """Tagged, its own function (named by its invocation's ARN or its environment) is not changed."""
+    arn = function(aws, "autopilot", {CONCURRENCY_TAG: "2"})
+    by_context = own_names({}, SimpleNamespace(invoked_function_arn=f"{arn}:live"))
+    by_environment = own_names({"AWS_LAMBDA_FUNCTION_NAME": "autopilot"}, None)
+    for itself in (by_context, by_environment):
+        [line] = Reconciler()(tag_event(arn), itself=itself)
+        assert line["result"] == "refused: it is the autopilot's own function: not acted on", line
+    assert pinged_with(aws, "autopilot") is None
+    assert AUTOPILOT_VARIABLE not in variables(aws, "autopilot")
+
+
+def test_a_deploy_that_resets_the_environment_is_enabled_again_and_disabled_when_untagged(
+    aws: dict[str, Any],
+) -> None:
+    """The function's own pipeline deploys its template (its variables, its layers): the wrapper,
+    the token and the mark in its configuration are gone; the schedule, its role and the tags stay.
+    The schedule's description carries the mark, so the function is still the autopilot's: the
+    sweep enables it again (no ping reaches the handler), and removing the tag disables it."""
+    reconcile = Reconciler()
+    arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
+    assert reconcile(tag_event(arn))[0]["result"].startswith("applied")
+    layers = [
+        layer["Arn"] for layer in aws["lambda"].get_function_configuration(FunctionName="orders")["Layers"]
+    ]
+    aws["lambda"].update_function_configuration(  # the pipeline's deploy, from its own template
+        FunctionName="orders", Layers=layers, Environment={"Variables": {"APP": "v2"}}
+    )
+    [line] = reconcile(SWEEP)
+    assert line["action"] == "enable", line
+    assert line["result"].startswith("applied"), line
+    assert variables(aws, "orders")[AUTOPILOT_VARIABLE] == arn
+    assert variables(aws, "orders")["APP"] == "v2"
+    assert pinged_with(aws, "orders") == 2
+    aws["lambda"].update_function_configuration(  # deployed again, then the team wants it off
+        FunctionName="orders", Layers=layers, Environment={"Variables": {"APP": "v3"}}
+    )
+    aws["lambda"].untag_resource(Resource=arn, TagKeys=[CONCURRENCY_TAG])
+    [line] = reconcile(tag_event(arn))
+    assert line["action"] == "disable", line
+    assert pinged_with(aws, "orders") is None
+
+
+def test_a_schedule_naming_the_mark_but_pinging_another_function_is_no_proof(aws: dict[str, Any]) -> None:
+    """The schedule proves ownership only when it targets the function itself."""
+    reconcile = Reconciler()
+    arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
+    other = function(aws, "other", {})
+    assert reconcile(tag_event(arn))[0]["result"].startswith("applied")
+    found = aws["scheduler"].get_schedule(GroupName=SCHEDULE_GROUP, Name="lambdawarmer.orders")
+    aws["scheduler"].update_schedule(
+        Name=found["Name"],
+        GroupName=SCHEDULE_GROUP,
+        ScheduleExpression=found["ScheduleExpression"],
+        FlexibleTimeWindow=found["FlexibleTimeWindow"],
+        Description=found["Description"],
+        Target={**found["Target"], "Arn": other},
+    )
+    layers = [
+        layer["Arn"] for layer in aws["lambda"].get_function_configuration(FunctionName="orders")["Layers"]
+    ]
+    aws["lambda"].update_function_configuration(
+        FunctionName="orders", Layers=layers, Environment={"Variables": {"APP": "v2"}}
+    )
+    [line] = reconcile(SWEEP)
+    assert line["action"] == "none", line
+    assert "enabled by someone else" in line["result"], line
+
+
+def policies_of(aws: dict[str, Any], role: str) -> list[str]:
+    """The inline policies of ``role``, as JSON text."""
+    iam = aws["iam"]
+    return [
+        json.dumps(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+    ]
+
+
+def test_a_functions_own_variables_do_not_choose_what_its_role_is_granted(aws: dict[str, Any]) -> None:
+    """Whoever may update one function's configuration (and tag it) does not have the autopilot
+    grant its execution role cloudwatch:PutMetricData into a namespace of their choosing: in emf
+    mode it grants none, whatever WARMER_METRICS_MODE says; in put_metric_data mode, only its
+    template's MetricsNamespace, set on the function, and a function of another namespace is refused."""
+    arn = function(aws, "orders", {CONCURRENCY_TAG: "2"})
+    layers = [
+        layer["Arn"] for layer in aws["lambda"].get_function_configuration(FunctionName="orders")["Layers"]
+    ]
+    chosen = {"WARMER_METRICS_MODE": "put_metric_data", "WARMER_METRICS_NAMESPACE": "Billing"}
+    aws["lambda"].update_function_configuration(
+        FunctionName="orders", Layers=layers, Environment={"Variables": chosen}
+    )
+    [line] = Reconciler()(tag_event(arn), metrics_mode="emf")
+    assert line["result"].startswith("applied"), line
+    assert not any("Billing" in text for text in policies_of(aws, "app")), line
+    other = function(aws, "other", {CONCURRENCY_TAG: "2"})
+    aws["lambda"].update_function_configuration(
+        FunctionName="other",
+        Layers=layers,
+        Environment={"Variables": {"WARMER_METRICS_NAMESPACE": "Billing"}},
+    )
+    [line] = Reconciler()(tag_event(other), metrics_mode="put_metric_data", metrics_namespace="Fleet")
+    assert line["result"] == (
+        "refused: its own WARMER_METRICS_NAMESPACE=Billing is not Fleet, the one namespace this autopilot "
+        "grants cloudwatch:PutMetricData into (its template's MetricsNamespace): nothing changed"
+    ), line
+    assert pinged_with(aws, "other") is None
+    fresh = function(aws, "fresh", {CONCURRENCY_TAG: "2"})
+    [line] = Reconciler()(tag_event(fresh), metrics_mode="put_metric_data", metrics_namespace="Fleet")
+    assert line["result"].startswith("applied"), line
+    assert variables(aws, "fresh")["WARMER_METRICS_NAMESPACE"] == "Fleet"
+    granted_text = policies_of(aws, "app")
+    assert any("Fleet" in text for text in granted_text)
+    assert not any("Billing" in text for text in granted_text)

@@ -14,17 +14,21 @@ as ``fleet enable``/``disable`` apply them:
 - ``lambdawarmer:opt-out=true``, or enabled by someone else (``enable``, the CDK construct...):
   left alone.
 
-It owns a function it enabled: the one proof is its mark
+It owns a function it enabled: the proof is its mark
 (:data:`~lambdawarmer_cli.names.AUTOPILOT_VARIABLE`) in the function's configuration, set in the
-update that sets up the warming. :data:`AUTOPILOT_TAG` only records what it did, for people: anyone
+update that sets up the warming, or the same mark in its schedule's description (a deploy that
+resets the function's variables leaves it: the sweep then enables the function again, or disables
+it when its tag is gone). :data:`AUTOPILOT_TAG` only records what it did, for people: anyone
 allowed lambda:TagResource could forge it. An event's function outside the autopilot's own account
-and region is refused.
+and region is refused, as is its own function.
 
 Settings (the template's parameters): ``LAYER_ARN`` and ``LAYER_SHA256`` (the layer version
 attached, its content checked as ``enable --layer-arn --layer-sha256`` checks it; no ``LAYER_ARN``:
 each function keeps the version of ours it has), ``SCHEDULE``, ``METRICS_MODE`` (``emf`` or
 ``put_metric_data``: the ColdStart and round metrics the fleet's dashboard shows, as ``enable
---metrics-mode``; ``none``: none), ``MAX_CONCURRENCY`` (the most N a tag may ask for),
+--metrics-mode``; ``none``: none), ``METRICS_NAMESPACE`` (set on a function that sets none; the only
+namespace granted cloudwatch:PutMetricData), ``ALLOW_AUTO`` (``true``: ``auto`` is taken, else
+refused), ``MAX_CONCURRENCY`` (the most N a tag may ask for),
 ``DRY_RUN`` (``true``: plan and log only). Each function considered is one JSON line in the log.
 """
 
@@ -42,8 +46,9 @@ from lambdawarmer.config import WarmerConfigError
 from lambdawarmer.function_ref import parse_function_ref
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
 from lambdawarmer.protocol import AUTO
-from lambdawarmer.settings import CONCURRENCY_LIMIT, METRICS_MODES
+from lambdawarmer.settings import CONCURRENCY_LIMIT, METRICS_MODES, SETTINGS
 
+from .. import resources
 from ..adoption import adopt
 from ..clients import Clients, error_reason, is_aws_error
 from ..deployed import elsewhere, home, read_function, where_said
@@ -51,7 +56,7 @@ from ..disable_plan import plan_disable
 from ..enable_plan import AUTO_MAX_VARIABLE, Options, plan_enable
 from ..exit_status import OK, UsageError
 from ..layers import LayerError, Trusted, check_layer_arn, code_sha256
-from ..names import AUTOPILOT_VARIABLE, RECORD_TAG, autopilot_mark
+from ..names import AUTOPILOT_VARIABLE, RECORD_TAG, autopilot_mark, schedule_description
 from ..pinging import concurrency_argument
 from ..resources import ChangeError
 from ..schedules import DEFAULT_SCHEDULE, ScheduleError
@@ -60,6 +65,8 @@ from .discovery import Selector, discover
 from .parallel import DEFAULT_WORKERS, in_parallel
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from lambdawarmer.function_ref import FunctionRef
 
     from ..deployed import Deployed
@@ -75,6 +82,9 @@ Never trusted (a tag is anyone's who may tag the function): :func:`owns` says wh
 DEFAULT_MAX_CONCURRENCY = 10
 """The most N a tag may ask for, unless the template's MaxConcurrency says otherwise."""
 ENABLE, DISABLE, NONE = "enable", "disable", "none"
+NAMESPACE_VARIABLE = SETTINGS["metrics_namespace"].env
+DEFAULT_METRICS_NAMESPACE = str(SETTINGS["metrics_namespace"].default)
+PUT_METRIC_DATA = METRICS_MODES[1]
 REFUSED = "refused: "
 """How the result of a function not acted on, for the autopilot's safety, begins."""
 
@@ -92,10 +102,16 @@ class Autopilot:
         metrics_mode: str | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         max_workers: int = DEFAULT_WORKERS,
+        metrics_namespace: str = DEFAULT_METRICS_NAMESPACE,
+        allow_auto: bool = False,
+        itself: frozenset[str] = frozenset(),
         dry_run: bool,
         log: TextIO,
     ) -> None:
         self.clients = clients
+        self.metrics_namespace = metrics_namespace
+        self.allow_auto = allow_auto
+        self.itself = itself
         self.max_concurrency = max_concurrency
         self.max_workers = max_workers
         self.layer_arn = layer_arn
@@ -152,8 +168,10 @@ class Autopilot:
                     f"{REFUSED}it is in {where_said(where)}, not in the autopilot's own "
                     f"{where_said(home(self.clients))}: not acted on"
                 )
+            elif ref.name in self.itself:
+                line["result"] = f"{REFUSED}it is the autopilot's own function: not acted on"
             else:
-                action, concurrency, why = decide(read_function(self.clients, ref), self.max_concurrency)
+                action, concurrency, why = self.decide(read_function(self.clients, ref))
                 line.update(action=action, concurrency=concurrency)
                 line["result"] = why if action == NONE else self._change(ref, action, concurrency)
         except (ChangeError, UsageError, ValueError, argparse.ArgumentTypeError) as error:
@@ -167,13 +185,41 @@ class Autopilot:
             self.log.flush()
         return line
 
+    def decide(self, deployed: Deployed) -> tuple[str, int | str | None, str]:
+        """:func:`decide` with this autopilot's limit and its own refusals."""
+        return decide(self.clients, deployed, self.max_concurrency, self.refusal)
+
+    def refusal(self, deployed: Deployed, concurrency: int | str) -> str | None:
+        """Why enabling ``deployed`` with ``concurrency`` needs a grant the template did not give
+        this autopilot (None: it does not): ``auto`` (cloudwatch:GetMetricData on the execution
+        role) without ``AllowAuto``, or, in ``put_metric_data`` mode, a namespace of the function's
+        own other than the template's ``MetricsNamespace`` (the only one it grants)."""
+        if concurrency == AUTO and not self.allow_auto:
+            return (
+                f"{REFUSED}{CONCURRENCY_TAG}=auto needs cloudwatch:GetMetricData on the function's "
+                "execution role, which this autopilot may not grant (its template's AllowAuto is "
+                "false): nothing changed"
+            )
+        theirs = deployed.variables.get(NAMESPACE_VARIABLE)
+        if (
+            self.metrics_mode == PUT_METRIC_DATA
+            and theirs not in (None, self.metrics_namespace)
+            and not deployed.record.set_it(NAMESPACE_VARIABLE, theirs)
+        ):
+            return (
+                f"{REFUSED}its own {NAMESPACE_VARIABLE}={theirs} is not {self.metrics_namespace}, "
+                "the one namespace this autopilot grants cloudwatch:PutMetricData into (its "
+                "template's MetricsNamespace): nothing changed"
+            )
+        return None
+
     def _change(self, ref: FunctionRef, action: str, concurrency: int | str | None) -> str:
         """``action`` planned (a dry run) or applied; what came of it. Each time adopt reads the
         function again, its tags are read again: when they ask for something else by then, nothing
         is changed (the tag change's own event, or the sweep, acts on them)."""
 
         def plan_for(deployed: Deployed) -> Plan:
-            if decide(deployed, self.max_concurrency)[:2] != (action, concurrency):
+            if self.decide(deployed)[:2] != (action, concurrency):
                 raise ChangeError("its lambdawarmer tags changed while it was reconciled: nothing changed")
             if action == ENABLE and concurrency is not None:
                 ceiling = auto_ceiling(deployed) if concurrency == AUTO else None
@@ -182,6 +228,7 @@ class Autopilot:
                     schedule=self.schedule,
                     layer_arn=self.layer(),
                     metrics_mode=self.metrics_mode,
+                    metrics_namespace=self.metrics_namespace,
                     mark=True,
                     auto_max=self.max_concurrency if ceiling and ceiling > self.max_concurrency else None,
                 )
@@ -224,32 +271,51 @@ class Autopilot:
         }
 
 
-def owns(deployed: Deployed) -> bool:
-    """Whether the autopilot enabled ``deployed``: its mark, naming this very function, is in the
-    function's configuration (set with the warming; forging it takes
+def owns(clients: Clients, deployed: Deployed) -> bool:
+    """Whether the autopilot enabled ``deployed``, whatever its tags say: its mark, naming this very
+    function, is in the function's configuration (set with the warming; forging it takes
     lambda:UpdateFunctionConfiguration; a copy of another function's configuration carries the
-    other's), whatever its tags say."""
-    return deployed.variables.get(AUTOPILOT_VARIABLE) == autopilot_mark(deployed.arn)
+    other's), or, when a deploy of the function's own reset its variables, the function's schedule
+    (in lambdawarmer's group, targeting this very function) carries the mark in its description
+    (forging that takes scheduler:UpdateSchedule). The schedule is read only when the
+    configuration has no mark."""
+    mark = autopilot_mark(deployed.arn)
+    if deployed.variables.get(AUTOPILOT_VARIABLE) == mark:
+        return True
+    found = resources.schedule(clients, deployed.schedule_name)
+    return (
+        found is not None
+        and found.get("Description") == schedule_description(deployed.label, mark)
+        and found.get("Target", {}).get("Arn") == deployed.target_arn
+    )
 
 
-def decide(deployed: Deployed, limit: int) -> tuple[str, int | str | None, str]:
+def decide(
+    clients: Clients,
+    deployed: Deployed,
+    limit: int,
+    refusal: Callable[[Deployed, int | str], str | None] | None = None,
+) -> tuple[str, int | str | None, str]:
     """What the function's tags ask of the autopilot: the action, N, and why when nothing is done
     (N above ``limit`` is refused). Raises ArgumentTypeError for a :data:`CONCURRENCY_TAG` value
-    that is not N, ``auto`` or 0."""
+    that is not N, ``auto`` or 0. Ownership is looked at only where it decides; ``refusal`` says
+    why enabling with N is refused beyond ``limit`` (None: it is not)."""
     tags = deployed.tags
-    ours = owns(deployed)
     if tags.get(OPT_OUT_TAG, "").strip().lower() == "true":
         return NONE, None, f"left alone: {OPT_OUT_TAG}=true"
     text = tags.get(CONCURRENCY_TAG, "0").strip()
     if text == "0":
-        return (DISABLE, None, "") if ours else (NONE, None, f"left alone: {not_ours(deployed)}")
+        if owns(clients, deployed):
+            return DISABLE, None, ""
+        return NONE, None, f"left alone: {not_ours(deployed)}"
     try:
         concurrency = concurrency_argument(text)
     except argparse.ArgumentTypeError as error:
         raise argparse.ArgumentTypeError(f"{CONCURRENCY_TAG}: {error}, or 0") from None
-    if not ours and (RECORD_TAG in tags or deployed.variables.get(EXEC_WRAPPER_VARIABLE) == WRAPPER_PATH):
+    enabled = RECORD_TAG in tags or deployed.variables.get(EXEC_WRAPPER_VARIABLE) == WRAPPER_PATH
+    if enabled and not owns(clients, deployed):
         return NONE, concurrency, f"left alone: enabled by someone else ({not_ours(deployed)})"
-    refused = beyond_limit(deployed, concurrency, limit)
+    refused = beyond_limit(deployed, concurrency, limit) or (refusal and refusal(deployed, concurrency))
     return (NONE, concurrency, refused) if refused else (ENABLE, concurrency, "")
 
 
@@ -270,7 +336,7 @@ def not_ours(deployed: Deployed) -> str:
     """Why ``deployed`` is not the autopilot's, naming its tag when someone put it there."""
     said = (
         f"not enabled by the autopilot: its configuration has no {AUTOPILOT_VARIABLE} naming it "
-        f"({autopilot_mark(deployed.arn)})"
+        f"({autopilot_mark(deployed.arn)}), nor does its schedule's description"
     )
     if AUTOPILOT_TAG in deployed.tags:
         said += f"; its {AUTOPILOT_TAG} tag is not trusted (anyone allowed lambda:TagResource can set it)"
@@ -307,7 +373,8 @@ def _plan_mark(clients: Clients, deployed: Deployed, plan: Plan, mark: str | Non
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    """The Lambda function's handler, configured by its environment (see the module's docstring)."""
+    """The Lambda function's handler, configured by its environment (see the module's docstring);
+    it never acts on its own function (``context``'s ARN, or its environment's name)."""
     environment = os.environ
     metrics_mode = environment.get("METRICS_MODE", "none").strip().lower()
     if metrics_mode not in (*METRICS_MODES, "none"):
@@ -328,7 +395,17 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         layer_sha256=environment.get("LAYER_SHA256") or None,
         schedule=schedule,
         metrics_mode=None if metrics_mode == "none" else metrics_mode,
+        metrics_namespace=environment.get("METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE,
+        allow_auto=environment.get("ALLOW_AUTO", "false").strip().lower() == "true",
+        itself=own_names(environment, context),
         dry_run=environment.get("DRY_RUN", "false").strip().lower() == "true",
         log=sys.stdout,
     )
     return autopilot.run(event)
+
+
+def own_names(environment: Mapping[str, str], context: Any) -> frozenset[str]:
+    """The autopilot's own function's names, from its invocation's ARN and its environment."""
+    arn = getattr(context, "invoked_function_arn", None)
+    names = {environment.get("AWS_LAMBDA_FUNCTION_NAME"), parse_function_ref(str(arn)).name if arn else None}
+    return frozenset(name for name in names if name)
