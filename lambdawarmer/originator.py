@@ -348,7 +348,7 @@ class Originator:
 
         place = ping.tree
         assert place is not None
-        why = refusal(place, ping.index, ping.total, self.config)
+        why = refusal(place, ping.index, ping.total, self.config, epoch_ms(time.monotonic()))
         if why is not None:
             logger.warning("lambdawarmer: not relayed: %s", why)
             return None

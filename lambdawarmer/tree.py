@@ -40,6 +40,11 @@ SKEW_MARGIN_MS = 50
 """What the release instant allows for the hosts' clocks disagreeing (NTP keeps them within a few
 ms; the margin also takes what a round measures, with the safety factor, when that is more)."""
 HOP_MS = 100
+RELAY_WINDOW_MS = 30_000
+"""How long after its round's release instant a relay payload is still relayed: a new environment's
+init takes up to 10 s on Lambda, its invoke's connection up to 3 s, twice when first refused, with
+room to spare. An older one is a replay (its proof does not expire): it only holds, as a flat
+round's payload does, and never invokes its share again."""
 """What each level adds beyond its send spread: the invoke routed, the relay started sending."""
 
 
@@ -168,10 +173,11 @@ def child_places(
     }
 
 
-def refusal(place: TreePlace, index: int, total: int, config: WarmerConfig) -> str | None:
+def refusal(place: TreePlace, index: int, total: int, config: WarmerConfig, now_ms: int) -> str | None:
     """Why a relay's payload is not relayed (None: it is): it must come from the owner (a token is
     set, so its proof was checked), ask for a share of the round within it and the cap, at most
-    :data:`MAX_DEPTH` deep."""
+    :data:`MAX_DEPTH` deep, for a round whose release instant is at most :data:`RELAY_WINDOW_MS`
+    before ``now_ms`` (epoch ms)."""
     if config.token is None:
         return (
             "a tree round's relay payload is relayed only with WARMER_TOKEN set (a tokenless ping is "
@@ -186,6 +192,11 @@ def refusal(place: TreePlace, index: int, total: int, config: WarmerConfig) -> s
         place.depth >= 1 and place.depth + depth_of(index + 1, place.last, place.fan) <= MAX_DEPTH
     ):
         return f"a relay payload deeper than {MAX_DEPTH} levels or wider than the cap"
+    if now_ms - place.release_at > RELAY_WINDOW_MS:
+        return (
+            f"a relay payload of a round {(now_ms - place.release_at) / 1000:,.0f} s old (replayed?): "
+            f"relayed only within {RELAY_WINDOW_MS // 1000} s of its release instant"
+        )
     return None
 
 

@@ -4,10 +4,16 @@ tree round costs the originator before it sends anything."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+import pytest
+
+from lambdawarmer.protocol import TreePlace, fanout_payload
 from lambdawarmer.settings import CONCURRENCY_LIMIT
 from lambdawarmer.timing import cpu_share
 from lambdawarmer.tree import fitting_tree
+
+from .test_tree import TOKEN, Start, direct, tree_function
 
 SMALLEST_MB = 128
 PLANNING_BUDGET_MS = 500
@@ -24,3 +30,23 @@ def test_choosing_a_tree_at_the_largest_cap_costs_little_of_a_small_functions_ti
     spent_ms = (time.process_time() - started) * 1000
     assert plan is None  # no time left: every allowance was tried
     assert spent_ms / cpu_share(SMALLEST_MB) < PLANNING_BUDGET_MS, spent_ms
+
+
+@pytest.mark.e2e
+def test_an_old_relay_payload_replayed_is_not_relayed(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path
+) -> None:
+    """A relay payload's proof has no expiry: replayed after its round (captured from a durable
+    execution's stored input, say), it made the relay invoke its whole share again, N - 2 invokes
+    for one, where a flat round's replayed payload holds one environment. A relay takes its share
+    only while its round's release instant is recent enough for a new environment to be starting it."""
+    function = tree_function(tmp_path, layer_zip)
+    function.memory_mb = 512
+    emulator = start_emulator(function)
+    old = int(time.time() * 1000) - 10 * 60 * 1000  # a round of ten minutes ago
+    place = TreePlace(release_at=old, last=10, fan=6, depth=1, answer_by=old + 1_000)
+    answer, invocations = direct(emulator, fanout_payload(2, 10, "c", 100, TOKEN, tree=place))
+    assert answer["warmed"] is True, answer  # still a ping: never the handler's
+    assert "subtree" not in answer
+    assert len(invocations) == 1, [i.event for i in invocations]
+    assert any("not relayed" in line and "old" in line for line in emulator.output())
