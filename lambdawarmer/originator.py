@@ -291,7 +291,7 @@ class Originator:
         """One tree round as ``plan`` shapes it, counted in ``tally``; how late (ms) its last arrival
         was against the model (kept, with the safety factor, for the next tree round), and how many
         answers came from an instance that had answered already."""
-        from .tree import child_places, epoch_ms, explain_failed, subtree_of
+        from .tree import child_places, epoch_ms, explain_failed, scope_of, subtree_of
 
         started = time.monotonic()
         release_at = epoch_ms(started + plan.release_in_ms / 1000)
@@ -299,7 +299,15 @@ class Originator:
         # comes later was not holding at the release instant, and the rest of the time is a top-up's
         answers_due = min(deadline, started + SAFETY * plan.needed_ms / 1000)
         answer_by = epoch_ms(answers_due) - ANSWER_ALLOWANCE_MS
-        places = child_places(2, total, plan.fan, depth=1, release_at=release_at, answer_by=answer_by)
+        places = child_places(
+            2,
+            total,
+            plan.fan,
+            depth=1,
+            release_at=release_at,
+            answer_by=answer_by,
+            scope=scope_of(target, tenant),
+        )
         hold_ms = round(plan.release_in_ms + (plan.depth - 1) * ANSWER_ALLOWANCE_MS)
         result = self._fanout_once().run(
             target,
@@ -342,13 +350,18 @@ class Originator:
             epoch_ms,
             explain_failed,
             refusal,
+            scope_of,
             subtree_of,
             subtree_release_at,
         )
 
         place = ping.tree
         assert place is not None
-        why = refusal(place, ping.index, ping.total, self.config, epoch_ms(time.monotonic()))
+        target, tenant = invoked_function(context), getattr(context, "tenant_id", None)
+        scope = scope_of(target, tenant)
+        why = refusal(
+            place, ping.index, ping.total, self.config, now_ms=epoch_ms(time.monotonic()), scope=scope
+        )
         if why is not None:
             logger.warning("lambdawarmer: not relayed: %s", why)
             return None
@@ -378,16 +391,22 @@ class Originator:
                 release_at - place.release_at,
             )
         places = child_places(
-            first, place.last, place.fan, depth=depth, release_at=release_at, answer_by=answer_by
+            first,
+            place.last,
+            place.fan,
+            depth=depth,
+            release_at=release_at,
+            answer_by=answer_by,
+            scope=scope,
         )
         hold_ms = max(0, release_at - epoch_ms(now)) + (below - 1) * ANSWER_ALLOWANCE_MS
         result = self._fanout_once().run(
-            invoked_function(context),
+            target,
             ping.total,
             ping.correlation_id or "",
             own_deadline,
             hold_ms,
-            tenant=getattr(context, "tenant_id", None),
+            tenant=tenant,
             places=places,
             answers_by=answers_by,
         )

@@ -20,6 +20,7 @@ set), its share within the round and the cap; a tokenless ping stays one flat ro
 
 from __future__ import annotations
 
+import json
 import math
 import time
 
@@ -32,6 +33,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .config import WarmerConfig
     from .fanout import Round
+    from .function_ref import FunctionRef
 
 MAX_DEPTH = 3
 """The deepest level of a tree round (the originator is 0): far below Lambda's recursive-loop
@@ -164,20 +166,29 @@ def epoch_ms(monotonic: float) -> int:
     return int(time.time() * 1000 + (monotonic - time.monotonic()) * 1000)
 
 
+def scope_of(target: FunctionRef, tenant: str | None) -> str:
+    """The scope a tree round's payloads are proven for: the function and qualifier its invokes go
+    to, and the tenant they go through (a relay reads its own from its context)."""
+    return json.dumps([target.function, target.qualifier, tenant], separators=(",", ":"))
+
+
 def child_places(
-    first: int, last: int, fan: int, *, depth: int, release_at: int, answer_by: int
+    first: int, last: int, fan: int, *, depth: int, release_at: int, answer_by: int, scope: str
 ) -> dict[int, TreePlace]:
     """The place of each child a sender at ``depth - 1`` invokes for its share ``first``..``last``."""
     return {
-        start: TreePlace(release_at, end, fan, depth, answer_by) for start, end in blocks(first, last, fan)
+        start: TreePlace(release_at, end, fan, depth, answer_by, scope=scope)
+        for start, end in blocks(first, last, fan)
     }
 
 
-def refusal(place: TreePlace, index: int, total: int, config: WarmerConfig, now_ms: int) -> str | None:
+def refusal(
+    place: TreePlace, index: int, total: int, config: WarmerConfig, *, now_ms: int, scope: str
+) -> str | None:
     """Why a relay's payload is not relayed (None: it is): it must come from the owner (a token is
     set, so its proof was checked), ask for a share of the round within it and the cap, at most
     :data:`MAX_DEPTH` deep, for a round whose release instant is at most :data:`RELAY_WINDOW_MS`
-    before ``now_ms`` (epoch ms)."""
+    before ``now_ms`` (epoch ms), proven for the relay's own ``scope`` (:func:`scope_of`)."""
     if config.token is None:
         return (
             "a tree round's relay payload is relayed only with WARMER_TOKEN set (a tokenless ping is "
@@ -196,6 +207,11 @@ def refusal(place: TreePlace, index: int, total: int, config: WarmerConfig, now_
         return (
             f"a relay payload of a round {(now_ms - place.release_at) / 1000:,.0f} s old (replayed?): "
             f"relayed only within {RELAY_WINDOW_MS // 1000} s of its release instant"
+        )
+    if place.scope != scope:
+        return (
+            "a relay payload proven for another function, version, alias or tenant than the one it "
+            "reached (replayed?)"
         )
     return None
 

@@ -3,17 +3,21 @@ tree round costs the originator before it sends anything."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import pytest
 
-from lambdawarmer.protocol import TreePlace, fanout_payload
+from emulator import LambdaEmulator
+from lambdawarmer.protocol import FANOUT_KEY, TreePlace, fanout_payload
 from lambdawarmer.settings import CONCURRENCY_LIMIT
 from lambdawarmer.timing import cpu_share
 from lambdawarmer.tree import fitting_tree
 
-from .test_tree import TOKEN, Start, direct, tree_function
+from .conftest import lambda_client
+from .test_small_functions import needs_cpu_shares
+from .test_tree import TENANTED, TOKEN, Start, direct, tree_function
 
 SMALLEST_MB = 128
 PLANNING_BUDGET_MS = 500
@@ -50,3 +54,38 @@ def test_an_old_relay_payload_replayed_is_not_relayed(
     assert "subtree" not in answer
     assert len(invocations) == 1, [i.event for i in invocations]
     assert any("not relayed" in line and "old" in line for line in emulator.output())
+
+
+def relay_payloads(emulator: LambdaEmulator) -> list[bytes]:
+    """The payloads the emulator's invocations carried that asked a relay to invoke its share."""
+    found = []
+    for invocation in emulator.invocations:
+        place = json.loads(invocation.event).get(FANOUT_KEY)
+        if isinstance(place, dict) and place.get("last", 0) > place.get("index", 0):
+            found.append(invocation.event)
+    return found
+
+
+@needs_cpu_shares
+def test_a_relay_payload_replayed_through_another_tenant_is_not_relayed_for_it(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path
+) -> None:
+    """A relay invokes through the tenant it was reached in, and the proof named none: a payload
+    the originator sent to a relay of tenant acme's tree, replayed at once through tenant mallory
+    (anyone who may invoke the function), made the relay invoke its share for mallory, which no
+    authenticated ping named. A relay takes its share only where its payload was proven for."""
+    function = tree_function(tmp_path, layer_zip, TENANTED)
+    function.tenant_isolation = True
+    emulator = start_emulator(function)
+    client = lambda_client(emulator)
+    event = {"warmer": True, "tenants": {"acme": 40}, "token": TOKEN}
+    answer = client.invoke(FunctionName="orders", TenantId="acme", Payload=json.dumps(event))
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    captured = relay_payloads(emulator)
+    assert captured  # a tree round: its relays' payloads
+    before = len(emulator.invocations)
+    answer = client.invoke(FunctionName="orders", TenantId="mallory", Payload=captured[0])
+    assert json.loads(answer["Payload"].read())["warmed"] is True  # a ping all the same: it holds
+    tenants = [invocation.tenant for invocation in emulator.invocations[before:]]
+    assert tenants == ["mallory"], tenants
+    assert any("proven for another" in line for line in emulator.output())

@@ -6,7 +6,16 @@ import json
 
 from ..logs import bounded, logger
 from ..settings import CONCURRENCY_LIMIT, TENANTS_FIELD, TOKEN_FIELD, parse_tenants
-from .proofs import MAX_CORRELATION_ID_LENGTH, TREE_FIELDS, proof, same, well_typed, whole
+from .proofs import (
+    MAX_CORRELATION_ID_LENGTH,
+    MAX_SCOPE_LENGTH,
+    SCOPE_FIELD,
+    TREE_FIELDS,
+    proof,
+    same,
+    well_typed,
+    whole,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -84,19 +93,26 @@ class TreePlace:
     """Where a fanned-out ping of a tree round stands: every instance holds until ``release_at``
     (epoch ms, by its own clock); a relay (``last`` above its index) invokes the indexes after its
     own up to ``last``, in blocks of at most ``fan``, at ``depth`` (1: invoked by the originator),
-    its answer due by ``answer_by`` (epoch ms)."""
+    its answer due by ``answer_by`` (epoch ms); ``scope``: the function, qualifier and tenant it was
+    sent to (tree.scope_of; None: not said, and not relayed)."""
 
-    __slots__ = ("answer_by", "depth", "fan", "last", "release_at")
+    __slots__ = ("answer_by", "depth", "fan", "last", "release_at", "scope")
 
-    def __init__(self, release_at: int, last: int, fan: int, depth: int, answer_by: int) -> None:
+    def __init__(
+        self, release_at: int, last: int, fan: int, depth: int, answer_by: int, *, scope: str | None = None
+    ) -> None:
         self.release_at = release_at
         self.last = last
         self.fan = fan
         self.depth = depth
         self.answer_by = answer_by
+        self.scope = scope
 
-    def as_fields(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in TREE_FIELDS}
+    def as_fields(self) -> dict[str, object]:
+        fields: dict[str, object] = {name: getattr(self, name) for name in TREE_FIELDS}
+        if self.scope is not None:
+            fields[SCOPE_FIELD] = self.scope
+        return fields
 
 
 def _position(value: object) -> int:
@@ -255,7 +271,9 @@ class PingFormat:
         tree = None
         values = [whole(data.get(name)) for name in TREE_FIELDS]
         if all(value is not None and value >= 0 for value in values):
-            tree = TreePlace(*values)  # type: ignore[arg-type]
+            scope = data.get(SCOPE_FIELD)
+            in_scope = scope if isinstance(scope, str) and len(scope) <= MAX_SCOPE_LENGTH else None
+            tree = TreePlace(*values, scope=in_scope)  # type: ignore[arg-type]
         return Ping(
             PingKind.FANNED_OUT,
             index,

@@ -13,6 +13,10 @@ MAX_CORRELATION_ID_LENGTH = 128
 PROVEN_FIELDS = ("index", "total", "hold_ms", "correlation_id")
 TREE_FIELDS = ("release_at", "last", "fan", "depth", "answer_by")
 """A tree round's fields (protocol.pings): proven too whenever one is present."""
+SCOPE_FIELD = "scope"
+"""A tree round's payload's scope (text): the function, qualifier and tenant it was sent to, proven
+with the tree's fields, so a relay takes its share only where the originator sent it."""
+MAX_SCOPE_LENGTH = 1024
 
 
 def whole(value: object) -> int | None:
@@ -31,7 +35,14 @@ def well_typed(data: Mapping[str, object]) -> bool:
     numbers_ok = all(whole(value) is not None for value in (index, total)) and all(
         value is None or whole(value) is not None for value in (hold_ms, *(data.get(n) for n in TREE_FIELDS))
     )
-    return numbers_ok and isinstance(correlation_id, str) and len(correlation_id) <= MAX_CORRELATION_ID_LENGTH
+    scope = data.get(SCOPE_FIELD)
+    scope_ok = scope is None or (isinstance(scope, str) and len(scope) <= MAX_SCOPE_LENGTH)
+    return (
+        numbers_ok
+        and scope_ok
+        and isinstance(correlation_id, str)
+        and len(correlation_id) <= MAX_CORRELATION_ID_LENGTH
+    )
 
 
 def proof(token: str, data: Mapping[str, object]) -> str:
@@ -40,7 +51,8 @@ def proof(token: str, data: Mapping[str, object]) -> str:
     import hashlib
     import hmac
 
-    fields = PROVEN_FIELDS + TREE_FIELDS if any(name in data for name in TREE_FIELDS) else PROVEN_FIELDS
+    tree = any(name in data for name in TREE_FIELDS)
+    fields = (*PROVEN_FIELDS, *TREE_FIELDS, SCOPE_FIELD) if tree else PROVEN_FIELDS
     message = json.dumps([data.get(name) for name in fields], separators=(",", ":"))
     return hmac.new(_as_bytes(token), _as_bytes(message), hashlib.sha256).hexdigest()
 
