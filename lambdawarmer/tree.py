@@ -185,15 +185,11 @@ def child_places(
 def refusal(
     place: TreePlace, index: int, total: int, config: WarmerConfig, *, now_ms: int, scope: str
 ) -> str | None:
-    """Why a relay's payload is not relayed (None: it is): it must come from the owner (a token is
-    set, so its proof was checked), ask for a share of the round within it and the cap, at most
-    :data:`MAX_DEPTH` deep, for a round whose release instant is at most :data:`RELAY_WINDOW_MS`
-    before ``now_ms`` (epoch ms), proven for the relay's own ``scope`` (:func:`scope_of`)."""
-    if config.token is None:
-        return (
-            "a tree round's relay payload is relayed only with WARMER_TOKEN set (a tokenless ping is "
-            "one flat round)"
-        )
+    """Why a relay's payload is not relayed (None: it is). It came from the owner (a tree's place is
+    read only with a token set, so its proof was checked: protocol.pings); it must ask for a share
+    of the round within it and the cap, at most :data:`MAX_DEPTH` deep, for a round whose release
+    instant is at most :data:`RELAY_WINDOW_MS` before ``now_ms`` (epoch ms), proven for the relay's
+    own ``scope`` (:func:`scope_of`)."""
     if not 2 <= index < place.last <= total <= config.max_concurrency:
         return (
             f"a relay payload asking for more than its share (indexes {index + 1} to {place.last} of "

@@ -4,6 +4,9 @@ tree round costs the originator before it sends anything."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from lambdawarmer.timing import cpu_share
 from lambdawarmer.tree import fitting_tree
 
 from .conftest import lambda_client
+from .test_imports import ROOT
 from .test_small_functions import needs_cpu_shares
 from .test_tree import TENANTED, TOKEN, Start, direct, tree_function
 
@@ -89,3 +93,43 @@ def test_a_relay_payload_replayed_through_another_tenant_is_not_relayed_for_it(
     tenants = [invocation.tenant for invocation in emulator.invocations[before:]]
     assert tenants == ["mallory"], tenants
     assert any("proven for another" in line for line in emulator.output())
+
+
+def test_a_tree_payload_to_a_tokenless_function_is_a_flat_one(tmp_path: Path) -> None:
+    """A tokenless function never sends a tree round, so a tree-shaped payload there is anyone's:
+    it is held as a flat fanned-out payload, exactly as before trees (it made the instance load
+    the originator, the fan-out and the AWS client, and make a client, ~1 s at 128 MB)."""
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return event\n")
+    place = {"release_at": 0, "last": 2, "fan": 2, "depth": 1, "answer_by": 0}
+    event = {FANOUT_KEY: {"index": 2, "total": 2, "correlation_id": "c", "hold_ms": 0, **place}}
+    script = (
+        "import json, sys, time\n"
+        "from awslambdaric.lambda_context import LambdaContext\n"
+        "import lambdawarmer.handler as layer\n"
+        "context = LambdaContext('r', None, None, int(time.time() * 1000) + 30000, "
+        "'arn:aws:lambda:us-east-1:123456789012:function:orders')\n"
+        f"answer = layer.handler({event!r}, context)\n"
+        "print(json.dumps([answer, sorted(m for m in sys.modules if m.startswith('lambdawarmer'))]))\n"
+    )
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}",
+        "LAMBDAWARMER_HANDLER": "app.handler",
+        "AWS_LAMBDA_FUNCTION_NAME": "orders",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    answer, loaded = json.loads(result.stdout.splitlines()[-1])
+    assert answer["warmed"] is True, answer
+    assert not {
+        "lambdawarmer.originator",
+        "lambdawarmer.tree",
+        "lambdawarmer.fanout",
+        "lambdawarmer.aws",
+    } & set(loaded), loaded

@@ -55,7 +55,7 @@ class Ping:
     configured delay; the receiver bounds it). ``warning`` says why a requested concurrency was
     not used as given. ``tenants``: on a function that isolates tenants, the tenants to warm and
     how many each (the ping's ``tenants`` field; None: the ``WARMER_TENANTS`` setting, if any).
-    ``tree``: a fanned-out ping of a tree round (see tree.py), else None.
+    ``tree``: a fanned-out ping of a tree round (see tree.py; read only with a token set), else None.
     """
 
     __slots__ = ("auto", "correlation_id", "hold_ms", "index", "kind", "tenants", "total", "tree", "warning")
@@ -270,7 +270,9 @@ class PingFormat:
         hold_ms = hold if hold is not None and hold >= 0 else None
         tree = None
         values = [whole(data.get(name)) for name in TREE_FIELDS]
-        if all(value is not None and value >= 0 for value in values):
+        # a tokenless function never sends a tree round: there a tree's place is anyone's, and the
+        # payload is held as a flat round's, exactly as before trees
+        if self.token is not None and all(value is not None and value >= 0 for value in values):
             scope = data.get(SCOPE_FIELD)
             in_scope = scope if isinstance(scope, str) and len(scope) <= MAX_SCOPE_LENGTH else None
             tree = TreePlace(*values, scope=in_scope)  # type: ignore[arg-type]
