@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from emulator import LambdaEmulator
+from lambdawarmer.function_ref import FunctionRef
 from lambdawarmer.protocol import FANOUT_KEY, TreePlace, fanout_payload
 from lambdawarmer.settings import CONCURRENCY_LIMIT
 from lambdawarmer.timing import cpu_share
-from lambdawarmer.tree import fitting_tree
+from lambdawarmer.tree import fitting_tree, scope_of
 
 from .conftest import lambda_client
 from .test_imports import ROOT
@@ -133,3 +134,30 @@ def test_a_tree_payload_to_a_tokenless_function_is_a_flat_one(tmp_path: Path) ->
         "lambdawarmer.fanout",
         "lambdawarmer.aws",
     } & set(loaded), loaded
+
+
+@pytest.mark.e2e
+def test_a_far_future_release_instant_holds_no_environment_past_its_function_time(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path
+) -> None:
+    """A relay payload (proven, in scope) whose release instant is an hour away: the relay still
+    sends its share, and it and every environment it invoked answer (a report, never the
+    function's timeout) within the function's time: holds are capped, not the payload's."""
+    function = tree_function(tmp_path, layer_zip)
+    function.memory_mb = 512
+    emulator = start_emulator(function)
+    now = int(time.time() * 1000)
+    scope = scope_of(FunctionRef(function.arn, "$LATEST"), None)
+    place = TreePlace(now + 3_600_000, 4, 2, 1, now + 3_600_000, scope=scope)
+    started = time.monotonic()
+    answer, invocations = direct(emulator, fanout_payload(2, 4, "c", 100, TOKEN, tree=place))
+    assert time.monotonic() - started < function.timeout_s + 2, answer
+    assert answer["warmed"] is True, answer
+    # its children hold to their own time's end, past the relay's: reported, not waited for
+    below = answer["subtree"]
+    assert len(below["instances"]) + len(below["failures"]) == 2, below
+    waited = time.monotonic()
+    while any(i.finished_at is None for i in emulator.invocations) and time.monotonic() - waited < 30:
+        time.sleep(0.1)
+    assert len(invocations) == 3
+    assert [i.status for i in emulator.invocations] == ["success"] * 3
