@@ -341,15 +341,17 @@ class Originator:
         self.tree_allowance_ms = SAFETY * late_ms
         return late_ms
 
-    def relay(self, ping: Ping, context: Any) -> Subtree | None:
+    def relay(self, ping: Ping, context: Any) -> Subtree:
         """A relay's part of a tree round: invoke its share, each child with its place; what they
-        warmed (None: the payload is not relayed, which is said, and the instance only holds)."""
+        warmed (when the payload is not relayed, which is logged, none of its share sent, and why:
+        the instance only holds)."""
         from .tree import (
             child_places,
             depth_of,
             epoch_ms,
             explain_failed,
             refusal,
+            refused,
             scope_of,
             subtree_of,
             subtree_release_at,
@@ -364,7 +366,7 @@ class Originator:
         )
         if why is not None:
             logger.warning("lambdawarmer: not relayed: %s", why)
-            return None
+            return refused(why, ping.index, place)
         # its client first (a second at 128 MB when new): then when its invokes can arrive
         self.prepare_relay()
         now = time.monotonic()

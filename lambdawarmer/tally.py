@@ -40,6 +40,7 @@ class Tally:
         held_at = [r.held_at for r in reports]
         warm_held_at = [r.held_at for r in reports if not r.cold]
         sent_below = not_sent_below = 0
+        reasons = [outcome.reason for outcome in not_sent]
         for report in reports:
             below = report.subtree
             if below is not None:
@@ -47,6 +48,7 @@ class Tally:
                 failures += [Failure(number, one.index, one.reason) for one in below.failures]
                 sent_below += sum(level.invocations_sent for level in below.levels)
                 not_sent_below += below.not_sent
+                reasons.append(below.not_sent_reason)
                 held_at += list(below.held_at or ())
         before = len(self.instances)
         for instance_id, cold, provisioned in answered:
@@ -66,7 +68,7 @@ class Tally:
                 invocations_sent=len(sent) + sent_below,
                 invocations_failed=len(failures),
                 invocations_not_sent=len(not_sent) + not_sent_below,
-                not_sent_reason=not_sent[0].reason if not_sent else None,
+                not_sent_reason=next((reason for reason in reasons if reason), None),
                 instances_warmed=len(self.instances),
                 tree=tree,
             )

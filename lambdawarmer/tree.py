@@ -232,12 +232,14 @@ def subtree_of(result: Round, depth: int, own_held_at: int | None = None) -> Sub
     instances: list[tuple[str, bool, bool]] = []
     failures: list[Failure] = []
     not_sent = 0
+    reasons: list[str] = []
     levels = [LevelReport(depth - 1, 1, result.sent_count, result.send_spread_ms, result.handshakes)]
     held = [own_held_at] if own_held_at is not None else []
     for outcome in result.outcomes:
         report = outcome.report
         if not outcome.sent:
             not_sent += 1
+            reasons.append(outcome.reason or "")
             continue
         if report is None:
             failures.append(Failure(0, outcome.index, outcome.reason or ""))
@@ -250,9 +252,22 @@ def subtree_of(result: Round, depth: int, own_held_at: int | None = None) -> Sub
             instances += below.instances
             failures += below.failures
             not_sent += below.not_sent
+            reasons += [below.not_sent_reason] if below.not_sent_reason else []
             levels += below.levels
             if below.held_at:
                 held += list(below.held_at)
     return Subtree(
-        instances, failures, not_sent, merge_levels(levels), (min(held), max(held)) if held else None
+        instances,
+        failures,
+        not_sent,
+        merge_levels(levels),
+        (min(held), max(held)) if held else None,
+        not_sent_reason=next((reason for reason in reasons if reason), None),
     )
+
+
+def refused(why: str, index: int, place: TreePlace) -> Subtree:
+    """What a relay that does not take its share answers (:func:`refusal` says ``why``): none of
+    it sent."""
+    reason = f"not sent: a relay did not take its share: {why}"
+    return Subtree([], [], place.last - index, [], None, not_sent_reason=reason)

@@ -196,7 +196,9 @@ def test_a_forged_relay_payload_and_one_asking_for_more_than_its_share_are_refus
         greedy = fanout_payload(2, total, "c", 100, TOKEN, tree=TreePlace(0, last, 6, 1, 2**41))
         answer, invocations = direct(emulator, greedy)
         assert answer["warmed"] is True, answer
-        assert "subtree" not in answer
+        # none of its share sent, and the answer says why
+        assert answer["subtree"]["instances"] == [], answer
+        assert "more than its share" in answer["subtree"]["not_sent_reason"], answer
         assert len(invocations) == 1
     assert any("more than its share" in line for line in emulator.output())
 

@@ -19,10 +19,10 @@ from lambdawarmer.settings import CONCURRENCY_LIMIT
 from lambdawarmer.timing import cpu_share
 from lambdawarmer.tree import fitting_tree, scope_of
 
-from .conftest import lambda_client
+from .conftest import OVERLAPPING_HANDLER, lambda_client
 from .test_imports import ROOT
 from .test_small_functions import needs_cpu_shares
-from .test_tree import TENANTED, TOKEN, Start, direct, tree_function
+from .test_tree import TENANTED, TOKEN, Start, direct, ping, tree_function
 
 SMALLEST_MB = 128
 PLANNING_BUDGET_MS = 500
@@ -56,7 +56,8 @@ def test_an_old_relay_payload_replayed_is_not_relayed(
     place = TreePlace(release_at=old, last=10, fan=6, depth=1, answer_by=old + 1_000)
     answer, invocations = direct(emulator, fanout_payload(2, 10, "c", 100, TOKEN, tree=place))
     assert answer["warmed"] is True, answer  # still a ping: never the handler's
-    assert "subtree" not in answer
+    assert answer["subtree"]["instances"] == [], answer
+    assert "old" in answer["subtree"]["not_sent_reason"], answer
     assert len(invocations) == 1, [i.event for i in invocations]
     assert any("not relayed" in line and "old" in line for line in emulator.output())
 
@@ -167,3 +168,31 @@ def test_a_far_future_release_instant_holds_no_environment_past_its_function_tim
     settled(emulator)
     assert len(invocations) == 3
     assert [i.status for i in emulator.invocations] == ["success"] * 3
+
+
+AHEAD = (
+    OVERLAPPING_HANDLER
+    + """
+import os, time
+_true_time = time.time
+try:  # the first environment (the originator's) keeps true time, every other runs a minute ahead
+    os.close(os.open(os.environ["FIRST_MARKER"], os.O_CREAT | os.O_EXCL))
+except FileExistsError:
+    time.time = lambda: _true_time() + 60
+"""
+)
+
+
+@needs_cpu_shares
+def test_a_relay_that_refuses_its_share_is_accounted_for_with_its_reason(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path
+) -> None:
+    """A relay that does not take its share (here its clock runs a minute ahead, far beyond the
+    margin, so the round looks replayed) answers all the same: its share was reported nowhere,
+    neither sent nor not sent, and the originator's report did not add up. Now its answer says the
+    share was not sent, and why."""
+    function = tree_function(tmp_path, layer_zip, AHEAD, FIRST_MARKER=str(tmp_path / "first"))
+    emulator = start_emulator(function)
+    report, _ = ping(emulator, 40)  # contracts.accounted: every invoke counted
+    assert report["rounds"][0]["tree"] is not None
+    assert "did not take its share" in report["not_sent_reason"], report

@@ -69,11 +69,11 @@ def merge_levels(levels: list[LevelReport]) -> list[LevelReport]:
 
 class Subtree:
     """The instances a relay's invokes warmed below it (``instances``: id, cold, provisioned), the
-    invokes below it that brought no report (``failures``, by index, and ``not_sent``), each level's
-    sending, and when the instances below it started holding (``held_at``: earliest and latest,
-    epoch ms, each by its clock)."""
+    invokes below it that brought no report (``failures``, by index, and ``not_sent``, the first
+    one's reason in ``not_sent_reason``), each level's sending, and when the instances below it
+    started holding (``held_at``: earliest and latest, epoch ms, each by its clock)."""
 
-    __slots__ = ("failures", "held_at", "instances", "levels", "not_sent")
+    __slots__ = ("failures", "held_at", "instances", "levels", "not_sent", "not_sent_reason")
 
     def __init__(
         self,
@@ -82,18 +82,22 @@ class Subtree:
         not_sent: int,
         levels: list[LevelReport],
         held_at: tuple[int, int] | None,
+        *,
+        not_sent_reason: str | None = None,
     ) -> None:
         self.instances = instances
         self.failures = failures
         self.not_sent = not_sent
         self.levels = levels
         self.held_at = held_at
+        self.not_sent_reason = not_sent_reason
 
     def as_dict(self) -> dict[str, object]:
         return {
             "instances": [list(instance) for instance in self.instances],
             "failures": [failure.as_dict() for failure in self.failures],
             "not_sent": self.not_sent,
+            "not_sent_reason": self.not_sent_reason,
             "levels": [level.as_dict() for level in self.levels],
             "held_at": list(self.held_at) if self.held_at else None,
         }
@@ -107,10 +111,12 @@ class Subtree:
         ]
         held = list_field(data.get("held_at"))
         held_at = (held[0], held[1]) if len(held) == 2 and all(isinstance(h, int) for h in held) else None
+        reason = data.get("not_sent_reason")
         return cls(
             instances,
             [Failure.from_dict(one) for one in list_field(data.get("failures")) if isinstance(one, dict)],
             count_field(data, "not_sent"),
             [LevelReport.from_dict(one) for one in list_field(data.get("levels")) if isinstance(one, dict)],
             held_at,  # type: ignore[arg-type]
+            not_sent_reason=reason if isinstance(reason, str) else None,
         )
