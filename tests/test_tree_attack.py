@@ -79,6 +79,7 @@ def settled(emulator: LambdaEmulator) -> None:
         time.sleep(0.1)
 
 
+@pytest.mark.e2e
 @needs_cpu_shares
 def test_a_relay_payload_replayed_through_another_tenant_is_not_relayed_for_it(
     start_emulator: Start, tmp_path: Path, layer_zip: Path
@@ -183,6 +184,7 @@ except FileExistsError:
 )
 
 
+@pytest.mark.e2e
 @needs_cpu_shares
 def test_a_relay_that_refuses_its_share_is_accounted_for_with_its_reason(
     start_emulator: Start, tmp_path: Path, layer_zip: Path
