@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from types import SimpleNamespace
 from typing import Any
 
 from cfnlint.decode.cfn_yaml import load
 
 from lambdawarmer_cli.clients import Clients
-from lambdawarmer_cli.fleet.autopilot import CONCURRENCY_TAG, Autopilot, own_names
+from lambdawarmer_cli.fleet.autopilot import AUTOPILOT_TAG, CONCURRENCY_TAG, Autopilot, own_names
 from lambdawarmer_cli.fleet.scope import Account, session
 from lambdawarmer_cli.iam import allows
 from lambdawarmer_cli.names import AUTOPILOT_VARIABLE, SCHEDULE_GROUP
 
-from .control_plane import REGION, code_zip
+from .control_plane import REGION, code_zip, run
 from .test_autopilot import (
     ACCOUNT,
     SERVICES,
@@ -352,3 +353,40 @@ def test_a_functions_own_variables_do_not_choose_what_its_role_is_granted(aws: d
     granted_text = policies_of(aws, "app")
     assert any("Fleet" in text for text in granted_text)
     assert not any("Billing" in text for text in granted_text)
+
+
+def test_the_guides_rollback_disables_only_what_the_autopilot_enabled(aws: dict[str, Any]) -> None:
+    """The guide's one-step rollback (``fleet disable --tag lambdawarmer:autopilot
+    --autopilot-owned``) selects by a tag anyone allowed lambda:TagResource may forge: a tenant who
+    forges it on a function a person enabled does not have that person's warming taken away; that
+    function is a row saying it was left, and the autopilot's own (its mark in the configuration,
+    or, after a deploy reset its variables, in its schedule) are disabled."""
+    reconcile = Reconciler()
+    ours = function(aws, "ours", {CONCURRENCY_TAG: "2"})
+    redeployed = function(aws, "redeployed", {CONCURRENCY_TAG: "2"})
+    for arn in (ours, redeployed):
+        assert reconcile(tag_event(arn))[0]["result"].startswith("applied")
+    layers = [
+        layer["Arn"]
+        for layer in aws["lambda"].get_function_configuration(FunctionName="redeployed")["Layers"]
+    ]
+    aws["lambda"].update_function_configuration(
+        FunctionName="redeployed", Layers=layers, Environment={"Variables": {"APP": "v2"}}
+    )  # the team's deploy: the autopilot's mark is left only in the schedule's description
+    theirs = function(aws, "theirs", {"owner": "cli"})
+    status, output = run("fleet", "enable", "--tag", "owner=cli", "--concurrency", "4", "--yes")
+    assert status == 0, output
+    aws["lambda"].tag_resource(Resource=theirs, Tags={AUTOPILOT_TAG: "enabled concurrency=4"})  # forged
+    status, output = run("fleet", "disable", "--tag", AUTOPILOT_TAG, "--autopilot-owned", "--yes")
+    assert status == 0, output
+    assert pinged_with(aws, "theirs") == 4, output
+    assert pinged_with(aws, "ours") is None, output
+    assert pinged_with(aws, "redeployed") is None, output
+    rows = {
+        cells[2]: cells[4:]
+        for cells in (re.split(r" {2,}", line) for line in output.splitlines())
+        if len(cells) == 6
+    }
+    assert rows["theirs"][0] == "WARN", output
+    assert rows["theirs"][1].startswith("left: not enabled by the autopilot"), output
+    assert "3 function(s): 2 OK, 1 WARN, 0 FAIL" in output, output

@@ -13,6 +13,9 @@ enable and disable show every plan first, then apply them (at a terminal, after 
 --yes; --dry-run changes nothing), each function read and planned again as it is applied. enable does
 not ping: each schedule does, and the table shows status's checks once applied. One account, region
 or function that fails is a row of its own; the others go on, and running again finishes it.
+``fleet disable --autopilot-owned`` disables only the functions the autopilot enabled (its
+:func:`~lambdawarmer_cli.fleet.autopilot.owns`, never a tag): each other one is a WARN row saying
+why it was left.
 
 Exit statuses: 0 done, no FAIL; 2 usage (refused before anything is read or changed); 3 an account,
 region or function could not be reached or read; 5 a change failed, or a function cannot be changed
@@ -39,12 +42,13 @@ from ..clients import Clients
 from ..disable_plan import plan_disable
 from ..enable_plan import Options, plan_enable
 from ..exit_status import OK, UsageError, epilog
+from ..fleet.autopilot import not_ours, owns
 from ..fleet.costing import budget_rows
 from ..fleet.discovery import Selector, discover
 from ..fleet.parallel import DEFAULT_WORKERS
 from ..fleet.scope import DEFAULT_ROLE, organization_accounts, parse_account_ids, parse_regions, reach
 from ..fleet.table import Row, as_json, rows_sorted, table, totals
-from ..fleet.work import Fleet, Outcome, PlanFor, Target
+from ..fleet.work import Fleet, Left, Outcome, PlanFor, Target
 from ..history import DEFAULT_DAYS, MAX_DAYS
 from ..layers import LayerError
 from ..pinging import concurrency_argument
@@ -117,7 +121,13 @@ def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
     enable.add_argument("--metrics", action="store_true", help="ColdStart/WarmStart and round metrics (EMF)")
     enable.add_argument("--metrics-mode", choices=METRICS_MODES, help="implies --metrics")
     enable.add_argument("--no-token", action="store_true", help="no WARMER_TOKEN (default: a random one)")
-    subcommands.add_parser("disable", parents=[which, aws, change], help="disable every function")
+    disable = subcommands.add_parser("disable", parents=[which, aws, change], help="disable every function")
+    disable.add_argument(
+        "--autopilot-owned",
+        action="store_true",
+        help="only the functions the autopilot enabled (its mark in the configuration or schedule, "
+        "never a tag); each other one is a row saying it was left",
+    )
     cost = subcommands.add_parser(
         "cost", parents=[which, aws], help="N for each function within a monthly budget, from its history"
     )
@@ -160,7 +170,10 @@ def run(arguments: argparse.Namespace, out: TextIO, on_call: Callable[..., None]
         return _report(outcomes + fleet.map("checking", targets, fleet.status), arguments, out)
     if arguments.fleet_command == "cost":
         return _cost(fleet, arguments, out)
-    plan_for = _enable_plans(arguments) if arguments.fleet_command == "enable" else _disable_plan
+    if arguments.fleet_command == "enable":
+        plan_for = _enable_plans(arguments)
+    else:
+        plan_for = _autopilots_only(_disable_plan) if arguments.autopilot_owned else _disable_plan
     return _change(fleet, arguments, out, plan_for)
 
 
@@ -189,6 +202,18 @@ def _enable_plans(arguments: argparse.Namespace) -> PlanFor:
 
 def _disable_plan(clients: Clients, deployed: Deployed) -> Plan:
     return plan_disable(clients, deployed)
+
+
+def _autopilots_only(plan_for: PlanFor) -> PlanFor:
+    """``plan_for`` on a function the autopilot :func:`~lambdawarmer_cli.fleet.autopilot.owns`;
+    any other is left, saying why (as it is read again when applied, so is its ownership)."""
+
+    def plan(clients: Clients, deployed: Deployed) -> Plan:
+        if not owns(clients, deployed):
+            raise Left(not_ours(deployed))
+        return plan_for(clients, deployed)
+
+    return plan
 
 
 def _change(fleet: Fleet, arguments: argparse.Namespace, out: TextIO, plan_for: PlanFor) -> int:

@@ -26,7 +26,7 @@ from ..commands.status import run_checks
 from ..deployed import Deployed, read_function
 from ..exit_status import AWS_FAILED, CHANGE_FAILED, OK, STATUS_FAILED, UsageError
 from ..resources import ChangeError
-from ..setup_checks import FAIL
+from ..setup_checks import FAIL, WARN
 from ..setup_checks import OK as CHECK_OK
 from .parallel import in_parallel
 from .scope import Account, session
@@ -44,6 +44,12 @@ R = TypeVar("R")
 PlanFor = Callable[["Clients", Deployed], "Plan"]
 WARMED = re.compile(r"concurrency (\w+)|tenants ([^(]+) \(through")
 """N as the schedule check states it (``concurrency 3`` or ``tenants acme 3, globex 2 (through``)."""
+
+
+class Left(ChangeError):
+    """A function the command leaves as it is, on purpose (the message says why): its own row,
+    WARN, not a failure. Raised by a plan found when applying, it is that function's failure (it
+    changed since it was planned)."""
 
 
 @dataclass(frozen=True)
@@ -174,10 +180,13 @@ class Fleet:
         return read_function(clients, self.ref(target), None if tags is None else dict(tags))
 
     def plan(self, target: Target, plan_for: PlanFor) -> Plan | Outcome:
-        """``target``'s plan (nothing applied), or its failed row when it cannot be read or planned."""
+        """``target``'s plan (nothing applied), or its row when it is left (WARN), or cannot be read
+        or planned (FAIL)."""
         clients = self.clients(target.scope)
         try:
             return plan_for(clients, read_function(clients, self.ref(target)))
+        except Left as left:
+            return Outcome(self.row(target, WARN, f"left: {left}"), OK)
         except (ChangeError, UsageError) as error:  # in a fleet, that function's refusal: the others go on
             return self.failed(target, f"cannot: {error}", CHANGE_FAILED)
         except Exception as error:
