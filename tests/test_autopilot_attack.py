@@ -30,6 +30,7 @@ from .test_autopilot import (
     pinged_with,
     role_actions,
     tag_event,
+    tags,
     variables,
     zip_sha256,
 )
@@ -382,6 +383,8 @@ def test_the_guides_rollback_disables_only_what_the_autopilot_enabled(aws: dict[
     assert pinged_with(aws, "theirs") == 4, output
     assert pinged_with(aws, "ours") is None, output
     assert pinged_with(aws, "redeployed") is None, output
+    assert AUTOPILOT_TAG not in tags(aws, ours), output  # its record goes with its warming
+    assert AUTOPILOT_TAG in tags(aws, theirs), output
     rows = {
         cells[2]: cells[4:]
         for cells in (re.split(r" {2,}", line) for line in output.splitlines())

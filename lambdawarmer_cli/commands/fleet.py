@@ -42,7 +42,7 @@ from ..clients import Clients
 from ..disable_plan import plan_disable
 from ..enable_plan import Options, plan_enable
 from ..exit_status import OK, UsageError, epilog
-from ..fleet.autopilot import not_ours, owns
+from ..fleet.autopilot import not_ours, owns, plan_mark
 from ..fleet.costing import budget_rows
 from ..fleet.discovery import Selector, discover
 from ..fleet.parallel import DEFAULT_WORKERS
@@ -205,13 +205,16 @@ def _disable_plan(clients: Clients, deployed: Deployed) -> Plan:
 
 
 def _autopilots_only(plan_for: PlanFor) -> PlanFor:
-    """``plan_for`` on a function the autopilot :func:`~lambdawarmer_cli.fleet.autopilot.owns`;
-    any other is left, saying why (as it is read again when applied, so is its ownership)."""
+    """``plan_for`` on a function the autopilot :func:`~lambdawarmer_cli.fleet.autopilot.owns`,
+    its record tag removed last, as the autopilot's own disable does; any other is left, saying why
+    (as it is read again when applied, so is its ownership)."""
 
     def plan(clients: Clients, deployed: Deployed) -> Plan:
         if not owns(clients, deployed):
             raise Left(not_ours(deployed))
-        return plan_for(clients, deployed)
+        planned = plan_for(clients, deployed)
+        plan_mark(clients, deployed, planned, None)
+        return planned
 
     return plan
 

@@ -237,7 +237,7 @@ class Autopilot:
             else:
                 plan = plan_disable(self.clients, deployed)
                 mark = None
-            _plan_mark(self.clients, deployed, plan, mark)
+            plan_mark(self.clients, deployed, plan, mark)
             return plan
 
         if self.dry_run:
@@ -360,7 +360,7 @@ def auto_ceiling(deployed: Deployed) -> int | None:
         return None
 
 
-def _plan_mark(clients: Clients, deployed: Deployed, plan: Plan, mark: str | None) -> None:
+def plan_mark(clients: Clients, deployed: Deployed, plan: Plan, mark: str | None) -> None:
     """:data:`AUTOPILOT_TAG` set to ``mark`` (None: removed), the plan's last change."""
 
     def apply() -> None:
