@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from .settings import ARGUMENTS, HOOK, SETTINGS, TOKEN_FIELD, WARMER_SCOPES, Setting, mask
-from .timing import INIT_ALLOWANCE_MS, MAX_EXTRA_HOLD_MS
+from .timing import INIT_ALLOWANCE_MS, longest_hold_ms
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,11 +56,11 @@ class WarmerConfig:
     @property
     def read_timeout_ms(self) -> int:
         """How long a fanned-out invoke may wait for its answer: ``invoke_timeout`` when set, else the
-        longest hold (the delay plus the send spread, at most :data:`MAX_EXTRA_HOLD_MS`) plus a cold
+        longest hold (the delay plus 10 s: :func:`~.timing.longest_hold_ms`) plus a cold
         instance's init. The round as a whole is also bounded by the function's remaining time."""
         if self.invoke_timeout is not None:
             return self.invoke_timeout
-        return self.delay + MAX_EXTRA_HOLD_MS + INIT_ALLOWANCE_MS
+        return longest_hold_ms(self.delay) + INIT_ALLOWANCE_MS
 
     @property
     def auto_fallback_instances(self) -> int:

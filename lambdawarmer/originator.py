@@ -341,10 +341,10 @@ class Originator:
         self.tree_allowance_ms = SAFETY * late_ms
         return late_ms
 
-    def relay(self, ping: Ping, context: Any) -> Subtree:
-        """A relay's part of a tree round: invoke its share, each child with its place; what they
-        warmed (when the payload is not relayed, which is logged, none of its share sent, and why:
-        the instance only holds)."""
+    def relay(self, ping: Ping, context: Any, *, arrived_ms: int) -> Subtree:
+        """A relay's part of a tree round (its ping reached it at ``arrived_ms``, epoch ms): invoke
+        its share, each child with its place; what they warmed (when the payload is not relayed,
+        which is logged, none of its share sent, and why: the instance only holds)."""
         from .tree import (
             child_places,
             depth_of,
@@ -385,6 +385,7 @@ class Originator:
             fan=place.fan,
             below=below,
             delay_ms=self.config.delay,
+            arrived_ms=arrived_ms,
         )
         if release_at != place.release_at:
             logger.warning(
@@ -414,7 +415,7 @@ class Originator:
         )
         if release_at != place.release_at:
             # an instance that has answered is frozen: this one stays until its subtree releases,
-            # its invokes having left by then
+            # its invokes having left by then (within the cap on a hold: subtree_release_at)
             release = time.monotonic() + (release_at - epoch_ms(time.monotonic())) / 1000
             time.sleep(max(0.0, min(own_deadline, release) - time.monotonic()))
         explain_failed(result, places)

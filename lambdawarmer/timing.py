@@ -55,6 +55,12 @@ INIT_ALLOWANCE_MS = 10_000
 """Lambda's limit on an environment's init phase: a cold fanned-out instance may take this long to start."""
 
 
+def longest_hold_ms(delay_ms: int) -> int:
+    """The cap on any hold of an environment in a round: the delay plus :data:`MAX_EXTRA_HOLD_MS`
+    (an instance's hold, a late relay's wait for its subtree from its arrival)."""
+    return delay_ms + MAX_EXTRA_HOLD_MS
+
+
 def cpu_share(memory_mb: int) -> float:
     """The share of one vCPU a single thread of a ``memory_mb`` function gets (at most one)."""
     return min(max(memory_mb, 128), ONE_VCPU_MB) / ONE_VCPU_MB
@@ -138,7 +144,7 @@ def round_budget(
         return RoundBudget(1, 0.0, 0, 0.0)
     opening_ms = handshakes * handshake_ms_for(memory_mb)
     spread_ms = expected_send_spread_ms(send_ms, instances, memory_mb) + opening_ms
-    hold_ms = delay_ms + min(MAX_EXTRA_HOLD_MS, round(max(spread_ms, extra_hold_ms)))
+    hold_ms = min(longest_hold_ms(delay_ms), delay_ms + round(max(spread_ms, extra_hold_ms)))
     return RoundBudget(instances, spread_ms, hold_ms, spread_ms + hold_ms + ANSWER_ALLOWANCE_MS, handshakes)
 
 

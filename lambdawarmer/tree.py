@@ -27,7 +27,7 @@ import time
 from .instance import PROVISIONED
 from .protocol import Failure, TreePlace
 from .protocol.subtrees import LevelReport, Subtree, merge_levels
-from .timing import ANSWER_ALLOWANCE_MS, cold_init_ms_for, round_budget
+from .timing import ANSWER_ALLOWANCE_MS, cold_init_ms_for, longest_hold_ms, round_budget
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -141,24 +141,36 @@ def fitting_tree(
 
 
 def subtree_release_at(
-    release_at: int, now_ms: int, memory_mb: int, *, fan: int, below: int, delay_ms: int
+    release_at: int, now_ms: int, memory_mb: int, *, fan: int, below: int, delay_ms: int, arrived_ms: int
 ) -> int:
     """The release instant a relay gives its subtree (``below`` levels under it, ``fan`` wide), its
-    clock at ``now_ms``: the round's, unless its invokes cannot arrive by then (it started late, a
-    new environment's init first): then the first instant after the round's, a whole number of
-    late steps later, that they can meet. A step is what a new relay is late by: its own init and
-    its subtree's, and its subtree's sends. Relays late by less (all of a first ping's, each a new
-    environment) so pick one instant from the same payload: their subtrees hold together, none
-    released before another's invokes arrive (they would find it idle and use it again), so the
-    round's instances are distinct ones, there for the next ping."""
+    clock at ``now_ms``, the ping having reached it at ``arrived_ms``: the round's, unless its
+    invokes cannot arrive by then (it started late, a new environment's init first): then the first
+    instant after the round's, a whole number of late steps later, that they can meet. A step is
+    what a new relay is late by: its own init and its subtree's, and its subtree's sends. Relays
+    late by less (all of a first ping's, each a new environment) so pick one instant from the same
+    payload: their subtrees hold together, none released before another's invokes arrive (they
+    would find it idle and use it again), so the round's instances are distinct ones, there for
+    the next ping.
+
+    A late relay stays until that instant (an instance that has answered is frozen), and a step
+    holds the delay: a relay a little late would wait nearly twice the delay. So the instant is at
+    most its arrival plus the cap on every hold (:func:`~.timing.longest_hold_ms`, the delay plus
+    10 s). Capped, the relay and its subtree still release together, at the latest instant it can
+    meet itself (its invokes arrive and hold the delay by then, unless the cap leaves them no time:
+    they then hold the delay, as for a payload past its instant). Keeping the step's instant for the
+    subtree alone would not hold it together: each child's hold is cut by the same cap, at its own
+    time. Only the instant shared with other late subtrees is given up, by a relay that could not
+    keep it within the cap."""
     step_level_ms = level_ms(memory_mb, fan) + HOP_MS
-    arrived_ms = now_ms + below * step_level_ms
-    if arrived_ms + delay_ms + SKEW_MARGIN_MS <= release_at:
+    arrived_below_ms = now_ms + below * step_level_ms
+    if arrived_below_ms + delay_ms + SKEW_MARGIN_MS <= release_at:
         return release_at
     init_ms = cold_init_ms_for(memory_mb)
     step_ms = 2 * init_ms + below * step_level_ms + delay_ms + SKEW_MARGIN_MS
-    needed_ms = arrived_ms + init_ms + delay_ms + SKEW_MARGIN_MS - release_at
-    return round(release_at + math.ceil(needed_ms / step_ms) * step_ms)
+    needed_ms = arrived_below_ms + init_ms + delay_ms + SKEW_MARGIN_MS - release_at
+    stepped = round(release_at + math.ceil(needed_ms / step_ms) * step_ms)
+    return min(stepped, arrived_ms + longest_hold_ms(delay_ms))
 
 
 def epoch_ms(monotonic: float) -> int:

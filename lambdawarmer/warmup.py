@@ -20,7 +20,7 @@ from .instance import ENVIRONMENT, PROVISIONED, ExecutionEnvironment
 from .logs import apply_level, log_fields, logger
 from .protocol.durable import ENVELOPE_FIELD, execution_input, execution_result
 from .protocol.pings import PingFormat, PingKind
-from .timing import MAX_EXTRA_HOLD_MS, time_left_ms
+from .timing import longest_hold_ms, time_left_ms
 from .version import __version__
 
 # Imported where needed, not here: what only a ping needs (its report), what only metrics need,
@@ -167,7 +167,7 @@ class Warmer:
             arrived = int(time.time() * 1000)
             tree = ping.tree
             if tree is not None and tree.last > ping.index:
-                report.subtree = self._originator_once().relay(ping, context)
+                report.subtree = self._originator_once().relay(ping, context, arrived_ms=arrived)
             report.held_at = arrived
             self._hold(ping, context)
         answer = report.as_dict()
@@ -189,7 +189,7 @@ class Warmer:
             hold_ms = wanted if wanted > 0 else 0 if relayed else delay
         else:
             hold_ms = delay if ping.hold_ms is None else ping.hold_ms
-        hold_ms = min(hold_ms, delay + MAX_EXTRA_HOLD_MS, time_left_ms(context, self.config.read_timeout_ms))
+        hold_ms = min(hold_ms, longest_hold_ms(delay), time_left_ms(context, self.config.read_timeout_ms))
         time.sleep(hold_ms / 1000)
 
     def _originator_once(self) -> Originator:

@@ -20,7 +20,16 @@ from emulator import LambdaEmulator
 from emulator.faults import Fault
 from lambdawarmer.protocol import FANOUT_KEY, TreePlace, fanout_payload
 from lambdawarmer.settings import SETTINGS
-from lambdawarmer.tree import MAX_DEPTH, SKEW_MARGIN_MS, blocks, plan_tree, subtree_release_at
+from lambdawarmer.timing import longest_hold_ms
+from lambdawarmer.tree import (
+    HOP_MS,
+    MAX_DEPTH,
+    SKEW_MARGIN_MS,
+    blocks,
+    level_ms,
+    plan_tree,
+    subtree_release_at,
+)
 
 from . import contracts
 from .conftest import OVERLAPPING_HANDLER, lambda_client, write_function
@@ -125,13 +134,33 @@ def test_relays_late_by_less_than_a_step_give_their_subtrees_one_release_instant
     their subtrees hold until one instant (none released before another's invokes arrive, which
     would find its environments idle and use them again), one their invokes can meet."""
     release_at, shape = 1_000_000, {"fan": 8, "below": 1, "delay_ms": 75}
-    on_time = subtree_release_at(release_at, release_at - 2_000, 128, **shape)
-    assert on_time == release_at
-    late = [subtree_release_at(release_at, release_at + ms, 128, **shape) for ms in (0, 150, 300, 450)]
+
+    def instant(now_ms: int) -> int:  # each relay's client loaded in a second after its ping came
+        return subtree_release_at(release_at, now_ms, 128, arrived_ms=now_ms - 1_000, **shape)
+
+    assert instant(release_at - 2_000) == release_at
+    late = [instant(release_at + ms) for ms in (0, 150, 300, 450)]
     assert len(set(late)) == 1, late
     assert late[0] > release_at + 450
-    much_later = subtree_release_at(release_at, late[0], 128, **shape)
+    much_later = instant(late[0])
     assert much_later > late[0]  # a relay later than the step: a later instant it can meet
+
+
+@pytest.mark.parametrize("delay_ms", [75, 7_000, 9_000, 60_000])
+def test_a_late_relay_holds_no_longer_than_any_hold_and_its_subtree_can_meet_its_instant(
+    delay_ms: int,
+) -> None:
+    """A relay that just misses the round's instant (128 MB, its client loaded in a second) stays
+    until its subtree's instant: within the cap on every hold from its arrival (the delay plus
+    10 s), whatever the delay the setting allows; its invokes can still arrive and hold the delay
+    by then, and the instant is a later one than the round's."""
+    release_at, shape = 1_000_000, {"fan": 8, "below": 1, "delay_ms": delay_ms}
+    arrives_below_ms = level_ms(128, 8) + HOP_MS
+    now_ms = round(release_at - arrives_below_ms - delay_ms - SKEW_MARGIN_MS) + 1
+    arrived_ms = now_ms - 1_000
+    instant = subtree_release_at(release_at, now_ms, 128, arrived_ms=arrived_ms, **shape)
+    assert release_at < instant <= arrived_ms + longest_hold_ms(delay_ms)
+    assert instant >= now_ms + arrives_below_ms + delay_ms + SKEW_MARGIN_MS
 
 
 def relay_fault(fault: Fault) -> Callable[[bytes], Fault | None]:
