@@ -29,6 +29,7 @@ from lambdawarmer.function_ref import FunctionRef, parse_function_ref
 from lambdawarmer.layer_paths import WRAPPER_PATH
 from lambdawarmer.timing import DEADLINE_MARGIN_MS
 from lambdawarmer_cli.clients import Clients
+from lambdawarmer_cli.exit_status import NOT_ALL_WARM, OK
 from lambdawarmer_cli.iam import allows, role_statements
 from lambdawarmer_cli.names import (
     RECORD_TAG,
@@ -864,8 +865,11 @@ def test_status_judges_lambdas_default_timeout_at_128_mb_with_the_round_model(
     budget = scheduled_round(128, 10, 75)
     assert f"needs ~{budget.timeout_needed_ms:,.0f} ms" in line, output
     assert f"up to {(budget.worst_case_ms + DEADLINE_MARGIN_MS) / 1000:.1f} s" in line, output
-    # 40 do not fit flat at 3 s: the owner's pings (enable set a token) send a tree, priced beside flat
-    assert run("enable", "orders", "--concurrency", "40", "--publish", str(layer_zip))[0] == 0
+    # 40 do not fit flat at 3 s: the owner's pings (enable set a token) send a tree, priced beside flat.
+    # enable's first ping may find fewer than 40 (1): how many a first tree ping of new environments
+    # proves in time is the machine's (a loaded one, beside two busy loops, fell short); status is judged
+    status, said = run("enable", "orders", "--concurrency", "40", "--publish", str(layer_zip))
+    assert status in (OK, NOT_ALL_WARM), said
     output = run("status", "orders")[1]
     (line,) = [line for line in output.splitlines() if " timeout " in line]
     assert verdicts(output)["timeout"] == "OK", output
