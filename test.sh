@@ -46,5 +46,5 @@ cat "$prepared"
 rm -f "$prepared"
 echo "== pytest"
 # Three workers on 2 cores: many tests wait on functions, sockets and sleeps, not on the CPU. The whole
-# suite on a fresh clone's set-up, 2 cores (2026-12-07): 2 workers 508 s, 3 workers 446 s, 4 workers 437 s.
+# suite, 2 cores, its one-time installs done (2026-12-07): 2 workers 508 s, 3 workers 446 s, 4 workers 437 s.
 pytest -n 3 "$@"

@@ -9,7 +9,7 @@ from typing import Any
 from lambdawarmer.config import WarmerConfig, resolve_settings
 from lambdawarmer.layer_paths import EXEC_WRAPPER_VARIABLE, WRAPPER_PATH
 from lambdawarmer.protocol import AUTO, Ping, PingFormat, PingKind
-from lambdawarmer.settings import SETTINGS
+from lambdawarmer.settings import SETTINGS, TOKEN_FIELD
 
 from .clients import Clients
 from .deployed import Deployed, find_schedule
@@ -177,6 +177,14 @@ def check_schedule(clients: Clients, deployed: Deployed, values: dict[str, Any])
     shown = ", ".join(f"{name} {count}" for name, count in (ping.tenants or {}).items()) if ping else ""
     how_many = f"tenants {shown} (through {tenant})" if shown else f"concurrency {concurrency}"
     detail = f"{schedule.get('ScheduleExpression')}, {how_many}, to {deployed.target_arn}"
+    if not token and isinstance(event, dict) and event.get(TOKEN_FIELD):
+        return Check(
+            "schedule",
+            WARN,
+            f"{detail}; its ping carries a token and the function has no {TOKEN_VARIABLE} (a deploy may "
+            "have reset its variables): any invoke is taken for a ping and no tree round is sent: run "
+            "lambdawarmer enable",
+        ), ping
     return Check("schedule", OK, detail + (", token matches" if token else "")), ping
 
 

@@ -278,6 +278,23 @@ def test_status_of_a_healthy_function_is_all_ok(
     }
 
 
+def test_status_warns_of_a_token_a_deploy_took_away(
+    aws: dict[str, Any], warm_orders: LambdaEmulator, layer_zip: Path
+) -> None:
+    """A deploy that resets the variables leaves the schedule sending its token to a function that no
+    longer asks for one: still warmed, but anyone's invoke is a ping, and no tree round is sent."""
+    make_function(aws)
+    run("enable", "orders", "--concurrency", "2", "--publish", str(layer_zip))
+    variables = snapshot(aws)["variables"]
+    token = variables.pop("WARMER_TOKEN")
+    aws["lambda"].update_function_configuration(FunctionName="orders", Environment={"Variables": variables})
+    status, output = run("status", "orders")
+    assert status == 0, output  # a WARN: still warmed
+    assert verdicts(output)["schedule"] == "WARN", output
+    assert "its ping carries a token and the function has no WARMER_TOKEN" in output
+    assert token not in output
+
+
 def test_status_of_a_broken_function_says_what_to_do(aws: dict[str, Any]) -> None:
     vpc = aws["ec2"].create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = aws["ec2"].create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
