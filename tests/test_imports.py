@@ -125,7 +125,9 @@ def test_a_plain_request_loads_nothing_only_a_ping_needs(tmp_path: Path) -> None
     originator_only = {"lambdawarmer.originator", "lambdawarmer.tenants", "lambdawarmer.tally"}
     fan_out_only = {"lambdawarmer.fanout", "lambdawarmer.aws", "lambdawarmer.auto"}
     metrics = {"lambdawarmer.metrics"}  # WARMER_SEND_METRIC is off by default
-    assert not set(steps["request"]) & (ping_only | originator_only | fan_out_only | metrics)
+    decorator = {"lambdawarmer.decorator"}  # the layer's handler never uses it, on any path
+    assert not set(steps["request"]) & (ping_only | originator_only | fan_out_only | metrics | decorator)
+    assert not set(steps["scheduled"]) & decorator
     assert "lambdawarmer.protocol.reports" in steps["fanned-out"]
     assert not set(steps["fanned-out"]) & (originator_only | fan_out_only)
     assert "lambdawarmer.originator" in steps["scheduled"]
