@@ -320,7 +320,7 @@ def test_no_sdk_ever_and_the_client_is_loaded_by_the_first_fan_out_and_kept_aliv
     result = run_isolated(
         f"""
         import json, sys, time
-        import lambdawarmer
+        import lambdawarmer.warmup
         from awslambdaric.lambda_context import LambdaContext
         context = LambdaContext("r", None, None, int(time.time() * 1000) + 30000, "{FUNCTION_ARN}")
         engine = lambdawarmer.warmup.Warmer(lambdawarmer.load_config())
