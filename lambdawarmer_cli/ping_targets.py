@@ -51,7 +51,10 @@ def scheduled_ping(target: dict[str, Any]) -> tuple[str | None, str | None, str 
         return None, None, None
     if not isinstance(request, dict):
         return None, None, None
-    return request.get("FunctionName"), request.get("TenantId"), request.get("Payload")
+    payload = request.get("Payload")
+    if payload is not None and not isinstance(payload, str):  # given as JSON itself, not as its text
+        payload = json.dumps(payload)
+    return request.get("FunctionName"), request.get("TenantId"), payload
 
 
 def tenants_argument(text: str) -> dict[str, int]:

@@ -177,7 +177,7 @@ def check_schedule(clients: Clients, deployed: Deployed, values: dict[str, Any])
     shown = ", ".join(f"{name} {count}" for name, count in (ping.tenants or {}).items()) if ping else ""
     how_many = f"tenants {shown} (through {tenant})" if shown else f"concurrency {concurrency}"
     detail = f"{schedule.get('ScheduleExpression')}, {how_many}, to {deployed.target_arn}"
-    if not token and isinstance(event, dict) and event.get(TOKEN_FIELD):
+    if TOKEN_VARIABLE not in deployed.served_variables and isinstance(event, dict) and event.get(TOKEN_FIELD):
         return Check(
             "schedule",
             WARN,

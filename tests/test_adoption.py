@@ -293,6 +293,9 @@ def test_status_warns_of_a_token_a_deploy_took_away(
     assert verdicts(output)["schedule"] == "WARN", output
     assert "its ping carries a token and the function has no WARMER_TOKEN" in output
     assert token not in output
+    variables["WARMER_TOKEN"] = ""  # set but invalid: the settings row FAILs, and says so
+    aws["lambda"].update_function_configuration(FunctionName="orders", Environment={"Variables": variables})
+    assert verdicts(run("status", "orders")[1])["schedule"] != "WARN"
 
 
 def test_status_of_a_broken_function_says_what_to_do(aws: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from awslambdaric.lambda_context import LambdaContext
 from emulator import LambdaEmulator
 from lambdawarmer import warmer
 from lambdawarmer.protocol import FANOUT_KEY
+from lambdawarmer_cli.ping_targets import INVOKE_ACTION, scheduled_ping
 
 from .conftest import FUNCTION_ARN, lambda_client, layered_spec, report_answer, write_function
 
@@ -131,3 +132,15 @@ def test_a_tokenless_ping_warms_only_the_environments_own_tenant(
     assert "initech" in report["tenants_ignored"]
     assert "WARMER_TOKEN" in report["tenants_ignored"]
     assert Counter(environment.tenant for environment in emulator.all_environments) == {"acme": 2}
+
+
+def test_a_universal_targets_payload_is_read_as_text_or_as_json() -> None:
+    """Invoke's ``Payload`` in a schedule's universal target, as a JSON text or as JSON itself: the same
+    ping either way (status once crashed, exit 70, on the second)."""
+    ping = {"warmer": True, "concurrency": 3}
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:orders"
+    for payload in (json.dumps(ping), ping):
+        request = {"FunctionName": arn, "TenantId": "acme", "Payload": payload}
+        target = {"Arn": f"arn:aws:scheduler:::{INVOKE_ACTION}", "Input": json.dumps(request)}
+        invoked, tenant, text = scheduled_ping(target)
+        assert (invoked, tenant, json.loads(text or "null")) == (arn, "acme", ping)
