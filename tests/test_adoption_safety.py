@@ -855,7 +855,10 @@ def test_status_judges_lambdas_default_timeout_at_128_mb_with_the_round_model(
 ) -> None:
     make_function(aws, timeout=3, memory=128)
     layered("orders")
-    assert run("enable", "orders", "--concurrency", "10", "--publish", str(layer_zip))[0] == 0
+    # enable's first ping of new environments may find fewer than N on a loaded machine (1): the
+    # machine's, not status's judgement, which this test is about
+    status, said = run("enable", "orders", "--concurrency", "10", "--publish", str(layer_zip))
+    assert status in (OK, NOT_ALL_WARM), said
     output = run("status", "orders")[1]
     (line,) = [line for line in output.splitlines() if " timeout " in line]
     assert verdicts(output)["timeout"] == "OK", output

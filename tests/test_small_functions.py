@@ -9,7 +9,6 @@ import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 
 from emulator import FunctionSpec, LambdaEmulator
@@ -25,6 +24,7 @@ from .conftest import (
     write_function,
 )
 from .contracts import environments_explained, ping, warmed_n_of_n
+from .test_rounds import emptied
 
 Start = Callable[..., LambdaEmulator]
 CPU_SHARES = cpu_controller()
@@ -65,7 +65,7 @@ def test_the_default_size_is_warmed_n_of_n_and_requests_then_find_no_cold_start(
 def test_auto_at_the_default_size_reads_its_metric_and_warms_what_it_chose(
     start_emulator: Start, tmp_path: Path, layer_zip: Path, cloudwatch_endpoint: str
 ) -> None:
-    cloudwatch = boto3.client("cloudwatch", endpoint_url=cloudwatch_endpoint, region_name="us-east-1")
+    cloudwatch = emptied(cloudwatch_endpoint)  # the worker's moto keeps what earlier tests put there
     put_concurrent_executions(cloudwatch, "orders", {3: 4.0})
     code = write_function(tmp_path / "code", OVERLAPPING_HANDLER)
     function = small_function(code, layer_zip, 128, AWS_ENDPOINT_URL_CLOUDWATCH=cloudwatch_endpoint)
