@@ -28,10 +28,17 @@ OTHER_LAYERS = [f"arn:aws:lambda:{REGION}:123456789012:layer:tools-{n}:{n}" for 
 VARIABLES = {f"APP_SETTING_{n}": f"value {n}" for n in range(10)}
 
 
+def emptied(endpoint: str) -> Any:
+    """moto's server at ``endpoint`` emptied (a test worker's one server keeps what earlier tests put
+    there), and a CloudWatch client for it."""
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
+    return boto3.client("cloudwatch", endpoint_url=endpoint, region_name=REGION)
+
+
 @pytest.fixture
 def aws(cloudwatch_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """moto's server, emptied, as the AWS every client here and in the command talks to."""
-    urllib.request.urlopen(urllib.request.Request(f"{cloudwatch_endpoint}/moto-api/reset", method="POST"))
+    emptied(cloudwatch_endpoint)
     monkeypatch.setenv("AWS_ENDPOINT_URL", cloudwatch_endpoint)
     monkeypatch.delenv("AWS_ENDPOINT_URL_LAMBDA", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL_CLOUDWATCH", raising=False)

@@ -257,7 +257,8 @@ def test_config_masks_the_token() -> None:
 def test_ping_auto_shows_the_chosen_n(
     start_emulator: Start, tmp_path: Path, layer_zip: Path, cloudwatch_endpoint: str
 ) -> None:
-    from .test_rounds import emptied, seed
+    from .control_plane import emptied
+    from .test_rounds import seed
 
     seed(emptied(cloudwatch_endpoint), traffic={4: 3}, pings={2: 9})
     code = write_function(tmp_path / "code", PLAIN)

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import threading
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from emulator import FunctionSpec, LambdaEmulator
@@ -29,6 +27,7 @@ from .conftest import (
     put_concurrent_executions,
     write_function,
 )
+from .control_plane import emptied
 
 Start = Callable[..., LambdaEmulator]
 TARGET = "CodeDeploy_20141006.PutLifecycleEventHookExecutionStatus"
@@ -86,8 +85,7 @@ def codedeploy() -> Any:
 @pytest.fixture
 def cloudwatch(cloudwatch_endpoint: str) -> Any:
     """moto's CloudWatch, emptied, holding what Lambda wrote: live's ConcurrentExecutions, 8 at its peak."""
-    urllib.request.urlopen(urllib.request.Request(f"{cloudwatch_endpoint}/moto-api/reset", method="POST"))
-    client = boto3.client("cloudwatch", endpoint_url=cloudwatch_endpoint, region_name="us-east-1")
+    client = emptied(cloudwatch_endpoint)
     put_concurrent_executions(client, "orders", {4: 5.0, 3: 8.0, 2: 6.0}, alias="live")
     return client
 
@@ -220,7 +218,7 @@ def test_fewer_than_needed_succeeds_by_default_and_fails_when_asked(
 def test_an_alias_with_no_traffic_gets_the_schedules_n_and_says_so(
     start_emulator: Start, tmp_path: Path, layer_zip: Path, cloudwatch_endpoint: str, codedeploy: Any
 ) -> None:
-    urllib.request.urlopen(urllib.request.Request(f"{cloudwatch_endpoint}/moto-api/reset", method="POST"))
+    emptied(cloudwatch_endpoint)
     target = orders(start_emulator, tmp_path, layer_zip)
     hook_function = hook(
         start_emulator,

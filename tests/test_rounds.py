@@ -35,6 +35,7 @@ from .conftest import (
     settled,
     write_function,
 )
+from .control_plane import emptied
 
 StartApi = Callable[[Callable[[InvokeCall], tuple[int, dict[str, str], bytes]]], ScriptedInvokeApi]
 Start = Callable[..., LambdaEmulator]
@@ -177,14 +178,6 @@ def test_round_metrics_through_put_metric_data(
 
 
 # -- auto concurrency --------------------------------------------------------------------------------
-
-
-def emptied(cloudwatch_endpoint: str) -> Any:
-    """moto's CloudWatch with no data."""
-    import urllib.request
-
-    urllib.request.urlopen(urllib.request.Request(f"{cloudwatch_endpoint}/moto-api/reset", method="POST"))
-    return boto3.client("cloudwatch", endpoint_url=cloudwatch_endpoint)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from .conftest import (
     write_function,
 )
 from .contracts import environments_explained, ping, warmed_n_of_n
-from .test_rounds import emptied
+from .control_plane import emptied
 
 Start = Callable[..., LambdaEmulator]
 CPU_SHARES = cpu_controller()
