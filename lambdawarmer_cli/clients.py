@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import functools
 import os
 import threading
 from typing import TYPE_CHECKING, Any
@@ -80,6 +81,29 @@ def not_reached(error: BaseException, target: FunctionRef, region: str | None) -
     )
 
 
+@functools.lru_cache(maxsize=1)
+def _shared_loader() -> Any:
+    """botocore's API models, loaded once for every session of the process: each session would load
+    its own (a client of a new session took 107 ms of CPU, 14 ms with this loader; a fleet of many
+    accounts and regions spent most of its time there)."""
+    from botocore.loaders import create_loader
+
+    return create_loader()
+
+
+def new_session(profile: str | None = None, region: str | None = None, **credentials: str) -> Any:
+    """A boto3 session with the caller's usual configuration (``profile``: a named one; ``credentials``:
+    ``aws_access_key_id``... given instead), on the process's one loader of API models."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _shared_loader())
+    return boto3.session.Session(
+        profile_name=profile, region_name=region, botocore_session=core, **credentials
+    )
+
+
 class Clients:
     """boto3 clients for one AWS configuration (profile, region)."""
 
@@ -94,10 +118,8 @@ class Clients:
         if session is not None:
             self._session = session
             return
-        import boto3
-
         asked = region or os.environ.get("AWS_REGION") or None
-        self._session = boto3.session.Session(profile_name=profile, region_name=asked)
+        self._session = new_session(profile, asked)
         chosen = self._session.region_name
         if chosen and chosen not in self.known_regions():
             close = difflib.get_close_matches(chosen, self.known_regions(), n=1)

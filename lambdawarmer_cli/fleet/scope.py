@@ -9,12 +9,11 @@ other.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..clients import Clients, error_reason, is_aws_error
+from ..clients import Clients, error_reason, is_aws_error, new_session
 from ..commands.publish import lambda_regions
 from ..exit_status import UsageError
 from .parallel import in_parallel
@@ -39,15 +38,6 @@ class Account:
     error: str | None = None
 
 
-@functools.lru_cache(maxsize=1)
-def _shared_loader() -> Any:
-    """botocore's API models, loaded once for every session of the run (each session would load
-    its own: most of the time a fleet of many accounts and regions spent)."""
-    from botocore.loaders import create_loader
-
-    return create_loader()
-
-
 def session(
     profile: str | None,
     account: Account,
@@ -55,21 +45,16 @@ def session(
     on_call: Callable[..., None] | None = None,
 ) -> Any:
     """A boto3 session for ``account`` in ``region`` (``on_call``: told of every API call made)."""
-    import boto3
-    import botocore.session
-
-    core = botocore.session.get_session()
-    core.register_component("data_loader", _shared_loader())
     credentials = account.credentials
     if credentials is None:
-        made = boto3.session.Session(profile_name=profile, region_name=region, botocore_session=core)
+        made = new_session(profile, region)
     else:
-        made = boto3.session.Session(
+        made = new_session(
+            None,
+            region,
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],
-            region_name=region,
-            botocore_session=core,
         )
     if on_call is not None:
         made.events.register("before-call", on_call)
