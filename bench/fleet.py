@@ -96,13 +96,11 @@ def main() -> None:
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.functions = 25
-    from moto.server import ThreadedMotoServer
+    from emulator.moto_server import MotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+    server = MotoServer()
     os.environ.update(
-        AWS_ENDPOINT_URL=f"http://{host}:{port}",
+        AWS_ENDPOINT_URL=server.url,
         AWS_ACCESS_KEY_ID="bench",
         AWS_SECRET_ACCESS_KEY="bench",
         AWS_DEFAULT_REGION=REGIONS[0],

@@ -7,12 +7,12 @@ dependency of the project), and copied into the seed variant's code folder, as i
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 from emulator import FunctionSpec
+from emulator.packages import install
 from lambdawarmer.config import load_config
 from lambdawarmer.protocol import PingFormat
 
@@ -40,8 +40,14 @@ def install_seed(target: Path) -> Path:
     """lambda-warmer-py 0.6.0 from the registry into ``target`` (its one dependency, boto3, is in every
     runtime); its ``lambdawarmer`` package folder."""
     if not (target / "lambdawarmer" / "__init__.py").exists():
-        command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target)]
-        subprocess.run([*command, SEED_REQUIREMENT], check=True)
+        install(
+            Path(sys.executable),
+            "--no-deps",
+            "--target",
+            str(target),
+            SEED_REQUIREMENT,
+            what=SEED_REQUIREMENT,
+        )
     return target / "lambdawarmer"
 
 

@@ -22,6 +22,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from emulator.moto_server import MotoServer
 from layer.build_layer import write_zip
 
 from .functions import IMPLEMENTATIONS, SEED_REQUIREMENT, ensure_seed
@@ -138,16 +139,9 @@ def run_overhead(plan: Plan) -> dict[str, dict[str, float]]:
 
 
 def run_metrics_cost(plan: Plan) -> dict[str, float]:
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+    server = MotoServer()
     aws = {
-        "AWS_ENDPOINT_URL_CLOUDWATCH": f"http://{host}:{port}",
+        "AWS_ENDPOINT_URL_CLOUDWATCH": server.url,
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_DEFAULT_REGION": "us-east-1",

@@ -28,6 +28,7 @@ import boto3
 
 from emulator import LambdaEmulator
 from emulator.client import invoke_client
+from emulator.moto_server import MotoServer
 from lambdawarmer.protocol import Report
 from lambdawarmer.settings import SETTINGS
 
@@ -129,17 +130,9 @@ def replay(strategy: int | str, profile: list[int], layer_zip: Path, endpoint: s
 
 def run_traffic(quick: bool, layer_zip: Path) -> dict[str, Any]:
     """Every strategy on the profile, against a moto CloudWatch started here."""
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request lines
     profile = QUICK_PROFILE if quick else PROFILE
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
+    with MotoServer() as server:
+        endpoint = server.url
         results = {}
         for name, strategy in strategies(profile).items():
             rows = replay(strategy, profile, layer_zip, endpoint)
@@ -150,8 +143,6 @@ def run_traffic(quick: bool, layer_zip: Path) -> dict[str, Any]:
                 f"  traffic {name:16}: N per tick {asked}, {spent} warming invocations, {cold} cold",
                 flush=True,
             )
-    finally:
-        server.stop()
     return {
         "profile": profile,
         "tick_minutes": TICK_MINUTES,

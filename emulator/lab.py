@@ -9,7 +9,6 @@ import collections
 import http.client
 import io
 import json
-import logging
 import ssl
 import urllib.request
 import zipfile
@@ -19,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from .function import FunctionSpec
 from .http import FastHandler, LoopbackEndpoint
+from .moto_server import MotoServer
 from .service import LambdaEmulator
 from .tls import ca_bundle
 
@@ -201,13 +201,9 @@ class Lab:
 
     def __init__(self, function: FunctionSpec, variables: dict[str, str], port: int = 0) -> None:
         import boto3
-        from moto.server import ThreadedMotoServer
 
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._moto.start()
-        host, moto_port = self._moto.get_host_and_port()
-        moto_url = f"http://{host}:{moto_port}"
+        self._moto = MotoServer()
+        moto_url = self._moto.url
         # moto keeps its accounts per process: start from an empty one, whatever ran here before.
         urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
         self._router = router(moto_url, port)

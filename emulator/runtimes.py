@@ -9,12 +9,12 @@ import fcntl
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .interpreters import PYTHON_RUNTIMES, RuntimeUnavailable, find_interpreter
+from .packages import install, new_venv
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "requirements-runtime.txt"
@@ -44,17 +44,8 @@ def _set_up(runtime: str, venv: Path, wanted: str) -> None:
     interpreter = find_interpreter(runtime)
     shutil.rmtree(venv, ignore_errors=True)
     print(f"emulator: setting up the {runtime} runtime in {venv}", file=sys.stderr)
-    # This interpreter's pip installs into the runtime's venv (an interpreter assembled from Debian's
-    # packages has no ensurepip).
-    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--disable-pip-version-check"]
-    for command in (
-        [str(interpreter), "-m", "venv", "--without-pip", str(venv)],
-        [*install, "-r", str(REQUIREMENTS)],
-    ):
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            output = done.stdout + done.stderr
-            raise RuntimeError(f"setting up {runtime} failed: {' '.join(command)}\n{output}")
+    new_venv(interpreter, venv, what=f"the {runtime} runtime")
+    install(python, "-r", str(REQUIREMENTS), what=f"the {runtime} runtime's {REQUIREMENTS.name}")
     stamp.write_text(wanted)
 
 

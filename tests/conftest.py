@@ -19,6 +19,8 @@ from awslambdaric.lambda_context import LambdaContext
 from emulator import FunctionSpec, LambdaEmulator, runtime_python
 from emulator.client import invoke_client
 from emulator.http import FastHandler, LoopbackEndpoint
+from emulator.moto_server import MotoServer
+from emulator.packages import InstallFailed
 from emulator.tls import ca_bundle, server_context
 from lambdawarmer import logs
 from lambdawarmer.instance import ENVIRONMENT
@@ -170,13 +172,8 @@ def error_answer(status: int, error_type: str, message: str) -> tuple[int, dict[
 @pytest.fixture(scope="session")
 def cloudwatch_endpoint() -> Iterator[str]:
     """moto's server on 127.0.0.1, standing in for CloudWatch."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with MotoServer() as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")
@@ -187,7 +184,7 @@ def sam_cli() -> Path:
 
     try:
         return installs.sam_cli()
-    except installs.InstallFailed as failed:
+    except InstallFailed as failed:
         pytest.fail(str(failed))
 
 

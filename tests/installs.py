@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from emulator import available_runtimes, runtime_python
+from emulator.packages import install, new_venv
 from emulator.runtimes import VENVS
 
 SAM_REQUIREMENT = "aws-sam-cli==1.170.0"
@@ -36,10 +36,6 @@ OBSERVABILITY = (POWERTOOLS_V3, POWERTOOLS_V2, DATADOG, NEW_RELIC, LUMIGO, EPSAG
 OBSERVABILITY_HOME = VENVS / "observability"
 
 
-class InstallFailed(RuntimeError):
-    """pip could not install it; the message holds the command and what pip said."""
-
-
 @contextmanager
 def _locked(lock: Path) -> Iterator[None]:
     lock.parent.mkdir(parents=True, exist_ok=True)
@@ -48,22 +44,15 @@ def _locked(lock: Path) -> Iterator[None]:
         yield
 
 
-def _run(command: list[str], what: str) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
-    if done.returncode != 0:
-        raise InstallFailed(f"installing {what} failed: {' '.join(command)}\n{done.stdout}{done.stderr}")
-
-
 def sam_cli() -> Path:
     """``sam``, installed into ``.venvs/sam`` (about 240 MB) the first time; reused after, offline.
-    Without bytecode (``--no-compile``): the two commands the tests run compile what they import."""
+    Without bytecode: the two commands the tests run compile what they import."""
     venv = VENVS / "sam"
     sam, stamp = venv / "bin" / "sam", venv / ".requirement"
     with _locked(VENVS / ".sam.lock"):
         if not (sam.exists() and stamp.exists() and stamp.read_text() == SAM_REQUIREMENT):
-            _run([sys.executable, "-m", "venv", "--clear", str(venv)], SAM_REQUIREMENT)
-            pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-            _run([*pip, "--disable-pip-version-check", "--no-compile", SAM_REQUIREMENT], SAM_REQUIREMENT)
+            new_venv(Path(sys.executable), venv, what=SAM_REQUIREMENT)
+            install(venv / "bin" / "python", SAM_REQUIREMENT, what=SAM_REQUIREMENT)
             stamp.write_text(SAM_REQUIREMENT)
     return sam
 
@@ -75,9 +64,8 @@ def observability_library(runtime: str, requirements: tuple[str, ...]) -> Path:
     stamp = folder / ".requirements.sha256"
     with _locked(folder.parent / f"{wanted[:16]}.lock"):
         if not (stamp.exists() and stamp.read_text() == wanted):
-            command = [sys.executable, "-m", "pip", "--python", str(runtime_python(runtime)), "install"]
-            command += ["--quiet", "--disable-pip-version-check", "--target", str(folder), *requirements]
-            _run(command, f"{' '.join(requirements)} for {runtime}")
+            what = f"{' '.join(requirements)} for {runtime}"
+            install(runtime_python(runtime), "--target", str(folder), *requirements, what=what)
             stamp.write_text(wanted)
     return folder
 

@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 
 from emulator import FunctionSpec, LambdaEmulator
+from emulator.packages import InstallFailed
 from lambdawarmer.config import load_config
 from lambdawarmer.protocol import PingFormat
 
@@ -217,7 +218,7 @@ def installed(runtime: str, name: str) -> Path:
     """The library's packages for ``runtime``, installed from the registry on first use."""
     try:
         return installs.observability_library(runtime, LIBRARIES[name].requirements)
-    except installs.InstallFailed as failed:
+    except InstallFailed as failed:
         pytest.fail(str(failed))
 
 
@@ -227,7 +228,7 @@ def libraries_installed() -> None:
     installs in the background: this waits for them)."""
     try:
         installs.observability_libraries()
-    except installs.InstallFailed as failed:
+    except InstallFailed as failed:
         pytest.fail(str(failed))
 
 
