@@ -62,6 +62,7 @@ class Invocation:
         self.received_at = time.monotonic()
         self.started_at: float | None = None
         self.finished_at: float | None = None
+        self.answered_at: float | None = None  # when the runtime's answer came in (before its logs)
         self.deadline_ms = 0
         self.deadline_at = 0.0
         self.status = "pending"  # success, error, timeout, throttled, init_error, exit_error, not_found
@@ -86,11 +87,12 @@ class Invocation:
         return headers
 
     def finish(self, status: str, payload: bytes, error_type: str | None = None) -> None:
-        """Record the outcome, once; later calls are ignored."""
+        """Record the outcome, once; later calls are ignored. It finished when the runtime answered,
+        if it did (:attr:`answered_at`), else now."""
         if self.done.is_set():
             return
         self.status, self.payload, self.error_type = status, payload, error_type
-        self.finished_at = time.monotonic()
+        self.finished_at = self.answered_at or time.monotonic()
         self.done.set()
         self.delivered.set()
 
@@ -311,7 +313,14 @@ class Environment:
         return invocation
 
     def responded(self, request_id: str, body: bytes, error: dict[str, Any] | None) -> None:
-        """Called for ``/response`` and ``/error``."""
+        """Called for ``/response`` and ``/error``: the invocation ends when its answer came, whatever
+        reading the logs written before it then takes (on a loaded machine, up to half a second)."""
+        answered_at = time.monotonic()
+        with self._lock:
+            invocation = self._running.get(request_id)
+        if invocation is None:
+            return
+        invocation.answered_at = answered_at
         self.drain_output()
         with self._lock:
             invocation = self._running.pop(request_id, None)
@@ -344,11 +353,19 @@ class Environment:
             message = f"RequestId: {invocation.request_id} Error: init did not end in {INIT_TIMEOUT_S:.0f} s"
             invocation.fail("timeout", "Runtime.InitTimeout", message)
             self.stop()
-        elif not invocation.done.wait(max(0.0, invocation.deadline_at - time.monotonic())):
+        elif not invocation.done.wait(max(0.0, invocation.deadline_at - time.monotonic())) and not (
+            self._answered_in_time(invocation)
+        ):
             seconds = f"{self.function.timeout_s:.2f}"
             message = f"RequestId: {invocation.request_id} Task timed out after {seconds} seconds"
             invocation.fail("timeout", "Sandbox.Timedout", message)
             self.stop()  # Lambda discards an environment whose invocation timed out
+
+    @staticmethod
+    def _answered_in_time(invocation: Invocation) -> bool:
+        """Whether the runtime answered before the deadline (its logs still being read)."""
+        answered_at = invocation.answered_at
+        return answered_at is not None and answered_at <= invocation.deadline_at and invocation.done.wait(1.0)
 
     def stop(self) -> None:
         """End the process (and its Runtime API) at once."""

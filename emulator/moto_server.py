@@ -1,5 +1,7 @@
-"""moto's server on 127.0.0.1: the AWS control plane and CloudWatch that the lab, the tests and the
-benchmarks talk to (moto, in this process's threads)."""
+"""moto's server on 127.0.0.1, as the lab, the tests and the benchmarks start it.
+
+It is the AWS control plane and the CloudWatch they talk to (moto, in this process's threads).
+"""
 
 from __future__ import annotations
 

@@ -25,7 +25,8 @@ def ping(emulator: LambdaEmulator, concurrency: int | str, **fields: Any) -> dic
     received = emulator.invocations[before]
     assert received.status == "success", received.payload
     assert received.finished_at is not None
-    assert received.finished_at <= received.deadline_at
+    late_ms = (received.finished_at - received.deadline_at) * 1000
+    assert late_ms <= 0, f"answered {late_ms:.0f} ms after its deadline"
     timed_out = [i.error_type for i in emulator.invocations if i.status == "timeout"]
     assert timed_out == []
     return report  # type: ignore[no-any-return]

@@ -25,7 +25,7 @@ ALLOWED = {
     "lambdawarmer": {"lambdawarmer"},
     "lambdawarmer_cli": {"lambdawarmer", "lambdawarmer_cli", "lambdawarmer_model", "boto3", "botocore"},
     "lambdawarmer_model": {"lambdawarmer", "lambdawarmer_model"},
-    "emulator": {"emulator", "awslambdaric", "boto3", "botocore", "moto"},
+    "emulator": {"emulator", "awslambdaric", "boto3", "botocore", "moto", "uv"},
     "layer": {"layer", "lambdawarmer", "emulator"},
     "bench": {
         "bench",
