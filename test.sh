@@ -45,8 +45,8 @@ wait "$preparing" || true
 cat "$prepared"
 rm -f "$prepared"
 echo "== pytest"
-# Three workers on 2 cores: many tests wait on functions, sockets and sleeps, not on the CPU. The whole
-# suite, 2 cores, its one-time installs done (2026-12-07): 2 workers 508 s, 3 workers 446 s, 4 workers 437 s.
-# Work stealing: a worker that is done takes tests queued for another (in CI, one worker ran the last
-# 76 s alone, the others done).
-pytest -n 3 --dist worksteal "$@"
+# Four workers on 2 cores: many tests wait on functions, sockets and sleeps, not on the CPU (in CI with
+# three, the tests took 610 s of CPU in 380 s). The whole suite, 2 cores, its one-time installs done
+# (2026-12-07): 2 workers 508 s, 3 workers 446 s, 4 workers 437 s. Work stealing: a worker that is done
+# takes tests queued for another (in CI, one worker ran the last 76 s alone, the others done).
+pytest -n 4 --dist worksteal "$@"
