@@ -18,24 +18,24 @@ import time
 
 from .instance import ENVIRONMENT, PROVISIONED, ExecutionEnvironment
 from .logs import apply_level, log_fields, logger
-from .protocol.durable import ENVELOPE_FIELD, execution_input, execution_result
-from .protocol.pings import PingFormat, PingKind
+from .protocol import ENVELOPE_FIELD, trigger_fields
 from .timing import longest_hold_ms, time_left_ms
 from .version import __version__
 
-# Imported where needed, not here: what only a ping needs (its report), what only metrics need,
-# and what only the first request after a ping needs (observability): a function that serves
-# plain requests loads none of it in its init.
+# Imported where needed, not here: what only recognising a ping needs (an event with a trigger
+# field: protocol.pings; a durable envelope: protocol.durable), what only a ping needs (its report),
+# what only metrics need, and what only the first request after a ping needs (observability): a
+# function that serves plain requests loads none of it in its init.
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from typing import Any, TypeVar
 
     from .config import WarmerConfig
     from .metrics import Recorder
     from .originator import Originator
-    from .protocol import Ping
+    from .protocol import Ping, PingFormat
 
     Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -60,7 +60,7 @@ class Warmer:
         self.config = config
         self.environment = environment
         self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "unknown")
-        self._pings = PingFormat.of(config)
+        self._pings: PingFormat | None = None  # made by the first event that may be a ping
         self._recorder: Recorder | None = None
         if config.send_metric:
             from .metrics import make_recorder
@@ -72,9 +72,9 @@ class Warmer:
 
     def wrap(self, handler: Handler) -> Handler:
         """``handler`` with pings answered before it; its results and exceptions pass through untouched."""
-        detect = self._pings.detect
+        detect = self._detect
         # The fields detect reads: an event with none of them is not a ping, and skips the call.
-        field_a, field_b, field_c = self._pings.trigger_fields
+        field_a, field_b, field_c = trigger_fields(self.config.flag)
         environment = self.environment
         recorder = self._recorder
         answer = self.answer
@@ -82,6 +82,7 @@ class Warmer:
         first_request = self._first_request
 
         durable_ping = self._durable_ping
+        durable_answer = self._durable_answer
         envelope_field = ENVELOPE_FIELD
 
         @functools.wraps(handler)
@@ -93,9 +94,9 @@ class Warmer:
                 ) is not None:
                     return answer(ping, context)
                 if envelope_field in event and (ping := durable_ping(event)) is not None:
-                    return execution_result(answer(ping, context))
+                    return durable_answer(ping, context)
             elif hasattr(event, "durable_execution_arn") and (ping := durable_ping(event)) is not None:
-                return execution_result(answer(ping, context))
+                return durable_answer(ping, context)
             cold = environment.awaiting_request and first_request()
             environment.last_request_at = now()
             if recorder is not None:
@@ -104,10 +105,27 @@ class Warmer:
 
         return warmed  # type: ignore[return-value]
 
+    def _detect(self, event: Mapping[str, object]) -> Ping | None:
+        """The ping ``event`` is, or None (:meth:`PingFormat.detect`, the pings' format made once)."""
+        pings = self._pings
+        if pings is None:
+            from .protocol.pings import PingFormat
+
+            pings = self._pings = PingFormat.of(self.config)  # the same for every thread making it
+        return pings.detect(event)
+
     def _durable_ping(self, envelope: Any) -> Ping | None:
         """The ping a durable execution was started with (see protocol.durable), or None."""
+        from .protocol.durable import execution_input
+
         payload = execution_input(envelope)
-        return self._pings.detect(payload) if isinstance(payload, dict) else None
+        return self._detect(payload) if isinstance(payload, dict) else None
+
+    def _durable_answer(self, ping: Ping, context: Any) -> dict[str, Any]:
+        """The answer to a durable execution's ping: the execution, succeeded, its result the report."""
+        from .protocol.durable import execution_result
+
+        return execution_result(self.answer(ping, context))
 
     def _first_request(self) -> bool:
         """Whether the first real request of this environment is cold. When a ping came first, the
@@ -133,6 +151,7 @@ class Warmer:
         return report
 
     def _answer(self, ping: Ping, context: Any) -> dict[str, Any]:
+        from .protocol.pings import PingKind
         from .protocol.reports import Report
 
         environment = self.environment

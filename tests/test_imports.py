@@ -81,9 +81,10 @@ def find_python39() -> str | None:
 
 
 def test_a_plain_request_loads_nothing_only_a_ping_needs(tmp_path: Path) -> None:
-    """The layer's init and a plain request load what recognising a ping needs, no more; a
-    fanned-out ping adds its report, not the originator's modules; a scheduled ping of 1 adds the
-    originator, not the fan-out nor the AWS client."""
+    """The layer's init and a plain request load nothing of what recognising a ping needs (an event
+    with none of the trigger fields is let through first); a fanned-out ping adds recognising and
+    its report, not the originator's modules; a scheduled ping of 1 adds the originator, not the
+    fan-out nor the AWS client."""
     (tmp_path / "app.py").write_text("def handler(event, context):\n    return event\n")
     script = (
         "import json, sys, time\n"
@@ -117,7 +118,13 @@ def test_a_plain_request_loads_nothing_only_a_ping_needs(tmp_path: Path) -> None
         cwd=tmp_path,
     )
     steps = json.loads(result.stdout.splitlines()[-1])
+    recognising = {
+        "lambdawarmer.protocol.pings",
+        "lambdawarmer.protocol.proofs",
+        "lambdawarmer.protocol.durable",
+    }
     ping_only = {
+        *recognising,
         "lambdawarmer.protocol.reports",
         "lambdawarmer.protocol.rounds",
         "lambdawarmer.observability",
@@ -128,7 +135,7 @@ def test_a_plain_request_loads_nothing_only_a_ping_needs(tmp_path: Path) -> None
     decorator = {"lambdawarmer.decorator"}  # the layer's handler never uses it, on any path
     assert not set(steps["request"]) & (ping_only | originator_only | fan_out_only | metrics | decorator)
     assert not set(steps["scheduled"]) & decorator
-    assert "lambdawarmer.protocol.reports" in steps["fanned-out"]
+    assert {"lambdawarmer.protocol.pings", "lambdawarmer.protocol.reports"} <= set(steps["fanned-out"])
     assert not set(steps["fanned-out"]) & (originator_only | fan_out_only)
     assert "lambdawarmer.originator" in steps["scheduled"]
     assert not set(steps["scheduled"]) & fan_out_only

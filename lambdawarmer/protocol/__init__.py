@@ -23,23 +23,36 @@ A ping is answered with a :class:`Report` (its rounds :class:`RoundReport`, its 
 :meth:`Report.from_dict`, the only two conversions; :func:`report_from_answer` reads an invoke's answer.
 
 Each name is loaded from its module when first used (``from lambdawarmer.protocol import Report``
-works as usual): recognising a ping loads ``pings`` only, and a plain request nothing more.
+works as usual): recognising a ping loads ``pings`` only. The fields a request is checked for first
+are defined here: a plain request, which has none of them, loads no module of the package.
 """
 
 from __future__ import annotations
+
+FANOUT_KEY = "__lambdawarmer__"
+"""The one field a fanned-out ping's data sits under (an object, never ``true``)."""
+SOURCE_FIELD = "source"
+"""The field serverless-plugin-warmup's ping names itself in."""
+ENVELOPE_FIELD = "DurableExecutionArn"
+"""The field every durable invocation's envelope has (and no ping has): see ``durable``."""
+
+
+def trigger_fields(flag: str) -> tuple[str, str, str]:
+    """The fields a ping has one of, for a function whose flag field is ``flag``: an event with none
+    of them is not a ping (the per-request check, made before anything about pings is loaded)."""
+    return (FANOUT_KEY, flag, SOURCE_FIELD)
+
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .pings import (
         AUTO,
         EVENTBRIDGE_FIELDS,
-        FANOUT_KEY,
         LEGACY_CORRELATION_IDS,
         LEGACY_INDEX,
         LEGACY_TOTAL,
         PLUGIN_SOURCE,
         PROOF_FIELD,
-        SOURCE_FIELD,
         Ping,
         PingFormat,
         PingKind,
@@ -60,6 +73,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUTO",
+    "ENVELOPE_FIELD",
     "EVENTBRIDGE_FIELDS",
     "FANOUT_KEY",
     "LEGACY_CORRELATION_IDS",
@@ -87,6 +101,7 @@ __all__ = [
     "fanout_payload",
     "proof",
     "report_from_answer",
+    "trigger_fields",
 ]
 _MODULES = ("pings", "proofs", "rounds", "reports")
 """Where the names of ``__all__`` are defined, looked up in this order (a ping's first)."""

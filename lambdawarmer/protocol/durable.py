@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import json
 
+from . import ENVELOPE_FIELD
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-ENVELOPE_FIELD = "DurableExecutionArn"
-"""The field every durable invocation's envelope has (and no ping has)."""
 EXECUTION_OPERATION = "EXECUTION"
 SUCCEEDED = "SUCCEEDED"
 

@@ -6,6 +6,7 @@ import json
 
 from ..logs import bounded, logger
 from ..settings import CONCURRENCY_LIMIT, TENANTS_FIELD, TOKEN_FIELD, parse_tenants
+from . import FANOUT_KEY, trigger_fields
 from .proofs import (
     MAX_CORRELATION_ID_LENGTH,
     MAX_SCOPE_LENGTH,
@@ -23,12 +24,10 @@ if TYPE_CHECKING:
 
     from ..config import WarmerConfig
 
-FANOUT_KEY = "__lambdawarmer__"
 LEGACY_INDEX = "__WARMER_INVOCATION__"
 LEGACY_TOTAL = "__WARMER_CONCURRENCY__"
 LEGACY_CORRELATION_IDS = ("__WARMER_CORRELATION_ID__", "__WARMER_CORRELATIONID__")
 PLUGIN_SOURCE = "serverless-plugin-warmup"
-SOURCE_FIELD = "source"
 AUTO = "auto"
 """The concurrency a scheduled ping may ask for instead of a number: as many as recent traffic needs."""
 EVENTBRIDGE_FIELDS = frozenset(("detail-type", "detail"))
@@ -156,7 +155,7 @@ class PingFormat:
         self, flag: str, concurrency_field: str, max_concurrency: int, token: str | None = None
     ) -> None:
         self.flag = flag
-        self.trigger_fields = (FANOUT_KEY, flag, SOURCE_FIELD)
+        self.trigger_fields = trigger_fields(flag)
         """The fields :meth:`detect` reads first: an event with none of them is not a ping."""
         self.concurrency_field = concurrency_field
         self.max_concurrency = max_concurrency
