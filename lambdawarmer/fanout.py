@@ -81,6 +81,11 @@ class Round:
         return self.handshakes == 0 and not self.started_threads
 
     @property
+    def invocations_sent(self) -> int:
+        """The invokes that left, answered or not (``sent_count`` counts those whose answer came)."""
+        return sum(1 for outcome in self.outcomes if outcome.sent)
+
+    @property
     def not_sent(self) -> list[Outcome]:
         """The invokes left unsent."""
         return [outcome for outcome in self.outcomes if not outcome.sent]

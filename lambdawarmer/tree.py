@@ -245,7 +245,7 @@ def subtree_of(result: Round, depth: int, own_held_at: int | None = None) -> Sub
     failures: list[Failure] = []
     not_sent = 0
     reasons: list[str] = []
-    levels = [LevelReport(depth - 1, 1, result.sent_count, result.send_spread_ms, result.handshakes)]
+    levels = [LevelReport(depth - 1, 1, result.invocations_sent, result.send_spread_ms, result.handshakes)]
     held = [own_held_at] if own_held_at is not None else []
     for outcome in result.outcomes:
         report = outcome.report
