@@ -18,7 +18,7 @@ import time
 
 from .instance import ENVIRONMENT, PROVISIONED, ExecutionEnvironment
 from .logs import apply_level, log_fields, logger
-from .protocol import ENVELOPE_FIELD, trigger_fields
+from .protocol.fields import ENVELOPE_FIELD, trigger_fields
 from .timing import longest_hold_ms, time_left_ms
 from .version import __version__
 

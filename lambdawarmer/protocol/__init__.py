@@ -24,27 +24,14 @@ A ping is answered with a :class:`Report` (its rounds :class:`RoundReport`, its 
 
 Each name is loaded from its module when first used (``from lambdawarmer.protocol import Report``
 works as usual): recognising a ping loads ``pings`` only. The fields a request is checked for first
-are defined here: a plain request, which has none of them, loads no module of the package.
+are in ``fields``: a plain request, which has none of them, loads no other module of the package.
 """
 
 from __future__ import annotations
 
-FANOUT_KEY = "__lambdawarmer__"
-"""The one field a fanned-out ping's data sits under (an object, never ``true``)."""
-SOURCE_FIELD = "source"
-"""The field serverless-plugin-warmup's ping names itself in."""
-ENVELOPE_FIELD = "DurableExecutionArn"
-"""The field every durable invocation's envelope has (and no ping has): see ``durable``."""
-
-
-def trigger_fields(flag: str) -> tuple[str, str, str]:
-    """The fields a ping has one of, for a function whose flag field is ``flag``: an event with none
-    of them is not a ping (the per-request check, made before anything about pings is loaded)."""
-    return (FANOUT_KEY, flag, SOURCE_FIELD)
-
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .fields import ENVELOPE_FIELD, FANOUT_KEY, SOURCE_FIELD, trigger_fields
     from .pings import (
         AUTO,
         EVENTBRIDGE_FIELDS,
@@ -103,7 +90,7 @@ __all__ = [
     "report_from_answer",
     "trigger_fields",
 ]
-_MODULES = ("pings", "proofs", "rounds", "reports")
+_MODULES = ("fields", "pings", "proofs", "rounds", "reports")
 """Where the names of ``__all__`` are defined, looked up in this order (a ping's first)."""
 
 

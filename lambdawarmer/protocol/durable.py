@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 
-from . import ENVELOPE_FIELD
+from .fields import ENVELOPE_FIELD
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

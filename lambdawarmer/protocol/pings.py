@@ -6,7 +6,7 @@ import json
 
 from ..logs import bounded, logger
 from ..settings import CONCURRENCY_LIMIT, TENANTS_FIELD, TOKEN_FIELD, parse_tenants
-from . import FANOUT_KEY, trigger_fields
+from .fields import FANOUT_KEY, trigger_fields
 from .proofs import (
     MAX_CORRELATION_ID_LENGTH,
     MAX_SCOPE_LENGTH,
