@@ -19,11 +19,6 @@ installed=$(mktemp)
 python -m tests.installs > "$installed" 2>&1 &
 installing=$!
 trap 'wait "$installing" || cat "$installed" >&2; rm -f "$installed"' EXIT
-# The suite is collected once meanwhile, so that pytest's workers find its test modules rewritten and
-# the libraries they import compiled (.venv has no bytecode): each worker did both at the same time,
-# collecting in 27 s where one collection takes 7 s of CPU. What it finds wrong the run itself says.
-python -m pytest --collect-only -q -p no:cacheprovider "$@" > /dev/null 2>&1 &
-collecting=$!
 echo "== ruff"
 ruff check .
 ruff format --check .
@@ -49,7 +44,6 @@ echo "== runtimes"
 wait "$preparing" || true
 cat "$prepared"
 rm -f "$prepared"
-wait "$collecting" || true
 echo "== pytest"
 # Four workers on 2 cores: many tests wait on functions, sockets and sleeps, not on the CPU (in CI with
 # three, the tests took 610 s of CPU in 380 s). The whole suite, 2 cores, its one-time installs done

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import tomllib
@@ -25,11 +25,11 @@ if shutil.which("node") is None:
     pytest.skip(
         "the AWS CDK's jsii runtime needs Node.js, which is not on this machine", allow_module_level=True
     )
-cdk = pytest.importorskip("aws_cdk")
-
-from aws_cdk import assertions  # noqa: E402
-from aws_cdk import aws_lambda as lambda_  # noqa: E402
-from lambdawarmer_cdk import Warmer  # noqa: E402
+if TYPE_CHECKING:
+    import aws_cdk as cdk
+    from aws_cdk import assertions
+    from aws_cdk import aws_lambda as lambda_
+    from lambdawarmer_cdk import Warmer
 
 from lambdawarmer.layer_paths import WRAPPER_PATH  # noqa: E402
 from lambdawarmer.protocol import PingFormat  # noqa: E402
@@ -43,6 +43,19 @@ from lambdawarmer_cli.iam import (  # noqa: E402
 )
 
 from .test_terraform import normalised  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cdk_loaded() -> None:
+    """The CDK, loaded for this module's tests and not when the suite is collected: importing it
+    starts its jsii kernel (Node.js loading aws-cdk-lib, about 8 s), which every pytest worker and
+    the collection beforehand paid at once in CI."""
+    found = pytest.importorskip("aws_cdk")
+    from aws_cdk import assertions, aws_lambda
+    from lambdawarmer_cdk import Warmer
+
+    globals().update(cdk=found, assertions=assertions, lambda_=aws_lambda, Warmer=Warmer)
+
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 LAYER = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:lambdawarmer:4"
