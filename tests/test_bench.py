@@ -98,3 +98,12 @@ def test_the_fleet_bench_counts_one_configuration_read_per_tagged_function(tmp_p
     assert (report["functions"], report["rows"]) == (25, report["tagged"])
     assert report["configuration_reads_per_tagged_function"] == 1.0
     assert report["calls_total"] == sum(report["calls"].values())
+
+
+def test_the_steady_bench_times_five_pings_of_this_layer(tmp_path: Path) -> None:
+    quick_run("bench.steady", tmp_path, 300)
+    report = json.loads((tmp_path / "steady.json").read_text())
+    [row] = report["rows"]
+    assert row["layer"] == "lambdawarmer-layer.zip"
+    assert [ping["warmed"] for ping in row["pings"]][-1] == 3
+    assert all(ping["wall_ms"] > 0 and ping["hold_ms"] is not None for ping in row["pings"])
