@@ -16,15 +16,28 @@ class InstallFailed(RuntimeError):
     """The install failed; the message holds the command and what uv said."""
 
 
+UV_CONFIGURATION = "uv reads none of pip's configuration: see docs/contributing.md, Set-up behind a proxy"
+"""Where to read what to set when an install fails that pip's own configuration made work."""
+
+
 def install(python: Path, *arguments: str, what: str, timeout_s: float = 900) -> None:
     """``uv pip install ARGUMENTS`` for ``python`` (its environment, or ``--target DIR``), without
-    bytecode (each module is compiled when first imported); :class:`InstallFailed` naming ``what``."""
-    from uv import find_uv_bin
-
-    command = [find_uv_bin(), "pip", "install", "--quiet", "--python", str(python), *arguments]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout_s)
+    bytecode (each module is compiled when first imported), trusting the system's certificates as pip
+    does; :class:`InstallFailed` naming ``what`` (uv missing, failing or past ``timeout_s``)."""
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        raise InstallFailed(f"installing {what} needs uv (requirements-dev.txt; ./test.sh has it)") from None
+    command = [find_uv_bin(), "pip", "install", "--quiet", "--system-certs", "--python", str(python)]
+    command += arguments
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise InstallFailed(f"installing {what} took over {timeout_s:.0f} s: {' '.join(command)}") from None
     if done.returncode != 0:
-        raise InstallFailed(f"installing {what} failed: {' '.join(command)}\n{done.stdout}{done.stderr}")
+        raise InstallFailed(
+            f"installing {what} failed: {' '.join(command)}\n{done.stdout}{done.stderr}({UV_CONFIGURATION})"
+        )
 
 
 def new_venv(python: Path, venv: Path, *, what: str) -> None:

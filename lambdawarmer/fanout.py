@@ -82,7 +82,8 @@ class Round:
 
     @property
     def invocations_sent(self) -> int:
-        """The invokes that left, answered or not (``sent_count`` counts those whose answer came)."""
+        """The invokes tried, answered or not, failed on the way included (``sent_count`` counts those
+        whose answer came); the rest were not sent, each with its reason."""
         return sum(1 for outcome in self.outcomes if outcome.sent)
 
     @property

@@ -81,14 +81,19 @@ def not_reached(error: BaseException, target: FunctionRef, region: str | None) -
     )
 
 
-@functools.lru_cache(maxsize=1)
-def _shared_loader() -> Any:
-    """botocore's API models, loaded once for every session of the process: each session would load
-    its own (a client of a new session took 107 ms of CPU, 14 ms with this loader; a fleet of many
-    accounts and regions spent most of its time there)."""
+_SESSIONS = threading.Lock()
+"""Held while a session is made on a shared loader (boto3 adds to the loader's search paths)."""
+
+
+@functools.cache
+def _shared_loader(data_path: str | None) -> Any:
+    """botocore's API models, loaded once for every session of the process that reads them from
+    ``data_path`` (``AWS_DATA_PATH`` or a profile's ``data_path``; None: botocore's own): each session
+    would load its own (a client of a new session took 107 ms of CPU, 14 ms with this loader; a fleet
+    of many accounts and regions spent most of its time there)."""
     from botocore.loaders import create_loader
 
-    return create_loader()
+    return create_loader(data_path)
 
 
 def new_session(profile: str | None = None, region: str | None = None, **credentials: str) -> Any:
@@ -98,10 +103,17 @@ def new_session(profile: str | None = None, region: str | None = None, **credent
     import botocore.session
 
     core = botocore.session.get_session()
-    core.register_component("data_loader", _shared_loader())
-    return boto3.session.Session(
-        profile_name=profile, region_name=region, botocore_session=core, **credentials
-    )
+    if profile is not None:
+        core.set_config_variable("profile", profile)  # a profile's data_path chooses the loader
+    loader = _shared_loader(core.get_config_variable("data_path"))
+    core.register_component("data_loader", loader)
+    with _SESSIONS:
+        made = boto3.session.Session(
+            profile_name=profile, region_name=region, botocore_session=core, **credentials
+        )
+        # each boto3 session adds its models' folder to the loader's search paths: once is enough
+        loader.search_paths[:] = dict.fromkeys(loader.search_paths)
+    return made
 
 
 class Clients:

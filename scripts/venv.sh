@@ -1,6 +1,7 @@
 # Sourced by build.sh, test.sh and bench/run.sh: make .venv (Python 3.11, else the machine's
 # python3) with requirements-dev.txt and lambdawarmer installed editable, unless it is already up to
-# date. Then puts .venv/bin first on PATH. The venv's own pip installs uv, and uv the rest: on a fresh
+# date. Then puts .venv/bin first on PATH. The venv's own pip installs uv, and uv the rest (trusting
+# the system's certificates, as pip is told to on machines behind a TLS-inspecting proxy): on a fresh
 # clone (2 cores, no cache) the whole set-up took 14 s and 17 s of CPU, where pip took 29 s (69 s of CPU
 # with bytecode; uv, like pip --no-compile, leaves each module to be compiled when first imported).
 # The installers' output goes to .venv/setup.log, shown on failure; on a terminal, each step and its
@@ -26,11 +27,12 @@ lambdawarmer_venv() {
         if ! { _lambdawarmer_step 1 "$uv_pinned" "$log" \
                 "$venv/bin/python" -m pip install --disable-pip-version-check "$uv_pinned" &&
             _lambdawarmer_step 2 "requirements-dev.txt" "$log" \
-                "$uv" pip install --python "$venv/bin/python" -r "$root/requirements-dev.txt" &&
+                "$uv" pip install --system-certs --python "$venv/bin/python" -r "$root/requirements-dev.txt" &&
             _lambdawarmer_step 3 "lambdawarmer (editable)" "$log" \
-                "$uv" pip install --python "$venv/bin/python" --no-deps -e "$root"; }; then
+                "$uv" pip install --system-certs --python "$venv/bin/python" --no-deps -e "$root"; }; then
             cat "$log" >&2
-            echo "setting up $venv failed (log above)" >&2
+            echo "setting up $venv failed (log above). uv reads none of pip's configuration: see" \
+                "docs/contributing.md, Set-up behind a proxy" >&2
             return 1
         fi
         echo "$wanted" > "$stamp"
