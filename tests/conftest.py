@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -167,6 +168,21 @@ def error_answer(status: int, error_type: str, message: str) -> tuple[int, dict[
     """An Invoke API error, as Lambda sends it."""
     headers = {"x-amzn-ErrorType": error_type, "Content-Type": "application/json"}
     return status, headers, json.dumps({"Type": "User", "message": message}).encode()
+
+
+@pytest.fixture(autouse=True)
+def one_cpu_share_test_at_a_time(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """A test marked ``cpu_shares`` runs while no other one does, in any of the run's workers (a lock
+    in the run's temporary folder, which the workers share): each such test starts tens of
+    environments, each held to its CPU share, and two at once oversubscribe two cores by themselves."""
+    if request.node.get_closest_marker("cpu_shares") is None:
+        yield
+        return
+    with open(tmp_path_factory.getbasetemp().parent / "cpu-shares.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 @pytest.fixture(scope="session")

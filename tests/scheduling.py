@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 LONG_FIRST = (
-    "tests/test_types.py::test_mypy",
     "tests/test_terraform.py::test_two_instances_apply",
     "tests/test_terraform.py::test_a_layer_whose_content",
     "tests/test_bench.py::test_quick_run_writes",
