@@ -12,6 +12,7 @@ would also weigh denies and boundaries).
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 from typing import TYPE_CHECKING, Any
@@ -139,15 +140,20 @@ def allows(statement: Document, action: str, resource: str) -> bool:
 
 
 def role_statements(clients: Clients, role: str) -> list[Document]:
-    """Every statement of the role's inline and attached managed policies."""
+    """Every statement of the role's inline and attached managed policies. A policy listed and gone
+    when read (removed meanwhile: another function on the role changed at the same time, as a
+    fleet's are) grants nothing."""
     iam = clients.iam
+    gone = iam.exceptions.NoSuchEntityException
     found = []
     for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
-        found += statements(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+        with contextlib.suppress(gone):
+            found += statements(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
     for attached in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
-        policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
-        version = iam.get_policy_version(
-            PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"]
-        )
-        found += statements(version["PolicyVersion"]["Document"])
+        with contextlib.suppress(gone):
+            policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
+            version = iam.get_policy_version(
+                PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"]
+            )
+            found += statements(version["PolicyVersion"]["Document"])
     return found

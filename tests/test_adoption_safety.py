@@ -42,7 +42,17 @@ from lambdawarmer_cli.record import digest
 from lambdawarmer_model.rounds import scheduled_round
 
 from .conftest import layered_spec, write_function
-from .control_plane import OTHER_LAYERS, REGION, VARIABLES, code_zip, make_function, run, snapshot, verdicts
+from .control_plane import (
+    OTHER_LAYERS,
+    REGION,
+    VARIABLES,
+    code_zip,
+    make_function,
+    make_role,
+    run,
+    snapshot,
+    verdicts,
+)
 
 Start = Callable[..., LambdaEmulator]
 ACCOUNT = "123456789012"
@@ -1082,3 +1092,27 @@ def test_fifty_functions_on_one_role_enable_and_disable_in_any_order(
     within_iam_limits()
     assert policy_names(aws) == []
     assert aws["scheduler"].list_schedules()["Schedules"] == []
+
+
+def test_a_role_policy_removed_between_listing_and_reading_grants_nothing_and_fails_nothing(
+    aws: dict[str, Any],
+) -> None:
+    """Functions on one role changed at the same time (a fleet's are, in parallel): one's policy can
+    be listed and gone when read. It grants nothing; the others are read (a fleet rerun FAILed a
+    function for it: "NoSuchEntity: Policy Document ... not attached to role")."""
+    make_role(aws)
+    grant = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}
+    for name in ("kept", "removed-meanwhile"):
+        aws["iam"].put_role_policy(
+            RoleName="orders-role",
+            PolicyName=name,
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{**grant, "Sid": name}]}),
+        )
+    clients = Clients(region=REGION)
+
+    def removed_meanwhile(params: dict[str, Any], **_: Any) -> None:
+        if params.get("PolicyName") == "removed-meanwhile":
+            aws["iam"].delete_role_policy(RoleName="orders-role", PolicyName="removed-meanwhile")
+
+    clients.iam.meta.events.register("before-parameter-build.iam.GetRolePolicy", removed_meanwhile)
+    assert [statement.get("Sid") for statement in role_statements(clients, "orders-role")] == ["kept"]
