@@ -201,3 +201,42 @@ def test_a_forked_worker_keeps_its_deadlines(monkeypatch: pytest.MonkeyPatch) ->
         assert os.waitstatus_to_exitcode(status) == 0
     finally:
         server.close()
+
+
+def test_the_watchdog_outlives_a_call_released_as_its_deadline_passes() -> None:
+    """A call can end (and release its socket) between the watchdog seeing it due and shutting it
+    down: the watchdog goes on keeping every other deadline."""
+    import heapq
+    import socket
+
+    from lambdawarmer.aws.watchdog import Watchdog, Watched
+
+    class ReleasedMeanwhile(Watched):
+        """Due now; its call releases it right after the watchdog first looks."""
+
+        __slots__ = ("_looks", "_sock")
+
+        def __init__(self, sock: socket.socket) -> None:
+            self._looks = 0
+            super().__init__(sock, time.monotonic())
+
+        @property  # type: ignore[override]
+        def sock(self) -> socket.socket | None:
+            self._looks += 1
+            return self._sock if self._looks == 1 else None
+
+        @sock.setter
+        def sock(self, value: socket.socket | None) -> None:
+            self._sock = value
+
+    watchdog = Watchdog()
+    released, other = socket.socketpair(), socket.socketpair()
+    try:
+        with watchdog._wake:  # the race, set up: nothing real releases at that very instant
+            heapq.heappush(watchdog._due, (time.monotonic(), -1, ReleasedMeanwhile(released[0])))
+        watchdog.watch(other[0], time.monotonic() + 0.05)
+        other[0].settimeout(10)
+        assert other[0].recv(1) == b""  # shut down at its deadline, not the 10 s timeout
+    finally:
+        for sock in (*released, *other):
+            sock.close()

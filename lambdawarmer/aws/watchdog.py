@@ -68,9 +68,10 @@ class Watchdog:
                 now = time.monotonic()
                 while self._due and (self._due[0][0] <= now or self._due[0][2].sock is None):
                     _, _, watched = heapq.heappop(self._due)
-                    if watched.sock is not None:
+                    sock = watched.sock  # read once: its call may release it meanwhile
+                    if sock is not None:
                         watched.cut = True
-                        _shut(watched.sock)
+                        _shut(sock)
                 self._wake.wait(self._due[0][0] - now if self._due else None)
 
 
