@@ -84,6 +84,7 @@ def main() -> None:
                 print(f"| {layer.name} | {shown} |", flush=True)
     if arguments.out is not None:
         result = {"concurrency": arguments.concurrency, "latency_ms": LATENCY_MS, "rows": rows}
+        arguments.out.mkdir(parents=True, exist_ok=True)
         (arguments.out / "steady.json").write_text(json.dumps(result, indent=1) + "\n")
 
 

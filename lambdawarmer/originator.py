@@ -4,13 +4,15 @@ N comes from the ping, or from the function's recent traffic (``"concurrency": "
 invokes the function N-1 times at once, each instance holding the delay plus the expected spread of
 the invokes' arrivals: the send spread (timing.py; a new HTTPS connection's handshake delays every
 invoke after it, so a round that opens connections is held for them and one on kept-alive
-connections is not), or the arrival spread warm instances reported in the previous round if larger
-(invokes reach Lambda unevenly, which the sender cannot see; each instance reports when it started
-holding, by its clock). A round the function's time left cannot take is cut, before sending, to
-the largest that fits, and the report says why. When a round warms fewer distinct
-instances than asked because an instance answered twice (not because invokes failed), one more
-round follows at once, holding twice what the first one measured or used, if the function's time
-allows. Then one record of round metrics, and the :class:`~.protocol.Origination` for the report.
+connections is not), or the arrival spread warm instances reported in the last round of the same
+kind if larger (invokes reach Lambda unevenly, which the sender cannot see; each instance reports
+when it started holding, by its clock). A round that opens connections or starts the sending threads
+teaches nothing about one on kept-alive connections and threads: its arrivals are spread by those.
+A round the function's time left cannot take is cut, before sending, to the largest that fits, and
+the report says why. When a round warms fewer distinct instances than asked because an instance
+answered twice (not because invokes failed), one more round follows at once, holding twice what the
+first one measured or used, if the function's time allows. Then one record of round metrics, and
+the :class:`~.protocol.Origination` for the report.
 
 With N = 1 and no ``auto`` nothing is sent, and the AWS client is never loaded.
 """
@@ -66,6 +68,7 @@ class Originator:
         "arrival_allowance_ms",
         "config",
         "function_name",
+        "kept_alive_allowance_ms",
         "memory_mb",
         "recorder",
         "round_recorder",
@@ -82,7 +85,10 @@ class Originator:
         self.round_recorder = recorder or EmfRecorder(config.metrics_namespace, function_name)
         self.memory_mb = function_memory_mb()
         self.send_ms: float | None = None  # the model's, until a round on kept-alive connections measures it
-        self.arrival_allowance_ms = 0.0  # the last round's warm arrival spread, with the safety factor
+        # the warm arrival spread of the last round that opened connections or started the threads,
+        # and of the last on kept-alive ones, each with the safety factor (handshakes taken out)
+        self.arrival_allowance_ms = 0.0
+        self.kept_alive_allowance_ms = 0.0
         self.tree_allowance_ms = (
             0.0  # how late the last tree round's last arrival was, with the safety factor
         )
@@ -93,9 +99,12 @@ class Originator:
     def budget(self, total: int, extra_hold_ms: float | None = None, handshakes: int = 0) -> RoundBudget:
         """The next round of ``total``, from what the rounds so far measured: its send spread (the
         ``handshakes`` of the connections it opens included), and each instance's hold (the delay
-        plus the larger of that spread and ``extra_hold_ms``, by default the last warm arrival spread
-        with the safety factor)."""
-        extra_ms = self.arrival_allowance_ms if extra_hold_ms is None else extra_hold_ms
+        plus the larger of that spread and ``extra_hold_ms``, by default the warm arrival spread of
+        the last round of the same kind, kept-alive or not, with the safety factor)."""
+        extra_ms = extra_hold_ms
+        if extra_ms is None:
+            kept_alive = self._fanout_once().keeps_alive(total - 1)
+            extra_ms = self.kept_alive_allowance_ms if kept_alive else self.arrival_allowance_ms
         return round_budget(
             self.memory_mb,
             total,
@@ -195,18 +204,23 @@ class Originator:
             target, total, correlation_id, deadline, budget=budget, why_fewer=why, tenant=tenant
         )
         reused = tally.add(first)
+        final = first
         if reused and len(tally.instances) < budget.instances and self.config.top_up:
             top_up = self._top_up_budget(tally, budget.instances, deadline, budget)
             if top_up is not None:
-                again = self._round(
+                final = self._round(
                     target, total, correlation_id, deadline, budget=top_up, why_fewer=why, tenant=tenant
                 )
-                tally.add(again)
+                tally.add(final)
         last = tally.rounds[-1]
-        # What the next round meets: kept-alive connections, so the handshakes of this one are not
-        # held for again (their time comes off the arrival spread as off the send spread).
+        # The handshakes of this round are priced by the model in a round that opens connections
+        # again: their time comes off the arrival spread as off the send spread.
         opened_ms = last.tls_handshakes * handshake_ms_for(self.memory_mb)
-        self.arrival_allowance_ms = SAFETY * max(0.0, (last.warm_arrival_spread_ms or 0) - opened_ms)
+        allowance_ms = SAFETY * max(0.0, (last.warm_arrival_spread_ms or 0) - opened_ms)
+        if final.kept_alive:
+            self.kept_alive_allowance_ms = allowance_ms
+        else:
+            self.arrival_allowance_ms = allowance_ms
 
     def _round(
         self,

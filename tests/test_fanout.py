@@ -135,6 +135,34 @@ def test_a_round_that_opens_https_connections_is_held_for_their_handshakes_and_o
     assert third["hold_ms"] == pytest.approx(100 + learned_ms + 10 * handshake_ms_for(128), abs=1)
 
 
+def test_a_kept_alive_round_is_held_from_kept_alive_arrivals_only(invoke_api: StartApi) -> None:
+    """The first round starts the sending threads (and opens connections): its instances' arrivals
+    are spread by that, which a round on the threads and connections kept does not meet. The next
+    round is held for the model's spread, not for the first one's arrivals; a kept-alive round's own
+    arrival spread is what the round after it is held for."""
+    from lambdawarmer.timing import expected_send_spread_ms
+
+    spreads = iter([60, 20, 20])  # ms between two instances' arrivals, ping by ping
+    gap: list[int] = []
+
+    def arriving(call: InvokeCall) -> tuple[int, dict[str, str], bytes]:
+        index = call.payload[FANOUT_KEY]["index"]
+        if index == 2:
+            gap[:] = [next(spreads)]
+        status, headers, body = report_answer(call, f"instance-{index}", cold=False)
+        answer = {**json.loads(body), "held_at": 1_000_000 + index * gap[0]}
+        return status, headers, json.dumps(answer).encode()
+
+    invoke_api(arriving)
+    wrapped = warmer(delay=100)(handler)
+    wrapped({"warmer": True, "concurrency": 11}, make_context(request_id="first"))
+    second = wrapped({"warmer": True, "concurrency": 11}, make_context(request_id="second"))
+    assert second["hold_ms"] == 100 + round(expected_send_spread_ms(None, 11, 1769)), second
+    third = wrapped({"warmer": True, "concurrency": 11}, make_context(request_id="third"))
+    learned_ms = max(0.5, 1.5 * second["send_spread_ms"] / 9) * 9
+    assert third["hold_ms"] == pytest.approx(100 + max(learned_ms, 1.5 * 9 * 20), abs=1), third
+
+
 def test_the_hold_never_exceeds_what_receivers_accept(invoke_api: StartApi) -> None:
     from lambdawarmer.timing import MAX_EXTRA_HOLD_MS
 
