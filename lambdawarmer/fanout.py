@@ -112,10 +112,10 @@ class FanOut:
             self._pool_pid = os.getpid()
         return self._pool
 
-    def keeps_alive(self, calls: int) -> bool:
-        """Whether ``calls`` invokes at once now go on connections and threads already there (the
-        round would be :attr:`Round.kept_alive`)."""
-        return self._pool is not None and self._pool_pid == os.getpid() and self.handshakes_for(calls) == 0
+    @property
+    def threads_ready(self) -> bool:
+        """Whether the sending threads are there (a round then starts none)."""
+        return self._pool is not None and self._pool_pid == os.getpid()
 
     def handshakes_for(self, calls: int) -> int:
         """The TLS handshakes ``calls`` invokes at once would cost now (none over plain HTTP, or

@@ -103,7 +103,7 @@ class Originator:
         the last round of the same kind, kept-alive or not, with the safety factor)."""
         extra_ms = extra_hold_ms
         if extra_ms is None:
-            kept_alive = self._fanout_once().keeps_alive(total - 1)
+            kept_alive = handshakes == 0 and self._fanout_once().threads_ready  # as Round.kept_alive
             extra_ms = self.kept_alive_allowance_ms if kept_alive else self.arrival_allowance_ms
         return round_budget(
             self.memory_mb,

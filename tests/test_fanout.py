@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 import subprocess
@@ -142,15 +143,14 @@ def test_a_kept_alive_round_is_held_from_kept_alive_arrivals_only(invoke_api: St
     arrival spread is what the round after it is held for."""
     from lambdawarmer.timing import expected_send_spread_ms
 
-    spreads = iter([60, 20, 20])  # ms between two instances' arrivals, ping by ping
-    gap: list[int] = []
+    gaps = [60, 20, 20]  # ms between two instances' arrivals, ping by ping (10 invokes each)
+    calls = itertools.count()
 
     def arriving(call: InvokeCall) -> tuple[int, dict[str, str], bytes]:
         index = call.payload[FANOUT_KEY]["index"]
-        if index == 2:
-            gap[:] = [next(spreads)]
+        gap = gaps[next(calls) // 10]
         status, headers, body = report_answer(call, f"instance-{index}", cold=False)
-        answer = {**json.loads(body), "held_at": 1_000_000 + index * gap[0]}
+        answer = {**json.loads(body), "held_at": 1_000_000 + index * gap}
         return status, headers, json.dumps(answer).encode()
 
     invoke_api(arriving)
