@@ -62,7 +62,7 @@ class Invocation:
         self.received_at = time.monotonic()
         self.started_at: float | None = None
         self.finished_at: float | None = None
-        self.answered_at: float | None = None  # when the runtime's answer came in (before its logs)
+        self.answered_at: float | None = None  # when the runtime's answer came in
         self.deadline_ms = 0
         self.deadline_at = 0.0
         self.status = "pending"  # success, error, timeout, throttled, init_error, exit_error, not_found
@@ -134,7 +134,7 @@ class Environment:
         self.version = version
         self.state = "starting"  # starting, idle, busy, dead
         self.idle_since = 0.0  # when it last became idle (time.monotonic())
-        self.output: list[str] = []
+        self._lines: list[str] = []  # its output so far (read through :attr:`output`)
         self._output_lock = threading.Lock()
         self._output_done = False
         self.started_at = time.monotonic()
@@ -252,18 +252,23 @@ class Environment:
                     self._output_done = True
                     break
                 *lines, partial = (partial + chunk).split(b"\n")
-                self.output.extend(line.decode(errors="replace") for line in lines)
+                self._lines.extend(line.decode(errors="replace") for line in lines)
         if partial:
-            self.output.append(partial.decode(errors="replace"))
+            self._lines.append(partial.decode(errors="replace"))
         self.exit_code = process.wait()
         self._died()
 
-    def drain_output(self, limit_s: float = 0.5) -> None:
-        """Wait until what the process has written so far is in :attr:`output`.
+    @property
+    def output(self) -> list[str]:
+        """The lines its process wrote so far, those still in the pipe read first: the function
+        prints before it responds, so a caller reading the output once an invocation returned finds
+        its lines here, as in CloudWatch (a copy)."""
+        self.drain_output()
+        with self._output_lock:
+            return list(self._lines)
 
-        Called when it answers an invocation: the function prints before it responds, so a caller
-        reading the output once the invocation returns finds those lines there, as in CloudWatch.
-        """
+    def drain_output(self, limit_s: float = 0.5) -> None:
+        """Wait until what the process has written so far is read (at most ``limit_s``)."""
         process = self._process
         if process is None or process.stdout is None:
             return
@@ -313,19 +318,15 @@ class Environment:
         return invocation
 
     def responded(self, request_id: str, body: bytes, error: dict[str, Any] | None) -> None:
-        """Called for ``/response`` and ``/error``: the invocation ends when its answer came, whatever
-        reading the logs written before it then takes (on a loaded machine, up to half a second)."""
+        """Called for ``/response`` and ``/error``: the invocation ends, and its caller has the answer,
+        when the answer came, as Lambda's does: its logs are read when :attr:`output` is (on a
+        loaded machine that took up to half a second, which callers waited for)."""
         answered_at = time.monotonic()
         with self._lock:
-            invocation = self._running.get(request_id)
-        if invocation is None:
-            return
-        invocation.answered_at = answered_at
-        self.drain_output()
-        with self._lock:
             invocation = self._running.pop(request_id, None)
-        if invocation is None:
-            return
+            if invocation is None:
+                return
+            invocation.answered_at = answered_at
         if error is None:
             invocation.finish("success", body)
         else:
@@ -363,7 +364,7 @@ class Environment:
 
     @staticmethod
     def _answered_in_time(invocation: Invocation) -> bool:
-        """Whether the runtime answered before the deadline (its logs still being read)."""
+        """Whether the runtime answered before the deadline (its answer being recorded as it passed)."""
         answered_at = invocation.answered_at
         return answered_at is not None and answered_at <= invocation.deadline_at and invocation.done.wait(1.0)
 

@@ -9,9 +9,30 @@ import json
 from typing import Any
 
 from emulator import LambdaEmulator
+from emulator.environment import Invocation
 from lambdawarmer_model.rounds import tree_places
 
 from .conftest import lambda_client
+
+
+def timeline(emulator: LambdaEmulator, received: Invocation) -> str:
+    """When ``received`` started, answered and ended against its deadline, and the last lines its
+    environment wrote (the layer's warnings): what a ping answered late leaves to read."""
+
+    def at(instant: float | None) -> str:
+        return (
+            "never"
+            if instant is None or received.started_at is None
+            else f"{(instant - received.started_at) * 1000:.0f} ms"
+        )
+
+    environment = next((e for e in emulator.all_environments if e.id == received.environment_id), None)
+    lines = environment.output[-20:] if environment is not None else []
+    return (
+        f"{received.request_id}: answered at {at(received.answered_at)}, "
+        f"ended at {at(received.finished_at)}, deadline at {at(received.deadline_at)} (from its start); "
+        "its environment wrote last:\n" + "\n".join(lines)
+    )
 
 
 def ping(emulator: LambdaEmulator, concurrency: int | str, **fields: Any) -> dict[str, Any]:
@@ -21,7 +42,7 @@ def ping(emulator: LambdaEmulator, concurrency: int | str, **fields: Any) -> dic
     event = {"warmer": True, "concurrency": concurrency, **fields}
     answer = lambda_client(emulator).invoke(FunctionName="orders", Payload=json.dumps(event))
     report = json.loads(answer["Payload"].read())
-    assert answer.get("FunctionError") is None, report
+    assert answer.get("FunctionError") is None, (report, timeline(emulator, emulator.invocations[before]))
     received = emulator.invocations[before]
     assert received.status == "success", received.payload
     assert received.finished_at is not None

@@ -17,7 +17,6 @@ from typing import Any
 import boto3
 import botocore
 import pytest
-from cfnlint.decode.cfn_yaml import load
 
 from lambdawarmer.function_ref import parse_function_ref
 from lambdawarmer.metrics import FUNCTION_DIMENSION, INVOCATION_DIMENSION
@@ -40,6 +39,7 @@ from lambdawarmer_cli.names import AUTOPILOT_VARIABLE, RECORD_TAG, SCHEDULE_GROU
 from lambdawarmer_cli.schedules import DEFAULT_SCHEDULE
 
 from .control_plane import REGION, code_zip, make_role, run
+from .templates import cloudformation
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "fleet" / "autopilot.yaml"
@@ -140,7 +140,7 @@ def pinged_with(aws: dict[str, Any], name: str) -> int | str | None:
 def role_actions(*, grants_on_execution_roles: bool = True) -> list[dict[str, Any]]:
     """The statements of the template's role, its condition GrantsOnExecutionRoles (MetricsMode
     put_metric_data, or AllowAuto) as given."""
-    template = json.loads(json.dumps(load(str(TEMPLATE))))
+    template = cloudformation(TEMPLATE)
     policy = template["Resources"]["AutopilotRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     found = []
     for statement in statements(policy):
@@ -410,7 +410,7 @@ def test_the_handler_refuses_settings_it_cannot_use(monkeypatch: pytest.MonkeyPa
 
 
 def test_the_template_gives_the_handler_what_it_reads_and_charts_the_layers_metrics() -> None:
-    template = json.loads(json.dumps(load(str(TEMPLATE))))
+    template = cloudformation(TEMPLATE)
     function = template["Resources"]["Autopilot"]["Properties"]
     assert function["Handler"] == package.HANDLER
     assert set(function["Environment"]["Variables"]) == {
@@ -494,8 +494,8 @@ def test_the_template_is_cfn_lint_clean() -> None:
 def test_a_stackset_with_service_managed_permissions_is_created_from_the_template(
     aws: dict[str, Any],
 ) -> None:
-    cloudformation = boto3.client("cloudformation", region_name=REGION)
-    cloudformation.create_stack_set(
+    stacks = boto3.client("cloudformation", region_name=REGION)
+    stacks.create_stack_set(
         StackSetName="lambdawarmer-autopilot",
         TemplateBody=TEMPLATE.read_text(),
         PermissionModel="SERVICE_MANAGED",
@@ -503,7 +503,7 @@ def test_a_stackset_with_service_managed_permissions_is_created_from_the_templat
         Capabilities=["CAPABILITY_IAM"],
         Parameters=[{"ParameterKey": "CodeBucket", "ParameterValue": "lambdawarmer-autopilot-code"}],
     )
-    found = cloudformation.describe_stack_set(StackSetName="lambdawarmer-autopilot")["StackSet"]
+    found = stacks.describe_stack_set(StackSetName="lambdawarmer-autopilot")["StackSet"]
     assert found["PermissionModel"] == "SERVICE_MANAGED"
     assert "AutopilotRole" in found["TemplateBody"]
     assert "DailySweep" in found["TemplateBody"]

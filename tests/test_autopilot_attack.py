@@ -10,8 +10,6 @@ import re
 from types import SimpleNamespace
 from typing import Any
 
-from cfnlint.decode.cfn_yaml import load
-
 from lambdawarmer_cli.clients import Clients
 from lambdawarmer_cli.fleet.autopilot import AUTOPILOT_TAG, CONCURRENCY_TAG, Autopilot, own_names
 from lambdawarmer_cli.fleet.scope import Account, session
@@ -19,6 +17,7 @@ from lambdawarmer_cli.iam import allows
 from lambdawarmer_cli.names import AUTOPILOT_VARIABLE, SCHEDULE_GROUP
 
 from .control_plane import REGION, code_zip, run
+from .templates import cloudformation
 from .test_autopilot import (
     ACCOUNT,
     SERVICES,
@@ -114,7 +113,7 @@ def test_a_copy_of_an_enabled_functions_configuration_is_not_the_autopilots(aws:
 def test_the_autopilots_log_outlives_its_stack() -> None:
     """Its log (one JSON line per change it made) is the only account of what it did: rolling the
     stack back must not delete it with the function."""
-    template = json.loads(json.dumps(load(str(TEMPLATE))))
+    template = cloudformation(TEMPLATE)
     logs = template["Resources"]["AutopilotLogs"]
     assert (logs.get("DeletionPolicy"), logs.get("UpdateReplacePolicy")) == ("Retain", "Retain")
 

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from moto.server import ThreadedMotoServer  # noqa: F401  (moto's server backs the metrics fixtures)
 
 from emulator import Fault, LambdaEmulator
 from lambdawarmer import WarmerConfigError, load_config, warmer

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode.cfn_yaml import load
-from samtranslator.parser import parser
-from samtranslator.translator.translator import Translator
 
 from layer.runtimes import SUPPORTED_RUNTIMES
+
+from .templates import cloudformation
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "shop"
@@ -43,10 +42,13 @@ def test_cfn_lint_passes() -> None:
 
 
 def transformed(parameters: dict[str, str] | None = None) -> dict[str, Any]:
-    template = json.loads(json.dumps(load(str(ROOT / "template.yaml"))))
+    template = cloudformation(ROOT / "template.yaml")
     resources = template["Resources"]
     resources["LambdaWarmerLayer"]["Properties"]["ContentUri"] = "s3://bucket/layer.zip"
     resources["ExampleFunction"]["Properties"]["CodeUri"] = "s3://bucket/example.zip"
+    from samtranslator.parser import parser  # loaded by the tests using it, not at collection
+    from samtranslator.translator.translator import Translator
+
     translator = Translator(managed_policy_map={}, sam_parser=parser.Parser())
     return translator.translate(sam_template=template, parameter_values=parameters or {})  # type: ignore[no-any-return]
 

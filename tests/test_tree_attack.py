@@ -20,6 +20,7 @@ from lambdawarmer.timing import cpu_share
 from lambdawarmer.tree import fitting_tree, scope_of
 
 from .conftest import OVERLAPPING_HANDLER, lambda_client
+from .contracts import timeline
 from .test_imports import ROOT
 from .test_small_functions import needs_cpu_shares
 from .test_tree import TENANTED, TOKEN, Start, direct, ping, tree_function
@@ -93,8 +94,12 @@ def test_a_relay_payload_replayed_through_another_tenant_is_not_relayed_for_it(
     emulator = start_emulator(function)
     client = lambda_client(emulator)
     event = {"warmer": True, "tenants": {"acme": 40}, "token": TOKEN}
+    before = len(emulator.invocations)
     answer = client.invoke(FunctionName="orders", TenantId="acme", Payload=json.dumps(event))
-    assert "FunctionError" not in answer, answer["Payload"].read()
+    assert "FunctionError" not in answer, (
+        answer["Payload"].read(),
+        timeline(emulator, emulator.invocations[before]),
+    )
     settled(emulator)  # the relays' late shares too
     captured = relay_payloads(emulator)
     assert captured  # a tree round: its relays' payloads
