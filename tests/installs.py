@@ -20,6 +20,7 @@ from pathlib import Path
 from emulator import available_runtimes, runtime_python
 from emulator.packages import install, new_venv
 from emulator.runtimes import VENVS
+from layer.runtimes import SUPPORTED_RUNTIMES
 
 SAM_REQUIREMENT = "aws-sam-cli==1.170.0"
 """The SAM CLI the template tests run (in an environment of its own: it pins its own boto3)."""
@@ -34,6 +35,12 @@ OBSERVABILITY = (POWERTOOLS_V3, POWERTOOLS_V2, DATADOG, NEW_RELIC, LUMIGO, EPSAG
 """The observability libraries tests/test_observability.py runs, each a folder of its own per runtime."""
 
 OBSERVABILITY_HOME = VENVS / "observability"
+LIBRARY_RUNTIMES = (SUPPORTED_RUNTIMES[0], SUPPORTED_RUNTIMES[-1])
+"""The runtimes every library runs on: the oldest and the newest supported. What they meet is the
+layer's code, the same on every runtime (tests/test_e2e.py runs the layer on each); run on all five,
+the libraries took about 50 s of the suite's CPU, and 30 installs."""
+THIS_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+"""The runtime of the suite's own Python, which the tests of one library's special case use."""
 
 
 @contextmanager
@@ -71,9 +78,10 @@ def observability_library(runtime: str, requirements: tuple[str, ...]) -> Path:
 
 
 def observability_libraries() -> None:
-    """Every observability library for every runtime found here, 4 installs at a time (the first
-    ones each on another runtime, whose venv it may have to make first)."""
-    runtimes = [name for name, status in available_runtimes().items() if status == "ok"]
+    """Every observability library for the runtimes they are tested on (those found here), 4 installs
+    at a time (the first ones each on another runtime, whose venv it may have to make first)."""
+    found = available_runtimes()
+    runtimes = [name for name in dict.fromkeys((*LIBRARY_RUNTIMES, THIS_RUNTIME)) if found.get(name) == "ok"]
     pairs = [(runtime, requirements) for requirements in OBSERVABILITY for runtime in runtimes]
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda pair: observability_library(*pair), pairs))

@@ -2,7 +2,8 @@
 
 Each library is installed from the registry (tests/installs.py) into a folder of its own under
 ``.venvs/observability`` (never into the project), per runtime, and put on the function's
-``PYTHONPATH`` as a deployment package would carry it. Through the emulator and the real
+``PYTHONPATH`` as a deployment package would carry it; each runs on the oldest and the newest
+supported runtime (``installs.LIBRARY_RUNTIMES``). Through the emulator and the real
 awslambdaric: a ping warms 3 environments; 3 overlapping requests reach them (the first one fails
 in its handler); then 4 overlapping requests reach those 3 and one new environment, a true cold
 start. Every library's own verdict for every request must be the environment's truth: warm in the
@@ -24,7 +25,6 @@ What each library's verdict is read from:
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -329,6 +329,7 @@ def expected_and_found(
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize("runtime", installs.LIBRARY_RUNTIMES, indirect=True)
 @pytest.mark.parametrize("name", list(LIBRARIES))
 def test_every_library_says_warm_in_a_warmed_environment_and_cold_in_a_new_one(
     start_emulator: Start, tmp_path: Path, runtime: str, layer_zip: Path, name: str
@@ -359,17 +360,16 @@ def test_datadogs_proactive_initialization_guess_is_not_made_for_a_warmed_enviro
     marks it with import spans); an environment a ping started 11 s before is neither cold nor that."""
     import time
 
-    this_python = f"python{sys.version_info.major}.{sys.version_info.minor}"
     code = write_function(tmp_path / "code", BARRIER + DATADOG)
     function = FunctionSpec(
         name="orders",
         code=code,
         handler="app.handler",
-        runtime=this_python,
+        runtime=installs.THIS_RUNTIME,
         layers=[layer_zip],
         environment={
             "AWS_LAMBDA_EXEC_WRAPPER": "/opt/lambdawarmer-wrapper",
-            "PYTHONPATH": str(installed(this_python, "datadog")),
+            "PYTHONPATH": str(installed(installs.THIS_RUNTIME, "datadog")),
             **LIBRARIES["datadog"].environment,
         },
         memory_mb=1024,
@@ -391,9 +391,8 @@ def test_turned_off_the_libraries_are_left_as_they_were(
     start_emulator: Start, tmp_path: Path, layer_zip: Path, name: str
 ) -> None:
     """WARMER_FIX_COLD_START_FLAGS=false: each pinged environment's first request is cold to them again."""
-    this_python = f"python{sys.version_info.major}.{sys.version_info.minor}"
     settings = {"layer": str(layer_zip), "WARMER_FIX_COLD_START_FLAGS": "false"}
-    emulator = run_session(start_emulator, tmp_path, this_python, name, settings)
+    emulator = run_session(start_emulator, tmp_path, installs.THIS_RUNTIME, name, settings)
     truth, found = expected_and_found(emulator)
     for environment_id, requests in truth.items():
         for library, said in found[environment_id].items():
