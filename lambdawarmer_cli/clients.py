@@ -150,7 +150,10 @@ class Clients:
 
     def in_region(self, service: str, region: str | None) -> Any:
         """The ``service`` client for ``region`` (None: the configuration's), made once (under a
-        lock: a boto3 session is not thread-safe, its clients are)."""
+        lock: a boto3 session is not thread-safe, its clients are), its modeled exceptions made with
+        it: botocore makes them on first use, unlocked, so two threads catching one
+        (``except iam.exceptions.NoSuchEntityException``) could each get a class of their own, and
+        one missed the error the other's class raised (a fleet's parallel plans, in CI)."""
         key = f"{service}@{region}" if region else service
         with self._lock:
             if key not in self._clients:
@@ -161,7 +164,9 @@ class Clients:
                     read_timeout=CONTROL_PLANE_READ_TIMEOUT_S,
                     retries={"mode": "standard"},
                 )
-                self._clients[key] = self._session.client(service, region_name=region, config=config)
+                made = self._session.client(service, region_name=region, config=config)
+                made.exceptions  # noqa: B018  (made now, once: see above)
+                self._clients[key] = made
             return self._clients[key]
 
     def regions(self, service: str, partition: str) -> list[str]:

@@ -1116,3 +1116,28 @@ def test_a_role_policy_removed_between_listing_and_reading_grants_nothing_and_fa
 
     clients.iam.meta.events.register("before-parameter-build.iam.GetRolePolicy", removed_meanwhile)
     assert [statement.get("Sid") for statement in role_statements(clients, "orders-role")] == ["kept"]
+
+
+def test_threads_catching_a_clients_modeled_error_at_once_all_catch_it(aws: dict[str, Any]) -> None:
+    """A fleet's plans share each account's clients. botocore makes a client's modeled exceptions on
+    first use, unlocked: threads catching ``iam.exceptions.NoSuchEntityException`` at once could each
+    get classes of their own, and one missed the error raised with another's class (a fleet's dry
+    run FAILed a function: "cannot read it: NoSuchEntity"). They are made with the client."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    make_role(aws)
+    iam = Clients(region=REGION).iam
+    assert iam._exceptions is not None  # botocore/client.py's lazily made attribute, made already
+    together = threading.Barrier(8, timeout=10)
+
+    def caught(_: int) -> bool:
+        together.wait()
+        try:
+            iam.get_role_policy(RoleName="orders-role", PolicyName="never-there")
+        except iam.exceptions.NoSuchEntityException:
+            return True
+        return False
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(caught, range(8)))
