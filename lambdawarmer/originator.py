@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from .function_ref import FunctionRef
     from .metrics import Recorder
     from .protocol import Ping
+    from .protocol.rounds import RoundReport
     from .protocol.subtrees import Subtree
     from .timing import RoundBudget
     from .tree import TreePlan
@@ -204,20 +205,25 @@ class Originator:
             target, total, correlation_id, deadline, budget=budget, why_fewer=why, tenant=tenant
         )
         reused = tally.add(first)
-        final = first
+        self._learn_arrivals(first, tally.rounds[-1])
         if reused and len(tally.instances) < budget.instances and self.config.top_up:
             top_up = self._top_up_budget(tally, budget.instances, deadline, budget)
             if top_up is not None:
-                final = self._round(
+                again = self._round(
                     target, total, correlation_id, deadline, budget=top_up, why_fewer=why, tenant=tenant
                 )
-                tally.add(final)
-        last = tally.rounds[-1]
-        # The handshakes of this round are priced by the model in a round that opens connections
-        # again: their time comes off the arrival spread as off the send spread.
-        opened_ms = last.tls_handshakes * handshake_ms_for(self.memory_mb)
-        allowance_ms = SAFETY * max(0.0, (last.warm_arrival_spread_ms or 0) - opened_ms)
-        if final.kept_alive:
+                tally.add(again)
+                self._learn_arrivals(again, tally.rounds[-1])
+
+    def _learn_arrivals(self, result: Round, report: RoundReport) -> None:
+        """Keep a round's warm arrival spread (with the safety factor) for the next round of its kind:
+        on kept-alive connections and threads, or opening connections or starting the threads (a
+        first round that opens connections and its top-up on them each teach their own kind). The
+        handshakes a round opened are priced by the model in the next round that opens them again:
+        their time comes off the arrival spread, as off the send spread."""
+        opened_ms = report.tls_handshakes * handshake_ms_for(self.memory_mb)
+        allowance_ms = SAFETY * max(0.0, (report.warm_arrival_spread_ms or 0) - opened_ms)
+        if result.kept_alive:
             self.kept_alive_allowance_ms = allowance_ms
         else:
             self.arrival_allowance_ms = allowance_ms

@@ -163,6 +163,38 @@ def test_a_kept_alive_round_is_held_from_kept_alive_arrivals_only(invoke_api: St
     assert third["hold_ms"] == pytest.approx(100 + max(learned_ms, 1.5 * 9 * 20), abs=1), third
 
 
+def test_a_round_that_opens_connections_learns_from_one_that_did_though_a_top_up_followed(
+    invoke_api: StartApi,
+) -> None:
+    """As on Lambda, the service closes the idle connections between pings: every first round opens
+    them, and its top-up reuses them. The first round's arrivals (60 ms apart) teach the next first
+    round, not only the top-up's kind: the next ping is held for them, one round (a top-up every ping
+    otherwise, twice the invokes)."""
+    token = "the-owners-token-0123"
+
+    def arriving(call: InvokeCall) -> tuple[int, dict[str, str], bytes]:
+        data = call.payload[FANOUT_KEY]
+        time.sleep(0.2)  # all in flight at once, as instances holding
+        index = data["index"]
+        too_short = data["hold_ms"] - 100 < 9 * 60  # the last invoke then meets instance 2 again
+        answered = "instance-2" if too_short and index == 11 else f"instance-{index}"
+        status, headers, body = report_answer(call, answered, cold=False)
+        answer = {**json.loads(body), "held_at": 1_000_000 + index * 60}
+        return status, headers, json.dumps(answer).encode()
+
+    invoke_api(arriving, tls=True, idle_timeout_s=0.5)
+    wrapped = warmer(delay=100, token=token)(handler)
+    ping = {"warmer": True, "concurrency": 11, "token": token}
+    first = wrapped(ping, make_context(request_id="first"))
+    assert [r["tls_handshakes"] > 0 for r in first["rounds"]] == [True, False], first["rounds"]
+    time.sleep(1.0)  # the service closes the idle connections
+    second = wrapped(ping, make_context(request_id="second"))
+    assert len(second["rounds"]) == 1, second["rounds"]
+    assert second["rounds"][0]["tls_handshakes"] == 10
+    assert second["instances_warmed"] == 11
+    assert second["hold_ms"] - 100 >= 9 * 60  # held at least for the arrivals it learned
+
+
 def test_the_hold_never_exceeds_what_receivers_accept(invoke_api: StartApi) -> None:
     from lambdawarmer.timing import MAX_EXTRA_HOLD_MS
 

@@ -76,6 +76,8 @@ def connect(scheme: str, host: str, port: int, deadline: float) -> http.client.H
                 connection.sock, server_hostname=bare_host, do_handshake_on_connect=False
             )
             connection.sock = watched.sock = tls
+            if watched.cut:  # cut while the plain socket was being wrapped: nothing shut the TLS one
+                raise TimeoutError
             tls.do_handshake()
         except OSError as error:
             connection.close()

@@ -59,8 +59,11 @@ class Watchdog:
         return watched
 
     def release(self, watched: Watched) -> None:
-        """Stop watching (the entry is dropped when it comes due)."""
-        watched.sock = None
+        """Stop watching (the entry is dropped when it comes due). Under the watchdog's lock: once
+        this returns, ``watched.cut`` is final, and a socket whose call ended is never shut after
+        (a connection kept alive for the next call)."""
+        with self._wake:
+            watched.sock = None
 
     def _run(self) -> None:
         with self._wake:
@@ -68,7 +71,7 @@ class Watchdog:
                 now = time.monotonic()
                 while self._due and (self._due[0][0] <= now or self._due[0][2].sock is None):
                     _, _, watched = heapq.heappop(self._due)
-                    sock = watched.sock  # read once: its call may release it meanwhile
+                    sock = watched.sock  # read once, as shut: it is the one cut
                     if sock is not None:
                         watched.cut = True
                         _shut(sock)
