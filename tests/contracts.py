@@ -9,15 +9,18 @@ import json
 from typing import Any
 
 from emulator import LambdaEmulator
-from emulator.environment import Invocation
 from lambdawarmer_model.rounds import tree_places
 
 from .conftest import lambda_client
 
 
-def timeline(emulator: LambdaEmulator, received: Invocation) -> str:
-    """When ``received`` started, answered and ended against its deadline, and the last lines its
-    environment wrote (the layer's warnings): what a ping answered late leaves to read."""
+def timeline(emulator: LambdaEmulator, number: int) -> str:
+    """When the emulator's invocation ``number`` started, answered and ended against its deadline,
+    and the last lines its environment wrote (the layer's warnings): what a ping answered late
+    leaves to read."""
+    if number >= len(emulator.invocations):
+        return f"the emulator has no invocation {number}"
+    received = emulator.invocations[number]
 
     def at(instant: float | None) -> str:
         return (
@@ -42,7 +45,7 @@ def ping(emulator: LambdaEmulator, concurrency: int | str, **fields: Any) -> dic
     event = {"warmer": True, "concurrency": concurrency, **fields}
     answer = lambda_client(emulator).invoke(FunctionName="orders", Payload=json.dumps(event))
     report = json.loads(answer["Payload"].read())
-    assert answer.get("FunctionError") is None, (report, timeline(emulator, emulator.invocations[before]))
+    assert answer.get("FunctionError") is None, (report, timeline(emulator, before))
     received = emulator.invocations[before]
     assert received.status == "success", received.payload
     assert received.finished_at is not None

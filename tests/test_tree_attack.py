@@ -98,7 +98,7 @@ def test_a_relay_payload_replayed_through_another_tenant_is_not_relayed_for_it(
     answer = client.invoke(FunctionName="orders", TenantId="acme", Payload=json.dumps(event))
     assert "FunctionError" not in answer, (
         answer["Payload"].read(),
-        timeline(emulator, emulator.invocations[before]),
+        timeline(emulator, before),
     )
     settled(emulator)  # the relays' late shares too
     captured = relay_payloads(emulator)
