@@ -6,6 +6,7 @@ It is the AWS control plane and the CloudWatch they talk to (moto, in this proce
 from __future__ import annotations
 
 import logging
+import threading
 from types import TracebackType
 from typing import Any
 
@@ -25,6 +26,11 @@ class MotoServer:
         moto.backends.list_of_moto_modules = lambda: modules
         self._server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
+        # moto's backends are not thread-safe, as AWS is: a fleet's parallel calls met "dictionary
+        # changed size during iteration" in IAM (a 500). It answers one request at a time (its
+        # Python holds the GIL while it works anyway).
+        wsgi: Any = self._server._server
+        wsgi.app = _one_at_a_time(wsgi.app)
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
 
@@ -38,3 +44,19 @@ class MotoServer:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _one_at_a_time(app: Any) -> Any:
+    """The WSGI ``app``, its requests handled one after another (each answer read whole first)."""
+    lock = threading.Lock()
+
+    def serve(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with lock:
+            answer = app(environ, start_response)
+            try:
+                return [b"".join(answer)]
+            finally:
+                if hasattr(answer, "close"):
+                    answer.close()
+
+    return serve
