@@ -51,8 +51,8 @@ def ping(emulator: LambdaEmulator, concurrency: int | str, **fields: Any) -> dic
     assert received.finished_at is not None
     late_ms = (received.finished_at - received.deadline_at) * 1000
     assert late_ms <= 0, f"answered {late_ms:.0f} ms after its deadline"
-    timed_out = [i.error_type for i in emulator.invocations if i.status == "timeout"]
-    assert timed_out == []
+    timed_out = [n for n, invocation in enumerate(emulator.invocations) if invocation.status == "timeout"]
+    assert timed_out == [], [timeline(emulator, n) for n in timed_out]
     return report  # type: ignore[no-any-return]
 
 
