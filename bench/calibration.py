@@ -2,12 +2,13 @@
 
 The slice's requests (the model's own draw: arrivals and durations) are sent to the emulator in
 real time, sped up ``speedup`` times: a request sleeps its duration divided by that, the idle
-lifetime and the ping period shrink alike, and the emulator reclaims environments idle longer than
-the shrunk lifetime (checked every :data:`RECLAIM_EVERY_S`). Pings are the layer's scheduled pings,
-fanned out by the layer itself through the emulator's Invoke API. Then the model runs the same
-requests with what the emulator measured, scaled back: its init, the time an invoke takes beyond
-the sleep, and the hold (the layer's delay is real time in the emulator). The two counts of cold
-starts of real requests are compared.
+lifetime and the ping period shrink alike, and before each event the emulator reclaims the
+environments idle longer than the shrunk lifetime, as Lambda's have been by then. Pings are the
+layer's scheduled pings, fanned out by the layer itself through the emulator's Invoke API. Then the
+model runs the requests as the emulator saw them, scaled back: when each arrived, how long each
+worked, the init, and the hold (the layer's delay is real time in the emulator). The two counts of
+cold starts of real requests are compared. A loaded machine stretches the timeline, and the model
+is handed the stretched one: what is compared is how each counts cold starts, not the machine's speed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import json
 import statistics
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -31,12 +31,12 @@ from lambdawarmer_model.traffic import MINUTE_S, Workload
 
 from .functions import PINGS, make_function
 
-RECLAIM_EVERY_S = 0.05
 SPEEDUP = 30
 """Trace time per real second: a trace minute takes 2 s."""
 TOLERANCE = 2
-"""Cold starts the emulator and the model may differ by, per slice: a request that lands within the
-scheduling jitter of an environment's reclaim (50 ms of real time is 1.5 s of trace time)."""
+"""Cold starts the emulator and the model may differ by, per slice: a request that arrives within
+a few milliseconds of an environment's end of lifetime (1 ms of real time is 30 ms of trace time),
+or a ping's hold that ran longer in the emulator than the model's."""
 
 
 @dataclass(frozen=True)
@@ -94,31 +94,25 @@ def replay(
         function = make_function("layer", Path(folder), layer_zip, memory_mb=ONE_VCPU_MB)
         with LambdaEmulator(function, concurrency=1000) as emulator:
             client = invoke_client(emulator.serve())
-            _send(emulator, client, events, lifetime_min * MINUTE_S / speedup, speedup)
-            invocations = list(emulator.invocations)
-    real = [i for i in invocations if b"sleep_ms" in i.event]
+            started = _send(emulator, client, events, lifetime_min * MINUTE_S / speedup, speedup)
+            invocations: list[Any] = list(emulator.invocations)  # all finished: every time is set
+    real = sorted((i for i in invocations if b"sleep_ms" in i.event), key=lambda i: i.received_at)
     cold_real = [i for i in real if i.cold]
     slept = {i.request_id: float(json.loads(i.event)["sleep_ms"]) / 1000 for i in real}
-
-    def extra_s(invocation: Any) -> float:
-        return float(invocation.finished_at - invocation.received_at) - slept[invocation.request_id]
-
-    warm = [extra_s(i) for i in real if not i.cold]
-    overhead_s = statistics.median(warm) if warm else 0.0
-    cold_extra = [extra_s(i) - overhead_s for i in cold_real]
-    init_s = statistics.median(cold_extra) if cold_extra else 0.3
+    warm_extra = [i.finished_at - i.received_at - slept[i.request_id] for i in real if not i.cold]
+    init_s = statistics.median(i.started_at - i.received_at for i in cold_real) if cold_real else 0.3
     measured = replace(
         assumptions,
         init_ms=init_s * 1000 * speedup,
         delay_ms=round(assumptions.delay_ms * speedup),
     )
-    stretched = Requests(
-        requests.arrivals,
-        [ms + overhead_s * 1000 * speedup for ms in requests.durations_ms],
+    as_seen = Requests(
+        [(i.received_at - started) * speedup for i in real],
+        [(i.finished_at - i.started_at) * 1000 * speedup for i in real],
         requests.minutes,
     )
     policy = Fixed(instances, f"fixed N = {instances}") if instances else NoWarming()
-    model = simulate(piece, policy, measured, stretched)
+    model = simulate(piece, policy, measured, as_seen)
     return Calibration(
         workload.name,
         minutes,
@@ -127,7 +121,7 @@ def replay(
         len(cold_real),
         model.cold_starts,
         init_s * 1000,
-        overhead_s * 1000,
+        statistics.median(warm_extra) * 1000 if warm_extra else 0.0,
     )
 
 
@@ -137,25 +131,16 @@ def _send(
     events: list[tuple[float, dict[str, Any]]],
     lifetime_s: float,
     speedup: float,
-) -> None:
-    """Each event at its time (sped up), while a thread reclaims idle environments."""
-    done = threading.Event()
-
-    def reclaim() -> None:
-        while not done.wait(RECLAIM_EVERY_S):
-            emulator.reclaim_idle(time.monotonic() - lifetime_s)
-
-    reclaimer = threading.Thread(target=reclaim, daemon=True)
-    reclaimer.start()
+) -> float:
+    """Each event at its time (sped up), the environments idle longer than ``lifetime_s`` reclaimed
+    first; when the first was due (``time.monotonic()``)."""
     started = time.monotonic()
-    try:
-        with ThreadPoolExecutor(64) as pool:
-            for at, event in events:
-                time.sleep(max(0.0, started + at / speedup - time.monotonic()))
-                payload = dict(event)
-                if "sleep_ms" in payload:
-                    payload["sleep_ms"] = payload["sleep_ms"] / speedup
-                pool.submit(client.invoke, FunctionName="bench", Payload=json.dumps(payload))
-    finally:
-        done.set()
-        reclaimer.join()
+    with ThreadPoolExecutor(64) as pool:
+        for at, event in events:
+            time.sleep(max(0.0, started + at / speedup - time.monotonic()))
+            emulator.reclaim_idle(time.monotonic() - lifetime_s)
+            payload = dict(event)
+            if "sleep_ms" in payload:
+                payload["sleep_ms"] = payload["sleep_ms"] / speedup
+            pool.submit(client.invoke, FunctionName="bench", Payload=json.dumps(payload))
+    return started
