@@ -448,7 +448,9 @@ def test_moto_with_request_authentication_accepts_the_calls_and_refuses_a_wrong_
          "StartTime": now - 600, "EndTime": now + 60},
     )  # fmt: skip
     assert answer["MetricDataResults"][0]["Values"] == [1.0]
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", moto_with_auth.secret_key[:-1] + "x")
+    secret = moto_with_auth.secret_key
+    wrong = secret[:-1] + ("x" if secret[-1] != "x" else "y")  # one secret in ~64 ends in x already
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", wrong)
     with pytest.raises(AwsError) as refused:
         cloudwatch_call(
             AwsClient(CLOUDWATCH, 5000, 1), "PutMetricData", {"Namespace": "x", "MetricData": [datum]}
