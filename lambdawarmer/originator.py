@@ -442,8 +442,8 @@ class Originator:
         return subtree_of(result, depth)
 
     def prepare_relay(self) -> None:
-        """Load what relaying needs (the fan-out, its client), in a hold that has time for it: the
-        environment may be a relay at the next ping."""
+        """Load what relaying needs (the fan-out, its client): a relay's before it sends, any tree
+        round instance's while it holds (it may be a relay at the next ping)."""
         try:
             self._fanout_once().client.get()
         except Exception:

@@ -67,6 +67,7 @@ class Warmer:
 
             self._recorder = make_recorder(config, self.function_name)
         self._originator: Originator | None = None
+        self._relay_loader: threading.Thread | None = None
         self._lock = threading.Lock()
         apply_level(config.log_level)
 
@@ -174,7 +175,7 @@ class Warmer:
         if environment.managed_instances:
             report.fan_out_skipped = MANAGED_INSTANCES
         elif ping.kind == PingKind.SCHEDULED:
-            report.origination = self._originator_once().originate(
+            report.origination = self._originator_ready().originate(
                 ping,
                 context,
                 report.correlation_id,
@@ -186,7 +187,7 @@ class Warmer:
             arrived = int(time.time() * 1000)
             tree = ping.tree
             if tree is not None and tree.last > ping.index:
-                report.subtree = self._originator_once().relay(ping, context, arrived_ms=arrived)
+                report.subtree = self._originator_ready().relay(ping, context, arrived_ms=arrived)
             report.held_at = arrived
             self._hold(ping, context)
         answer = report.as_dict()
@@ -197,12 +198,11 @@ class Warmer:
         """The receiver's part: hold what the originator asked, in a tree round until its release
         instant (by this host's clock; the delay when that has passed), at most the delay plus 10 s
         and never past the function's time, so that no other invoke of the round is handed this
-        environment. A tree round's instance loads what relaying needs first (once)."""
+        environment. A tree round's instance loads what relaying needs meanwhile (once)."""
         delay = self.config.delay
+        loading = None
         if ping.tree is not None:
-            # loaded once (a second at 128 MB), inside the hold when it has time: any instance may be
-            # a relay at the next ping, and a relay that must load first sends its share late
-            self._originator_once().prepare_relay()
+            loading = self._relay_loading()
             wanted = ping.tree.release_at - int(time.time() * 1000)
             relayed = ping.tree.last > ping.index  # busy through the release instant already
             hold_ms = wanted if wanted > 0 else 0 if relayed else delay
@@ -210,6 +210,24 @@ class Warmer:
             hold_ms = delay if ping.hold_ms is None else ping.hold_ms
         hold_ms = min(hold_ms, longest_hold_ms(delay), time_left_ms(context, self.config.read_timeout_ms))
         time.sleep(hold_ms / 1000)
+        if loading is not None:
+            # awaited while the function's time allows, never past it: a ping must not time out
+            # (on a starved host the load can take longer than that; it then ends at the next invoke)
+            loading.join(time_left_ms(context, 0) / 1000)
+
+    def _relay_loading(self) -> threading.Thread | None:
+        """What relaying needs (the fan-out, its client: a second at 128 MB), loading in a thread of
+        its own, started once per environment; None once loaded. Any instance may be a relay at the
+        next ping, and a relay that must load first sends its share late."""
+        originator = self._originator_once()
+        with self._lock:
+            if self._relay_loader is None:
+                self._relay_loader = threading.Thread(
+                    target=originator.prepare_relay, name="lambdawarmer-relay-load", daemon=True
+                )
+                self._relay_loader.start()
+            loader = self._relay_loader
+        return loader if loader.is_alive() else None
 
     def _originator_once(self) -> Originator:
         with self._lock:
@@ -218,6 +236,14 @@ class Warmer:
 
                 self._originator = Originator(self.config, self.function_name, self._recorder)
             return self._originator
+
+    def _originator_ready(self) -> Originator:
+        """The originator, once a load that a hold left unfinished is over (this invoke needs what
+        it loads, and nothing is loaded twice)."""
+        loader = self._relay_loader
+        if loader is not None:
+            loader.join()
+        return self._originator_once()
 
     def _log(self, report: dict[str, Any], last_request_at: float | None) -> None:
         if not logger.isEnabledFor(logging.INFO):

@@ -234,6 +234,39 @@ def test_a_forged_relay_payload_and_one_asking_for_more_than_its_share_are_refus
     assert any("more than its share" in line for line in emulator.output())
 
 
+STARVED_HOST = """
+import sys, time
+
+class _StarvedHost:
+    # loading the fan-out takes 5 s: a host that gives this environment far less than its CPU share
+    def find_spec(self, name, path=None, target=None):
+        if name.endswith("lambdawarmer_layer.fanout"):  # the layer's own copy of lambdawarmer
+            time.sleep(5)
+        return None
+
+sys.meta_path.insert(0, _StarvedHost())
+
+def handler(event, context):
+    return {"handled": event}
+"""
+
+
+def test_a_tree_instance_whose_relay_load_outlasts_its_time_still_answers_in_time(
+    start_emulator: Start, tmp_path: Path, layer_zip: Path
+) -> None:
+    """What relaying needs is loaded while the instance holds, and awaited only while the
+    function's time allows: a load longer than the 3 s timeout (a starved host) still gets a
+    held, warmed answer before the deadline, never a timeout that would reset the environment."""
+    emulator = start_emulator(tree_function(tmp_path, layer_zip, STARVED_HOST))
+    release_at = int(time.time() * 1000) + 1_000
+    leaf = fanout_payload(2, 3, "c", 100, TOKEN, tree=TreePlace(release_at, 2, 2, 1, 2**41))
+    answer, invocations = direct(emulator, leaf)
+    assert [invocation.status for invocation in invocations] == ["success"], emulator.output()
+    assert answer["warmed"] is True, answer
+    assert invocations[0].finished_at < invocations[0].deadline_at
+    assert answer["held_at"] < release_at <= time.time() * 1000  # held until the release instant
+
+
 TENANTED = "def handler(event, context):\n    return {'tenant': context.tenant_id}\n"
 
 
