@@ -273,9 +273,9 @@ def write_report(
             "",
             f"Slices of trace functions sped up {SPEEDUP} times, through the emulator with the real layer "
             "and runtime client (idle lifetime 5 min, so reclaims happen within the slice), then through "
-            "the model with each request's arrival and work and the init as the emulator saw them, scaled back "
-            "(bench/calibration.py). `tests/test_calibration.py` keeps 15 minutes of the first function "
-            f"within {TOLERANCE} cold starts in CI.",
+            "the model with each request's arrival and work and the init as the emulator saw them, "
+            "scaled back (bench/calibration.py). `tests/test_calibration.py` keeps 15 minutes of the "
+            f"first function within {TOLERANCE} cold starts in CI.",
             "",
             *calibration_table(calibrations),
             "",
