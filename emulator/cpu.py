@@ -8,7 +8,10 @@ had, :func:`cpu_controller` says why and environments run unthrottled.
 
 Lambda documents no quota for the init phase and some measurements see a faster init than invoke,
 so by default an environment is unthrottled until its init ends (its first ``/next``), and throttled
-from then on; ``throttle_init`` holds the init to the share too.
+from then on; ``throttle_init`` holds the init to the share too. On Lambda one environment's init
+takes nothing from another's share; here they share the machine's cores, so an unthrottled init
+weighs a sixteenth of an environment held to its share (:data:`INIT_WEIGHT`): it takes what those
+leave, and a round's 59 inits cannot starve the environments already serving it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ WEIGHT = 20
 on a busy machine (the test run beside other jobs) each still gets its memory's share (its quota),
 as Lambda reserves it, where among many processes of equal weight it would get less. The quotas
 still hold each to its share; an unthrottled init phase may take more, not the whole machine."""
+INIT_WEIGHT = 1 / 16
+"""What an unthrottled init weighs beside an environment held to its share: beside 50 inits, an
+environment that wants its share gets up to a quarter of the cores (1 against 50 sixteenths), far
+more than its 7% of one at 128 MB."""
 _emulators = itertools.count(1)
 
 
@@ -43,14 +50,18 @@ class CpuGroup:
         self.procs = path / "cgroup.procs"
 
     def limit(self, share: float | None) -> None:
-        """Hold the group to ``share`` cores (None: no limit)."""
+        """Hold the group to ``share`` cores, its due (None: no limit, and the weight of an init,
+        which takes what the others leave: :data:`INIT_WEIGHT`)."""
+        weight = 1.0 if share is not None else INIT_WEIGHT
         if self.version == 1:
             (self.path / "cpu.cfs_period_us").write_text(str(PERIOD_US))
             quota = -1 if share is None else max(1000, round(PERIOD_US * share))
             (self.path / "cpu.cfs_quota_us").write_text(str(quota))
+            (self.path / "cpu.shares").write_text(str(round(1024 * weight)))  # a process weighs 1024
         else:
             quota_text = "max" if share is None else str(max(1000, round(PERIOD_US * share)))
             (self.path / "cpu.max").write_text(f"{quota_text} {PERIOD_US}")
+            (self.path / "cpu.weight").write_text(str(max(1, round(100 * weight))))  # a process: 100
 
     def remove(self) -> None:
         """Remove the group (once its processes have ended)."""
