@@ -20,7 +20,6 @@ from .instance import ENVIRONMENT, PROVISIONED, ExecutionEnvironment
 from .logs import apply_level, log_fields, logger
 from .protocol.fields import ENVELOPE_FIELD, trigger_fields
 from .timing import longest_hold_ms, time_left_ms
-from .version import __version__
 
 # Imported where needed, not here: what only recognising a ping needs (an event with a trigger
 # field: protocol.pings; a durable envelope: protocol.durable), what only a ping needs (its report),
@@ -248,6 +247,8 @@ class Warmer:
     def _log(self, report: dict[str, Any], last_request_at: float | None) -> None:
         if not logger.isEnabledFor(logging.INFO):
             return
+        from .version import __version__
+
         since = None if last_request_at is None else round(time.time() - last_request_at, 3)
         fields = {
             "action": "warmer",
