@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 
 from emulator import Fault, LambdaEmulator
 from lambdawarmer import WarmerConfigError, load_config, warmer
-from lambdawarmer.fanout import LATE
 from lambdawarmer.protocol import FANOUT_KEY, PLUGIN_SOURCE
 from lambdawarmer.settings import SETTINGS
 
@@ -341,8 +340,9 @@ def test_sustained_load_loses_and_duplicates_nothing(
     """5,000 invocations with LAMBDAWARMER_LOAD_FULL=1; a shorter run of the same by default."""
     total = 5000 if FULL_LOAD else 600
     clients, max_n = 6, 10
-    # room for twice what the clients can have in flight: an instance whose answer came after its
-    # originator stopped waiting is still busy when that client sends again (never a throttle here)
+    # room for twice what the clients can have in flight: the concurrency limit is not what this
+    # test is about (a ping failed an invoke once in CI, at exactly the clients' most; which
+    # failure it was, the assertion below now shows)
     emulator = start_emulator(layered_spec(code, layer_zip), concurrency=2 * clients * max_n)
     rng = random.Random(20261126)
     plan: list[dict[str, Any]] = [
@@ -366,14 +366,11 @@ def test_sustained_load_loses_and_duplicates_nothing(
     assert all(body == {"id": event["id"]} for event, body in real)
     handled = Counter(line.split(" ", 1)[1] for line in emulator.output() if line.startswith("HANDLED "))
     assert handled == Counter(event["id"] for event, _ in real)  # each real request exactly once
-    assert all(body["warmed"] is True for _, body in pings), [body for _, body in pings if not body["warmed"]]
-    # Every invoke is accounted for, and every one ran to success (the emulator's count below): so the
-    # only failure a report may count is an answer later than its originator could wait, which a busy
-    # machine can cause (six clients start dozens of runtimes on two cores) and the report names.
+    failed = [body for _, body in pings if body["warmed"] is not True or body.get("invocations_failed", 0)]
+    assert failed == [], failed
     for event, body in pings:
         if event["concurrency"] > 1:
             contracts.accounted(body, event["concurrency"])
-            assert {failure["reason"] for failure in body["failures"]} <= {LATE}, body["failures"]
     # How many distinct instances each warmed is the bench's measure: the load can spread a round's
     # sends further than its first hold estimate (the report then says so, and a top-up round
     # follows). A top-up round may reach environments that served the other clients, so the
