@@ -70,26 +70,30 @@ class CpuGroup:
 
 
 class CpuController:
-    """Where this emulator's environment groups live (``parent``), for cgroup v1 or v2."""
+    """This emulator's environment groups: side by side with every other emulator's in ``base``,
+    each named after ``owner``, so that an environment weighs the same whichever emulator holds it
+    (under a folder per emulator, a tree of 60 environments had weighed as one test's single one)."""
 
-    def __init__(self, parent: Path, version: int) -> None:
-        self.parent = parent
+    def __init__(self, base: Path, owner: str, version: int) -> None:
+        self.base = base
+        self.owner = owner
         self.version = version
         self._made = 0
 
     def group(self, name: str) -> CpuGroup:
         """A new, unlimited group for one environment."""
         self._made += 1
-        path = self.parent / f"{name}-{self._made}"
+        path = self.base / f"{self.owner}-{name}-{self._made}"
         path.mkdir()
         group = CpuGroup(path, self.version)
         group.limit(None)
         return group
 
     def close(self) -> None:
-        """Remove this emulator's folder of groups (each environment removed its own)."""
-        with contextlib.suppress(OSError):
-            self.parent.rmdir()
+        """Remove what is left of this emulator's groups (each environment removed its own)."""
+        for group in self.base.glob(f"{self.owner}-*"):
+            with contextlib.suppress(OSError):
+                group.rmdir()
 
 
 def _mounts() -> list[tuple[str, Path, str]]:
@@ -109,7 +113,7 @@ def cpu_controller(
 ) -> CpuController | str:
     """A controller for this emulator's environments, or why there is none on this machine.
 
-    ``mounts`` (as :func:`_mounts` gives them) and ``owner`` (the folder name under the group) are
+    ``mounts`` (as :func:`_mounts` gives them) and ``owner`` (what its groups' names start with) are
     for tests; by default the machine's, and this process's id with a count of its emulators.
     """
     owner = owner or f"{os.getpid()}-{next(_emulators)}"
@@ -133,9 +137,7 @@ def cpu_controller(
                 # The CPU controller must be on for the groups below ours (v2 enables it per level).
                 (root / "cgroup.subtree_control").write_text("+cpu")
                 (base / "cgroup.subtree_control").write_text("+cpu")
-            parent = base / owner
-            parent.mkdir()
-            return CpuController(parent, version)
+            return CpuController(base, owner, version)
         except OSError as error:
             reasons.append(f"cgroup v{version} at {point}: {error.strerror or error}")
     if not reasons:
@@ -144,7 +146,8 @@ def cpu_controller(
 
 
 def _sweep(base: Path) -> None:
-    """Remove the groups that emulators of processes no longer running left behind (a kill)."""
+    """Remove the groups that emulators of processes no longer running left behind (a kill); a
+    folder of groups too, as emulators before 1.7.0 made one per emulator."""
     for folder in base.iterdir():
         pid = folder.name.partition("-")[0]
         if folder.is_dir() and pid.isdigit() and not Path(f"/proc/{pid}").exists():

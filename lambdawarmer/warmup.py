@@ -215,18 +215,25 @@ class Warmer:
             loading.join(time_left_ms(context, 0) / 1000)
 
     def _relay_loading(self) -> threading.Thread | None:
-        """What relaying needs (the fan-out, its client: a second at 128 MB), loading in a thread of
-        its own, started once per environment; None once loaded. Any instance may be a relay at the
+        """What relaying needs (the originator, the fan-out, its client: a second at 128 MB),
+        loading in a thread of its own, started once per environment; None once loaded, or when no
+        thread can be started (a relay then loads it itself). Any instance may be a relay at the
         next ping, and a relay that must load first sends its share late."""
-        originator = self._originator_once()
-        with self._lock:
-            if self._relay_loader is None:
-                self._relay_loader = threading.Thread(
-                    target=originator.prepare_relay, name="lambdawarmer-relay-load", daemon=True
+        loader = self._relay_loader  # read unlocked: the loader holds the lock while it makes the originator
+        if loader is None:
+            with self._lock:
+                loader = threading.Thread(
+                    target=self._load_relay, name="lambdawarmer-relay-load", daemon=True
                 )
-                self._relay_loader.start()
-            loader = self._relay_loader
+                try:
+                    loader.start()
+                except RuntimeError:  # the process is at its thread limit: the function's own threads
+                    return None
+                self._relay_loader = loader
         return loader if loader.is_alive() else None
+
+    def _load_relay(self) -> None:
+        self._originator_once().prepare_relay()
 
     def _originator_once(self) -> Originator:
         with self._lock:

@@ -430,3 +430,29 @@ def test_the_report_tells_provisioned_environments_from_on_demand_ones(
     monkeypatch.delenv("AWS_LAMBDA_INITIALIZATION_TYPE")
     alone = Warmer(load_config(), ExecutionEnvironment()).wrap(handler)({"warmer": True}, make_context())
     assert alone["initialization"] == "on-demand"
+
+
+def test_a_tree_instance_that_cannot_start_a_thread_is_warmed_and_later_pings_are_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A function at its thread limit (its own threads): the instance's load of what relaying
+    needs cannot start in a thread of its own; the ping is still answered, warmed, and the next
+    ones (an originator's too) load what they need themselves."""
+    from lambdawarmer.protocol import TreePlace, fanout_payload
+
+    token = "owners-token-0123456789abcdef"
+    wrapped = warmer(delay=0, token=token)(handler)
+    start = threading.Thread.start
+
+    def at_the_limit(thread: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", at_the_limit)
+    place = TreePlace(int(time.time() * 1000), 2, 2, 1, 2**41)
+    leaf = json.loads(fanout_payload(2, 3, "c", 0, token, tree=place))
+    assert wrapped(leaf, make_context())["warmed"] is True
+    monkeypatch.setattr(threading.Thread, "start", start)
+    assert wrapped(leaf, make_context(request_id="again"))["warmed"] is True
+    report = wrapped({"warmer": True, "concurrency": 1, "token": token}, make_context(request_id="scheduled"))
+    assert report["warmed"] is True, report
+    assert "error" not in report, report
