@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 BOOTSTRAP = Path(__file__).resolve().parent / "runtime" / "bootstrap"
 INIT_TIMEOUT_S = 10.0  # Lambda's limit on the init phase
+WARM_PICKUP_S = 5.0  # a warm environment's runtime asks for its next event within this (or is stuck)
 MOUNT_AND_START = 'mount --bind "$1" /opt && mount -o remount,ro,bind /opt && shift && exec "$@"'
 JOIN_CGROUP = 'echo $$ > "$1" && shift && exec "$@"'
 
@@ -350,8 +351,10 @@ class Environment:
         self._queue.put(invocation)
         if self.state == "dead":
             self._died()
-        if not invocation.delivered.wait(INIT_TIMEOUT_S if invocation.cold else 5.0):
-            message = f"RequestId: {invocation.request_id} Error: init did not end in {INIT_TIMEOUT_S:.0f} s"
+        waited_s = INIT_TIMEOUT_S if invocation.cold else WARM_PICKUP_S
+        if not invocation.delivered.wait(waited_s):
+            what = "init did not end" if invocation.cold else "the runtime did not ask for the next event"
+            message = f"RequestId: {invocation.request_id} Error: {what} in {waited_s:.0f} s"
             invocation.fail("timeout", "Runtime.InitTimeout", message)
             self.stop()
         elif not invocation.done.wait(max(0.0, invocation.deadline_at - time.monotonic())) and not (
