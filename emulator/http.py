@@ -32,17 +32,18 @@ class QuietCloser:
         self._idle: set[Any] = set()
         self._in_flight = 0
 
-    def idle(self, connection: Any) -> None:
-        with self._lock:
-            self._idle.add(connection)
-
     def busy(self, connection: Any) -> None:
         with self._lock:
             self._idle.discard(connection)
             self._in_flight += 1
 
-    def done(self) -> None:
+    def done(self, kept: Any | None) -> None:
+        """A request answered; ``kept``: its connection, kept alive, idle from now on (counted idle
+        in the same step: counted after, it could miss the close of a ping that ended meanwhile,
+        and the next ping would reuse it)."""
         with self._lock:
+            if kept is not None:
+                self._idle.add(kept)
             self._in_flight -= 1
             if self._in_flight:
                 return
@@ -63,23 +64,15 @@ class FastHandler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
 
-    def handle(self) -> None:
-        """Serve the connection's requests; between two, it is idle (see :class:`QuietCloser`)."""
-        closer: QuietCloser | None = getattr(self.server, "quiet_closer", None)
-        self.close_connection = True
-        self.handle_one_request()
-        while not self.close_connection:
-            if closer is not None:
-                closer.idle(self.connection)
-            self.handle_one_request()
-
     def handle_one_request(self) -> None:
+        """One request; after it, a kept-alive connection is idle (see :class:`QuietCloser`)."""
         self._in_flight = False
         try:
             super().handle_one_request()
         finally:
             if self._in_flight:
-                self.server.quiet_closer.done()  # type: ignore[attr-defined]
+                kept = None if self.close_connection else self.connection
+                self.server.quiet_closer.done(kept)  # type: ignore[attr-defined]
 
     def parse_request(self) -> bool:
         """A request came (its line read): in flight until answered."""
